@@ -60,7 +60,11 @@ export function isResponseId(id: number): boolean {
 }
 
 /** Requests that have no response PDU. */
-export const NO_RESPONSE: ReadonlySet<CommandName> = new Set(['outbind', 'alert_notification', 'generic_nack']);
+export const NO_RESPONSE: ReadonlySet<CommandName> = new Set([
+  'outbind',
+  'alert_notification',
+  'generic_nack',
+]);
 
 /** The response name for a request name (undefined for outbind, alert_notification, generic_nack). */
 export function responseNameOf(name: CommandName): CommandName | undefined {
