@@ -1,0 +1,788 @@
+/**
+ * SmppSession: one TCP/TLS connection, used once, as ESME or as SMSC. It is the only code that
+ * touches a socket and its timers. It frames and decodes what arrives, matches responses to the
+ * in-flight window, answers enquire_link, unbind and anything it cannot handle by itself, keeps
+ * the link alive, and turns every socket failure into a typed close reason — never an exception.
+ *
+ * All deadlines (responses, window waits, keepalive, session init) share one timer, re-armed to
+ * the earliest deadline and cleared in one place (`destroy`).
+ */
+import { EventEmitter } from 'node:events';
+import type { Duplex } from 'node:stream';
+import { type Logger, silentLogger } from '../logger.js';
+import { decodePdu, encodePdu } from '../protocol/codec.js';
+import { CommandStatus } from '../protocol/command-status.js';
+import {
+  CommandId,
+  type CommandName,
+  commandName,
+  DEFAULT_MAX_PDU_LENGTH,
+  isResponseId,
+  responseNameOf,
+  TlvTag,
+} from '../protocol/constants.js';
+import type { SmppDecodeError } from '../protocol/errors.js';
+import { Framer } from '../protocol/framer.js';
+import { createPdu, type Pdu, type PduInit, type PduOf } from '../protocol/pdu.js';
+import type { Tlv } from '../protocol/tlv.js';
+import { type Clock, realClock, type TimerHandle } from './clock.js';
+import {
+  SmppBindError,
+  SmppConnectionClosedError,
+  SmppNotBoundError,
+  SmppResponseTimeoutError,
+  SmppWindowWaitTimeoutError,
+} from './errors.js';
+import { keepaliveDecision } from './keepalive.js';
+import { SequenceGenerator } from './sequence.js';
+import {
+  BIND_STATE,
+  type BoundState,
+  type CloseReason,
+  canTransition,
+  inboundAllowed,
+  isBound,
+  outboundAllowed,
+  type SessionRole,
+  type SessionState,
+} from './state.js';
+import { InflightWindow, type PendingRequest } from './window.js';
+
+export type BindCommand = 'bind_transmitter' | 'bind_receiver' | 'bind_transceiver';
+export type ProbeTrigger = 'keepalive' | 'manual' | 'external';
+
+export interface SessionOptions {
+  role: SessionRole;
+  clock?: Clock;
+  logger?: Logger;
+  maxPduLength?: number;
+  /** Requests in flight at once (enquire_link and unbind do not count). */
+  windowSize?: number;
+  responseTimeoutMs?: number;
+  windowWaitTimeoutMs?: number;
+  /** Idle time before an enquire_link goes out (0 = no keepalive). Starts once bound. */
+  enquireLinkIntervalMs?: number;
+  enquireLinkTimeoutMs?: number;
+  /** Consecutive unanswered enquire_links that close the session. */
+  maxMissedProbes?: number;
+  /** Nothing received for this long closes the session (0 = off). */
+  inactivityTimeoutMs?: number;
+  bindTimeoutMs?: number;
+  /** SMSC role: close a connection that has not bound within this long (0 = off). */
+  sessionInitTimeoutMs?: number;
+  unbindTimeoutMs?: number;
+  /** SMSC role: answer enquire_link before bind (5.0 allows it; some 3.4 SMSCs ignore it). */
+  answerEnquireLinkUnbound?: boolean;
+  /**
+   * Sees every decoded inbound PDU first. Returning true means "handled": the session does
+   * nothing more with it (the simulator's faults use this). Responses still count as activity.
+   */
+  interceptor?: (pdu: Pdu) => boolean;
+  /** Inbound requests the session does not answer itself (deliver_sm, submit_sm, bind_* at an SMSC, ...). */
+  onRequest?: (pdu: Pdu, session: SmppSession) => void;
+}
+
+export interface ProbeResult {
+  ok: true;
+  rttMs: number;
+  sequenceNumber: number;
+  commandStatus: number;
+  /** Wall-clock time (ms since epoch) the response arrived. */
+  at: number;
+  trigger: ProbeTrigger;
+}
+
+export type ProbeOutcome =
+  | ProbeResult
+  | { ok: false; error: Error; at: number; trigger: ProbeTrigger; sequenceNumber?: number };
+
+export interface RequestOptions {
+  timeoutMs?: number;
+}
+
+export interface SessionEvents {
+  state: [{ from: SessionState; to: SessionState }];
+  probe: [ProbeOutcome];
+  close: [{ reason: CloseReason; error?: Error }];
+  outbind: [PduOf<'outbind'>];
+  unexpected: [{ pdu: Pdu; reason: string }];
+  decodeError: [SmppDecodeError];
+}
+
+export interface BindParams {
+  system_id: string;
+  password: string;
+  system_type?: string;
+  interface_version?: number;
+  addr_ton?: number;
+  addr_npi?: number;
+  address_range?: string;
+}
+
+const ESME_RINVBNDSTS = CommandStatus.ESME_RINVBNDSTS;
+
+let nextSessionId = 1;
+
+export class SmppSession extends EventEmitter<SessionEvents> {
+  readonly id = nextSessionId++;
+  readonly role: SessionRole;
+  readonly remoteAddress: string | undefined;
+  readonly remotePort: number | undefined;
+  /** The peer's system_id once bound (ESME: from bind_resp; SMSC: from the bind request). */
+  peerSystemId: string | undefined;
+  /** The interface_version the peer announced (sc_interface_version or the bind's interface_version). */
+  peerInterfaceVersion: number | undefined;
+  readonly pdusIn: Record<string, number> = Object.create(null);
+  readonly pdusOut: Record<string, number> = Object.create(null);
+  closeReason: CloseReason | undefined;
+
+  private _state: SessionState = 'open';
+  private readonly socket: Duplex;
+  private readonly clock: Clock;
+  private readonly log: Logger;
+  private readonly framer: Framer;
+  private readonly window: InflightWindow;
+  private readonly seq = new SequenceGenerator();
+  private readonly opts: Required<
+    Omit<SessionOptions, 'clock' | 'logger' | 'interceptor' | 'onRequest' | 'role'>
+  >;
+  private readonly interceptor: ((pdu: Pdu) => boolean) | undefined;
+  private onRequest: ((pdu: Pdu, session: SmppSession) => void) | undefined;
+
+  private timer: TimerHandle | null = null;
+  private timerAt = Number.POSITIVE_INFINITY;
+  private lingerTimer: TimerHandle | null = null;
+  private lastRxAt: number;
+  private lastProbeAt = Number.NEGATIVE_INFINITY;
+  private keepaliveOn = false;
+  private initDeadline = Number.POSITIVE_INFINITY;
+  private probeInFlight: Promise<ProbeResult> | null = null;
+  private missedProbes = 0;
+  private corked = false;
+  private closedPromise: Promise<void>;
+  private resolveClosed!: () => void;
+  private closing: Promise<void> | null = null;
+
+  constructor(socket: Duplex, options: SessionOptions) {
+    super();
+    this.socket = socket;
+    this.role = options.role;
+    this.clock = options.clock ?? realClock;
+    this.interceptor = options.interceptor;
+    this.onRequest = options.onRequest;
+    this.opts = {
+      maxPduLength: options.maxPduLength ?? DEFAULT_MAX_PDU_LENGTH,
+      windowSize: options.windowSize ?? 10,
+      responseTimeoutMs: options.responseTimeoutMs ?? 30_000,
+      windowWaitTimeoutMs: options.windowWaitTimeoutMs ?? 30_000,
+      enquireLinkIntervalMs: options.enquireLinkIntervalMs ?? 30_000,
+      enquireLinkTimeoutMs: options.enquireLinkTimeoutMs ?? 10_000,
+      maxMissedProbes: options.maxMissedProbes ?? 2,
+      inactivityTimeoutMs: options.inactivityTimeoutMs ?? 0,
+      bindTimeoutMs: options.bindTimeoutMs ?? 10_000,
+      sessionInitTimeoutMs: options.sessionInitTimeoutMs ?? (options.role === 'smsc' ? 10_000 : 0),
+      unbindTimeoutMs: options.unbindTimeoutMs ?? 5_000,
+      answerEnquireLinkUnbound: options.answerEnquireLinkUnbound ?? true,
+    };
+    this.framer = new Framer({ maxPduLength: this.opts.maxPduLength });
+    this.window = new InflightWindow(this.opts.windowSize);
+    const net = socket as Duplex & {
+      remoteAddress?: string;
+      remotePort?: number;
+      setNoDelay?: (v: boolean) => void;
+    };
+    this.remoteAddress = net.remoteAddress;
+    this.remotePort = net.remotePort;
+    net.setNoDelay?.(true);
+    this.log = (options.logger ?? silentLogger).child({ session: this.id, role: this.role });
+    this.lastRxAt = this.clock.now();
+    this.closedPromise = new Promise((resolve) => {
+      this.resolveClosed = resolve;
+    });
+
+    socket.on('data', this.onData);
+    // The error listener stays for the socket's whole life: a late error must never become uncaught.
+    socket.on('error', this.onSocketError);
+    socket.on('end', this.onEnd);
+    socket.on('close', this.onSocketClose);
+
+    if (this.opts.sessionInitTimeoutMs > 0) {
+      this.initDeadline = this.clock.now() + this.opts.sessionInitTimeoutMs;
+      this.schedule(this.initDeadline);
+    }
+  }
+
+  get state(): SessionState {
+    return this._state;
+  }
+
+  get bound(): boolean {
+    return isBound(this._state);
+  }
+
+  get closed(): boolean {
+    return this._state === 'closed';
+  }
+
+  /** Requests in flight that count against the window, and its capacity. */
+  get windowUsage(): { used: number; capacity: number; waiting: number } {
+    return { used: this.window.used, capacity: this.window.capacity, waiting: this.window.waiting };
+  }
+
+  /** Resolves once the session is closed, whatever closed it. */
+  whenClosed(): Promise<void> {
+    return this.closedPromise;
+  }
+
+  setRequestHandler(handler: ((pdu: Pdu, session: SmppSession) => void) | undefined): void {
+    this.onRequest = handler;
+  }
+
+  // ------------------------------------------------------------------ state
+
+  private setState(to: SessionState): void {
+    const from = this._state;
+    if (from === to) return;
+    if (!canTransition(from, to)) {
+      this.log.warn({ from, to }, 'session: refused state transition');
+      return;
+    }
+    this._state = to;
+    this.log.debug({ from, to }, `session state ${from} -> ${to}`);
+    if (isBound(to)) {
+      this.initDeadline = Number.POSITIVE_INFINITY;
+      this.startKeepalive();
+    }
+    this.emit('state', { from, to });
+  }
+
+  // ------------------------------------------------------------------ outbound
+
+  private uncork = (): void => {
+    this.corked = false;
+    this.socket.uncork();
+  };
+
+  /** Writes, batching every write of one tick into one socket write. */
+  private write(buf: Buffer): void {
+    if (!this.corked) {
+      this.corked = true;
+      this.socket.cork();
+      process.nextTick(this.uncork);
+    }
+    this.socket.write(buf);
+  }
+
+  /** Writes now, bypassing the batch (probes: the RTT must not include time queued in our process). */
+  private writeNow(buf: Buffer): void {
+    if (this.corked) this.socket.uncork();
+    this.corked = false;
+    this.socket.write(buf);
+  }
+
+  private count(table: Record<string, number>, command: string): void {
+    table[command] = (table[command] ?? 0) + 1;
+  }
+
+  /** Sends any PDU as is (responses, or crafted PDUs in tests and the simulator). */
+  send(pdu: Pdu): void {
+    if (this._state === 'closed') throw new SmppConnectionClosedError(this.closeReason ?? 'local_close');
+    const buf = encodePdu(pdu, { maxPduLength: this.opts.maxPduLength });
+    this.count(this.pdusOut, pdu.command);
+    this.write(buf);
+  }
+
+  /** Writes raw bytes (fault injection: malformed PDUs, bad lengths, slow writes). */
+  sendRaw(buf: Buffer): void {
+    if (this._state === 'closed') return;
+    this.write(buf);
+  }
+
+  /** Answers a received request with its _resp (same sequence_number). */
+  respond<K extends CommandName>(
+    request: Pdu,
+    init: PduInit<K> & { command_status?: number } = {} as PduInit<K>,
+  ): void {
+    const name = responseNameOf(request.command);
+    if (name === undefined) return;
+    if (this._state === 'closed') return;
+    const pdu = createPdu(name, {
+      ...(init as PduInit<CommandName>),
+      sequence_number: request.sequence_number,
+    });
+    this.send(pdu as Pdu);
+  }
+
+  /** Sends generic_nack with a status for a sequence number. */
+  nack(sequenceNumber: number, commandStatus: number): void {
+    if (this._state === 'closed') return;
+    this.send(createPdu('generic_nack', { sequence_number: sequenceNumber, command_status: commandStatus }));
+  }
+
+  /**
+   * Sends a request and resolves with its response — whatever its command_status, and
+   * generic_nack included (a non-OK status is a normal value here). Rejects with a typed
+   * error on window-wait timeout, response timeout, wrong state or connection close.
+   */
+  request<K extends CommandName>(
+    command: K,
+    init: PduInit<K> = {} as PduInit<K>,
+    options: RequestOptions = {},
+  ): Promise<Pdu> {
+    if (!outboundAllowed(this.role, command, this._state)) {
+      return Promise.reject(
+        this._state === 'closed'
+          ? new SmppConnectionClosedError(this.closeReason ?? 'local_close')
+          : new SmppNotBoundError(command, this._state),
+      );
+    }
+    const windowed = command !== 'enquire_link' && command !== 'unbind' && !command.startsWith('bind_');
+    const timeoutMs = options.timeoutMs ?? this.opts.responseTimeoutMs;
+    if (!windowed || this.window.tryAcquire()) {
+      return this.dispatch(command, init, timeoutMs, windowed);
+    }
+    const deadline = this.clock.now() + this.opts.windowWaitTimeoutMs;
+    const wait = this.window.waitForSlot(command, deadline, this.opts.windowWaitTimeoutMs);
+    this.schedule(deadline);
+    return wait.then(() => {
+      if (!outboundAllowed(this.role, command, this._state)) {
+        this.window.releaseSlot();
+        throw this._state === 'closed'
+          ? new SmppConnectionClosedError(this.closeReason ?? 'local_close')
+          : new SmppNotBoundError(command, this._state);
+      }
+      return this.dispatch(command, init, timeoutMs, true);
+    });
+  }
+
+  private dispatch<K extends CommandName>(
+    command: K,
+    init: PduInit<K>,
+    timeoutMs: number,
+    windowed: boolean,
+    onWrite?: (seq: number) => void,
+  ): Promise<Pdu> {
+    const seq = this.seq.next((n) => this.window.has(n));
+    let buf: Buffer;
+    try {
+      buf = encodePdu(createPdu(command, { ...init, sequence_number: seq, command_status: 0 }) as Pdu, {
+        maxPduLength: this.opts.maxPduLength,
+      });
+    } catch (error) {
+      if (windowed) this.window.releaseSlot();
+      return Promise.reject(error);
+    }
+    return new Promise<Pdu>((resolve, reject) => {
+      const deadline = this.clock.now() + timeoutMs;
+      const request: PendingRequest = {
+        seq,
+        command,
+        responseId: (CommandId[command] | 0x80000000) >>> 0,
+        windowed,
+        deadline,
+        timeoutMs,
+        resolve,
+        reject,
+      };
+      this.window.add(request);
+      this.schedule(deadline);
+      this.count(this.pdusOut, command);
+      if (onWrite) {
+        onWrite(seq);
+        this.writeNow(buf);
+      } else this.write(buf);
+    });
+  }
+
+  /** Binds (ESME role). Resolves with the bind_*_resp; rejects with SmppBindError when refused. */
+  async bind(command: BindCommand, params: BindParams): Promise<Pdu> {
+    if (this.role !== 'esme') throw new SmppNotBoundError(command, `${this._state} (an SMSC does not bind)`);
+    if (this._state !== 'open' && this._state !== 'outbound')
+      throw new SmppNotBoundError(command, this._state);
+    const back = this._state;
+    this.setState('binding');
+    let resp: Pdu;
+    try {
+      resp = await this.dispatch(
+        command,
+        {
+          system_id: params.system_id,
+          password: params.password,
+          system_type: params.system_type ?? '',
+          interface_version: params.interface_version ?? 0x34,
+          addr_ton: params.addr_ton ?? 0,
+          addr_npi: params.addr_npi ?? 0,
+          address_range: params.address_range ?? '',
+        } as PduInit<K_Bind>,
+        this.opts.bindTimeoutMs,
+        false,
+      );
+    } catch (error) {
+      if (error instanceof SmppResponseTimeoutError) this.destroy('bind_timeout', error);
+      throw error;
+    }
+    if (resp.command === 'generic_nack' || resp.command_status !== 0) {
+      if (this.state === 'binding') this.setState(back);
+      throw new SmppBindError(resp.command_status);
+    }
+    if (this.state !== 'binding') throw new SmppConnectionClosedError(this.closeReason ?? 'local_close');
+    const bindResp = resp as PduOf<'bind_transceiver_resp'>;
+    this.peerSystemId = bindResp.system_id;
+    const sc = bindResp.tlvs?.find((t) => t.tag === TlvTag.sc_interface_version)?.value;
+    this.peerInterfaceVersion = typeof sc === 'number' ? sc : 0x33;
+    this.setState(BIND_STATE[command]);
+    return resp;
+  }
+
+  /** Accepts a bind request (SMSC role): answers OK with our system_id and moves to the bound state. */
+  acceptBind(request: Pdu, systemId: string, tlvs?: Tlv[]): void {
+    const command = request.command as BindCommand;
+    const bind = request as PduOf<'bind_transceiver'>;
+    this.peerSystemId = bind.system_id;
+    this.peerInterfaceVersion = bind.interface_version;
+    // Announce our version only to peers that speak 3.4 or later (reference §4.11).
+    const version: Tlv[] =
+      tlvs ?? (bind.interface_version >= 0x34 ? [{ tag: TlvTag.sc_interface_version, value: 0x34 }] : []);
+    this.respond(request, { system_id: systemId, tlvs: version });
+    this.setState(BIND_STATE[command]);
+  }
+
+  /** Refuses a bind request (SMSC role) with a status; the connection stays open. */
+  rejectBind(request: Pdu, commandStatus: number): void {
+    this.respond(request, { command_status: commandStatus });
+  }
+
+  /**
+   * Sends enquire_link now and resolves with the round-trip time. Concurrent calls share the
+   * probe in flight (one PDU however many callers). Not blocked by a full window.
+   */
+  probe(options: { timeoutMs?: number; trigger?: ProbeTrigger } = {}): Promise<ProbeResult> {
+    if (this.probeInFlight) return this.probeInFlight;
+    const trigger = options.trigger ?? 'manual';
+    if (
+      !outboundAllowed(this.role, 'enquire_link', this._state) ||
+      !(this.bound || this._state === 'unbinding')
+    ) {
+      const error =
+        this._state === 'closed'
+          ? new SmppConnectionClosedError(this.closeReason ?? 'local_close')
+          : new SmppNotBoundError('enquire_link', this._state);
+      return Promise.reject(error);
+    }
+    const timeoutMs = options.timeoutMs ?? this.opts.enquireLinkTimeoutMs;
+    this.lastProbeAt = this.clock.now();
+    let sentAt = 0n;
+    let sequenceNumber = 0;
+    const probe = this.dispatch('enquire_link', {}, timeoutMs, false, (seq) => {
+      sequenceNumber = seq;
+      sentAt = this.clock.hrtime();
+    }).then(
+      (resp) => {
+        const rxAt = this.lastFrameRxAt;
+        const result: ProbeResult = {
+          ok: true,
+          rttMs: Number(rxAt - sentAt) / 1e6,
+          sequenceNumber,
+          commandStatus: resp.command_status,
+          at: Date.now(),
+          trigger,
+        };
+        this.probeInFlight = null;
+        this.missedProbes = 0;
+        this.emit('probe', result);
+        return result;
+      },
+      (error: Error) => {
+        this.probeInFlight = null;
+        this.emit('probe', { ok: false, error, at: Date.now(), trigger, sequenceNumber });
+        if (error instanceof SmppResponseTimeoutError && this.bound) this.onProbeMissed();
+        throw error;
+      },
+    );
+    this.probeInFlight = probe;
+    return probe;
+  }
+
+  private onProbeMissed(): void {
+    this.missedProbes++;
+    this.log.warn({ missed: this.missedProbes, max: this.opts.maxMissedProbes }, 'enquire_link unanswered');
+    if (this.missedProbes >= this.opts.maxMissedProbes) {
+      this.destroy('keepalive_timeout');
+      return;
+    }
+    // One miss: probe again at once rather than waiting a whole interval.
+    this.probe({ trigger: 'keepalive' }).catch(() => {});
+  }
+
+  /** Consecutive unanswered probes so far. */
+  get missed(): number {
+    return this.missedProbes;
+  }
+
+  /**
+   * Graceful close: unbind when bound, wait for unbind_resp (or EOF) up to unbindTimeoutMs,
+   * then close the socket. Idempotent; resolves when closed.
+   */
+  close(): Promise<void> {
+    if (this._state === 'closed') return this.closedPromise;
+    if (this.closing) return this.closing;
+    if (!this.bound) {
+      this.destroy('local_close');
+      return this.closedPromise;
+    }
+    this.closing = (async () => {
+      const unbind = this.dispatch('unbind', {}, this.opts.unbindTimeoutMs, false);
+      this.setState('unbinding');
+      try {
+        await unbind;
+      } catch {
+        // Timeout or EOF: either way we are done.
+      }
+      this.destroy('local_close', undefined, true);
+      await this.closedPromise;
+    })();
+    return this.closing;
+  }
+
+  /**
+   * Closes now: rejects everything pending, clears the timer, closes the socket (with `graceful`,
+   * after flushing what was written). Idempotent; the first reason wins.
+   */
+  destroy(reason: CloseReason = 'local_close', error?: Error, graceful = false): void {
+    if (this._state === 'closed') return;
+    const from = this._state;
+    this._state = 'closed';
+    this.closeReason = reason;
+    this.keepaliveOn = false;
+    if (this.timer) {
+      this.timer.clear();
+      this.timer = null;
+    }
+    this.timerAt = Number.POSITIVE_INFINITY;
+    this.framer.reset();
+    this.window.rejectAll(() => new SmppConnectionClosedError(reason, error));
+    this.socket.off('data', this.onData);
+    const sock = this.socket as Duplex & { destroyed?: boolean };
+    if (graceful && !sock.destroyed) {
+      if (this.corked) this.uncork();
+      this.socket.end();
+      // A peer that never reads must not hold the socket open: destroy after a short linger.
+      this.lingerTimer = this.clock.setTimer(() => this.socket.destroy(), 1_000);
+    } else {
+      this.socket.destroy();
+    }
+    const level = reason === 'local_close' || reason === 'peer_unbind' ? 'debug' : 'info';
+    this.log[level]({ reason, err: error?.message }, `session closed (${reason})`);
+    this.emit('state', { from, to: 'closed' });
+    this.emit('close', error ? { reason, error } : { reason });
+    this.resolveClosed();
+  }
+
+  // ------------------------------------------------------------------ inbound
+
+  /** High-resolution time the chunk holding the frame being handled was read. */
+  private lastFrameRxAt = 0n;
+
+  private onData = (chunk: Buffer): void => {
+    const rxAt = this.clock.hrtime();
+    this.lastRxAt = this.clock.now();
+    this.framer.push(chunk);
+    for (;;) {
+      if (this._state === 'closed') return;
+      const next = this.framer.next();
+      if (next === undefined) return;
+      if (!next.ok) {
+        this.log.warn({ err: next.error.message }, 'framing lost');
+        this.emit('decodeError', next.error);
+        this.nack(next.error.header?.sequence_number ?? 0, next.error.commandStatus);
+        this.destroy('framing_lost', next.error, true);
+        return;
+      }
+      this.handleFrame(next.frame, rxAt);
+    }
+  };
+
+  private handleFrame(frame: Buffer, rxAt: bigint): void {
+    const decoded = decodePdu(frame);
+    if (!decoded.ok) {
+      this.onDecodeError(decoded.error);
+      return;
+    }
+    const pdu = decoded.pdu;
+    this.count(this.pdusIn, pdu.command);
+    if (this.interceptor?.(pdu)) return;
+    if (isResponseId(CommandId[pdu.command])) this.handleResponse(pdu, rxAt);
+    else this.handleRequest(pdu);
+  }
+
+  private onDecodeError(error: SmppDecodeError): void {
+    this.emit('decodeError', error);
+    const header = error.header;
+    if (!header) return;
+    this.log.warn({ err: error.message }, 'undecodable PDU');
+    if (isResponseId(header.command_id)) {
+      // Never answer a response; fail the request it was meant for.
+      const pending = this.window.get(header.sequence_number);
+      if (
+        pending &&
+        (header.command_id === pending.responseId || header.command_id === CommandId.generic_nack)
+      ) {
+        this.window.take(header.sequence_number);
+        pending.reject(error);
+      }
+      return;
+    }
+    const name = commandName(header.command_id);
+    const resp = name ? responseNameOf(name) : undefined;
+    if (resp) {
+      this.send(
+        createPdu(resp, {
+          sequence_number: header.sequence_number,
+          command_status: error.commandStatus,
+        }) as Pdu,
+      );
+    } else {
+      this.nack(header.sequence_number, error.commandStatus);
+    }
+  }
+
+  private handleResponse(pdu: Pdu, rxAt: bigint): void {
+    const pending = this.window.get(pdu.sequence_number);
+    const id = CommandId[pdu.command];
+    if (pending === undefined || (id !== pending.responseId && pdu.command !== 'generic_nack')) {
+      const reason =
+        pending === undefined
+          ? 'no request with this sequence_number is in flight'
+          : `answers ${pending.command}`;
+      this.log.warn(
+        { command: pdu.command, seq: pdu.sequence_number },
+        `unexpected response dropped: ${reason}`,
+      );
+      this.emit('unexpected', { pdu, reason });
+      return;
+    }
+    this.window.take(pdu.sequence_number);
+    this.lastFrameRxAt = rxAt;
+    pending.resolve(pdu, rxAt);
+  }
+
+  private handleRequest(pdu: Pdu): void {
+    const command = pdu.command;
+    const state = this._state;
+    if (command === 'enquire_link') {
+      if (this.bound || state === 'unbinding' || this.role === 'esme' || this.opts.answerEnquireLinkUnbound) {
+        this.count(this.pdusOut, 'enquire_link_resp');
+        this.writeNow(encodePdu(createPdu('enquire_link_resp', { sequence_number: pdu.sequence_number })));
+      }
+      return;
+    }
+    if (!inboundAllowed(this.role, command, state)) {
+      const already = command.startsWith('bind_') && (this.bound || state === 'binding');
+      const status = already
+        ? CommandStatus.ESME_RALYBND
+        : state === 'unbinding' && (command === 'deliver_sm' || command === 'data_sm')
+          ? CommandStatus.ESME_RX_T_APPN
+          : ESME_RINVBNDSTS;
+      this.log.debug({ command, state }, 'request not allowed in this state');
+      if (responseNameOf(command)) this.respond(pdu, { command_status: status });
+      return;
+    }
+    if (command === 'unbind') {
+      this.respond(pdu);
+      this.destroy('peer_unbind', undefined, true);
+      return;
+    }
+    if (command === 'outbind') {
+      this.setState('outbound');
+      this.emit('outbind', pdu as PduOf<'outbind'>);
+      return;
+    }
+    if (this.onRequest) {
+      this.onRequest(pdu, this);
+      return;
+    }
+    // Nobody handles it: never lose a message by accepting it — ask the peer to retry later.
+    if (command === 'deliver_sm' || command === 'data_sm')
+      this.respond(pdu, { command_status: CommandStatus.ESME_RX_T_APPN });
+    else if (command.startsWith('bind_')) this.respond(pdu, { command_status: CommandStatus.ESME_RBINDFAIL });
+    else this.respond(pdu, { command_status: CommandStatus.ESME_RSYSERR });
+  }
+
+  private onSocketError = (error: Error): void => {
+    if (this._state === 'closed') return;
+    this.destroy('socket_error', error);
+  };
+
+  private onEnd = (): void => {
+    if (this._state === 'closed') return;
+    // EOF after our unbind is a normal end (SMSCs often close right after unbind_resp).
+    this.destroy(this._state === 'unbinding' ? 'local_close' : 'peer_closed');
+  };
+
+  private onSocketClose = (): void => {
+    if (this.lingerTimer) {
+      this.lingerTimer.clear();
+      this.lingerTimer = null;
+    }
+    if (this._state !== 'closed') this.destroy('peer_closed');
+  };
+
+  // ------------------------------------------------------------------ timers
+
+  private startKeepalive(): void {
+    this.keepaliveOn = true;
+    this.lastRxAt = this.clock.now();
+    this.runKeepalive(this.clock.now());
+  }
+
+  private runKeepalive(now: number): void {
+    if (!this.keepaliveOn || this._state === 'closed') return;
+    const decision = keepaliveDecision(
+      {
+        enquireLinkIntervalMs: this.opts.enquireLinkIntervalMs,
+        inactivityTimeoutMs: this.opts.inactivityTimeoutMs,
+      },
+      { lastRxAt: this.lastRxAt, lastProbeAt: this.lastProbeAt, probeInFlight: this.probeInFlight !== null },
+      now,
+    );
+    if (decision.action === 'inactivity_timeout') {
+      this.destroy('inactivity_timeout');
+      return;
+    }
+    if (decision.action === 'probe') this.probe({ trigger: 'keepalive' }).catch(() => {});
+    if (decision.nextAt !== undefined) this.schedule(decision.nextAt);
+  }
+
+  private schedule(at: number): void {
+    if (this._state === 'closed') return;
+    if (this.timer && at >= this.timerAt) return;
+    this.timer?.clear();
+    this.timerAt = at;
+    this.timer = this.clock.setTimer(this.onTimer, at - this.clock.now());
+  }
+
+  private onTimer = (): void => {
+    this.timer = null;
+    this.timerAt = Number.POSITIVE_INFINITY;
+    if (this._state === 'closed') return;
+    const now = this.clock.now();
+    if (now >= this.initDeadline && !this.bound) {
+      this.destroy('session_init_timeout');
+      return;
+    }
+    const expired = this.window.expire(now);
+    for (const request of expired.requests) {
+      request.reject(new SmppResponseTimeoutError(request.command, request.seq, request.timeoutMs));
+    }
+    for (const waiter of expired.waiters) {
+      waiter.reject(new SmppWindowWaitTimeoutError(waiter.command, waiter.timeoutMs));
+    }
+    if (this.closed) return;
+    this.runKeepalive(now);
+    const next = this.window.nextDeadline();
+    if (next !== undefined) this.schedule(next);
+    if (Number.isFinite(this.initDeadline)) this.schedule(this.initDeadline);
+  };
+}
+
+type K_Bind = BindCommand;
