@@ -37,7 +37,6 @@ import { keepaliveDecision } from './keepalive.js';
 import { SequenceGenerator } from './sequence.js';
 import {
   BIND_STATE,
-  type BoundState,
   type CloseReason,
   canTransition,
   inboundAllowed,
@@ -413,7 +412,7 @@ export class SmppSession extends EventEmitter<SessionEvents> {
           addr_ton: params.addr_ton ?? 0,
           addr_npi: params.addr_npi ?? 0,
           address_range: params.address_range ?? '',
-        } as PduInit<K_Bind>,
+        } as PduInit<BindCommand>,
         this.opts.bindTimeoutMs,
         false,
       );
@@ -784,5 +783,3 @@ export class SmppSession extends EventEmitter<SessionEvents> {
     if (Number.isFinite(this.initDeadline)) this.schedule(this.initDeadline);
   };
 }
-
-type K_Bind = BindCommand;
