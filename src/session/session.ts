@@ -513,6 +513,11 @@ export class SmppSession extends EventEmitter<SessionEvents> {
     this.probe({ trigger: 'keepalive' }).catch(() => {});
   }
 
+  /** When the last bytes arrived from the peer (ms on the session clock). */
+  get lastReceivedAt(): number {
+    return this.lastRxAt;
+  }
+
   /** Consecutive unanswered probes so far. */
   get missed(): number {
     return this.missedProbes;
