@@ -513,6 +513,11 @@ export class SmppSession extends EventEmitter<SessionEvents> {
     this.probe({ trigger: 'keepalive' }).catch(() => {});
   }
 
+  /** True while an enquire_link of ours awaits its response. */
+  get probing(): boolean {
+    return this.probeInFlight !== null;
+  }
+
   /** When the last bytes arrived from the peer (ms on the session clock). */
   get lastReceivedAt(): number {
     return this.lastRxAt;
