@@ -170,13 +170,27 @@ function checkFillBits(fillBits: number): void {
   }
 }
 
+/** Options for packSeptets. */
+export interface PackOptions {
+  /**
+   * When the last octet would end in 7 spare bits, fill them with CR (3GPP 23.038 §6.1.2.3.1), so a reader
+   * that counts septets from the octet length sees CR instead of a phantom `@`. Default false (zero bits).
+   */
+  crPadding?: boolean;
+}
+
+/** Carriage return, the 23.038 filler for 7 spare bits. */
+const CR = 0x0d;
+
 /**
  * Packs septet values (one per octet, each <= 0x7F) into the GSM bit stream, least significant bit
  * first, after `fillBits` zero bits (the padding that aligns septets after a UDH).
  */
-export function packSeptets(septets: Uint8Array, fillBits = 0): Buffer {
+export function packSeptets(septets: Uint8Array, fillBits = 0, options: PackOptions = {}): Buffer {
   checkFillBits(fillBits);
-  const out = Buffer.alloc(Math.ceil((fillBits + septets.length * 7) / 8));
+  const bits = fillBits + septets.length * 7;
+  const out = Buffer.alloc(Math.ceil(bits / 8));
+  if (options.crPadding && bits % 8 === 1) out[out.length - 1] = CR << 1;
   let bit = fillBits;
   for (let i = 0; i < septets.length; i++, bit += 7) {
     const septet = septets[i]!;
@@ -212,17 +226,26 @@ export function unpackSeptets(packed: Uint8Array, septetCount: number, fillBits 
   return out;
 }
 
+/** Options for unpackAllSeptets. */
+export interface UnpackAllOptions {
+  /** Also drop a final `@` (zero bits) in the padding position, not only a CR. Default true. */
+  dropZeroPadding?: boolean;
+}
+
 /**
  * Unpacks every whole septet of a packed stream whose septet count is unknown (sm_length counts octets).
- * When the last 7 bits are all padding they read as a final `@` (0x00); that septet is dropped, so a
- * message that really ends in `@` at exactly that position loses it — pass a count to unpackSeptets instead.
+ * When the last 7 bits could be padding, a final CR there (the 23.038 filler) is dropped, and so is a final
+ * `@` (zero-bit padding) unless `dropZeroPadding` is false. A text that really ends in CR or `@` at exactly
+ * that position loses it: pass a count to unpackSeptets when one is known.
  */
-export function unpackAllSeptets(packed: Uint8Array, fillBits = 0): Buffer {
+export function unpackAllSeptets(packed: Uint8Array, fillBits = 0, options: UnpackAllOptions = {}): Buffer {
   checkFillBits(fillBits);
   const bits = packed.length * 8 - fillBits;
   if (bits < 7) return Buffer.alloc(0);
   let count = Math.floor(bits / 7);
   const septets = unpackSeptets(packed, count, fillBits);
-  if (bits % 7 === 0 && septets[count - 1] === 0) count--;
+  const last = septets[count - 1];
+  // Only 7 spare bits can hold a whole phantom septet; then the bit count is an exact multiple of 7.
+  if (bits % 7 === 0 && (last === CR || (last === 0 && (options.dropZeroPadding ?? true)))) count--;
   return septets.subarray(0, count);
 }

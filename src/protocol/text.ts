@@ -76,7 +76,7 @@ export function chooseEncoding(text: string, options: ChooseEncodingOptions = {}
 
 /** Options for encodeText. */
 export interface EncodeTextOptions {
-  /** Bit-pack GSM 7-bit (data_coding 0 and 0xF0-0xF3); default false, one septet per octet. */
+  /** Bit-pack GSM 7-bit (7 spare bits at the end hold CR); default false, one septet per octet. */
   gsm7Packed?: boolean;
 }
 
@@ -101,7 +101,7 @@ export function isGsm7DataCoding(dataCoding: number): boolean {
 export function encodeText(text: string, dataCoding: number, options: EncodeTextOptions = {}): Buffer {
   const gsm = (): Buffer => {
     const septets = encodeGsm7(text);
-    return options.gsm7Packed ? packSeptets(septets) : septets;
+    return options.gsm7Packed ? packSeptets(septets, 0, { crPadding: true }) : septets;
   };
   switch (dataCoding) {
     case DataCoding.SMSC_DEFAULT:

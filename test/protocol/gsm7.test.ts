@@ -122,7 +122,7 @@ describe('gsm7SeptetCount and isGsm7Encodable', () => {
 
   it('round-trips any text of table characters', () => {
     fc.assert(
-      fc.property(fc.string({ unit: fc.constantFrom(...GSM_CHARS), maxLength: 300 }), (text) => {
+      fc.property(fc.string({ unit: fc.constantFrom(...GSM_CHARS), maxLength: 300, size: 'max' }), (text) => {
         expect(decodeGsm7(encodeGsm7(text))).toBe(text);
       }),
     );
@@ -147,7 +147,7 @@ describe('septet packing', () => {
   it('round-trips any septets with any fill bits', () => {
     fc.assert(
       fc.property(
-        fc.uint8Array({ max: 0x7f, maxLength: 400 }),
+        fc.uint8Array({ max: 0x7f, maxLength: 400, size: 'max' }),
         fc.integer({ min: 0, max: 6 }),
         (septets, fillBits) => {
           const packed = packSeptets(septets, fillBits);
@@ -166,6 +166,26 @@ describe('septet packing', () => {
     expect(decodeGsm7(unpackAllSeptets(packSeptets(encodeGsm7('abcdefgh'))))).toBe('abcdefgh');
     expect(decodeGsm7(unpackAllSeptets(packSeptets(encodeGsm7('hi'), 1), 1))).toBe('hi');
     expect(unpackAllSeptets(Buffer.alloc(0))).toHaveLength(0);
+  });
+
+  it('fills 7 spare bits with CR when asked, which unpacking without a count drops', () => {
+    const packed = packSeptets(encodeGsm7('abcdefg'), 0, { crPadding: true });
+    expect(packed).toHaveLength(7);
+    expect(unpackSeptets(packed, 8)[7]).toBe(0x0d);
+    expect(decodeGsm7(unpackAllSeptets(packed))).toBe('abcdefg');
+    // Fewer spare bits: no CR, same bytes as plain packing.
+    expect(packSeptets(encodeGsm7('hellohello'), 0, { crPadding: true })).toEqual(
+      packSeptets(encodeGsm7('hellohello')),
+    );
+    // After one fill bit, 152 septets leave 7 spare bits in 134 octets.
+    const afterUdh = packSeptets(Buffer.alloc(152, 0x41), 1, { crPadding: true });
+    expect(afterUdh).toHaveLength(134);
+    expect(unpackAllSeptets(afterUdh, 1)).toEqual(Buffer.alloc(152, 0x41));
+  });
+
+  it('keeps a final @ in the padding position when zero padding is not to be dropped', () => {
+    const packed = packSeptets(encodeGsm7('abcdefg'));
+    expect(decodeGsm7(unpackAllSeptets(packed, 0, { dropZeroPadding: false }))).toBe('abcdefg@');
   });
 
   it('rejects bad fill bits, non-septet octets and counts beyond the data with SmppError', () => {

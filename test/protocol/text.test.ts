@@ -33,10 +33,14 @@ describe('UCS-2', () => {
 
   it('round-trips any string, lone surrogates included', () => {
     fc.assert(
-      fc.property(fc.string({ unit: 'binary', maxLength: 200 }), fc.string({ maxLength: 5 }), (a, b) => {
-        const text = `${a}\ud800${b}`;
-        expect(decodeUcs2(encodeUcs2(text))).toBe(text);
-      }),
+      fc.property(
+        fc.string({ unit: 'binary', maxLength: 200, size: 'max' }),
+        fc.string({ maxLength: 5 }),
+        (a, b) => {
+          const text = `${a}\ud800${b}`;
+          expect(decodeUcs2(encodeUcs2(text))).toBe(text);
+        },
+      ),
     );
   });
 });
@@ -82,6 +86,11 @@ describe('encodeText', () => {
   it('writes unpacked GSM for data_coding 0 unless packing is asked for', () => {
     expect(encodeText('@€', 0)).toEqual(hex('00 1B 65'));
     expect(encodeText('hellohello', 0, { gsm7Packed: true })).toEqual(hex('E8329BFD4697D9EC37'));
+    // 7 septets leave 7 spare bits: CR fills them, and decoding without a count drops it.
+    const seven = encodeText('abcdefg', 0, { gsm7Packed: true });
+    expect(seven).toHaveLength(7);
+    expect(decodeText(seven, 0, { gsm7Packed: true }).text).toBe('abcdefg');
+    expect(decodeText(seven, 0, { gsm7Packed: true, septetCount: 8 }).text).toBe('abcdefg\r');
   });
 
   it('writes ASCII, octets, Latin-1 and UCS-2 for 1, 2/4, 3 and 8', () => {
@@ -160,8 +169,16 @@ describe('decodeText', () => {
   });
 
   it('round-trips encodeText for every data_coding it writes', () => {
-    const gsm = fc.string({ unit: fc.constantFrom(...'@£$¥èé Hello{}[]€\\~|^\n'), maxLength: 200 });
-    const latin = fc.string({ unit: fc.integer({ min: 0, max: 0xff }).map((c) => String.fromCharCode(c)) });
+    const gsm = fc.string({
+      unit: fc.constantFrom(...'@£$¥èé Hello{}[]€\\~|^\n'),
+      maxLength: 200,
+      size: 'max',
+    });
+    const latin = fc.string({
+      unit: fc.integer({ min: 0, max: 0xff }).map((c) => String.fromCharCode(c)),
+      maxLength: 200,
+      size: 'max',
+    });
     fc.assert(
       fc.property(gsm, (text) => {
         for (const dc of [0, 0xf1]) expect(decodeText(encodeText(text, dc), dc).text).toBe(text);
