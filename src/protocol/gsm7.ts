@@ -128,40 +128,34 @@ export function encodeGsm7(text: string): Buffer {
   return out;
 }
 
-const CHUNK = 8192;
-
-/** Turns UTF-16 code units into a string without one call per character. */
-function unitsToString(units: Uint16Array, length: number): string {
-  if (length <= CHUNK) return String.fromCharCode(...units.subarray(0, length));
-  let text = '';
-  for (let start = 0; start < length; start += CHUNK) {
-    text += String.fromCharCode(...units.subarray(start, Math.min(start + CHUNK, length)));
-  }
-  return text;
-}
-
 /**
  * Decodes unpacked GSM 7-bit (one septet per octet). An undefined ESC pair yields the base-table character
  * (§9.2 Rec.), ESC ESC yields a space (3GPP 23.038), a trailing lone ESC is ignored, and an octet above
  * 0x7F (not a septet) yields U+FFFD.
  */
 export function decodeGsm7(buf: Uint8Array): string {
-  const units = new Uint16Array(buf.length);
-  let n = 0;
+  // UTF-16LE written byte by byte (endian-independent), turned into a string by one native call.
+  const out = Buffer.allocUnsafe(buf.length * 2);
+  let at = 0;
   for (let i = 0; i < buf.length; i++) {
     const septet = buf[i]!;
+    let code: number;
     if (septet > 0x7f) {
-      units[n++] = 0xfffd;
+      code = 0xfffd;
     } else if (septet !== ESC) {
-      units[n++] = DECODE_BASIC[septet]!;
+      code = DECODE_BASIC[septet]!;
     } else if (i + 1 < buf.length) {
       const next = buf[++i]!;
-      if (next > 0x7f) units[n++] = 0xfffd;
-      else if (next === ESC) units[n++] = 0x20;
-      else units[n++] = DECODE_EXTENSION[next] || DECODE_BASIC[next]!;
+      if (next > 0x7f) code = 0xfffd;
+      else if (next === ESC) code = 0x20;
+      else code = DECODE_EXTENSION[next] || DECODE_BASIC[next]!;
+    } else {
+      break;
     }
+    out[at++] = code & 0xff;
+    out[at++] = code >> 8;
   }
-  return unitsToString(units, n);
+  return out.toString('utf16le', 0, at);
 }
 
 function checkFillBits(fillBits: number): void {
