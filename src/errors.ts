@@ -40,6 +40,7 @@ export const ErrorCode = {
   ProbeTimeout: 'SMPP_ERR_PROBE_TIMEOUT',
   ProbeRateLimited: 'SMPP_ERR_PROBE_RATE_LIMITED',
   Stopped: 'SMPP_ERR_BIND_STOPPED',
+  UnknownBind: 'SMPP_ERR_BIND_UNKNOWN',
   // config
   Config: 'SMPP_ERR_CONFIG',
 } as const;

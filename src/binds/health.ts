@@ -1,0 +1,101 @@
+/**
+ * The health rules of a bind, as pure functions of (facts, now): no timers, no I/O, unit-tested
+ * with plain numbers. Each rule has a stable code and a reason in words.
+ *
+ *   stopped    STOPPED          the bind was stopped by the operator (or the service is shutting down)
+ *   unhealthy  NOT_BOUND        no bound session (connecting, refused, backing off)
+ *   unhealthy  PROBES_MISSED    maxMissedProbes consecutive enquire_links went unanswered
+ *   unhealthy  PROBE_STALE      nothing proved the link alive for interval + maxMissedProbes × timeout
+ *                               (a safety net should probing ever stall)
+ *   degraded   PROBE_MISSED     the last enquire_link went unanswered (the next one is already out)
+ *   degraded   HIGH_LATENCY     the last round trip took longer than degradedLatencyMs
+ *   degraded   THROTTLED        the SMSC answered ESME_RTHROTTLED recently
+ *   healthy    OK
+ */
+export type HealthStatus = 'healthy' | 'degraded' | 'unhealthy' | 'stopped';
+export type HealthCode =
+  | 'OK'
+  | 'STOPPED'
+  | 'NOT_BOUND'
+  | 'PROBES_MISSED'
+  | 'PROBE_STALE'
+  | 'PROBE_MISSED'
+  | 'HIGH_LATENCY'
+  | 'THROTTLED';
+
+export interface HealthRules {
+  enquireLinkIntervalMs: number;
+  enquireLinkTimeoutMs: number;
+  maxMissedProbes: number;
+  degradedLatencyMs: number;
+}
+
+/** What the rules look at. Times are on the bind's clock (ms). */
+export interface HealthFacts {
+  stopped: boolean;
+  bound: boolean;
+  /** Why it is not bound, in words (connect error, bind refusal, backoff). */
+  notBoundReason?: string;
+  consecutiveMisses: number;
+  /** Last time something proved the link alive: a probe answered, any PDU received, or the bind itself. */
+  lastAliveAt: number;
+  lastRttMs: number | null;
+  throttledUntil: number;
+}
+
+export interface HealthVerdict {
+  status: HealthStatus;
+  code: HealthCode;
+  reason: string;
+}
+
+/** interval + maxMissedProbes × timeout: how long a silent SMSC can go unnoticed at most. */
+export function detectionBoundMs(rules: HealthRules): number {
+  return rules.enquireLinkIntervalMs + rules.maxMissedProbes * rules.enquireLinkTimeoutMs;
+}
+
+export function evaluateHealth(facts: HealthFacts, rules: HealthRules, now: number): HealthVerdict {
+  if (facts.stopped) return { status: 'stopped', code: 'STOPPED', reason: 'the bind is stopped' };
+  if (!facts.bound) {
+    return { status: 'unhealthy', code: 'NOT_BOUND', reason: facts.notBoundReason ?? 'not bound' };
+  }
+  if (facts.consecutiveMisses >= rules.maxMissedProbes) {
+    return {
+      status: 'unhealthy',
+      code: 'PROBES_MISSED',
+      reason: `${facts.consecutiveMisses} enquire_link in a row unanswered within ${rules.enquireLinkTimeoutMs} ms`,
+    };
+  }
+  const bound = detectionBoundMs(rules);
+  const silentMs = now - facts.lastAliveAt;
+  if (silentMs > bound) {
+    return {
+      status: 'unhealthy',
+      code: 'PROBE_STALE',
+      reason: `nothing received from the SMSC for ${Math.round(silentMs)} ms (limit ${bound} ms)`,
+    };
+  }
+  if (facts.consecutiveMisses > 0) {
+    return {
+      status: 'degraded',
+      code: 'PROBE_MISSED',
+      reason: `enquire_link unanswered within ${rules.enquireLinkTimeoutMs} ms; probing again`,
+    };
+  }
+  if (facts.lastRttMs !== null && facts.lastRttMs > rules.degradedLatencyMs) {
+    return {
+      status: 'degraded',
+      code: 'HIGH_LATENCY',
+      reason: `last enquire_link round trip ${facts.lastRttMs.toFixed(1)} ms > ${rules.degradedLatencyMs} ms`,
+    };
+  }
+  if (now < facts.throttledUntil) {
+    return { status: 'degraded', code: 'THROTTLED', reason: 'the SMSC is throttling us (ESME_RTHROTTLED)' };
+  }
+  return { status: 'healthy', code: 'OK', reason: 'bound and answering enquire_link' };
+}
+
+/** Whether a status passes a readiness check (healthy, or degraded unless strict). */
+export function isPassing(status: HealthStatus, strict = false): boolean {
+  return status === 'healthy' || (!strict && status === 'degraded');
+}
