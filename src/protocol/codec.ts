@@ -36,9 +36,21 @@ export interface EncodeOptions {
 
 // ---------------------------------------------------------------- encode
 
+function isObject(v: unknown): v is object {
+  return typeof v === 'object' && v !== null;
+}
+
+/** A value for an error message; never throws (String() does on some objects). */
+function show(v: unknown): string {
+  if (typeof v === 'string') return JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v);
+  if (typeof v === 'object' && v !== null) return Array.isArray(v) ? 'an array' : 'an object';
+  if (typeof v === 'symbol' || typeof v === 'function') return `a ${typeof v}`;
+  return String(v);
+}
+
 function checkInt(cmd: string, field: string, v: unknown, max: number): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > max) {
-    throw new SmppEncodeError(cmd, field, `must be an integer from 0 to ${max}, got ${String(v)}`);
+    throw new SmppEncodeError(cmd, field, `must be an integer from 0 to ${max}, got ${show(v)}`);
   }
   return v;
 }
@@ -85,7 +97,7 @@ function fieldSize(cmd: string, spec: FieldSpec, v: unknown): number {
         throw new SmppEncodeError(
           cmd,
           spec.name,
-          `must be empty or a 16-character SMPP time (YYMMDDhhmmsstnnp), got "${String(v)}"`,
+          `must be empty or a 16-character SMPP time (YYMMDDhhmmsstnnp), got ${show(v)}`,
         );
       }
       return size;
@@ -109,6 +121,7 @@ function fieldSize(cmd: string, spec: FieldSpec, v: unknown): number {
       let size = 1;
       list.forEach((d, i) => {
         const at = `dest_address[${i}]`;
+        if (!isObject(d)) throw new SmppEncodeError(cmd, at, 'must be a destination object');
         if (d.dest_flag === 1) {
           checkInt(cmd, `${at}.dest_addr_ton`, d.dest_addr_ton, 0xff);
           checkInt(cmd, `${at}.dest_addr_npi`, d.dest_addr_npi, 0xff);
@@ -133,6 +146,7 @@ function fieldSize(cmd: string, spec: FieldSpec, v: unknown): number {
       let size = 1;
       list.forEach((u, i) => {
         const at = `unsuccess_sme[${i}]`;
+        if (!isObject(u)) throw new SmppEncodeError(cmd, at, 'must be an unsuccess_sme object');
         checkInt(cmd, `${at}.dest_addr_ton`, u.dest_addr_ton, 0xff);
         checkInt(cmd, `${at}.dest_addr_npi`, u.dest_addr_npi, 0xff);
         checkInt(cmd, `${at}.error_status_code`, u.error_status_code, 0xffffffff);
@@ -145,6 +159,7 @@ function fieldSize(cmd: string, spec: FieldSpec, v: unknown): number {
 
 function tlvSize(cmd: string, t: Tlv, index: number): number {
   const label = `tlvs[${index}]`;
+  if (!isObject(t)) throw new SmppEncodeError(cmd, label, 'must be a { tag, value } object');
   checkInt(cmd, `${label}.tag`, t.tag, 0xffff);
   const known = TLV_TABLE.get(t.tag);
   const name = known ? known.name : `${label} (tag 0x${t.tag.toString(16).padStart(4, '0')})`;
@@ -206,9 +221,14 @@ function isEmptyBody(
 
 /** Encodes a PDU, or throws SmppEncodeError naming the first field that breaks the spec. */
 export function encodePdu(pdu: Pdu, options: EncodeOptions = {}): Buffer {
+  if (!isObject(pdu)) throw new SmppEncodeError('pdu', 'command', 'a PDU must be an object');
   const cmd = pdu.command;
-  const id = CommandId[cmd as CommandName];
-  if (id === undefined) throw new SmppEncodeError(String(cmd), 'command', 'unknown command');
+  const id =
+    typeof cmd === 'string' && Object.hasOwn(CommandId, cmd) ? CommandId[cmd as CommandName] : undefined;
+  if (id === undefined) throw new SmppEncodeError(show(cmd), 'command', 'unknown command');
+  if (pdu.tlvs !== undefined && !Array.isArray(pdu.tlvs)) {
+    throw new SmppEncodeError(cmd, 'tlvs', 'must be an array of { tag, value }');
+  }
   const fields = pdu as unknown as Record<string, unknown>;
   const specs = LAYOUTS[cmd] as readonly FieldSpec[];
 
