@@ -62,7 +62,7 @@ export interface SessionOptions {
   /** Idle time before an enquire_link goes out (0 = no keepalive). Starts once bound. */
   enquireLinkIntervalMs?: number;
   enquireLinkTimeoutMs?: number;
-  /** Consecutive unanswered enquire_links that close the session. */
+  /** Consecutive unanswered enquire_links, with nothing received in between, that close the session. */
   maxMissedProbes?: number;
   /** Nothing received for this long closes the session (0 = off). */
   inactivityTimeoutMs?: number;
@@ -595,6 +595,8 @@ export class SmppSession extends EventEmitter<SessionEvents> {
   private onData = (chunk: Buffer): void => {
     const rxAt = this.clock.hrtime();
     this.lastRxAt = this.clock.now();
+    // Anything from the peer proves the link: unanswered probes only count while it is silent.
+    this.missedProbes = 0;
     this.framer.push(chunk);
     for (;;) {
       if (this._state === 'closed') return;
