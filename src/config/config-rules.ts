@@ -1,0 +1,108 @@
+/**
+ * Rules the schema cannot express because they relate several keys. They run on the raw
+ * tree even when it has schema errors (checking types as they go), so one start lists every
+ * problem. A bind's effective value is its own, else `defaults`', else the built-in default.
+ */
+import { DEFAULT_BIND_TUNING } from '../binds/bind-options.js';
+import type { PathSegment } from './config-path.js';
+import type { PathIssue } from './schema-issues.js';
+
+type Tree = Record<string, unknown>;
+
+const isTree = (value: unknown): value is Tree =>
+  value !== null && typeof value === 'object' && !Array.isArray(value);
+const numberAt = (tree: unknown, key: string): number | undefined =>
+  isTree(tree) && typeof tree[key] === 'number' ? tree[key] : undefined;
+
+export function crossFieldIssues(root: unknown): PathIssue[] {
+  if (!isTree(root)) return [];
+  const issues: PathIssue[] = [];
+  const defaults = isTree(root.defaults) ? root.defaults : {};
+  const binds = Array.isArray(root.binds) ? root.binds : [];
+
+  checkTuning(defaults, {}, ['defaults'], issues);
+  binds.forEach((bind, index) => {
+    if (!isTree(bind)) return;
+    checkTuning(bind, defaults, ['binds', index], issues);
+    checkTls(bind.tls, ['binds', index, 'tls'], issues);
+  });
+  checkUniqueIds(binds, issues);
+  checkReadiness(root.readiness, binds.length, issues);
+  return issues;
+}
+
+/** Checks the keys `own` sets against the values it inherits from `inherited` and the built-in defaults. */
+function checkTuning(own: Tree, inherited: Tree, path: PathSegment[], issues: PathIssue[]): void {
+  const value = (key: 'enquireLinkIntervalMs' | 'inactivityTimeoutMs') =>
+    numberAt(own, key) ?? numberAt(inherited, key) ?? DEFAULT_BIND_TUNING[key];
+  const inactivity = value('inactivityTimeoutMs');
+  const interval = value('enquireLinkIntervalMs');
+  const setsEither = 'inactivityTimeoutMs' in own || 'enquireLinkIntervalMs' in own;
+  if (setsEither && inactivity > 0 && inactivity <= interval) {
+    issues.push({
+      path: [...path, 'inactivityTimeoutMs' in own ? 'inactivityTimeoutMs' : 'enquireLinkIntervalMs'],
+      message:
+        `inactivityTimeoutMs (${inactivity}) must be 0 (off) or greater than enquireLinkIntervalMs (${interval}): ` +
+        'an idle but healthy link only hears from the peer when it probes',
+    });
+  }
+
+  const ownReconnect = isTree(own.reconnect) ? own.reconnect : {};
+  const inheritedReconnect = isTree(inherited.reconnect) ? inherited.reconnect : {};
+  const delay = (key: 'initialDelayMs' | 'maxDelayMs') =>
+    numberAt(ownReconnect, key) ?? numberAt(inheritedReconnect, key) ?? DEFAULT_BIND_TUNING.reconnect[key];
+  const initial = delay('initialDelayMs');
+  const max = delay('maxDelayMs');
+  if (('initialDelayMs' in ownReconnect || 'maxDelayMs' in ownReconnect) && initial > max) {
+    issues.push({
+      path: [...path, 'reconnect', 'initialDelayMs' in ownReconnect ? 'initialDelayMs' : 'maxDelayMs'],
+      message: `reconnect.initialDelayMs (${initial}) must not exceed reconnect.maxDelayMs (${max})`,
+    });
+  }
+}
+
+function checkTls(tls: unknown, path: PathSegment[], issues: PathIssue[]): void {
+  if (!isTree(tls)) return;
+  const hasCert = typeof tls.cert === 'string';
+  const hasKey = typeof tls.key === 'string';
+  if (hasCert !== hasKey) {
+    issues.push({
+      path: [...path, hasCert ? 'cert' : 'key'],
+      message: `a client certificate needs both cert and key; ${hasCert ? 'key' : 'cert'} is missing`,
+    });
+  }
+}
+
+function checkUniqueIds(binds: readonly unknown[], issues: PathIssue[]): void {
+  const firstIndex = new Map<string, number>();
+  binds.forEach((bind, index) => {
+    if (!isTree(bind) || typeof bind.id !== 'string') return;
+    const first = firstIndex.get(bind.id);
+    if (first === undefined) firstIndex.set(bind.id, index);
+    else
+      issues.push({
+        path: ['binds', index, 'id'],
+        message: `duplicate id "${bind.id}": binds[${first}] has it too`,
+      });
+  });
+}
+
+function checkReadiness(readiness: unknown, bindCount: number, issues: PathIssue[]): void {
+  if (!isTree(readiness) || typeof readiness.minHealthy !== 'number') return;
+  const policy = readiness.policy ?? 'all';
+  if (policy !== 'atLeast') {
+    if (typeof policy === 'string') {
+      issues.push({
+        path: ['readiness', 'minHealthy'],
+        message: `only used with policy 'atLeast' (policy is '${policy}'); remove it or set policy: atLeast`,
+      });
+    }
+    return;
+  }
+  if (readiness.minHealthy > bindCount) {
+    issues.push({
+      path: ['readiness', 'minHealthy'],
+      message: `${readiness.minHealthy} healthy binds are required but only ${bindCount} are configured; the service could never be ready`,
+    });
+  }
+}

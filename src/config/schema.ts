@@ -1,0 +1,253 @@
+/**
+ * The shape of the config file, as TypeBox schemas: what an operator may write, before
+ * defaults are filled in and short forms normalised (see resolve-config.ts). Every
+ * object rejects unknown keys so a typo fails the start instead of being ignored.
+ *
+ * A schema may carry `expected`: the wording used in error messages instead of the one
+ * derived from its type and bounds (see schema-issues.ts).
+ */
+import { type Static, type TSchema, Type } from 'typebox';
+import type { BindTuning, ReconnectOptions } from '../binds/bind-options.js';
+import { InterfaceVersion } from '../protocol/constants.js';
+import { LAYOUTS } from '../protocol/layouts.js';
+
+const strict = { additionalProperties: false } as const;
+
+/** setTimeout's upper bound: a longer delay fires at once (Node prints TimeoutOverflowWarning). */
+export const MAX_TIMER_MS = 2_147_483_647;
+
+/** Bind ids appear in URLs (`/binds/:id`), so they are restricted to URL-safe characters. */
+export const BIND_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export const READINESS_POLICIES = ['all', 'any', 'quorum', 'atLeast'] as const;
+export type ReadinessPolicy = (typeof READINESS_POLICIES)[number];
+
+/** Long forms and the short forms operators also write. */
+export const BIND_TYPE_NAMES = {
+  transmitter: 'transmitter',
+  receiver: 'receiver',
+  transceiver: 'transceiver',
+  tx: 'transmitter',
+  rx: 'receiver',
+  trx: 'transceiver',
+} as const;
+
+/**
+ * Spellings of interface_version (reference §4.11). `3.4` and `5` are what YAML makes of
+ * unquoted `3.4` and `5.0`.
+ */
+export const INTERFACE_VERSION_SPELLINGS: ReadonlyMap<number | string, number> = new Map<
+  number | string,
+  number
+>([
+  [InterfaceVersion.v34, InterfaceVersion.v34],
+  ['3.4', InterfaceVersion.v34],
+  [3.4, InterfaceVersion.v34],
+  [InterfaceVersion.v50, InterfaceVersion.v50],
+  ['5.0', InterfaceVersion.v50],
+  [5, InterfaceVersion.v50],
+]);
+
+/** Bearer tokens travel in an Authorization header: token68 characters only (RFC 7235). */
+export const TOKEN68 = /^[A-Za-z0-9._~+/-]+=*$/;
+
+function durationMs(minimum: number) {
+  return Type.Integer({
+    minimum,
+    maximum: MAX_TIMER_MS,
+    expected: `a whole number of milliseconds from ${minimum} to ${MAX_TIMER_MS}`,
+  });
+}
+
+function listenPort() {
+  return Type.Integer({
+    minimum: 0,
+    maximum: 65535,
+    expected: 'a port number from 0 to 65535 (0 = any free port)',
+  });
+}
+
+/** Maximum visible characters of a bind field: the spec's octet count includes the NUL (reference §1.1, §4.1). */
+function bindFieldMaxChars(name: string): number {
+  for (const field of LAYOUTS.bind_transceiver) {
+    if (field.name === name && field.kind === 'cstring') return field.max - 1;
+  }
+  throw new TypeError(`bind_transceiver has no C-Octet String field ${name}`);
+}
+
+/** A C-Octet String field of bind_*: printable ASCII within the spec's length. */
+function bindField(name: string, minLength = 0) {
+  const max = bindFieldMaxChars(name);
+  const size = minLength > 0 ? `${minLength} to ${max}` : `at most ${max}`;
+  return Type.String({
+    minLength,
+    maxLength: max,
+    pattern: '^[\\x20-\\x7E]*$',
+    expected: `a string of ${size} printable ASCII characters (SMPP ${name} is at most ${max + 1} octets with its NUL)`,
+  });
+}
+
+const reconnectProperties = {
+  initialDelayMs: durationMs(1),
+  maxDelayMs: durationMs(1),
+  stableAfterMs: durationMs(0),
+} satisfies Record<keyof ReconnectOptions, TSchema>;
+
+export const ReconnectSchema = Type.Object(
+  {
+    initialDelayMs: Type.Optional(reconnectProperties.initialDelayMs),
+    maxDelayMs: Type.Optional(reconnectProperties.maxDelayMs),
+    stableAfterMs: Type.Optional(reconnectProperties.stableAfterMs),
+  },
+  strict,
+);
+
+/** Every BindTuning key, optional: both `defaults` and each bind may set any of them. */
+const tuningProperties = {
+  enquireLinkIntervalMs: Type.Optional(durationMs(1000)),
+  enquireLinkTimeoutMs: Type.Optional(durationMs(1)),
+  maxMissedProbes: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
+  inactivityTimeoutMs: Type.Optional(durationMs(0)),
+  degradedLatencyMs: Type.Optional(durationMs(1)),
+  minProbeIntervalMs: Type.Optional(durationMs(0)),
+  connectTimeoutMs: Type.Optional(durationMs(1)),
+  bindTimeoutMs: Type.Optional(durationMs(1)),
+  responseTimeoutMs: Type.Optional(durationMs(1)),
+  windowSize: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
+  windowWaitTimeoutMs: Type.Optional(durationMs(1)),
+  unbindTimeoutMs: Type.Optional(durationMs(1)),
+  rttWindowSize: Type.Optional(Type.Integer({ minimum: 1, maximum: 65536 })),
+  reconnect: Type.Optional(ReconnectSchema),
+} satisfies Record<keyof BindTuning, TSchema>;
+
+export const TuningSchema = Type.Object(tuningProperties, strict);
+
+export const TlsSchema = Type.Object(
+  {
+    enabled: Type.Optional(Type.Boolean()),
+    ca: Type.Optional(Type.String({ minLength: 1, expected: 'a file path' })),
+    cert: Type.Optional(Type.String({ minLength: 1, expected: 'a file path' })),
+    key: Type.Optional(Type.String({ minLength: 1, expected: 'a file path' })),
+    servername: Type.Optional(Type.String({ minLength: 1 })),
+    rejectUnauthorized: Type.Optional(Type.Boolean()),
+  },
+  strict,
+);
+
+export const BindSchema = Type.Object(
+  {
+    id: Type.String({
+      pattern: BIND_ID_PATTERN.source,
+      expected: "an id of 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit",
+    }),
+    host: Type.String({ pattern: '^\\S+$', expected: 'a host name or IP address' }),
+    port: Type.Integer({ minimum: 1, maximum: 65535, expected: 'a port number from 1 to 65535' }),
+    tls: Type.Optional(
+      Type.Union([Type.Boolean(), TlsSchema], { expected: 'true, false or a mapping of TLS settings' }),
+    ),
+    systemId: bindField('system_id', 1),
+    password: bindField('password'),
+    systemType: Type.Optional(bindField('system_type')),
+    bindType: Type.Optional(
+      Type.Union([
+        Type.Literal('transmitter'),
+        Type.Literal('receiver'),
+        Type.Literal('transceiver'),
+        Type.Literal('tx'),
+        Type.Literal('rx'),
+        Type.Literal('trx'),
+      ]),
+    ),
+    interfaceVersion: Type.Optional(
+      Type.Union(
+        [
+          Type.Literal(InterfaceVersion.v34),
+          Type.Literal(InterfaceVersion.v50),
+          Type.Literal('3.4'),
+          Type.Literal('5.0'),
+          Type.Literal(3.4),
+          Type.Literal(5),
+        ],
+        { expected: "0x34 (52) or '3.4' for SMPP 3.4, 0x50 (80) or '5.0' for SMPP 5.0" },
+      ),
+    ),
+    addrTon: Type.Optional(Type.Integer({ minimum: 0, maximum: 255 })),
+    addrNpi: Type.Optional(Type.Integer({ minimum: 0, maximum: 255 })),
+    addressRange: Type.Optional(bindField('address_range')),
+    ...tuningProperties,
+  },
+  strict,
+);
+export type BindInput = Static<typeof BindSchema>;
+
+export const SimulatorAccountSchema = Type.Object(
+  { systemId: bindField('system_id', 1), password: bindField('password') },
+  strict,
+);
+
+/** The whole file. Every section is optional; `binds` may be empty. */
+export const ConfigFileSchema = Type.Object(
+  {
+    http: Type.Optional(
+      Type.Object(
+        {
+          host: Type.Optional(Type.String({ pattern: '^\\S+$', expected: 'a host name or IP address' })),
+          port: Type.Optional(listenPort()),
+          bodyLimitBytes: Type.Optional(Type.Integer({ minimum: 1, maximum: 1 << 30 })),
+        },
+        strict,
+      ),
+    ),
+    log: Type.Optional(
+      Type.Object(
+        { level: Type.Optional(Type.Union(LOG_LEVELS.map((level) => Type.Literal(level)))) },
+        strict,
+      ),
+    ),
+    auth: Type.Optional(
+      Type.Object(
+        {
+          tokens: Type.Optional(
+            Type.Array(
+              Type.String({
+                pattern: TOKEN68.source,
+                expected: "a bearer token (letters, digits and '-._~+/', optionally ending in '=')",
+              }),
+            ),
+          ),
+          protectReads: Type.Optional(Type.Boolean()),
+        },
+        strict,
+      ),
+    ),
+    readiness: Type.Optional(
+      Type.Object(
+        {
+          policy: Type.Optional(Type.Union(READINESS_POLICIES.map((policy) => Type.Literal(policy)))),
+          minHealthy: Type.Optional(Type.Integer({ minimum: 1 })),
+        },
+        strict,
+      ),
+    ),
+    shutdown: Type.Optional(Type.Object({ unbindTimeoutMs: Type.Optional(durationMs(0)) }, strict)),
+    metrics: Type.Optional(Type.Object({ enabled: Type.Optional(Type.Boolean()) }, strict)),
+    defaults: Type.Optional(TuningSchema),
+    binds: Type.Optional(Type.Array(BindSchema)),
+    simulator: Type.Optional(
+      Type.Object(
+        {
+          enabled: Type.Optional(Type.Boolean()),
+          host: Type.Optional(Type.String({ pattern: '^\\S+$', expected: 'a host name or IP address' })),
+          port: Type.Optional(listenPort()),
+          accounts: Type.Optional(Type.Array(SimulatorAccountSchema)),
+        },
+        strict,
+      ),
+    ),
+  },
+  strict,
+);
+export type ConfigFileInput = Static<typeof ConfigFileSchema>;
