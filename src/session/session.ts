@@ -18,6 +18,7 @@ import {
   commandName,
   DEFAULT_MAX_PDU_LENGTH,
   isResponseId,
+  MAX_SEQUENCE_NUMBER,
   responseNameOf,
   TlvTag,
 } from '../protocol/constants.js';
@@ -291,6 +292,26 @@ export class SmppSession extends EventEmitter<SessionEvents> {
     this.write(buf);
   }
 
+  /**
+   * Encodes an answer to the peer. The sequence_number is the peer's, echoed as is: one with
+   * bit 31 set breaks §1.3 and the encoder refuses it, but answering with another number is
+   * worse (§11.4: peers drop the link), and throwing here would escape from a socket event.
+   */
+  private encodeAnswer(pdu: Pdu): Buffer {
+    const seq = pdu.sequence_number;
+    if (seq <= MAX_SEQUENCE_NUMBER) return encodePdu(pdu, { maxPduLength: this.opts.maxPduLength });
+    const buf = encodePdu({ ...pdu, sequence_number: 0 }, { maxPduLength: this.opts.maxPduLength });
+    buf.writeUInt32BE(seq >>> 0, 12);
+    return buf;
+  }
+
+  private sendAnswer(pdu: Pdu): void {
+    if (this._state === 'closed') return;
+    const buf = this.encodeAnswer(pdu);
+    this.count(this.pdusOut, pdu.command);
+    this.write(buf);
+  }
+
   /** Writes raw bytes (fault injection: malformed PDUs, bad lengths, slow writes). */
   sendRaw(buf: Buffer): void {
     if (this._state === 'closed') return;
@@ -309,13 +330,15 @@ export class SmppSession extends EventEmitter<SessionEvents> {
       ...(init as PduInit<CommandName>),
       sequence_number: request.sequence_number,
     });
-    this.send(pdu as Pdu);
+    this.sendAnswer(pdu as Pdu);
   }
 
   /** Sends generic_nack with a status for a sequence number. */
   nack(sequenceNumber: number, commandStatus: number): void {
     if (this._state === 'closed') return;
-    this.send(createPdu('generic_nack', { sequence_number: sequenceNumber, command_status: commandStatus }));
+    this.sendAnswer(
+      createPdu('generic_nack', { sequence_number: sequenceNumber, command_status: commandStatus }),
+    );
   }
 
   /**
@@ -646,7 +669,7 @@ export class SmppSession extends EventEmitter<SessionEvents> {
     const name = commandName(header.command_id);
     const resp = name ? responseNameOf(name) : undefined;
     if (resp) {
-      this.send(
+      this.sendAnswer(
         createPdu(resp, {
           sequence_number: header.sequence_number,
           command_status: error.commandStatus,
@@ -683,7 +706,9 @@ export class SmppSession extends EventEmitter<SessionEvents> {
     if (command === 'enquire_link') {
       if (this.bound || state === 'unbinding' || this.role === 'esme' || this.opts.answerEnquireLinkUnbound) {
         this.count(this.pdusOut, 'enquire_link_resp');
-        this.writeNow(encodePdu(createPdu('enquire_link_resp', { sequence_number: pdu.sequence_number })));
+        this.writeNow(
+          this.encodeAnswer(createPdu('enquire_link_resp', { sequence_number: pdu.sequence_number })),
+        );
       }
       return;
     }
