@@ -239,7 +239,8 @@ export const ConfigFileSchema = Type.Object(
     simulator: Type.Optional(
       Type.Object(
         {
-          enabled: Type.Optional(Type.Boolean()),
+          // Required: writing the section is not by itself a decision to run a fake SMSC.
+          enabled: Type.Boolean(),
           host: Type.Optional(Type.String({ pattern: '^\\S+$', expected: 'a host name or IP address' })),
           port: Type.Optional(listenPort()),
           accounts: Type.Optional(Type.Array(SimulatorAccountSchema)),

@@ -9,6 +9,11 @@ import type { PathSegment } from './config-path.js';
 /** Guards against alias bombs ("billion laughs"); a config file needs few aliases. */
 const MAX_ALIAS_COUNT = 100;
 
+/** One syntax error tends to cascade; the first few are the ones worth reading. */
+const MAX_SYNTAX_ERRORS = 5;
+// biome-ignore lint/suspicious/noTemplateCurlyInString: the hint quotes a literal ${VAR}.
+const FLOW_HINT = " (inside { } or [ ], quote a value that contains ${...}: '${VAR}')";
+
 export interface YamlSource {
   /** The parsed document as plain data; undefined when it has syntax errors. */
   value: unknown;
@@ -21,10 +26,22 @@ export function parseYaml(text: string): YamlSource {
   const lineCounter = new LineCounter();
   // `merge: true` lets operators share settings with YAML merge keys (`<<: *common`).
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, merge: true });
-  const issues: ConfigIssue[] = doc.errors.map((error) => {
+  const lines = text.split(/\r?\n/);
+  const issues: ConfigIssue[] = doc.errors.slice(0, MAX_SYNTAX_ERRORS).map((error) => {
     const { line, col } = lineCounter.linePos(error.pos[0]);
-    return { path: '', line, message: `YAML syntax error at line ${line}, column ${col}: ${error.message}` };
+    // `key: { port: ${PORT} }`: in flow style `{` opens a mapping, so the reference needs quotes.
+    const hint =
+      /[[{]/.test(lines[line - 1] ?? '') && (lines[line - 1] ?? '').includes('${') ? FLOW_HINT : '';
+    return {
+      path: '',
+      line,
+      message: `YAML syntax error at line ${line}, column ${col}: ${error.message}${hint}`,
+    };
   });
+  if (doc.errors.length > MAX_SYNTAX_ERRORS) {
+    const more = doc.errors.length - MAX_SYNTAX_ERRORS;
+    issues.push({ path: '', message: `... and ${more} more YAML syntax errors, often caused by the first` });
+  }
 
   const lineOf = (path: readonly PathSegment[]): number | undefined => {
     let node: unknown = doc.contents;
