@@ -458,6 +458,11 @@ export class SmppSession extends EventEmitter<SessionEvents> {
 
   /** Accepts a bind request (SMSC role): answers OK with our system_id and moves to the bound state. */
   acceptBind(request: Pdu, systemId: string, tlvs?: Tlv[]): void {
+    if (this._state !== 'open' && this._state !== 'outbound') {
+      // Another bind was accepted first (binds held for an async check): this one is refused.
+      this.respond(request, { command_status: this.bound ? CommandStatus.ESME_RALYBND : ESME_RINVBNDSTS });
+      return;
+    }
     const command = request.command as BindCommand;
     const bind = request as PduOf<'bind_transceiver'>;
     this.peerSystemId = bind.system_id;
