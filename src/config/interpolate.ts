@@ -43,13 +43,15 @@ export function interpolateString(text: string, env: Env): InterpolatedString {
     return fromEnv;
   });
   if (malformed.length > 0) return { ok: false, message: `malformed reference: ${malformed.join('; ')}` };
-  if (missing.length > 0) {
-    const names = missing.map((name) => `\${${name}}`).join(', ');
-    const one = missing[0] ?? '';
-    const verb = missing.length === 1 ? 'is' : 'are';
+  const unset = [...new Set(missing)];
+  if (unset.length > 0) {
+    const [variables, verb, pronoun] =
+      unset.length === 1 ? ['variable', 'is', 'it'] : ['variables', 'are', 'them'];
     return {
       ok: false,
-      message: `environment variable ${missing.join(', ')} ${verb} not set (referenced as ${names}; write \${${one}:-value} to give a default)`,
+      message:
+        `environment ${variables} ${unset.join(', ')} ${verb} not set; ` +
+        `set ${pronoun}, or write \${${unset[0]}:-default} for a fallback`,
     };
   }
   return { ok: true, value };

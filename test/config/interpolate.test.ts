@@ -28,7 +28,7 @@ describe('interpolateString', () => {
     expect(result.ok).toBe(false);
     if (!result.ok) {
       expect(result.message).toContain('A, B are not set');
-      expect(result.message).toContain('${A:-value}');
+      expect(result.message).toContain('${A:-default}');
     }
   });
 

@@ -492,6 +492,16 @@ describe('TLS files', () => {
     expect(config.binds[0]?.tls).toEqual({ enabled: false, rejectUnauthorized: true });
   });
 
+  it('tls that is neither a boolean nor a mapping says what tls accepts', () => {
+    const error = configError(() => parse(`binds:\n${bind('    tls: yes\n')}`));
+    expect(error.issues).toEqual([
+      expect.objectContaining({
+        path: 'binds[0].tls',
+        message: 'expected true, false or a mapping of TLS settings, got "yes"',
+      }),
+    ]);
+  });
+
   it('a bad tls mapping reports the bad key inside it, not "expected true or false"', () => {
     const error = configError(() => parse(`binds:\n${bind('    tls: { rejectUnauthorised: false }\n')}`));
     expect(error.issues).toEqual([
