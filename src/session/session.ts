@@ -368,7 +368,8 @@ export class SmppSession extends EventEmitter<SessionEvents> {
     this.schedule(deadline);
     return wait.then(() => {
       if (!outboundAllowed(this.role, command, this._state)) {
-        this.window.releaseSlot();
+        // Closed since the slot was granted: rejectAll already emptied the window.
+        if (this._state !== 'closed') this.window.releaseSlot();
         throw this._state === 'closed'
           ? new SmppConnectionClosedError(this.closeReason ?? 'local_close')
           : new SmppNotBoundError(command, this._state);

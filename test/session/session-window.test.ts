@@ -258,6 +258,26 @@ describe('requests and the window', () => {
     await expect(h.submit(5)).rejects.toMatchObject({ reason: 'socket_error' });
   });
 
+  it('a request granted a slot just as the session closes is rejected and the window stays consistent', async () => {
+    const h = await boundEsme({ windowSize: 1 });
+    const first = h.submit(1);
+    const queued = observe(h.submit(2));
+    await settle();
+    const [req] = h.socket.takePdus();
+    // One chunk: the response that frees the slot for the queued request, then the peer's unbind.
+    h.socket.inject(
+      Buffer.concat([
+        encodePdu(createPdu('submit_sm_resp', { sequence_number: req!.sequence_number, message_id: 'a' })),
+        encodePdu(createPdu('unbind', { sequence_number: 50 })),
+      ]),
+    );
+    await expect(first).resolves.toMatchObject({ message_id: 'a' });
+    await settle();
+    expect(queued.error).toMatchObject({ code: 'SMPP_ERR_SESSION_CLOSED', reason: 'peer_unbind' });
+    expect(h.session.windowUsage).toEqual({ used: 0, capacity: 1, waiting: 0 });
+    expect(h.socket.takePdus().map((p) => p.command)).toEqual(['unbind_resp']);
+  });
+
   it('refuses requests the bind type does not allow, without taking a slot', async () => {
     const clock = new FakeClock();
     const socket = new MemorySocket();
