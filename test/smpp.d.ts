@@ -51,11 +51,18 @@ declare module 'smpp' {
       on(event: 'error', listener: (error: Error) => void): this;
     }
 
+    interface TlvType {
+      read(buffer: Buffer, offset: number, length: number): unknown;
+      size(value: unknown): number;
+    }
+
     interface TlvDef {
+      /** The tag number. */
       id: number;
+      /** node-smpp's name for the TLV (which is also the property it uses on a PDU). */
       tag: string;
       multiple?: boolean;
-      type: { read(buffer: Buffer, offset: number, length: number): unknown; size(value: unknown): number };
+      type: TlvType;
     }
 
     interface CommandDef {
@@ -79,6 +86,7 @@ declare module 'smpp' {
     commandsById: Record<number, smpp.CommandDef>;
     tlvs: Record<string, smpp.TlvDef>;
     tlvsById: Record<number, smpp.TlvDef>;
+    types: { tlv: Record<'int8' | 'int16' | 'int32' | 'cstring' | 'string' | 'buffer', smpp.TlvType> };
     encodings: Record<'ASCII' | 'LATIN1' | 'UCS2', smpp.Encoding>;
     errors: Record<string, number>;
   };
