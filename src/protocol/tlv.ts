@@ -120,7 +120,9 @@ export function decodeTlvValue(
       break;
   }
   // Copy so a decoded PDU never pins the (possibly large) socket buffer it came from.
-  return Buffer.from(buf.subarray(start, end));
+  const out = Buffer.allocUnsafe(len);
+  buf.copy(out, 0, start, end);
+  return out;
 }
 
 /** First value of a tag, or undefined. */
