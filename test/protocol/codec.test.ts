@@ -1,12 +1,19 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { SmppError } from '../../src/errors.js';
-import { decodePdu, encodePdu, MAX_SHORT_MESSAGE_LENGTH } from '../../src/protocol/codec.js';
+import {
+  decodePdu,
+  decodePduByLayout,
+  encodePdu,
+  encodePduByLayout,
+  MAX_SHORT_MESSAGE_LENGTH,
+} from '../../src/protocol/codec.js';
 import { CommandId, DEFAULT_MAX_PDU_LENGTH, TlvTag } from '../../src/protocol/constants.js';
 import { SmppDecodeError, SmppEncodeError } from '../../src/protocol/errors.js';
 import { type FieldSpec, LAYOUTS } from '../../src/protocol/layouts.js';
 import { createPdu, type Pdu } from '../../src/protocol/pdu.js';
 import { anyPduArb, COMMANDS, pduArb } from './fixtures/arbitraries.js';
+import { fuzzInput, seededRng } from './fixtures/fuzz.js';
 import { bytes, GOLDEN } from './fixtures/golden.js';
 
 function decodeOk(buf: Buffer): Pdu {
@@ -526,5 +533,128 @@ describe('createPdu', () => {
       }
       expect(decodeOk(encodePdu(pdu))).toEqual({ ...pdu, tlvs: [] });
     }
+  });
+});
+
+describe('compiled fast path and layout interpreter agree', () => {
+  type Outcome = { bytes: string } | { field: string; message: string };
+
+  function encodeOutcome(encode: typeof encodePdu, p: unknown): Outcome {
+    try {
+      return { bytes: encode(p as Pdu).toString('hex') };
+    } catch (e) {
+      if (!(e instanceof SmppEncodeError)) throw e;
+      return { field: e.field, message: e.message };
+    }
+  }
+
+  const NEAR_MISSES: unknown[] = [
+    -1,
+    0,
+    1,
+    255,
+    256,
+    65535,
+    65536,
+    2 ** 31,
+    2 ** 32 - 1,
+    2 ** 32,
+    1.5,
+    -0,
+    Number.NaN,
+    '',
+    'x',
+    'x'.repeat(5),
+    'x'.repeat(6),
+    'x'.repeat(15),
+    'x'.repeat(16),
+    'x'.repeat(64),
+    'x'.repeat(65),
+    'a\u0000b',
+    'é',
+    '€',
+    '250115143000004+',
+    '000002120000000R',
+    '25011514300000',
+    Buffer.alloc(0),
+    Buffer.alloc(254, 1),
+    Buffer.alloc(255, 1),
+    [],
+    [{ dest_flag: 2, dl_name: 'x' }],
+    null,
+    undefined,
+    {},
+  ];
+
+  it('encode: the same octets for random valid PDUs, failed responses included', () => {
+    fc.assert(
+      fc.property(anyPduArb(), (p) => {
+        expect(encodeOutcome(encodePdu, p)).toEqual(encodeOutcome(encodePduByLayout, p));
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('encode: the same octets or the same error when one field or TLV is a near miss', () => {
+    fc.assert(
+      fc.property(
+        anyPduArb(),
+        fc.constantFrom(...NEAR_MISSES),
+        fc.nat(),
+        fc.boolean(),
+        (p, value, k, inTlv) => {
+          const keys = Object.keys(p).filter((key) => key !== 'command');
+          const bad =
+            inTlv && p.tlvs && p.tlvs.length > 0
+              ? { ...p, tlvs: p.tlvs.map((t, i) => (i === k % p.tlvs!.length ? { ...t, value } : t)) }
+              : { ...p, [keys[k % keys.length]!]: value };
+          expect(encodeOutcome(encodePdu, bad)).toEqual(encodeOutcome(encodePduByLayout, bad));
+        },
+      ),
+      { numRuns: 5000 },
+    );
+  });
+
+  it('encode: maxPduLength is applied the same way', () => {
+    const p = createPdu('submit_sm', { tlvs: [{ tag: TlvTag.message_payload, value: Buffer.alloc(100) }] });
+    for (const maxPduLength of [100, 136, 137, 138, 65552]) {
+      const run = (encode: typeof encodePdu) => {
+        try {
+          return encode(p, { maxPduLength }).length;
+        } catch (e) {
+          return (e as SmppEncodeError).field;
+        }
+      };
+      expect(run(encodePdu)).toEqual(run(encodePduByLayout));
+    }
+  });
+
+  it('decode: the same PDU or the same error for golden and 50k fuzzed frames', () => {
+    const same = (buf: Buffer) => {
+      const fast = decodePdu(buf);
+      const slow = decodePduByLayout(buf);
+      if (fast.ok || slow.ok) expect(fast).toEqual(slow);
+      else {
+        expect(fast.error.message).toBe(slow.error.message);
+        expect([fast.error.recoverable, fast.error.commandStatus, fast.error.header]).toEqual([
+          slow.error.recoverable,
+          slow.error.commandStatus,
+          slow.error.header,
+        ]);
+      }
+    };
+    for (const f of GOLDEN) same(bytes(f.hex));
+    const rng = seededRng(0xd1ff);
+    for (let i = 0; i < 50_000; i++) same(fuzzInput(rng));
+  });
+
+  it('decode: the same PDU for random valid PDUs', () => {
+    fc.assert(
+      fc.property(anyPduArb(), (p) => {
+        const buf = encodePdu(p);
+        expect(decodePdu(buf)).toEqual(decodePduByLayout(buf));
+      }),
+      { numRuns: 3000 },
+    );
   });
 });
