@@ -78,6 +78,13 @@ export interface SessionOptions {
    * nothing more with it (the simulator's faults use this). Responses still count as activity.
    */
   interceptor?: (pdu: Pdu) => boolean;
+  /**
+   * Sees every answer (a _resp or generic_nack, its own enquire_link_resp and unbind_resp
+   * included) encoded, just before it is written. Returning true means "taken over": the hook
+   * writes the bytes later with sendRaw, rewrites them, or drops them (the simulator's response
+   * faults use this). Answers still count in pdusOut.
+   */
+  answerHook?: (answer: Buffer, pdu: Pdu) => boolean;
   /** Inbound requests the session does not answer itself (deliver_sm, submit_sm, bind_* at an SMSC, ...). */
   onRequest?: (pdu: Pdu, session: SmppSession) => void;
 }
@@ -144,9 +151,10 @@ export class SmppSession extends EventEmitter<SessionEvents> {
   private readonly window: InflightWindow;
   private readonly seq = new SequenceGenerator();
   private readonly opts: Required<
-    Omit<SessionOptions, 'clock' | 'logger' | 'interceptor' | 'onRequest' | 'role'>
+    Omit<SessionOptions, 'clock' | 'logger' | 'interceptor' | 'answerHook' | 'onRequest' | 'role'>
   >;
   private readonly interceptor: ((pdu: Pdu) => boolean) | undefined;
+  private readonly answerHook: ((answer: Buffer, pdu: Pdu) => boolean) | undefined;
   private onRequest: ((pdu: Pdu, session: SmppSession) => void) | undefined;
 
   private timer: TimerHandle | null = null;
@@ -169,6 +177,7 @@ export class SmppSession extends EventEmitter<SessionEvents> {
     this.role = options.role;
     this.clock = options.clock ?? realClock;
     this.interceptor = options.interceptor;
+    this.answerHook = options.answerHook;
     this.onRequest = options.onRequest;
     this.opts = {
       maxPduLength: options.maxPduLength ?? DEFAULT_MAX_PDU_LENGTH,
@@ -309,6 +318,7 @@ export class SmppSession extends EventEmitter<SessionEvents> {
     if (this._state === 'closed') return;
     const buf = this.encodeAnswer(pdu);
     this.count(this.pdusOut, pdu.command);
+    if (this.answerHook?.(buf, pdu)) return;
     this.write(buf);
   }
 
@@ -712,9 +722,10 @@ export class SmppSession extends EventEmitter<SessionEvents> {
     if (command === 'enquire_link') {
       if (this.bound || state === 'unbinding' || this.role === 'esme' || this.opts.answerEnquireLinkUnbound) {
         this.count(this.pdusOut, 'enquire_link_resp');
-        this.writeNow(
-          this.encodeAnswer(createPdu('enquire_link_resp', { sequence_number: pdu.sequence_number })),
-        );
+        const resp = createPdu('enquire_link_resp', { sequence_number: pdu.sequence_number });
+        const buf = this.encodeAnswer(resp);
+        if (this.answerHook?.(buf, resp)) return;
+        this.writeNow(buf);
       }
       return;
     }
