@@ -145,7 +145,6 @@ export class BindSupervisor extends EventEmitter<BindEvents> {
   private lastManualProbeAt = Number.NEGATIVE_INFINITY;
   private lastProbe: LastProbe | null = null;
   private readonly rtt: RttStats;
-  private misses = 0;
   private throttledUntil = Number.NEGATIVE_INFINITY;
   private lastError: LastError | null = null;
   private readonly counters = { probesSent: 0, probesFailed: 0, reconnects: 0, binds: 0, bindFailures: 0 };
@@ -325,7 +324,6 @@ export class BindSupervisor extends EventEmitter<BindEvents> {
     this.counters.binds++;
     this.boundAt = this.clock.now();
     this.boundAtWall = Date.now();
-    this.misses = 0;
     this.slowRetry = false;
     this.log.info(
       { host: o.host, port: o.port, bindType: o.bindType, smsc: session.peerSystemId },
@@ -404,7 +402,6 @@ export class BindSupervisor extends EventEmitter<BindEvents> {
   private onProbe(outcome: ProbeOutcome): void {
     this.counters.probesSent++;
     if (outcome.ok) {
-      this.misses = 0;
       this.lastProbeOkAt = this.clock.now();
       this.rtt.add(outcome.rttMs);
       this.lastProbe = {
@@ -417,7 +414,8 @@ export class BindSupervisor extends EventEmitter<BindEvents> {
       };
     } else {
       this.counters.probesFailed++;
-      if (outcome.error instanceof SmppResponseTimeoutError) this.misses++;
+      // The session counts misses after it reports the probe: judge health once it has.
+      if (outcome.error instanceof SmppResponseTimeoutError) queueMicrotask(() => this.refreshHealth());
       this.lastProbe = {
         at: new Date(outcome.at).toISOString(),
         ok: false,
@@ -466,7 +464,8 @@ export class BindSupervisor extends EventEmitter<BindEvents> {
         stopped: this.runState === 'stopped' || this.runState === 'stopping',
         bound,
         notBoundReason: this.notBoundReason(),
-        consecutiveMisses: this.misses,
+        // The session owns the count: a miss, or any PDU received resetting it (reference §11.2).
+        consecutiveMisses: session?.missed ?? 0,
         lastAliveAt: Math.max(
           this.lastProbeOkAt,
           this.boundAt ?? Number.NEGATIVE_INFINITY,
@@ -527,7 +526,7 @@ export class BindSupervisor extends EventEmitter<BindEvents> {
       remoteAddress: `${this.options.host}:${this.options.port}`,
       lastProbe: this.lastProbe,
       rtt: this.rtt.summary(),
-      consecutiveFailures: this.misses,
+      consecutiveFailures: session?.missed ?? 0,
       counters: { ...this.counters, pdusIn, pdusOut },
       lastError: this.lastError,
       boundAt: this.boundAtWall === null ? null : new Date(this.boundAtWall).toISOString(),
