@@ -1,8 +1,11 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { encodePdu } from '../../src/protocol/codec.js';
 import { CommandStatus } from '../../src/protocol/command-status.js';
+import { TlvTag } from '../../src/protocol/constants.js';
 import { SmppEncodeError } from '../../src/protocol/errors.js';
-import { createPdu, type Pdu } from '../../src/protocol/pdu.js';
+import { createPdu, type Pdu, type PduInit } from '../../src/protocol/pdu.js';
+import type { Tlv } from '../../src/protocol/tlv.js';
 import { FakeClock } from '../../src/session/clock.js';
 import {
   SmppConnectionClosedError,
@@ -310,6 +313,40 @@ describe('requests and the window', () => {
     expect(req).toMatchObject({ command: 'submit_sm', destination_addr: '1' });
     h.answer(req!);
     await ok;
+  });
+
+  it('writes exactly the octets of encodePdu(createPdu(command, init)) for any init (property)', async () => {
+    const h = await boundEsme({ windowSize: 1_000 });
+    const text = fc.string({
+      unit: fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCharCode(c)),
+      maxLength: 20,
+    });
+    const maybe = <T>(arb: fc.Arbitrary<T>) => fc.option(arb, { nil: undefined });
+    const inits: fc.Arbitrary<PduInit<'submit_sm'>> = fc.record(
+      {
+        service_type: maybe(fc.string({ maxLength: 5 }).map((s) => s.replace(/[^\x20-\x7e]/g, 'x'))),
+        source_addr_ton: maybe(fc.integer({ min: 0, max: 6 })),
+        source_addr: maybe(text),
+        destination_addr: maybe(text),
+        esm_class: maybe(fc.constantFrom(0, 0x40)),
+        registered_delivery: maybe(fc.integer({ min: 0, max: 1 })),
+        data_coding: maybe(fc.constantFrom(0, 3, 8)),
+        short_message: maybe(fc.uint8Array({ maxLength: 140 }).map((a) => Buffer.from(a))),
+        tlvs: maybe(fc.constant(null).map((): Tlv[] => [{ tag: TlvTag.user_message_reference, value: 7 }])),
+      },
+      { requiredKeys: [] },
+    );
+    await fc.assert(
+      fc.asyncProperty(inits, async (init) => {
+        h.session.request('submit_sm', init).catch(() => {});
+        await settle(1);
+        const written = h.socket.takeWritten();
+        const seq = written.readUInt32BE(12);
+        expect(written).toEqual(encodePdu(createPdu('submit_sm', { ...init, sequence_number: seq })));
+      }),
+      { numRuns: 200 },
+    );
+    h.session.destroy();
   });
 
   it('numbers requests 1, 2, 3… in the order they are sent, and batches one tick’s writes', async () => {
