@@ -4,8 +4,10 @@
  * exponential backoff and full jitter, and keeps the health facts the rules in health.ts judge.
  *
  * Invariants:
- * - at most one live connection: the old session is closed before a new attempt starts;
+ * - at most one live connection: a new attempt waits until the previous session is closed and any
+ *   connect still under way has settled (a stale connect is destroyed as soon as it completes);
  * - every attempt has an epoch; callbacks of an older attempt change nothing;
+ * - 'bound' and 'unbound' alternate: every bound session lost, dropped or retired emits 'unbound';
  * - the supervisor owns exactly one timer (the reconnect delay), cleared by stop().
  */
 import { EventEmitter } from 'node:events';
@@ -153,6 +155,10 @@ export class BindSupervisor extends EventEmitter<BindEvents> {
   private verdict: HealthVerdict;
   private verdictSince = Date.now();
   private stopping: Promise<void> | null = null;
+  /** Closes of sessions taken out of service (stop, rebind) that are still unbinding. */
+  private retiring: Promise<void> | null = null;
+  /** The connect of the attempt under way, settled either way. */
+  private pendingConnect: Promise<void> | null = null;
 
   constructor(options: BindOptions, deps: BindSupervisorDeps = {}) {
     super();
@@ -189,29 +195,59 @@ export class BindSupervisor extends EventEmitter<BindEvents> {
     this.epoch++;
     this.clearReconnect();
     this.setRunState('stopping');
-    const session = this.session;
+    // Also waits for a session an earlier rebind() is still unbinding.
+    const closed = this.retire();
     this.stopping = (async () => {
-      if (session) await session.close();
-      this.session = null;
+      await closed;
       this.setRunState('stopped');
     })();
     return this.stopping;
   }
 
-  /** Forces a fresh connection: closes the current one (gracefully), then connects at once. */
+  /**
+   * Forces a fresh connection: closes the current one (gracefully), then connects at once; the
+   * new connection opens only once the old one is closed. A connect already under way is fresh
+   * enough and is kept. Resolves when the old connection is closed.
+   */
   async rebind(): Promise<void> {
     if (this.runState === 'stopping' || this.runState === 'stopped' || this.runState === 'idle') {
       throw new SmppBindStoppedError(this.id);
     }
-    const epoch = ++this.epoch;
-    this.clearReconnect();
-    const old = this.session;
-    this.session = null;
-    if (old) await old.close();
-    if (epoch !== this.epoch) return;
     this.attempt = 0;
+    if (this.runState === 'connecting') return;
+    this.epoch++;
+    this.clearReconnect();
+    const closed = this.retire();
     this.counters.reconnects++;
     void this.attemptConnect();
+    await closed;
+  }
+
+  /**
+   * Takes the current session out of service and closes it gracefully (unbind). Resolves when
+   * every session retired so far is closed.
+   */
+  private retire(): Promise<void> {
+    const old = this.session;
+    this.session = null;
+    if (old) {
+      if (this.boundAt !== null) this.markUnbound({ bindId: this.id, reason: 'local_close' });
+      const closed = old.close();
+      const previous = this.retiring;
+      const all = previous ? Promise.all([previous, closed]).then(() => {}) : closed;
+      this.retiring = all;
+      void all.then(() => {
+        if (this.retiring === all) this.retiring = null;
+      });
+    }
+    return this.retiring ?? Promise.resolve();
+  }
+
+  /** Forgets the bound session's facts and tells listeners it is gone. */
+  private markUnbound(event: BindEvents['unbound'][0]): void {
+    this.boundAt = null;
+    this.boundAtWall = null;
+    this.emit('unbound', event);
   }
 
   /**
@@ -259,19 +295,30 @@ export class BindSupervisor extends EventEmitter<BindEvents> {
     const epoch = ++this.epoch;
     const o = this.options;
     this.setRunState('connecting');
+    if (this.retiring || this.pendingConnect) {
+      // One connection at a time: the previous one must be gone first.
+      await Promise.all([this.retiring, this.pendingConnect]);
+      if (epoch !== this.epoch) return;
+    }
     let socket: Duplex;
+    // A connect function that throws instead of rejecting must not escape as an unhandled rejection.
+    const connecting = new Promise<Duplex>((resolve) =>
+      resolve(this.connect({ host: o.host, port: o.port, connectTimeoutMs: o.connectTimeoutMs, tls: o.tls })),
+    );
+    const settled = connecting.then(
+      () => {},
+      () => {},
+    );
+    this.pendingConnect = settled;
     try {
-      socket = await this.connect({
-        host: o.host,
-        port: o.port,
-        connectTimeoutMs: o.connectTimeoutMs,
-        tls: o.tls,
-      });
+      socket = await connecting;
     } catch (error) {
       if (epoch !== this.epoch) return;
       this.recordError(error as Error);
       this.scheduleReconnect();
       return;
+    } finally {
+      if (this.pendingConnect === settled) this.pendingConnect = null;
     }
     if (epoch !== this.epoch) {
       socket.destroy();
@@ -338,14 +385,11 @@ export class BindSupervisor extends EventEmitter<BindEvents> {
     for (const [k, v] of Object.entries(session.pdusOut)) this.closedOut[k] = (this.closedOut[k] ?? 0) + v;
     if (this.session === session) this.session = null;
     if (epoch !== this.epoch || this.runState === 'stopping' || this.runState === 'stopped') return;
-    const wasBound = this.boundAt !== null;
-    if (wasBound) {
-      this.emit('unbound', error ? { bindId: this.id, reason, error } : { bindId: this.id, reason });
+    if (this.boundAt !== null) {
       // A bind that stayed up long enough earns a fresh backoff.
-      if (this.clock.now() - this.boundAt! >= this.options.reconnect.stableAfterMs) this.attempt = 0;
+      if (this.clock.now() - this.boundAt >= this.options.reconnect.stableAfterMs) this.attempt = 0;
+      this.markUnbound(error ? { bindId: this.id, reason, error } : { bindId: this.id, reason });
     }
-    this.boundAt = null;
-    this.boundAtWall = null;
     if (reason !== 'bind_failed') {
       this.recordError(error ?? new Error(`session closed: ${reason}`), reason);
       this.slowRetry = false;
