@@ -1,0 +1,117 @@
+/**
+ * Who may bind, and how (reference §3.3 "Bind with bad credentials"): unknown system_id →
+ * ESME_RINVSYSID, wrong password → ESME_RINVPASWD, a bind type the account does not allow →
+ * ESME_RBINDFAIL (a 'bind'-class status: a client stops instead of looping), more live binds
+ * than maxBinds → overLimitStatus (ESME_RALYBND unless set, or e.g. ESME_RBINDFAIL). Without
+ * accounts every system_id and password binds.
+ */
+import { timingSafeEqual } from 'node:crypto';
+import { Type } from 'typebox';
+import type { PathSegment } from '../config/config-path.js';
+import { CommandStatus } from '../protocol/command-status.js';
+import type { SimIssue } from './errors.js';
+import { issuesOf, pathOf, StatusSchema, statusCode, strict } from './validate.js';
+
+export type BindType = 'transmitter' | 'receiver' | 'transceiver';
+export const BIND_TYPES: readonly BindType[] = ['transmitter', 'receiver', 'transceiver'];
+
+export interface SimAccount {
+  systemId: string;
+  password: string;
+  /** Bind types allowed; default all three. */
+  bindTypes?: BindType[];
+  /** Live binds at once for this system_id; default unlimited. */
+  maxBinds?: number;
+  /** Status for a bind over maxBinds: ESME_RALYBND (default) or e.g. ESME_RBINDFAIL. */
+  overLimitStatus?: number;
+}
+
+export const SimAccountSchema = Type.Object(
+  {
+    systemId: Type.String({ minLength: 1, maxLength: 15 }),
+    password: Type.String({ maxLength: 8 }),
+    bindTypes: Type.Optional(Type.Array(Type.Union(BIND_TYPES.map((t) => Type.Literal(t))), { minItems: 1 })),
+    maxBinds: Type.Optional(Type.Integer({ minimum: 1 })),
+    overLimitStatus: Type.Optional(StatusSchema),
+  },
+  strict,
+);
+
+/** Checks accounts given as data; status names become codes. */
+export function checkAccounts(
+  value: unknown,
+  at: readonly PathSegment[] = [],
+): { accounts?: SimAccount[]; issues: SimIssue[] } {
+  const issues = issuesOf(Type.Array(SimAccountSchema), value, at);
+  if (issues.length > 0) return { issues };
+  const accounts = structuredClone(value) as (Omit<SimAccount, 'overLimitStatus'> & {
+    overLimitStatus?: number | string;
+  })[];
+  const seen = new Set<string>();
+  accounts.forEach((account, i) => {
+    if (seen.has(account.systemId)) {
+      issues.push({
+        path: pathOf([...at, i, 'systemId']),
+        message: `duplicate systemId ${JSON.stringify(account.systemId)}`,
+      });
+    }
+    seen.add(account.systemId);
+    if (account.overLimitStatus !== undefined) {
+      const code = statusCode(account.overLimitStatus);
+      if (code === undefined) {
+        issues.push({
+          path: pathOf([...at, i, 'overLimitStatus']),
+          message: `unknown command_status name ${JSON.stringify(account.overLimitStatus)}`,
+        });
+      } else account.overLimitStatus = code;
+    }
+  });
+  return issues.length > 0 ? { issues } : { accounts: accounts as SimAccount[], issues };
+}
+
+export type BindDecision = { ok: true } | { ok: false; status: number; reason: string };
+
+function sameSecret(a: string, b: string): boolean {
+  const x = Buffer.from(a, 'latin1');
+  const y = Buffer.from(b, 'latin1');
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+export class AccountBook {
+  private readonly byId: Map<string, SimAccount> | null;
+
+  /** `undefined` accounts: anyone binds. */
+  constructor(accounts: readonly SimAccount[] | undefined) {
+    this.byId = accounts ? new Map(accounts.map((a) => [a.systemId, a])) : null;
+  }
+
+  get open(): boolean {
+    return this.byId === null;
+  }
+
+  /**
+   * Whether a bind may proceed. `liveBinds` counts the sessions bound with this system_id
+   * now (this one excluded).
+   */
+  decide(systemId: string, password: string, bindType: BindType, liveBinds: number): BindDecision {
+    if (this.byId === null) return { ok: true };
+    const account = this.byId.get(systemId);
+    if (account === undefined) {
+      return { ok: false, status: CommandStatus.ESME_RINVSYSID, reason: 'unknown system_id' };
+    }
+    if (!sameSecret(account.password, password)) {
+      return { ok: false, status: CommandStatus.ESME_RINVPASWD, reason: 'wrong password' };
+    }
+    if (account.bindTypes && !account.bindTypes.includes(bindType)) {
+      return { ok: false, status: CommandStatus.ESME_RBINDFAIL, reason: `bind type ${bindType} not allowed` };
+    }
+    if (account.maxBinds !== undefined && liveBinds >= account.maxBinds) {
+      return {
+        ok: false,
+        status: account.overLimitStatus ?? CommandStatus.ESME_RALYBND,
+        reason: `already ${liveBinds} of at most ${account.maxBinds} binds`,
+      };
+    }
+    return { ok: true };
+  }
+}

@@ -1,0 +1,48 @@
+/**
+ * The timers one owner (the simulator, one of its sessions, the message store) has running,
+ * so that closing the owner clears every one of them. Timers are unref'ed: the listening
+ * server, not a pending receipt, is what keeps a process alive.
+ */
+export interface TimerSetHandle {
+  clear(): void;
+}
+
+export class TimerSet {
+  private readonly live = new Set<NodeJS.Timeout>();
+  private closed = false;
+
+  /** Runs `fn` once after `ms` (clamped to setTimeout's range); a no-op handle once the set is closed. */
+  set(fn: () => void, ms: number): TimerSetHandle {
+    if (this.closed) return { clear: () => {} };
+    const timer = setTimeout(
+      () => {
+        this.live.delete(timer);
+        fn();
+      },
+      Math.min(Math.max(0, ms), MAX_TIMER_MS),
+    );
+    timer.unref();
+    this.live.add(timer);
+    return {
+      clear: () => {
+        clearTimeout(timer);
+        this.live.delete(timer);
+      },
+    };
+  }
+
+  /** Timers set and not yet fired or cleared. */
+  get size(): number {
+    return this.live.size;
+  }
+
+  /** Clears every timer; with `close`, later `set` calls do nothing. */
+  clearAll(close = false): void {
+    for (const timer of this.live) clearTimeout(timer);
+    this.live.clear();
+    if (close) this.closed = true;
+  }
+}
+
+/** setTimeout's upper bound: a longer delay would fire at once. */
+export const MAX_TIMER_MS = 2_147_483_647;
