@@ -1,0 +1,257 @@
+/**
+ * BindRegistry on a FakeClock: readiness by policy (all, any, quorum, atLeast; strict or not),
+ * draining, stopAll with its timeout, forwarded events, and the sweep that turns time-based rules
+ * (a stalled probe, a throttle that expired) into transitions when nothing else happens.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import type { HealthTransition } from '../../src/binds/bind.js';
+import { type BindOptions, withBindDefaults } from '../../src/binds/bind-options.js';
+import { BindRegistry } from '../../src/binds/registry.js';
+import { CommandStatus } from '../../src/protocol/command-status.js';
+import { FakeClock } from '../../src/session/clock.js';
+import type { ConnectOptions } from '../../src/session/connect.js';
+import { settle } from '../helpers/memory-duplex.js';
+import { MemoryNetwork } from './helpers/memory-network.js';
+
+function bindOptions(id: string, port: number, over: Partial<BindOptions> = {}): BindOptions {
+  return withBindDefaults({
+    id,
+    host: 'smsc.test',
+    port,
+    systemId: id,
+    password: 'secret',
+    enquireLinkIntervalMs: 200,
+    enquireLinkTimeoutMs: 100,
+    maxMissedProbes: 2,
+    degradedLatencyMs: 50,
+    minProbeIntervalMs: 0,
+    unbindTimeoutMs: 300,
+    reconnect: { initialDelayMs: 100, maxDelayMs: 60_000, stableAfterMs: 60_000 },
+    ...over,
+  });
+}
+
+interface World {
+  clock: FakeClock;
+  registry: BindRegistry;
+  advance(ms: number, step?: number): Promise<void>;
+  net(port: number): MemoryNetwork;
+}
+
+/** One in-memory SMSC per port, so each bind can be given its own trouble. */
+function world(ports: number[], sweepIntervalMs = 10): World {
+  const clock = new FakeClock();
+  const nets = new Map(ports.map((p) => [p, new MemoryNetwork(clock)]));
+  const registry = new BindRegistry({
+    clock,
+    random: () => 0.5,
+    sweepIntervalMs,
+    connect: (o: ConnectOptions) => nets.get(o.port)!.connect(o),
+  });
+  const advance = async (ms: number, step = 5): Promise<void> => {
+    for (let left = ms; left > 0; left -= step) {
+      clock.advance(Math.min(step, left));
+      await settle(6);
+    }
+  };
+  const w: World = { clock, registry, advance, net: (port: number) => nets.get(port)! };
+  worlds.push(w);
+  return w;
+}
+
+const worlds: World[] = [];
+
+afterEach(async () => {
+  for (const w of worlds.splice(0)) {
+    const stopping = w.registry.stopAll(1_000);
+    await w.advance(1_000, 50);
+    await stopping;
+  }
+});
+
+/** Four binds: two healthy, one degraded (slow), one unhealthy (refused). */
+async function mixed(): Promise<World> {
+  const w = world([1, 2, 3, 4]);
+  for (const [i, id] of ['a', 'b', 'c', 'd'].entries()) w.registry.add(bindOptions(id, i + 1));
+  w.net(3).behaviour.answerDelayMs = 80;
+  w.net(4).behaviour.bindStatus = CommandStatus.ESME_RINVPASWD;
+  w.registry.startAll();
+  // c binds 80 ms late, probes 200 ms later and gets its answer 80 ms after that.
+  await w.advance(400, 1);
+  const status = Object.fromEntries(w.registry.list().map((b) => [b.id, b.evaluate().code]));
+  expect(status).toEqual({ a: 'OK', b: 'OK', c: 'HIGH_LATENCY', d: 'NOT_BOUND' });
+  return w;
+}
+
+describe('readiness policies', () => {
+  it('all: every bind passing (degraded passes unless strict)', async () => {
+    const w = await mixed();
+    expect(w.registry.readiness('all')).toMatchObject({
+      ready: false,
+      policy: 'all',
+      required: 4,
+      healthy: 3,
+      total: 4,
+    });
+    await w.registry.get('d')!.stop();
+    // A stopped bind never passes.
+    expect(w.registry.readiness('all').ready).toBe(false);
+  });
+
+  it('any: one passing bind is enough', async () => {
+    const w = await mixed();
+    expect(w.registry.readiness('any')).toMatchObject({ ready: true, required: 1, healthy: 3 });
+    expect(w.registry.readiness('any', 1, true)).toMatchObject({ ready: true, healthy: 2 });
+  });
+
+  it('quorum: a strict majority; strict mode does not count degraded binds', async () => {
+    const w = await mixed();
+    expect(w.registry.readiness('quorum')).toMatchObject({ ready: true, required: 3, healthy: 3 });
+    expect(w.registry.readiness('quorum', 1, true)).toMatchObject({ ready: false, required: 3, healthy: 2 });
+  });
+
+  it('atLeast: minHealthy passing binds', async () => {
+    const w = await mixed();
+    expect(w.registry.readiness('atLeast', 3)).toMatchObject({ ready: true, required: 3 });
+    expect(w.registry.readiness('atLeast', 4)).toMatchObject({ ready: false, required: 4 });
+    expect(w.registry.readiness('atLeast', 3, true)).toMatchObject({ ready: false, healthy: 2 });
+  });
+
+  it('lists each bind with its status and reason', async () => {
+    const w = await mixed();
+    const { binds } = w.registry.readiness('all');
+    expect(binds.map((b) => [b.id, b.status])).toEqual([
+      ['a', 'healthy'],
+      ['b', 'healthy'],
+      ['c', 'degraded'],
+      ['d', 'unhealthy'],
+    ]);
+    expect(binds[3]!.reason).toContain('ESME_RINVPASWD');
+    expect(binds[2]!.reason).toContain('round trip 80.0 ms > 50 ms');
+  });
+
+  it('nothing is ready before the binds are up; everything is once they are', async () => {
+    const w = world([1, 2]);
+    w.registry.add(bindOptions('a', 1));
+    w.registry.add(bindOptions('b', 2));
+    for (const policy of ['all', 'any', 'quorum', 'atLeast'] as const) {
+      expect(w.registry.readiness(policy, 1).ready).toBe(false);
+    }
+    w.registry.startAll();
+    await settle(6);
+    for (const policy of ['all', 'any', 'quorum', 'atLeast'] as const) {
+      expect(w.registry.readiness(policy, 2).ready).toBe(true);
+    }
+  });
+});
+
+describe('draining and stopping', () => {
+  it('drain() fails readiness at once while the binds keep running', async () => {
+    const w = await mixed();
+    expect(w.registry.isDraining).toBe(false);
+    w.registry.drain();
+    expect(w.registry.isDraining).toBe(true);
+    for (const policy of ['all', 'any', 'quorum', 'atLeast'] as const) {
+      expect(w.registry.readiness(policy, 0).ready).toBe(false);
+    }
+    expect(w.registry.get('a')!.state).toBe('bound');
+  });
+
+  it('stopAll() unbinds every bind and reports all stopped', async () => {
+    const w = await mixed();
+    const stopping = w.registry.stopAll(1_000);
+    await w.advance(20, 1);
+    expect(await stopping).toEqual({ timedOut: false });
+    expect(w.registry.list().map((b) => b.status)).toEqual(['stopped', 'stopped', 'stopped', 'stopped']);
+    for (const port of [1, 2, 3]) expect(w.net(port).commands('unbind')).toHaveLength(1);
+    for (const port of [1, 2, 3, 4]) expect(w.net(port).live).toBe(0);
+    expect(w.registry.readiness('any').ready).toBe(false);
+  });
+
+  it('stopAll(timeoutMs) gives up waiting for an SMSC that never answers unbind', async () => {
+    const w = world([1]);
+    w.registry.add(bindOptions('a', 1, { unbindTimeoutMs: 5_000 }));
+    w.registry.startAll();
+    await settle(6);
+    w.net(1).behaviour.blackhole = true;
+    const stopping = w.registry.stopAll(200);
+    await w.advance(210, 5);
+    expect(await stopping).toEqual({ timedOut: true });
+  });
+
+  it('refuses a duplicate bind id', () => {
+    const w = world([1]);
+    w.registry.add(bindOptions('a', 1));
+    expect(() => w.registry.add(bindOptions('a', 1))).toThrow(/duplicate bind id 'a'/);
+    expect(w.registry.size).toBe(1);
+    expect(w.registry.get('a')?.id).toBe('a');
+    expect(w.registry.get('zz')).toBeUndefined();
+  });
+});
+
+describe('events and the sweep', () => {
+  it('forwards every bind transition and probe with its bindId', async () => {
+    const w = world([1, 2]);
+    w.registry.add(bindOptions('a', 1));
+    w.registry.add(bindOptions('b', 2));
+    const transitions: HealthTransition[] = [];
+    const probes: string[] = [];
+    w.registry.on('transition', (t) => transitions.push(t));
+    w.registry.on('probe', (p) => probes.push(`${p.bindId}:${p.ok}`));
+    w.registry.startAll();
+    await w.advance(210, 1);
+    expect(transitions.map((t) => `${t.bindId}:${t.from}->${t.to}:${t.code}`)).toEqual([
+      'a:unhealthy->healthy:OK',
+      'b:unhealthy->healthy:OK',
+    ]);
+    expect(transitions[0]!.at).toMatch(/^\d{4}-\d\d-\d\dT/);
+    expect(probes).toEqual(['a:true', 'b:true']);
+  });
+
+  it('PROBE_STALE: a stalled probe leaves the link silent past the bound; the sweep reports it', async () => {
+    const w = world([1]);
+    const bind = w.registry.add(bindOptions('a', 1));
+    const transitions: { at: number; to: string; code: string }[] = [];
+    w.registry.on('transition', (t) => transitions.push({ at: w.clock.now(), to: t.to, code: t.code }));
+    w.registry.startAll();
+    await settle(6);
+    const boundAt = w.clock.now();
+    // The SMSC goes silent while a manual probe with a long timeout is out: keepalive waits for it.
+    w.net(1).behaviour.blackhole = true;
+    bind.probe({ timeoutMs: 10_000 }).catch(() => {});
+    await w.advance(450, 1);
+    const stale = transitions.find((t) => t.code === 'PROBE_STALE');
+    expect(stale).toMatchObject({ to: 'unhealthy' });
+    // Detected by the sweep (every 10 ms) once 400 ms (interval + 2 × timeout) have passed.
+    expect(stale!.at - boundAt).toBeGreaterThan(400);
+    expect(stale!.at - boundAt).toBeLessThanOrEqual(410);
+    expect(bind.aliveAgeMs()).toBeGreaterThan(400);
+  });
+
+  it('without the sweep nothing would notice: no transition until someone asks', async () => {
+    const w = world([1], 60_000);
+    const bind = w.registry.add(bindOptions('a', 1));
+    const codes: string[] = [];
+    w.registry.on('transition', (t) => codes.push(t.code));
+    w.registry.startAll();
+    await settle(6);
+    w.net(1).behaviour.blackhole = true;
+    bind.probe({ timeoutMs: 10_000 }).catch(() => {});
+    await w.advance(450, 5);
+    expect(codes).toEqual(['OK']);
+    expect(bind.status).toBe('unhealthy');
+    expect(codes).toEqual(['OK', 'PROBE_STALE']);
+  });
+
+  it('the sweep stops after stopAll(): no timer left on the clock', async () => {
+    const w = world([1]);
+    w.registry.add(bindOptions('a', 1));
+    w.registry.startAll();
+    await settle(6);
+    const stopping = w.registry.stopAll(1_000);
+    await w.advance(20, 1);
+    await stopping;
+    await w.advance(100, 10);
+    expect(w.clock.pending).toBe(0);
+  });
+});
