@@ -151,6 +151,9 @@ const MESSAGE_COMMANDS: ReadonlySet<CommandName> = new Set(['submit_sm', 'data_s
 /** A client that reads nothing while flooding us: stop reading until it drains what we wrote. */
 const WRITE_BACKLOG_PAUSE_BYTES = 1 << 20;
 
+/** How long after bind_resp a drop fault in rst mode resets the connection. */
+const RST_AFTER_BIND_MS = 25;
+
 /** sequence_number of the deliver_sm sent before bind_resp (outside the session's own counter). */
 const EARLY_DELIVER_SEQ = 0x7fffffff;
 
@@ -708,12 +711,13 @@ export class SmscSimulator extends EventEmitter<SimulatorEvents> {
     if (drop && drop.scope.destination === undefined) {
       if (drop.fault.mode === 'fin') this.drop(s, 'fin');
       else {
+        // Reset a moment after bind_resp, so that the client has read it: an RST that arrives
+        // with unread data is reported by libuv as a plain EOF, hiding the reset.
         s.dropping = true;
-        // After the session's batched write of bind_resp (queued on the same tick), then reset.
-        process.nextTick(() => {
+        s.timers.set(() => {
           s.dropping = false;
           this.drop(s, 'rst');
-        });
+        }, RST_AFTER_BIND_MS);
       }
     }
   }
