@@ -63,7 +63,11 @@ export interface SessionOptions {
   /** Idle time before an enquire_link goes out (0 = no keepalive). Starts once bound. */
   enquireLinkIntervalMs?: number;
   enquireLinkTimeoutMs?: number;
-  /** Consecutive unanswered enquire_links, with nothing received in between, that close the session. */
+  /**
+   * Consecutive unanswered enquire_links that close the session. A request from the peer or an
+   * answer to one of our requests in between resets the count; stray answers (unknown
+   * sequence_number) and partial PDUs do not.
+   */
   maxMissedProbes?: number;
   /** Nothing received for this long closes the session (0 = off). */
   inactivityTimeoutMs?: number;
@@ -655,9 +659,9 @@ export class SmppSession extends EventEmitter<SessionEvents> {
 
   private onData = (chunk: Buffer): void => {
     const rxAt = this.clock.hrtime();
+    // Any bytes postpone the next probe; only whole PDUs that prove the peer holds the session
+    // (its own requests, answers to ours) reset the missed-probe count (handleRequest, handleResponse).
     this.lastRxAt = this.clock.now();
-    // Anything from the peer proves the link: unanswered probes only count while it is silent.
-    this.missedProbes = 0;
     this.framer.push(chunk);
     for (;;) {
       if (this._state === 'closed') return;
@@ -734,6 +738,7 @@ export class SmppSession extends EventEmitter<SessionEvents> {
       return;
     }
     this.window.take(pdu.sequence_number);
+    this.missedProbes = 0;
     this.lastFrameRxAt = rxAt;
     pending.resolve(pdu, rxAt);
   }
@@ -741,6 +746,8 @@ export class SmppSession extends EventEmitter<SessionEvents> {
   private handleRequest(pdu: Pdu): void {
     const command = pdu.command;
     const state = this._state;
+    // The peer's own request proves it is there: unanswered probes only count while it is silent.
+    this.missedProbes = 0;
     if (command === 'enquire_link') {
       if (this.bound || state === 'unbinding' || this.role === 'esme' || this.opts.answerEnquireLinkUnbound) {
         this.count(this.pdusOut, 'enquire_link_resp');
