@@ -9,7 +9,9 @@ import { type BindOptions, withBindDefaults } from '../../src/binds/bind-options
 import { SmppBindStoppedError } from '../../src/binds/errors.js';
 import { detectionBoundMs } from '../../src/binds/health.js';
 import { BindRegistry } from '../../src/binds/registry.js';
+import { encodePdu } from '../../src/protocol/codec.js';
 import { CommandStatus } from '../../src/protocol/command-status.js';
+import { createPdu } from '../../src/protocol/pdu.js';
 import { FakeClock } from '../../src/session/clock.js';
 import { settle } from '../helpers/memory-duplex.js';
 import { MemoryNetwork } from './helpers/memory-network.js';
@@ -186,6 +188,35 @@ describe('detection bounds (blackhole)', () => {
     await h.net.advance(TIMEOUT + 5, 1);
     expect(h.bind.state).toBe('bound');
     expect(h.net.sessions).toHaveLength(1);
+  });
+});
+
+describe('what counts as proof of life', () => {
+  it('stray answers (unknown sequence_number) between misses do not reset the count', async () => {
+    const h = await started();
+    const t0 = h.clock.now();
+    h.net.behaviour.blackhole = true;
+    await h.net.advance(INTERVAL + TIMEOUT, 1);
+    expect(h.bind.status).toBe('degraded');
+    h.net.last!.sendRaw(encodePdu(createPdu('enquire_link_resp', { sequence_number: 0x1000_0001 })));
+    h.net.last!.sendRaw(encodePdu(createPdu('submit_sm_resp', { sequence_number: 0x1000_0002 })));
+    await h.net.advance(TIMEOUT + 5, 1);
+    const unhealthy = h.transitions.find((t) => t.to === 'unhealthy');
+    expect((unhealthy?.at ?? Number.NaN) - t0).toBe(INTERVAL + 2 * TIMEOUT);
+  });
+
+  it('a partial PDU trickling in does not reset the count either', async () => {
+    const h = await started();
+    const t0 = h.clock.now();
+    h.net.behaviour.blackhole = true;
+    await h.net.advance(INTERVAL + TIMEOUT, 1);
+    const resp = encodePdu(createPdu('enquire_link_resp', { sequence_number: 0x1000_0001 }));
+    h.net.last!.sendRaw(resp.subarray(0, 3));
+    await h.net.advance(50, 1);
+    h.net.last!.sendRaw(resp.subarray(3, 6));
+    await h.net.advance(TIMEOUT, 1);
+    const unhealthy = h.transitions.find((t) => t.to === 'unhealthy');
+    expect((unhealthy?.at ?? Number.NaN) - t0).toBe(INTERVAL + 2 * TIMEOUT);
   });
 });
 
