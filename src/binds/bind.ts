@@ -4,8 +4,9 @@
  * exponential backoff and full jitter, and keeps the health facts the rules in health.ts judge.
  *
  * Invariants:
- * - at most one live connection: a new attempt waits until the previous session is closed and any
- *   connect still under way has settled (a stale connect is destroyed as soon as it completes);
+ * - at most one live connection: a new attempt waits until the previous socket has closed (after
+ *   the unbind, for a retired session) and any connect still under way has settled (a stale
+ *   connect is destroyed as soon as it completes);
  * - every attempt has an epoch; callbacks of an older attempt change nothing;
  * - 'bound' and 'unbound' alternate: every bound session lost, dropped or retired emits 'unbound';
  * - the supervisor owns exactly one timer (the reconnect delay), cleared by stop().
@@ -155,8 +156,8 @@ export class BindSupervisor extends EventEmitter<BindEvents> {
   private verdict: HealthVerdict;
   private verdictSince = Date.now();
   private stopping: Promise<void> | null = null;
-  /** Closes of sessions taken out of service (stop, rebind) that are still unbinding. */
-  private retiring: Promise<void> | null = null;
+  /** Resolves when the socket of the last connection has closed; null once it has. */
+  private socketClosed: Promise<void> | null = null;
   /** The connect of the attempt under way, settled either way. */
   private pendingConnect: Promise<void> | null = null;
 
@@ -189,13 +190,16 @@ export class BindSupervisor extends EventEmitter<BindEvents> {
     void this.attemptConnect();
   }
 
-  /** Unbinds gracefully (bounded by unbindTimeoutMs) and stays down until start(). */
+  /**
+   * Unbinds gracefully (bounded by unbindTimeoutMs), resolves once the connection is closed, and
+   * stays down until start(). A connect still under way is destroyed when it completes.
+   */
   stop(): Promise<void> {
     if (this.stopping) return this.stopping;
     this.epoch++;
     this.clearReconnect();
     this.setRunState('stopping');
-    // Also waits for a session an earlier rebind() is still unbinding.
+    // Also waits for a connection an earlier rebind() is still unbinding.
     const closed = this.retire();
     this.stopping = (async () => {
       await closed;
@@ -225,22 +229,30 @@ export class BindSupervisor extends EventEmitter<BindEvents> {
 
   /**
    * Takes the current session out of service and closes it gracefully (unbind). Resolves when
-   * every session retired so far is closed.
+   * its socket has closed.
    */
   private retire(): Promise<void> {
     const old = this.session;
     this.session = null;
     if (old) {
       if (this.boundAt !== null) this.markUnbound({ bindId: this.id, reason: 'local_close' });
-      const closed = old.close();
-      const previous = this.retiring;
-      const all = previous ? Promise.all([previous, closed]).then(() => {}) : closed;
-      this.retiring = all;
-      void all.then(() => {
-        if (this.retiring === all) this.retiring = null;
-      });
+      void old.close();
     }
-    return this.retiring ?? Promise.resolve();
+    return this.socketClosed ?? Promise.resolve();
+  }
+
+  /** Remembers a socket until it has closed, so the next connection waits for it. */
+  private track(socket: Duplex): void {
+    const s = socket as Duplex & { closed?: boolean };
+    const mine = s.closed
+      ? Promise.resolve()
+      : new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    const previous = this.socketClosed;
+    const closed = previous ? Promise.all([previous, mine]).then(() => {}) : mine;
+    this.socketClosed = closed;
+    void closed.then(() => {
+      if (this.socketClosed === closed) this.socketClosed = null;
+    });
   }
 
   /** Forgets the bound session's facts and tells listeners it is gone. */
@@ -295,9 +307,10 @@ export class BindSupervisor extends EventEmitter<BindEvents> {
     const epoch = ++this.epoch;
     const o = this.options;
     this.setRunState('connecting');
-    if (this.retiring || this.pendingConnect) {
-      // One connection at a time: the previous one must be gone first.
-      await Promise.all([this.retiring, this.pendingConnect]);
+    // One connection at a time: the previous one must be gone first.
+    while (this.pendingConnect || this.socketClosed) {
+      await this.pendingConnect;
+      await this.socketClosed;
       if (epoch !== this.epoch) return;
     }
     let socket: Duplex;
@@ -320,6 +333,7 @@ export class BindSupervisor extends EventEmitter<BindEvents> {
     } finally {
       if (this.pendingConnect === settled) this.pendingConnect = null;
     }
+    this.track(socket);
     if (epoch !== this.epoch) {
       socket.destroy();
       return;
