@@ -14,8 +14,11 @@ import { type StartedSimulator, startSimulator, waitFor } from '../helpers/simul
 
 const INTERVAL = 200;
 const TIMEOUT = 100;
-/** Scheduling slack on a shared, noisy machine. */
-const SLACK = 80;
+/**
+ * Scheduling slack: test files run in parallel on a shared 2-core machine, and timers fire late
+ * under load. The exact bounds are asserted on a FakeClock in supervisor-clock.test.ts.
+ */
+const SLACK = 150;
 
 function bindOptions(port: number, over: Partial<BindOptions> = {}): BindOptions {
   return withBindDefaults({
@@ -339,9 +342,8 @@ describe('deliver_before_bind_resp', () => {
   it('the early deliver_sm is refused (ESME_RINVBNDSTS) and the bind completes healthy', async () => {
     const h = await setup({}, [{ kind: 'deliver_before_bind_resp' }]);
     await waitFor(() => h.bind.state === 'bound' && h.bind.status === 'healthy', 2_000, 'bound');
-    const counters = h.sim.sim.counters();
-    expect(counters.in.deliver_sm_resp).toBe(1);
     expect(h.bind.health().counters.pdusOut.deliver_sm_resp).toBe(1);
+    await waitFor(() => h.sim.sim.counters().in.deliver_sm_resp === 1, 1_000, 'the answer at the SMSC');
   });
 });
 
