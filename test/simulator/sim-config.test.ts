@@ -1,0 +1,167 @@
+/**
+ * The simulator's YAML config: the annotated example loads and means what it says, problems are
+ * reported all at once with key paths and lines, status names become codes, ${VAR} works, TLS
+ * files are read relative to the file, and a simulator built from it behaves accordingly.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ConfigError } from '../../src/config/config-error.js';
+import { CommandStatus } from '../../src/protocol/command-status.js';
+import { SmppBindError } from '../../src/session/errors.js';
+import { loadSimulatorConfig, parseSimulatorConfig } from '../../src/simulator/sim-config.js';
+import { connectEsme, type StartedSimulator, startSimulator } from '../helpers/simulator.js';
+
+let started: StartedSimulator | undefined;
+const dirs: string[] = [];
+
+afterEach(async () => {
+  await started?.close();
+  started = undefined;
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+function issuesOf(
+  text: string,
+  env: Record<string, string> = {},
+): { path: string; line?: number; message: string }[] {
+  try {
+    parseSimulatorConfig(text, { env });
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return [...(error as ConfigError).issues];
+  }
+  throw new Error('the config was accepted');
+}
+
+describe('simulator config file', () => {
+  it('loads the annotated example', () => {
+    const config = loadSimulatorConfig('config/simulator.example.yaml', {});
+    expect(config.source).toMatch(/config[/\\]simulator\.example\.yaml$/);
+    expect(config.logLevel).toBe('info');
+    expect(config.control).toEqual({ enabled: true, host: '127.0.0.1', port: 2776 });
+    expect(config.simulator).toMatchObject({
+      host: '0.0.0.0',
+      port: 2775,
+      systemId: 'SMPPSIM',
+      enquireLinkIntervalMs: 0,
+      sessionInitTimeoutMs: 10_000,
+      messageIdFormat: 'hex',
+      accounts: [
+        { systemId: 'demo', password: 'demo' },
+        {
+          systemId: 'shop',
+          password: 's3cret',
+          bindTypes: ['transmitter', 'receiver'],
+          maxBinds: 2,
+          overLimitStatus: CommandStatus.ESME_RALYBND,
+        },
+      ],
+      receipts: { delayMs: 100, finalState: 'DELIVRD', retries: 3 },
+      faults: [
+        { fault: { kind: 'throttle', maxPerSecond: 50 }, scope: { systemId: 'shop' } },
+        {
+          fault: { kind: 'error_status', status: CommandStatus.ESME_RINVDSTADR },
+          scope: { destination: '447700900999' },
+        },
+      ],
+    });
+    expect(config.simulator.tls).toBeUndefined();
+  });
+
+  it('takes variables referenced in string values from the environment', () => {
+    const config = loadSimulatorConfig('config/simulator.example.yaml', { SHOP_PASSWORD: 'fromenv' });
+    expect(config.simulator.accounts?.[1]?.password).toBe('fromenv');
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a literal reference in YAML text.
+    expect(issuesOf('accounts:\n  - systemId: a\n    password: ${MISSING}\n')[0]).toMatchObject({
+      path: 'accounts[0].password',
+      line: 3,
+    });
+  });
+
+  it('keeps keys it does not set absent, so flags and defaults fill them', () => {
+    expect(parseSimulatorConfig('port: 0\n')).toEqual({ simulator: { port: 0 }, control: {} });
+    expect(parseSimulatorConfig('')).toEqual({ simulator: {}, control: {} });
+  });
+
+  it('reports every problem with its key path and line', () => {
+    const text = [
+      'port: 99999', // 1
+      'prot: 1', // 2
+      'accounts:', // 3
+      '  - systemId: a', // 4
+      '    password: way-too-long', // 5
+      'receipts:', // 6
+      '  finalState: GONE', // 7
+      'faults:', // 8
+      '  - kind: delay', // 9
+      '    ms: -1', // 10
+      '  - kind: refuse_bind', // 11
+      '    status: ESME_RNOPE', // 12
+      '  - kind: blackhole', // 13
+      '    scope: { planet: mars }', // 14
+      '  - teleport', // 15
+    ].join('\n');
+    const issues = issuesOf(text);
+    expect(issues.map((i) => [i.path, i.line])).toEqual([
+      ['port', 1],
+      ['prot', 2],
+      ['accounts[0].password', 5],
+      ['receipts.finalState', 7],
+      ['faults[0].ms', 10],
+      ['faults[1].status', 12],
+      ['faults[2].scope.planet', 14],
+      ['faults[3]', 15],
+    ]);
+    expect(issues.find((i) => i.path === 'prot')?.message).toMatch(/did you mean "port"/);
+    expect(issues.find((i) => i.path === 'faults[1].status')?.message).toBe(
+      'unknown command_status name "ESME_RNOPE"',
+    );
+  });
+
+  it('reports YAML syntax errors by line', () => {
+    const [issue] = issuesOf('port: [2775\n');
+    expect(issue?.message).toMatch(/YAML syntax error at line \d/);
+  });
+
+  it('reads TLS files relative to the config file, and names the one it cannot read', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sim-config-'));
+    dirs.push(dir);
+    writeFileSync(join(dir, 'key.pem'), '-----BEGIN PRIVATE KEY-----\nx\n-----END PRIVATE KEY-----\n');
+    writeFileSync(join(dir, 'cert.pem'), '-----BEGIN CERTIFICATE-----\nx\n-----END CERTIFICATE-----\n');
+    writeFileSync(join(dir, 'ok.yaml'), 'tls:\n  key: key.pem\n  cert: cert.pem\n');
+    expect(loadSimulatorConfig(join(dir, 'ok.yaml'), {}).simulator.tls).toEqual({
+      key: '-----BEGIN PRIVATE KEY-----\nx\n-----END PRIVATE KEY-----\n',
+      cert: '-----BEGIN CERTIFICATE-----\nx\n-----END CERTIFICATE-----\n',
+    });
+    writeFileSync(join(dir, 'bad.yaml'), 'tls:\n  key: key.pem\n  cert: missing.pem\n');
+    expect(() => loadSimulatorConfig(join(dir, 'bad.yaml'), {})).toThrow(
+      /tls\.cert \(line 3\): cannot read "missing\.pem": ENOENT/,
+    );
+    expect(() => loadSimulatorConfig(join(dir, 'nope.yaml'), {})).toThrow(
+      /cannot read the config file .*nope\.yaml: ENOENT/,
+    );
+  });
+
+  it('builds a simulator that applies its accounts and faults', async () => {
+    const config = parseSimulatorConfig(
+      [
+        'accounts:',
+        '  - { systemId: ok, password: pw }',
+        '  - { systemId: blocked, password: pw }',
+        'faults:',
+        '  - { kind: refuse_bind, status: ESME_RBINDFAIL, scope: { systemId: blocked } }',
+      ].join('\n'),
+    );
+    started = await startSimulator({ ...config.simulator, host: '127.0.0.1', port: 0 });
+    const ok = await connectEsme(started.port, { systemId: 'ok', password: 'pw' });
+    expect(ok.bound).toBe(true);
+    ok.destroy();
+    const refused = await connectEsme(started.port, { systemId: 'blocked', password: 'pw' }).catch(
+      (e: unknown) => e,
+    );
+    expect(refused).toBeInstanceOf(SmppBindError);
+    expect((refused as SmppBindError).commandStatus).toBe(CommandStatus.ESME_RBINDFAIL);
+  });
+});
