@@ -1,5 +1,7 @@
 // npm run bench -- session: enquire_link round-trip time and submit_sm throughput through one
 // session, ours against a raw socket ping-pong and against the `smpp` package (client + server).
+// Our ESME talks to two SMSCs: a bare SmppSession in the SMSC role (the session layer alone, as
+// the smpp package's server is its session alone) and the simulator (what the project ships).
 // Every server runs in a child process (its own event loop and thread) and reports its CPU time
 // over IPC, so a saturated server is never the hidden bottleneck. Loopback only, about a minute.
 // The cases run in interleaved rounds so that noise from other work on the machine (2 shared
@@ -11,14 +13,15 @@ import smpp from 'smpp';
 import type { PduInit } from '../../src/protocol/pdu.js';
 import { connectSocket } from '../../src/session/connect.js';
 import { SmppSession } from '../../src/session/session.js';
+import { createSimulator } from '../../src/simulator/simulator.js';
 import { startRawSmsc } from '../../test/helpers/raw-smsc.js';
 
-type ServerKind = 'ours' | 'raw' | 'smpp';
+type ServerKind = 'session' | 'simulator' | 'raw' | 'smpp';
 
 const ROUNDS = 6;
 const RTT_ROUND_MS = 400;
 const THROUGHPUT_ROUNDS = 3;
-const THROUGHPUT_ROUND_MS = 1_000;
+const THROUGHPUT_ROUND_MS = 800;
 const WARMUP_MS = 500;
 const ROUND_WARMUP_MS = 150;
 const WINDOWS = [1, 10, 100];
@@ -26,9 +29,15 @@ const WINDOWS = [1, 10, 100];
 // ---------------------------------------------------------------- child: one server
 
 async function serve(kind: ServerKind): Promise<number> {
-  if (kind === 'ours') {
+  if (kind === 'session') {
+    // SmppSession as SMSC: accepts any bind, answers submit_sm with a counter as message_id.
     const smsc = await startRawSmsc({ session: { enquireLinkIntervalMs: 0, sessionInitTimeoutMs: 0 } });
     return smsc.port;
+  }
+  if (kind === 'simulator') {
+    // The simulator with no faults: accepts any bind, stores each message, answers submit_sm.
+    const simulator = createSimulator({ sessionInitTimeoutMs: 0 });
+    return (await simulator.listen()).port;
   }
   if (kind === 'raw') {
     // Echo: every 16-octet message comes straight back.
@@ -293,8 +302,9 @@ function theirSubmit(session: smpp.Session): () => Promise<smpp.PDU> {
 
 async function main(): Promise<void> {
   const started = performance.now();
-  const [ours, raw, theirs] = await Promise.all([
-    startServer('ours'),
+  const [ours, sim, raw, theirs] = await Promise.all([
+    startServer('session'),
+    startServer('simulator'),
     startServer('raw'),
     startServer('smpp'),
   ]);
@@ -304,10 +314,12 @@ async function main(): Promise<void> {
     // -------------------------------------------------------------- enquire_link RTT
     const rawC = await rawClient(raw.port);
     const esme = await ourEsme(ours.port);
+    const simEsme = await ourEsme(sim.port);
     const nodeEsme = await theirEsme(theirs.port);
     const rtt = await measureRtt([
       { name: 'raw socket ping-pong (16 octets)', once: () => rawC.ping(), samples: [] },
       { name: 'ours: ESME probe() ↔ SmppSession SMSC', once: () => esme.probe(), samples: [] },
+      { name: 'ours: ESME probe() ↔ simulator', once: () => simEsme.probe(), samples: [] },
       {
         name: 'smpp package: client ↔ server',
         once: () => new Promise((resolve) => nodeEsme.send(new smpp.PDU('enquire_link'), resolve)),
@@ -316,6 +328,7 @@ async function main(): Promise<void> {
     ]);
     rawC.close();
     await esme.close();
+    await simEsme.close();
     nodeEsme.destroy();
 
     const rawP50 = rtt[0]!.p50Us;
@@ -337,14 +350,22 @@ async function main(): Promise<void> {
     const zero = { count: 0, elapsedMs: 0, serverCpuMs: 0, clientCpuMs: 0 };
     for (const window of WINDOWS) {
       const session = await ourEsme(ours.port, window);
+      const simSession = await ourEsme(sim.port, window);
       const node = await theirEsme(theirs.port);
       rows.push(
         ...(await measureThroughput(window, [
           { name: 'ours', server: ours, submit: () => session.request('submit_sm', SUBMIT), ...zero },
+          {
+            name: 'ours ↔ simulator',
+            server: sim,
+            submit: () => simSession.request('submit_sm', SUBMIT),
+            ...zero,
+          },
           { name: 'smpp package', server: theirs, submit: theirSubmit(node), ...zero },
         ])),
       );
       await session.close();
+      await simSession.close();
       node.destroy();
     }
     console.log(
@@ -370,6 +391,7 @@ async function main(): Promise<void> {
     );
   } finally {
     ours.stop();
+    sim.stop();
     raw.stop();
     theirs.stop();
   }
