@@ -1,0 +1,41 @@
+/** What the routes share: the binds, the HTTP slice of the configuration, and the helpers built once per app. */
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type {
+  FastifyBaseLogger,
+  FastifyInstance,
+  RawReplyDefaultExpression,
+  RawRequestDefaultExpression,
+  RawServerDefault,
+} from 'fastify';
+import type { BindOptions } from '../binds/bind-options.js';
+import type { BindRegistry, ReadinessPolicy } from '../binds/registry.js';
+import type { SinceTracker } from './bind-views.js';
+import type { LoopMonitor } from './loop-monitor.js';
+
+/** The slice of the service configuration the HTTP layer reads (ServiceConfig satisfies it). */
+export interface HttpAppConfig {
+  auth: { tokens: string[]; protectReads: boolean };
+  readiness: { policy: ReadinessPolicy; minHealthy: number };
+  http: { bodyLimitBytes: number };
+  metrics: { enabled: boolean };
+}
+
+/** The fastify instance with the TypeBox type provider: request parts typed from their schemas. */
+export type App = FastifyInstance<
+  RawServerDefault,
+  RawRequestDefaultExpression,
+  RawReplyDefaultExpression,
+  FastifyBaseLogger,
+  TypeBoxTypeProvider
+>;
+
+export interface RouteContext {
+  registry: BindRegistry;
+  config: HttpAppConfig;
+  since: SinceTracker;
+  loop: LoopMonitor;
+  maxEventLoopDelayMs: number;
+  sseHeartbeatMs: number;
+  redactBind: (options: BindOptions) => object;
+  startedAt: number;
+}

@@ -1,0 +1,137 @@
+/**
+ * One error shape everywhere: { code, message, details? }. Maps fastify's own errors (body
+ * parsing, validation, routing), the bind layer's SmppErrors and anything unexpected to the codes
+ * of ../errors.ts. A 5xx never shows its message or stack; the log gets the full error.
+ */
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { fromSmppError, HttpApiError, type HttpErrorDetails } from '../errors.js';
+
+interface ValidationEntry {
+  keyword?: string;
+  instancePath?: string;
+  message?: string;
+  params?: Record<string, unknown>;
+}
+
+/** `body/timeoutMs must be <= 60000`-style entries from fastify's validation error. */
+export function validationDetails(
+  context: string,
+  entries: readonly ValidationEntry[],
+): { field: string; message: string }[] {
+  const out: { field: string; message: string }[] = [];
+  const seen = new Set<string>();
+  const push = (field: string, message: string): void => {
+    const key = `${field}\u0000${message}`;
+    if (seen.has(key)) return;
+    seen.add(key);
+    out.push({ field, message });
+  };
+  for (const entry of entries) {
+    const path = `${context}${entry.instancePath ?? ''}`;
+    if (entry.keyword === 'additionalProperties') {
+      const extra = entry.params?.additionalProperties ?? entry.params?.additionalProperty;
+      const names = Array.isArray(extra) ? extra : extra === undefined ? [] : [extra];
+      for (const name of names) push(`${path}/${String(name)}`, 'is not an allowed property');
+      continue;
+    }
+    // TypeBox reports a property that additionalProperties:false forbids as "schema is false".
+    if (entry.keyword === 'boolean' && entry.message === 'schema is false') {
+      push(path, 'is not an allowed property');
+      continue;
+    }
+    push(path, entry.message ?? 'is invalid');
+  }
+  return out;
+}
+
+function bindIdOf(request: FastifyRequest): string | undefined {
+  const params = request.params as { id?: unknown } | undefined;
+  return typeof params?.id === 'string' ? params.id : undefined;
+}
+
+/** The API error for any error thrown while handling a request, or null for an unexpected one. */
+export function toHttpError(
+  error: unknown,
+  request: FastifyRequest,
+  bodyLimitBytes: number,
+): HttpApiError | null {
+  const fromBinds = fromSmppError(error, bindIdOf(request));
+  if (fromBinds) return fromBinds;
+  const e = error as Partial<FastifyError> & { validation?: ValidationEntry[]; validationContext?: string };
+  if (Array.isArray(e.validation)) {
+    const errors = validationDetails(e.validationContext ?? 'request', e.validation);
+    const message = errors.map((x) => `${x.field} ${x.message}`).join(', ') || 'the request is invalid';
+    return new HttpApiError('VALIDATION_FAILED', message, { details: { errors } });
+  }
+  switch (e.code) {
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return new HttpApiError('INVALID_JSON', e.message ?? 'the body is not valid JSON');
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new HttpApiError('BODY_TOO_LARGE', `the body is larger than ${bodyLimitBytes} bytes`, {
+        details: { limitBytes: bodyLimitBytes },
+      });
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE': {
+      const type = request.headers['content-type'];
+      return new HttpApiError(
+        'UNSUPPORTED_MEDIA_TYPE',
+        `the body must be application/json${type ? ` (got '${String(type).slice(0, 80)}')` : ''}`,
+      );
+    }
+    default:
+      break;
+  }
+  const status = typeof e.statusCode === 'number' ? e.statusCode : 500;
+  if (status === 404) return new HttpApiError('NOT_FOUND', e.message ?? 'not found');
+  if (status >= 400 && status < 500 && typeof e.code === 'string' && e.code.startsWith('FST_')) {
+    return new HttpApiError('BAD_REQUEST', e.message ?? 'bad request');
+  }
+  return null;
+}
+
+const INTERNAL = new HttpApiError('INTERNAL_ERROR', 'internal error');
+
+export function sendError(reply: FastifyReply, error: HttpApiError): FastifyReply {
+  reply.code(error.statusCode);
+  for (const [name, value] of Object.entries(error.headers)) reply.header(name, value);
+  return reply.send(error.toBody());
+}
+
+/** Answers an unexpected error with INTERNAL_ERROR and logs it in full. */
+function handle(error: unknown, request: FastifyRequest, reply: FastifyReply, bodyLimitBytes: number): void {
+  const mapped = toHttpError(error, request, bodyLimitBytes);
+  if (mapped) {
+    sendError(reply, mapped);
+    return;
+  }
+  request.log.error(
+    { err: error, reqId: request.id, method: request.method, url: request.url },
+    `unhandled error in ${request.method} ${request.routeOptions.url ?? request.url}`,
+  );
+  sendError(reply, INTERNAL);
+}
+
+/** Routing errors fastify raises before a route is chosen (bad URL encoding and the like). */
+export function frameworkErrorHandler(bodyLimitBytes: number) {
+  return (error: FastifyError, request: FastifyRequest, reply: FastifyReply): void =>
+    handle(error, request, reply, bodyLimitBytes);
+}
+
+/**
+ * The error handler and the 404 handler. `authorize`, when given, runs first for requests that
+ * match no route, so a guarded API does not tell strangers which paths exist.
+ */
+export function installErrorHandling(
+  app: FastifyInstance,
+  bodyLimitBytes: number,
+  authorize: ((request: FastifyRequest, reply: FastifyReply) => boolean) | null = null,
+): void {
+  app.setErrorHandler((error, request, reply) => handle(error, request, reply, bodyLimitBytes));
+  app.setNotFoundHandler((request, reply) => {
+    if (authorize !== null && !authorize(request, reply)) return;
+    const path = request.url.split('?', 1)[0] ?? '/';
+    sendError(reply, new HttpApiError('NOT_FOUND', `no route ${request.method} ${path.slice(0, 200)}`));
+  });
+}
+
+export type { HttpErrorDetails };

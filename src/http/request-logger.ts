@@ -1,0 +1,86 @@
+/**
+ * Fastify gives every request a child logger bound to its request id. Building a pino child costs
+ * more than answering a health probe, so each request gets this stand-in instead: it creates the
+ * child on the first line actually written, and probes that log nothing never pay for it.
+ */
+import type { FastifyBaseLogger } from 'fastify';
+import type { Bindings, ChildLoggerOptions } from 'pino';
+
+type LogArgs = unknown[];
+
+interface LevelAware {
+  isLevelEnabled?: (level: string) => boolean;
+}
+
+export class LazyChildLogger {
+  private real: FastifyBaseLogger | null = null;
+
+  constructor(
+    private readonly parent: FastifyBaseLogger,
+    private readonly bindings: Bindings,
+    private readonly options: ChildLoggerOptions,
+  ) {}
+
+  private get target(): FastifyBaseLogger {
+    if (this.real === null) this.real = this.parent.child(this.bindings, this.options);
+    return this.real;
+  }
+
+  get level(): string {
+    return this.real?.level ?? this.parent.level;
+  }
+
+  set level(level: string) {
+    this.target.level = level;
+  }
+
+  isLevelEnabled(level: string): boolean {
+    const source = (this.real ?? this.parent) as LevelAware;
+    return source.isLevelEnabled?.(level) ?? true;
+  }
+
+  trace(...args: LogArgs): void {
+    const target = this.target;
+    Reflect.apply(target.trace, target, args);
+  }
+
+  debug(...args: LogArgs): void {
+    const target = this.target;
+    Reflect.apply(target.debug, target, args);
+  }
+
+  info(...args: LogArgs): void {
+    const target = this.target;
+    Reflect.apply(target.info, target, args);
+  }
+
+  warn(...args: LogArgs): void {
+    const target = this.target;
+    Reflect.apply(target.warn, target, args);
+  }
+
+  error(...args: LogArgs): void {
+    const target = this.target;
+    Reflect.apply(target.error, target, args);
+  }
+
+  fatal(...args: LogArgs): void {
+    const target = this.target;
+    Reflect.apply(target.fatal, target, args);
+  }
+
+  silent(): void {}
+
+  child(bindings: Bindings, options?: ChildLoggerOptions): FastifyBaseLogger {
+    return this.target.child(bindings, options);
+  }
+}
+
+/** fastify's childLoggerFactory: a LazyChildLogger per request. */
+export function lazyChildLoggerFactory(
+  logger: FastifyBaseLogger,
+  bindings: Bindings,
+  options: ChildLoggerOptions,
+): FastifyBaseLogger {
+  return new LazyChildLogger(logger, bindings, options) as unknown as FastifyBaseLogger;
+}

@@ -1,0 +1,174 @@
+/**
+ * The bind resources: list, detail (configuration without secrets + full health), a manual
+ * enquire_link probe (reference §11.2), and a forced rebind.
+ */
+import { bindSummary } from '../bind-views.js';
+import type { App, RouteContext } from '../context.js';
+import { bindNotFound, HttpApiError } from '../errors.js';
+import {
+  type BindConfig,
+  BindIdParamsSchema,
+  EnquireBodySchema,
+  type ProbeResultBody,
+} from '../schemas/bind.js';
+import { errorResponses, jsonResponse } from '../schemas/common.js';
+import {
+  EXAMPLE_CONFIG,
+  EXAMPLE_HEALTH,
+  EXAMPLE_PROBE,
+  EXAMPLE_REBIND,
+  EXAMPLE_SUMMARY_BACKOFF,
+  EXAMPLE_SUMMARY_HEALTHY,
+} from '../schemas/examples.js';
+import { bodyValidatorCompiler } from '../validation.js';
+
+const READ_SECURITY: Record<string, string[]>[] = [{}, { bearerAuth: [] }];
+const WRITE_SECURITY: Record<string, string[]>[] = [{ bearerAuth: [] }];
+
+export function registerBindRoutes(app: App, ctx: RouteContext): void {
+  const { registry, since } = ctx;
+
+  app.get(
+    '/binds',
+    {
+      schema: {
+        operationId: 'listBinds',
+        summary: 'List every bind with its status',
+        description:
+          'One summary per configured bind: status, the rule that decided it, run state, last RTT.',
+        tags: ['binds'],
+        security: READ_SECURITY,
+        response: {
+          200: jsonResponse('BindList', 'Every bind, in configuration order.', {
+            binds: { value: { binds: [EXAMPLE_SUMMARY_HEALTHY, EXAMPLE_SUMMARY_BACKOFF] } },
+          }),
+          ...errorResponses('UNAUTHORIZED', 'INTERNAL_ERROR'),
+        },
+      },
+    },
+    async () => ({ binds: registry.list().map((bind) => bindSummary(bind, since)) }),
+  );
+
+  app.get(
+    '/binds/:id',
+    {
+      schema: {
+        operationId: 'getBind',
+        summary: 'Configuration and full health of one bind',
+        description:
+          'The configuration without secrets (no password, no TLS key) and the full health model: last probe, RTT statistics, counters, last error, window, reconnect state.',
+        tags: ['binds'],
+        security: READ_SECURITY,
+        params: BindIdParamsSchema,
+        response: {
+          200: jsonResponse('BindDetail', 'The bind.', {
+            bound: { value: { id: 'main', config: EXAMPLE_CONFIG, health: EXAMPLE_HEALTH } },
+          }),
+          ...errorResponses('VALIDATION_FAILED', 'UNAUTHORIZED', 'BIND_NOT_FOUND', 'INTERNAL_ERROR'),
+        },
+      },
+    },
+    async (request) => {
+      const bind = registry.get(request.params.id);
+      if (!bind) throw bindNotFound(request.params.id);
+      return {
+        id: bind.id,
+        config: ctx.redactBind(bind.options) as BindConfig,
+        health: bind.health(),
+      };
+    },
+  );
+
+  app.post(
+    '/binds/:id/enquire',
+    {
+      validatorCompiler: bodyValidatorCompiler,
+      schema: {
+        operationId: 'enquireBind',
+        'x-body-optional': true,
+        summary: 'Probe a bind now with enquire_link',
+        description:
+          'Sends an enquire_link on the bound session and answers with its round trip. A probe already in flight is joined instead of sending another. A new manual probe within minProbeIntervalMs of the previous one is refused with 429 and Retry-After.',
+        tags: ['binds'],
+        security: WRITE_SECURITY,
+        params: BindIdParamsSchema,
+        body: EnquireBodySchema,
+        response: {
+          200: jsonResponse('ProbeResult', 'The SMSC answered.', { answered: { value: EXAMPLE_PROBE } }),
+          ...errorResponses(
+            'VALIDATION_FAILED',
+            'INVALID_JSON',
+            'UNAUTHORIZED',
+            'BIND_NOT_FOUND',
+            'NOT_BOUND',
+            'BODY_TOO_LARGE',
+            'UNSUPPORTED_MEDIA_TYPE',
+            'PROBE_RATE_LIMITED',
+            'INTERNAL_ERROR',
+            'BIND_STOPPED',
+            'PROBE_TIMEOUT',
+          ),
+        },
+      },
+    },
+    async (request): Promise<ProbeResultBody> => {
+      const bind = registry.get(request.params.id);
+      if (!bind) throw bindNotFound(request.params.id);
+      const timeoutMs = request.body?.timeoutMs;
+      const result = await bind.probe(
+        timeoutMs === undefined ? { trigger: 'manual' } : { timeoutMs, trigger: 'manual' },
+      );
+      return {
+        ok: result.ok,
+        rttMs: result.rttMs,
+        sequenceNumber: result.sequenceNumber,
+        commandStatus: result.commandStatus,
+        at: new Date(result.at).toISOString(),
+      };
+    },
+  );
+
+  app.post(
+    '/binds/:id/rebind',
+    {
+      schema: {
+        operationId: 'rebindBind',
+        summary: 'Force a fresh connection',
+        description:
+          'Closes the current session gracefully (unbind) and connects and binds again at once, without backoff. Answers 202 at once; follow GET /binds/{id}/health or GET /events for the outcome.',
+        tags: ['binds'],
+        security: WRITE_SECURITY,
+        params: BindIdParamsSchema,
+        response: {
+          202: jsonResponse('RebindAccepted', 'The rebind started.', { accepted: { value: EXAMPLE_REBIND } }),
+          ...errorResponses(
+            'VALIDATION_FAILED',
+            'UNAUTHORIZED',
+            'BIND_NOT_FOUND',
+            'INTERNAL_ERROR',
+            'BIND_STOPPED',
+          ),
+        },
+      },
+    },
+    async (request, reply) => {
+      const bind = registry.get(request.params.id);
+      if (!bind) throw bindNotFound(request.params.id);
+      const state = bind.state;
+      if (state === 'idle' || state === 'stopping' || state === 'stopped') {
+        throw new HttpApiError(
+          'BIND_STOPPED',
+          `bind ${bind.id} is ${state === 'idle' ? 'not started' : state}`,
+          {
+            details: { bindId: bind.id, state },
+          },
+        );
+      }
+      bind.rebind().catch((error: unknown) => {
+        request.log.warn({ bind: bind.id, err: error }, `rebind of ${bind.id} failed`);
+      });
+      reply.code(202);
+      return { id: bind.id, accepted: true, state: bind.state };
+    },
+  );
+}

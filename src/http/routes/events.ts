@@ -1,0 +1,113 @@
+/**
+ * GET /events: health transitions as server-sent events. The stream opens with `event: snapshot`
+ * (every bind as it is now), then one `event: transition` per status change, and a comment line
+ * every heartbeat interval so proxies keep the connection open. The listener is removed when the
+ * client goes away, and every stream is ended when the app closes.
+ */
+import type { ServerResponse } from 'node:http';
+import { Type } from 'typebox';
+import type { HealthTransition } from '../../binds/bind.js';
+import type { App, RouteContext } from '../context.js';
+import { errorResponses } from '../schemas/common.js';
+
+function frame(event: string, data: unknown): string {
+  return `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
+}
+
+export function registerEventRoutes(app: App, ctx: RouteContext): void {
+  const { registry, since } = ctx;
+  /** Open streams and how to tear each down. */
+  const open = new Map<ServerResponse, () => void>();
+
+  app.addHook('preClose', async () => {
+    for (const [res, cleanup] of [...open]) {
+      cleanup();
+      res.end();
+    }
+  });
+
+  app.get(
+    '/events',
+    {
+      schema: {
+        operationId: 'streamEvents',
+        summary: 'Health transitions as server-sent events',
+        description: [
+          'A text/event-stream. First `event: snapshot` with every bind as it is now (data: Snapshot),',
+          'then `event: transition` for each status change (data: Transition), and a `: heartbeat` comment',
+          'every 15 s. Try: curl -N http://localhost:8080/events',
+        ].join(' '),
+        tags: ['events'],
+        security: [{}, { bearerAuth: [] }],
+        response: {
+          200: {
+            description: 'The event stream (never ends by itself).',
+            content: {
+              'text/event-stream': {
+                schema: Type.String(),
+                examples: {
+                  stream: {
+                    summary: 'A snapshot, then a transition',
+                    value:
+                      'event: snapshot\ndata: {"binds":[{"id":"main","status":"healthy","code":"OK","reason":"bound and answering enquire_link","since":"2025-01-01T12:00:00.000Z"}],"at":"2025-01-01T12:00:05.000Z"}\n\nevent: transition\ndata: {"bindId":"main","from":"healthy","to":"unhealthy","code":"NOT_BOUND","reason":"session closed: peer_close","at":"2025-01-01T12:01:00.000Z"}\n\n: heartbeat\n\n',
+                  },
+                },
+              },
+            },
+          },
+          ...errorResponses('UNAUTHORIZED', 'INTERNAL_ERROR'),
+        },
+      },
+    },
+    (request, reply) => {
+      const res = reply.raw;
+      reply.hijack();
+      res.writeHead(200, {
+        'content-type': 'text/event-stream; charset=utf-8',
+        'cache-control': 'no-cache, no-transform',
+        connection: 'keep-alive',
+        'x-accel-buffering': 'no',
+      });
+      const binds = registry.list().map((bind) => {
+        const verdict = bind.refreshHealth();
+        return {
+          id: bind.id,
+          status: verdict.status,
+          code: verdict.code,
+          reason: verdict.reason,
+          since: since.get(bind),
+        };
+      });
+      res.write(frame('snapshot', { binds, at: new Date().toISOString() }));
+      const onTransition = (t: HealthTransition): void => {
+        res.write(
+          frame('transition', {
+            bindId: t.bindId,
+            from: t.from,
+            to: t.to,
+            code: t.code,
+            reason: t.reason,
+            at: t.at,
+          }),
+        );
+      };
+      registry.on('transition', onTransition);
+      const heartbeat = setInterval(() => res.write(': heartbeat\n\n'), ctx.sseHeartbeatMs);
+      heartbeat.unref();
+      const startedAt = performance.now();
+      request.log.info({ reqId: request.id, remoteAddress: request.ip }, 'events stream opened');
+      const cleanup = (): void => {
+        if (!open.delete(res)) return;
+        registry.off('transition', onTransition);
+        clearInterval(heartbeat);
+        request.log.info(
+          { reqId: request.id, durationMs: Math.round(performance.now() - startedAt) },
+          'events stream closed',
+        );
+      };
+      open.set(res, cleanup);
+      res.on('close', cleanup);
+      res.on('error', cleanup);
+    },
+  );
+}

@@ -1,0 +1,181 @@
+/**
+ * Schema helpers shared by every route: nullable scalars and string enums as plain
+ * `type`/`enum` keywords (fast-json-stringify serialises these without trying anyOf branches),
+ * and the one error shape.
+ */
+import { type TUnsafe, Type } from 'typebox';
+import { HTTP_ERRORS, type HttpErrorCode } from '../errors.js';
+
+type Scalar = 'string' | 'number' | 'integer' | 'boolean';
+type ScalarOf<T extends Scalar> = T extends 'string' ? string : T extends 'boolean' ? boolean : number;
+
+/** A scalar that may be null: `{ type: [T, 'null'] }` (OpenAPI 3.1). */
+export function Nullable<T extends Scalar>(
+  type: T,
+  options: Record<string, unknown> = {},
+): TUnsafe<ScalarOf<T> | null> {
+  return Type.Unsafe<ScalarOf<T> | null>({ ...options, type: [type, 'null'] });
+}
+
+/** A string restricted to `values`. */
+export function StringEnum<const T extends readonly string[]>(
+  values: T,
+  options: Record<string, unknown> = {},
+): TUnsafe<T[number]> {
+  return Type.Unsafe<T[number]>({ ...options, type: 'string', enum: [...values] });
+}
+
+/** A string restricted to `values`, or null. */
+export function NullableEnum<const T extends readonly string[]>(
+  values: T,
+  options: Record<string, unknown> = {},
+): TUnsafe<T[number] | null> {
+  return Type.Unsafe<T[number] | null>({ ...options, type: ['string', 'null'], enum: [...values, null] });
+}
+
+export const ERROR_CODES = Object.keys(HTTP_ERRORS) as HttpErrorCode[];
+
+export const ErrorSchema = Type.Object(
+  {
+    code: StringEnum(ERROR_CODES, { description: 'Stable error code; see docs/errors.md.' }),
+    message: Type.String({ description: 'What went wrong, in words. Hidden for INTERNAL_ERROR.' }),
+    details: Type.Optional(
+      Type.Object(
+        {
+          errors: Type.Optional(
+            Type.Array(
+              Type.Object({
+                field: Type.String({
+                  description: 'Where: body/timeoutMs, querystring/maxAgeMs, params/id.',
+                }),
+                message: Type.String(),
+              }),
+            ),
+          ),
+          bindId: Type.Optional(Type.String()),
+          retryAfterMs: Type.Optional(Type.Integer({ minimum: 0 })),
+          timeoutMs: Type.Optional(Type.Integer({ minimum: 0 })),
+          state: Type.Optional(Type.String()),
+          limitBytes: Type.Optional(Type.Integer({ minimum: 0 })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  {
+    $id: 'Error',
+    title: 'Error',
+    description: 'The one error shape of the API.',
+    additionalProperties: false,
+    examples: [
+      { code: 'BIND_NOT_FOUND', message: "no bind with id 'nope'", details: { bindId: 'nope' } },
+      {
+        code: 'VALIDATION_FAILED',
+        message: 'body/timeoutMs must be <= 60000',
+        details: { errors: [{ field: 'body/timeoutMs', message: 'must be <= 60000' }] },
+      },
+    ],
+  },
+);
+
+/** Example bodies of each error code, for the OpenAPI document. */
+const ERROR_EXAMPLES: Record<HttpErrorCode, object> = {
+  VALIDATION_FAILED: {
+    code: 'VALIDATION_FAILED',
+    message: 'body/timeoutMs must be <= 60000',
+    details: { errors: [{ field: 'body/timeoutMs', message: 'must be <= 60000' }] },
+  },
+  INVALID_JSON: {
+    code: 'INVALID_JSON',
+    message: "Body is not valid JSON but content-type is set to 'application/json'",
+  },
+  BAD_REQUEST: { code: 'BAD_REQUEST', message: "'/binds/%E0%A4%A' is not a valid url component" },
+  UNAUTHORIZED: {
+    code: 'UNAUTHORIZED',
+    message: 'a bearer token is required (Authorization: Bearer <token>)',
+  },
+  BIND_NOT_FOUND: { code: 'BIND_NOT_FOUND', message: "no bind with id 'nope'", details: { bindId: 'nope' } },
+  NOT_FOUND: { code: 'NOT_FOUND', message: 'no route GET /nope' },
+  NOT_BOUND: {
+    code: 'NOT_BOUND',
+    message: 'cannot send enquire_link in state backoff',
+    details: { bindId: 'main', state: 'backoff' },
+  },
+  BODY_TOO_LARGE: {
+    code: 'BODY_TOO_LARGE',
+    message: 'Request body is too large',
+    details: { limitBytes: 65536 },
+  },
+  UNSUPPORTED_MEDIA_TYPE: { code: 'UNSUPPORTED_MEDIA_TYPE', message: 'the body must be application/json' },
+  PROBE_RATE_LIMITED: {
+    code: 'PROBE_RATE_LIMITED',
+    message: 'bind main: probed too recently; retry in 640 ms',
+    details: { bindId: 'main', retryAfterMs: 640 },
+  },
+  INTERNAL_ERROR: { code: 'INTERNAL_ERROR', message: 'internal error' },
+  BIND_STOPPED: { code: 'BIND_STOPPED', message: 'bind main is stopped', details: { bindId: 'main' } },
+  PROBE_TIMEOUT: {
+    code: 'PROBE_TIMEOUT',
+    message: 'bind main: no enquire_link_resp within 5000 ms',
+    details: { bindId: 'main', timeoutMs: 5000 },
+  },
+};
+
+/** A named example of a media type in the OpenAPI document. */
+export interface NamedExample {
+  summary?: string;
+  value: unknown;
+}
+
+/**
+ * A JSON response that is a shared schema (`ref` is its $id), described, with named examples.
+ * Written in fastify's `content` form so @fastify/swagger keeps the examples next to the schema.
+ */
+export function jsonResponse(
+  ref: string,
+  description: string,
+  examples: Record<string, NamedExample> = {},
+): object {
+  const media: Record<string, unknown> = { schema: { $ref: `${ref}#` } };
+  if (Object.keys(examples).length > 0) media.examples = examples;
+  return { description, content: { 'application/json': media } };
+}
+
+/**
+ * Like jsonResponse, in the plain form: fastify then serialises without looking up the reply's
+ * content type (for the hot readiness path). The allOf wrapper keeps the examples beside the
+ * reference, where @fastify/swagger moves them to the media type.
+ */
+export function plainJsonResponse(
+  ref: string,
+  description: string,
+  examples: Record<string, NamedExample> = {},
+): object {
+  return { description, allOf: [{ $ref: `${ref}#` }], 'x-examples': examples };
+}
+
+/**
+ * Response schemas for the given error codes, grouped by status: `{ 404: {...}, 409: {...} }`,
+ * each the Error schema with a description and one example per code.
+ */
+export function errorResponses(...codes: HttpErrorCode[]): Record<number, object> {
+  const byStatus = new Map<number, HttpErrorCode[]>();
+  for (const code of codes) {
+    const status = HTTP_ERRORS[code].status;
+    const list = byStatus.get(status) ?? [];
+    if (!list.includes(code)) list.push(code);
+    byStatus.set(status, list);
+  }
+  const out: Record<number, object> = {};
+  for (const [status, list] of [...byStatus].sort((a, b) => a[0] - b[0])) {
+    const examples: Record<string, NamedExample> = {};
+    for (const code of list)
+      examples[code] = { summary: HTTP_ERRORS[code].meaning, value: ERROR_EXAMPLES[code] };
+    out[status] = jsonResponse(
+      'Error',
+      list.map((code) => `${code}: ${HTTP_ERRORS[code].meaning}`).join(' '),
+      examples,
+    );
+  }
+  return out;
+}
