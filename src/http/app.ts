@@ -81,6 +81,8 @@ export async function buildApp(deps: BuildAppDeps): Promise<App> {
     childLoggerFactory: lazyChildLoggerFactory,
     ajv: AJV_OPTIONS,
     bodyLimit: bodyLimitBytes,
+    // Ids up to this long reach the schema, which answers VALIDATION_FAILED past 128 characters.
+    routerOptions: { maxParamLength: 512 },
     return503OnClosing: true,
     frameworkErrors: frameworkErrorHandler(bodyLimitBytes),
   }).withTypeProvider<TypeBoxTypeProvider>();
