@@ -73,10 +73,87 @@ export interface MessageStoreOptions {
 
 export const DEFAULT_MAX_MESSAGES = 100_000;
 
+/**
+ * Outcome times, earliest first: a binary min-heap of [at, id]. Entries are never removed in
+ * place; an entry whose time no longer matches the message's due time (cancelled, moved,
+ * forgotten) is skipped when it reaches the top.
+ */
+class DueHeap {
+  private readonly at: number[] = [];
+  private readonly ids: string[] = [];
+
+  get size(): number {
+    return this.at.length;
+  }
+
+  peek(): number | undefined {
+    return this.at[0];
+  }
+
+  push(at: number, id: string): void {
+    let i = this.at.length;
+    this.at.push(at);
+    this.ids.push(id);
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if ((this.at[parent] as number) <= at) break;
+      this.swap(i, parent);
+      i = parent;
+    }
+  }
+
+  pop(): [number, string] | undefined {
+    const n = this.at.length;
+    if (n === 0) return undefined;
+    const top: [number, string] = [this.at[0] as number, this.ids[0] as string];
+    const lastAt = this.at.pop() as number;
+    const lastId = this.ids.pop() as string;
+    if (n > 1) {
+      this.at[0] = lastAt;
+      this.ids[0] = lastId;
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = i;
+        if (l < n - 1 && (this.at[l] as number) < (this.at[m] as number)) m = l;
+        if (r < n - 1 && (this.at[r] as number) < (this.at[m] as number)) m = r;
+        if (m === i) break;
+        this.swap(i, m);
+        i = m;
+      }
+    }
+    return top;
+  }
+
+  clear(): void {
+    this.at.length = 0;
+    this.ids.length = 0;
+  }
+
+  private swap(i: number, j: number): void {
+    const a = this.at[i] as number;
+    this.at[i] = this.at[j] as number;
+    this.at[j] = a;
+    const b = this.ids[i] as string;
+    this.ids[i] = this.ids[j] as string;
+    this.ids[j] = b;
+  }
+}
+
 export class MessageStore {
   private readonly messages = new Map<string, StoredMessage>();
-  private readonly pending = new Map<string, TimerSetHandle>();
+  /** Ids in arrival order from `head` on, for eviction (Map.keys() would walk deleted holes). */
+  private order: string[] = [];
+  private head = 0;
+  /** Pending ids and the time (performance.now()) they become final. */
+  private readonly due = new Map<string, number>();
+  private readonly heap = new DueHeap();
+  /** One timer, for the earliest outcome. */
   private readonly timers = new TimerSet();
+  private timer: TimerSetHandle | null = null;
+  private timerAt = Number.POSITIVE_INFINITY;
+  private closed = false;
   private readonly idFormat: MessageIdFormat;
   private readonly maxMessages: number;
   private readonly onFinal: (message: StoredMessage) => void;
@@ -108,7 +185,7 @@ export class MessageStore {
 
   /** Messages not yet final. */
   get pendingCount(): number {
-    return this.pending.size;
+    return this.due.size;
   }
 
   get(id: string): StoredMessage | undefined {
@@ -117,29 +194,29 @@ export class MessageStore {
 
   /** Stores an ENROUTE message that becomes final (its `planned` outcome) in `finalInMs`. */
   add(message: StoredMessage, finalInMs: number): void {
+    if (this.closed) return;
     this.messages.set(message.id, message);
+    this.order.push(message.id);
     this.schedule(message, finalInMs);
-    while (this.messages.size > this.maxMessages) {
-      const oldest = this.messages.keys().next().value as string;
-      this.forget(oldest);
-    }
+    while (this.messages.size > this.maxMessages) this.evictOldest();
   }
 
   /** Moves the outcome of a pending message (replace_sm with a new schedule). */
   schedule(message: StoredMessage, finalInMs: number): void {
-    this.pending.get(message.id)?.clear();
-    const timer = this.timers.set(() => this.finalise(message.id), finalInMs);
-    this.pending.set(message.id, timer);
+    if (this.closed) return;
+    const at = performance.now() + Math.max(0, finalInMs);
+    this.due.set(message.id, at);
+    this.heap.push(at, message.id);
+    this.arm();
   }
 
   isPending(message: StoredMessage): boolean {
-    return this.pending.has(message.id);
+    return this.due.has(message.id);
   }
 
   /** cancel_sm: the message becomes DELETED now, and no receipt follows. */
   cancel(message: StoredMessage): void {
-    this.pending.get(message.id)?.clear();
-    this.pending.delete(message.id);
+    this.due.delete(message.id);
     message.state = MessageState.DELETED;
     message.stat = 'DELETED';
     message.finalDate = new Date();
@@ -148,28 +225,61 @@ export class MessageStore {
   /** Pending messages of a system_id that a predicate picks (cancel_sm by addresses). */
   findPending(systemId: string, pick: (m: StoredMessage) => boolean): StoredMessage[] {
     const out: StoredMessage[] = [];
-    for (const id of this.pending.keys()) {
+    for (const id of this.due.keys()) {
       const m = this.messages.get(id);
       if (m && m.systemId === systemId && pick(m)) out.push(m);
     }
     return out;
   }
 
-  /** Forgets every message and clears every timer; the store takes no new timers after. */
+  /** Forgets every message and clears the timer; the store takes nothing new after. */
   close(): void {
+    this.closed = true;
     this.timers.clearAll(true);
-    this.pending.clear();
+    this.timer = null;
+    this.heap.clear();
+    this.due.clear();
     this.messages.clear();
+    this.order = [];
+    this.head = 0;
   }
 
-  private forget(id: string): void {
-    this.pending.get(id)?.clear();
-    this.pending.delete(id);
+  private evictOldest(): void {
+    const id = this.order[this.head];
+    if (id === undefined) return;
+    this.head++;
+    // Compact the order list once its consumed half dominates.
+    if (this.head > 1_024 && this.head * 2 > this.order.length) {
+      this.order = this.order.slice(this.head);
+      this.head = 0;
+    }
+    this.due.delete(id);
     this.messages.delete(id);
   }
 
+  private arm(): void {
+    const next = this.heap.peek();
+    if (next === undefined || next >= this.timerAt) return;
+    this.timer?.clear();
+    this.timerAt = next;
+    this.timer = this.timers.set(this.fire, next - performance.now());
+  }
+
+  private readonly fire = (): void => {
+    this.timer = null;
+    this.timerAt = Number.POSITIVE_INFINITY;
+    const now = performance.now();
+    for (let next = this.heap.peek(); next !== undefined && next <= now; next = this.heap.peek()) {
+      const [at, id] = this.heap.pop() as [number, string];
+      if (this.due.get(id) !== at) continue; // cancelled, moved or forgotten
+      this.due.delete(id);
+      this.finalise(id);
+      if (this.closed) return;
+    }
+    this.arm();
+  };
+
   private finalise(id: string): void {
-    this.pending.delete(id);
     const message = this.messages.get(id);
     if (message === undefined) return;
     message.stat = message.planned.stat;

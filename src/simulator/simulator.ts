@@ -687,7 +687,7 @@ export class SmscSimulator extends EventEmitter<SimulatorEvents> {
       s.session.rejectBind(pdu, decision.status);
       return;
     }
-    const faults = this.faultTable.matching(this.target(s, pdu));
+    const faults = this.faultTable.size === 0 ? [] : this.faultTable.matching(this.target(s, pdu));
     if (firstOf(faults, 'deliver_before_bind_resp')) {
       s.session.send(
         createPdu('deliver_sm', {
@@ -803,7 +803,10 @@ export class SmscSimulator extends EventEmitter<SimulatorEvents> {
     const first = destinations[0] as Address;
     const { outcome, delayMs } = plannedOutcome(this.receiptOptions, first.addr);
     // Answers held back by a delay fault: the receipt must not overtake the submit_sm_resp.
-    const held = firstOf(this.faultTable.matching(this.target(s, pdu)), 'delay')?.fault.ms ?? 0;
+    const held =
+      this.faultTable.size === 0
+        ? 0
+        : (firstOf(this.faultTable.matching(this.target(s, pdu)), 'delay')?.fault.ms ?? 0);
     let finalInMs = scheduledMs + delayMs + held;
     if (expiresInMs < finalInMs) {
       outcome.stat = 'EXPIRED';
@@ -833,7 +836,8 @@ export class SmscSimulator extends EventEmitter<SimulatorEvents> {
     this.counts.submits++;
     if (pdu.command === 'submit_multi') session.respond(pdu, { message_id: id, unsuccess_sme: unsuccess });
     else session.respond(pdu, { message_id: id });
-    this.emit('submit', { pdu, messageId: id, systemId, sessionId: s.id });
+    if (this.listenerCount('submit') > 0)
+      this.emit('submit', { pdu, messageId: id, systemId, sessionId: s.id });
   }
 
   /** The status a destination-scoped error_status gives one submit_multi destination, if any. */
