@@ -1,0 +1,155 @@
+import http from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { App } from '../../src/http/app.js';
+import { bindOptions, type Harness, startHarness, waitBound, waitFor } from './harness.js';
+
+let h: Harness;
+let app: App;
+let url: string;
+
+beforeAll(async () => {
+  h = await startHarness();
+  h.registry.add(bindOptions('main', h.port));
+  h.registry.add(bindOptions('other', h.port));
+  h.registry.startAll();
+  await waitBound(h.registry.get('main')!);
+  await waitBound(h.registry.get('other')!);
+  app = await h.app({ sseHeartbeatMs: 50 });
+  url = await app.listen({ host: '127.0.0.1', port: 0 });
+});
+
+afterAll(async () => {
+  await h?.close();
+});
+
+interface SseEvent {
+  event: string | null;
+  data: string | null;
+  comment: string | null;
+}
+
+/** A client of GET /events that parses the stream into events as they arrive. */
+function openStream(): Promise<{
+  res: http.IncomingMessage;
+  events: SseEvent[];
+  next(predicate: (e: SseEvent) => boolean, timeoutMs?: number): Promise<SseEvent>;
+  close(): void;
+}> {
+  return new Promise((resolve, reject) => {
+    const req = http.get(`${url}/events`, (res) => {
+      const events: SseEvent[] = [];
+      let buffer = '';
+      const waiters: (() => void)[] = [];
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        buffer += chunk;
+        let end = buffer.indexOf('\n\n');
+        while (end !== -1) {
+          const block = buffer.slice(0, end);
+          buffer = buffer.slice(end + 2);
+          const e: SseEvent = { event: null, data: null, comment: null };
+          for (const line of block.split('\n')) {
+            if (line.startsWith(':')) e.comment = line.slice(1).trim();
+            else if (line.startsWith('event: ')) e.event = line.slice(7);
+            else if (line.startsWith('data: ')) e.data = line.slice(6);
+          }
+          events.push(e);
+          end = buffer.indexOf('\n\n');
+        }
+        for (const w of waiters.splice(0)) w();
+      });
+      resolve({
+        res,
+        events,
+        next(predicate, timeoutMs = 3_000) {
+          return new Promise((ok, fail) => {
+            const timer = setTimeout(() => fail(new Error('no such event in time')), timeoutMs);
+            const look = (): void => {
+              const found = events.find(predicate);
+              if (found) {
+                clearTimeout(timer);
+                ok(found);
+              } else waiters.push(look);
+            };
+            look();
+          });
+        },
+        close() {
+          req.destroy();
+        },
+      });
+    });
+    req.on('error', reject);
+  });
+}
+
+describe('GET /events', () => {
+  it('opens with a snapshot of every bind, as text/event-stream', async () => {
+    const stream = await openStream();
+    expect(stream.res.statusCode).toBe(200);
+    expect(stream.res.headers['content-type']).toBe('text/event-stream; charset=utf-8');
+    expect(stream.res.headers['cache-control']).toBe('no-cache, no-transform');
+    const snapshot = await stream.next((e) => e.event === 'snapshot');
+    const data = JSON.parse(snapshot.data!) as { binds: { id: string; status: string }[]; at: string };
+    expect(data.binds.map((b) => [b.id, b.status])).toEqual([
+      ['main', 'healthy'],
+      ['other', 'healthy'],
+    ]);
+    expect(Number.isNaN(Date.parse(data.at))).toBe(false);
+    stream.close();
+  });
+
+  it('sends a transition when a bind changes status', async () => {
+    const stream = await openStream();
+    await stream.next((e) => e.event === 'snapshot');
+    await h.registry.get('other')!.stop();
+    const t = await stream.next((e) => e.event === 'transition');
+    expect(JSON.parse(t.data!)).toMatchObject({
+      bindId: 'other',
+      from: 'healthy',
+      to: 'stopped',
+      code: 'STOPPED',
+      reason: 'the bind is stopped',
+    });
+    expect(Object.keys(JSON.parse(t.data!)).sort()).toEqual(['at', 'bindId', 'code', 'from', 'reason', 'to']);
+    stream.close();
+  });
+
+  it('sends a heartbeat comment at the heartbeat interval', async () => {
+    const stream = await openStream();
+    const beat = await stream.next((e) => e.comment === 'heartbeat');
+    expect(beat.event).toBeNull();
+    stream.close();
+  });
+
+  it('removes its listener when the client disconnects (no leak)', async () => {
+    // One listener is the app's own (the since-tracker); the earlier tests' streams are closing.
+    const baseline = 1;
+    await waitFor('earlier streams cleaned up', () => h.registry.listenerCount('transition') === baseline);
+    const streams = await Promise.all([openStream(), openStream(), openStream()]);
+    for (const s of streams) await s.next((e) => e.event === 'snapshot');
+    expect(h.registry.listenerCount('transition')).toBe(baseline + 3);
+    for (const s of streams) s.close();
+    await waitFor('listeners removed', () => h.registry.listenerCount('transition') === baseline);
+  });
+
+  it('ends open streams when the app closes', async () => {
+    const own = await h.app({ sseHeartbeatMs: 60_000 });
+    const ownUrl = await own.listen({ host: '127.0.0.1', port: 0 });
+    const baseline = h.registry.listenerCount('transition');
+    const ended = new Promise<void>((resolve, reject) => {
+      http
+        .get(`${ownUrl}/events`, (res) => {
+          res.resume();
+          res.on('end', resolve);
+          res.on('close', resolve);
+        })
+        .on('error', reject);
+    });
+    await waitFor('stream open', () => h.registry.listenerCount('transition') > baseline);
+    await own.close();
+    await ended;
+    // The app's own transition listener (since-tracker) went too.
+    expect(h.registry.listenerCount('transition')).toBeLessThan(baseline);
+  });
+});
