@@ -297,15 +297,15 @@ export class FaultTable {
     return out.reverse();
   }
 
-  /** Counts one message against a throttle fault; false when its one-second window is full. */
-  throttleAllows(entry: FaultEntry & { fault: FaultOf<'throttle'> }, nowMs: number): boolean {
+  /** Counts one message against throttle fault `id`; false when its one-second window is full. */
+  throttleAllows(id: number, maxPerSecond: number, nowMs: number): boolean {
     const second = Math.floor(nowMs / 1000);
-    let w = this.windows.get(entry.id);
+    let w = this.windows.get(id);
     if (w === undefined || w.start !== second) {
       w = { start: second, count: 0 };
-      this.windows.set(entry.id, w);
+      this.windows.set(id, w);
     }
-    if (w.count >= entry.fault.maxPerSecond) return false;
+    if (w.count >= maxPerSecond) return false;
     w.count++;
     return true;
   }

@@ -29,7 +29,6 @@ import {
   DEFAULT_ERROR_COMMANDS,
   DEFAULT_SLOW_LORIS,
   type Fault,
-  type FaultEntry,
   type FaultScope,
   FaultTable,
   firstOf,
@@ -588,12 +587,7 @@ export class SmscSimulator extends EventEmitter<SimulatorEvents> {
       const now = Date.now();
       for (const f of faults) {
         if (f.fault.kind !== 'throttle') continue;
-        if (
-          !this.faultTable.throttleAllows(
-            f as FaultEntry & { fault: { kind: 'throttle'; maxPerSecond: number } },
-            now,
-          )
-        ) {
+        if (!this.faultTable.throttleAllows(f.id, f.fault.maxPerSecond, now)) {
           session.respond(pdu, { command_status: CommandStatus.ESME_RTHROTTLED });
           return true;
         }
