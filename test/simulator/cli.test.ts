@@ -3,93 +3,27 @@
  * accepts a bind, serves its control API, and exits 0 on SIGTERM. Usage and config errors
  * exit 2 before anything listens.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { CommandStatus } from '../../src/protocol/command-status.js';
 import type { SmppSession } from '../../src/session/session.js';
 import { runSimulatorCommand } from '../../src/simulator/cli.js';
+import { type CliChild, killAllChildren, startCli } from '../helpers/cli-child.js';
 import { connectEsme } from '../helpers/simulator.js';
 
-interface LogLine {
-  level: number;
-  msg: string;
-  port?: number;
-  url?: string;
-  [key: string]: unknown;
-}
-
-interface Child {
-  process: ChildProcess;
-  lines: LogLine[];
-  /** Resolves with the first log line that matches. */
-  line(match: RegExp, timeoutMs?: number): Promise<LogLine>;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  stderr(): string;
-}
-
-const children: ChildProcess[] = [];
 const dirs: string[] = [];
 const esmes: SmppSession[] = [];
 
 afterEach(() => {
   for (const e of esmes.splice(0)) e.destroy();
-  for (const c of children.splice(0)) if (c.exitCode === null) c.kill('SIGKILL');
+  killAllChildren();
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
   vi.restoreAllMocks();
 });
 
-function start(args: string[]): Child {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'simulator', ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.push(child);
-  const lines: LogLine[] = [];
-  const waiters: { match: RegExp; resolve: (l: LogLine) => void }[] = [];
-  let err = '';
-  child.stderr?.on('data', (c: Buffer) => {
-    err += c.toString();
-  });
-  createInterface({ input: child.stdout! }).on('line', (text) => {
-    let line: LogLine;
-    try {
-      line = JSON.parse(text) as LogLine;
-    } catch {
-      return;
-    }
-    lines.push(line);
-    for (const w of waiters.splice(0)) {
-      if (w.match.test(line.msg)) w.resolve(line);
-      else waiters.push(w);
-    }
-  });
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once('exit', (code, signal) => resolve({ code, signal })),
-  );
-  return {
-    process: child,
-    lines,
-    line(match, timeoutMs = 15_000) {
-      const seen = lines.find((l) => match.test(l.msg));
-      if (seen) return Promise.resolve(seen);
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no log line ${match} (stderr: ${err})`)), timeoutMs);
-        waiters.push({
-          match,
-          resolve: (l) => {
-            clearTimeout(timer);
-            resolve(l);
-          },
-        });
-      });
-    },
-    exited,
-    stderr: () => err,
-  };
-}
+const start = (args: string[]): CliChild => startCli(['simulator', ...args]);
 
 describe('simulator CLI (child process)', () => {
   it('logs its real port, accepts a bind, serves the control API and exits 0 on SIGTERM', {
