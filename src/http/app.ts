@@ -34,6 +34,7 @@ import {
 import { ErrorSchema } from './schemas/common.js';
 import { LivenessSchema, ReadinessSchema, SnapshotSchema, TransitionSchema } from './schemas/ops.js';
 import { AJV_OPTIONS } from './validation.js';
+import { packageVersion } from './version.js';
 
 export type { App, HttpAppConfig } from './context.js';
 
@@ -44,7 +45,7 @@ export interface BuildAppDeps {
   logger?: FastifyBaseLogger;
   /** Turns a bind's options into what GET /binds/:id shows; the response schema keeps only safe keys anyway. */
   redactBind?: (options: BindOptions) => object;
-  /** Shown in the OpenAPI document's info.version. */
+  /** Shown in the OpenAPI document's info.version (default: package.json's version). */
   version?: string;
   /** /livez fails when the event loop stalled longer than this (default 5000 ms). */
   maxEventLoopDelayMs?: number;
@@ -101,7 +102,7 @@ export async function buildApp(deps: BuildAppDeps): Promise<App> {
   const authorize = installAuth(app, config.auth, logger);
   installErrorHandling(app, bodyLimitBytes, authorize);
   installAccessLog(app);
-  await installSwagger(app, deps.version ?? '0.0.0');
+  await installSwagger(app, deps.version ?? packageVersion());
 
   const since = new SinceTracker(registry);
   const loop = new LoopMonitor(deps.loopWindowMs ?? 10_000);

@@ -3,21 +3,16 @@
  * built over an empty bind registry (no network), written as YAML in a stable order, and compared
  * with the committed file by `npm run openapi:check` and a test.
  */
-import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import { BindRegistry } from '../binds/registry.js';
 import { buildApp } from './app.js';
+import { packageVersion } from './version.js';
+
+export { packageVersion } from './version.js';
 
 /** openapi/openapi.yaml at the repository root (the same from src/http and dist/http). */
 export const OPENAPI_YAML_PATH = fileURLToPath(new URL('../../openapi/openapi.yaml', import.meta.url));
-
-export function packageVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
-    version?: unknown;
-  };
-  return typeof pkg.version === 'string' ? pkg.version : '0.0.0';
-}
 
 const TOP_LEVEL_ORDER = ['openapi', 'info', 'servers', 'tags', 'security', 'paths', 'components'];
 const METHOD_ORDER = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'];
