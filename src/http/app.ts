@@ -84,7 +84,8 @@ export async function buildApp(deps: BuildAppDeps): Promise<App> {
     bodyLimit: bodyLimitBytes,
     // Ids up to this long reach the schema, which answers VALIDATION_FAILED past 128 characters.
     routerOptions: { maxParamLength: 512 },
-    return503OnClosing: true,
+    // fastify's own 503 while closing has a body of another shape; main.ts fails readiness first instead.
+    return503OnClosing: false,
     frameworkErrors: frameworkErrorHandler(bodyLimitBytes),
   }).withTypeProvider<TypeBoxTypeProvider>();
 

@@ -40,31 +40,37 @@ export class LazyChildLogger {
   }
 
   trace(...args: LogArgs): void {
+    if (this.real === null && !this.isLevelEnabled('trace')) return;
     const target = this.target;
     Reflect.apply(target.trace, target, args);
   }
 
   debug(...args: LogArgs): void {
+    if (this.real === null && !this.isLevelEnabled('debug')) return;
     const target = this.target;
     Reflect.apply(target.debug, target, args);
   }
 
   info(...args: LogArgs): void {
+    if (this.real === null && !this.isLevelEnabled('info')) return;
     const target = this.target;
     Reflect.apply(target.info, target, args);
   }
 
   warn(...args: LogArgs): void {
+    if (this.real === null && !this.isLevelEnabled('warn')) return;
     const target = this.target;
     Reflect.apply(target.warn, target, args);
   }
 
   error(...args: LogArgs): void {
+    if (this.real === null && !this.isLevelEnabled('error')) return;
     const target = this.target;
     Reflect.apply(target.error, target, args);
   }
 
   fatal(...args: LogArgs): void {
+    if (this.real === null && !this.isLevelEnabled('fatal')) return;
     const target = this.target;
     Reflect.apply(target.fatal, target, args);
   }
