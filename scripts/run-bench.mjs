@@ -11,7 +11,11 @@ if (!name || !names.includes(name)) {
   console.error(`usage: npm run bench -- <${names.join('|')}> [args]`);
   process.exit(name ? 2 : 0);
 }
-const run = spawnSync(process.execPath, ['--import', 'tsx', '--expose-gc', `bench/${name}/index.ts`, ...rest], {
-  stdio: 'inherit',
-});
+const run = spawnSync(
+  process.execPath,
+  ['--import', 'tsx', '--expose-gc', `bench/${name}/index.ts`, ...rest],
+  {
+    stdio: 'inherit',
+  },
+);
 process.exit(run.status ?? 1);
