@@ -316,9 +316,16 @@ async function main(): Promise<void> {
     const esme = await ourEsme(ours.port);
     const simEsme = await ourEsme(sim.port);
     const nodeEsme = await theirEsme(theirs.port);
+    // What the probe itself reports (hrtime at the socket write and at the read of the answer):
+    // the figure the health model and metrics show, without the caller's promise round trip.
+    const reported: number[] = [];
     const rtt = await measureRtt([
       { name: 'raw socket ping-pong (16 octets)', once: () => rawC.ping(), samples: [] },
-      { name: 'ours: ESME probe() ↔ SmppSession SMSC', once: () => esme.probe(), samples: [] },
+      {
+        name: 'ours: ESME probe() ↔ SmppSession SMSC',
+        once: () => esme.probe().then((r) => reported.push(r.rttMs * 1_000)),
+        samples: [],
+      },
       { name: 'ours: ESME probe() ↔ simulator', once: () => simEsme.probe(), samples: [] },
       {
         name: 'smpp package: client ↔ server',
@@ -331,6 +338,14 @@ async function main(): Promise<void> {
     await simEsme.close();
     nodeEsme.destroy();
 
+    // The first calls were the warm-up: keep as many as the measured rounds made.
+    const reportedSorted = Float64Array.from(reported.slice(-rtt[1]!.samples)).sort();
+    rtt.push({
+      name: 'ours: rttMs the probe reports (same runs as above)',
+      samples: reportedSorted.length,
+      p50Us: percentile(reportedSorted, 0.5),
+      p99Us: percentile(reportedSorted, 0.99),
+    });
     const rawP50 = rtt[0]!.p50Us;
     const rawP99 = rtt[0]!.p99Us;
     console.log(`enquire_link round trip, one in flight, ${ROUNDS} interleaved rounds (µs)`);
