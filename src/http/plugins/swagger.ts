@@ -23,7 +23,13 @@ export async function installSwagger(app: App, version: string): Promise<void> {
   await app.register(fastifySwagger, {
     openapi: {
       openapi: '3.1.0',
-      info: { title: 'smpp-bridge', version, description: API_DESCRIPTION, license: { name: 'MIT' } },
+      info: {
+        title: 'smpp-bridge',
+        version,
+        description: API_DESCRIPTION,
+        license: { name: 'MIT', identifier: 'MIT' },
+      },
+      servers: [{ url: '/', description: 'the smpp-bridge that serves this document' }],
       tags: [
         { name: 'binds', description: 'The configured SMPP binds.' },
         { name: 'health', description: 'Per-bind health checks.' },
