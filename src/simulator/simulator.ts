@@ -171,7 +171,10 @@ class SimSession {
 
   constructor(
     readonly session: SmppSession,
+    /** The socket the session runs on (a TLSSocket over TLS). */
     readonly socket: net.Socket,
+    /** The TCP socket underneath: what a reset acts on. */
+    readonly tcp: net.Socket,
     readonly tls: boolean,
   ) {
     this.answers = new AnswerQueue((chunk) => session.sendRaw(chunk), this.timers);
@@ -265,26 +268,20 @@ export class SmscSimulator extends EventEmitter<SimulatorEvents> {
     if (this.listening) return this.listening;
     const host = this.opts.host ?? '127.0.0.1';
     const tlsOptions = this.opts.tls;
-    const server: net.Server = tlsOptions
-      ? tls.createServer(
-          {
-            key: tlsOptions.key,
-            cert: tlsOptions.cert,
-            ...(tlsOptions.ca ? { ca: tlsOptions.ca } : {}),
-            requestCert: tlsOptions.requestCert ?? false,
-            rejectUnauthorized: tlsOptions.requestCert ?? false,
-            handshakeTimeout: this.opts.sessionInitTimeoutMs || 10_000,
-          },
-          (socket) => this.accept(socket, true),
-        )
-      : net.createServer((socket) => this.accept(socket, false));
+    // TLS is layered on each accepted TCP socket (not a tls.Server), so that the drop fault can
+    // still reset the TCP connection underneath.
+    const secureContext = tlsOptions
+      ? tls.createSecureContext({
+          key: tlsOptions.key,
+          cert: tlsOptions.cert,
+          ...(tlsOptions.ca ? { ca: tlsOptions.ca } : {}),
+        })
+      : undefined;
+    const server = net.createServer((tcp) => {
+      if (secureContext) this.handshake(tcp, secureContext, tlsOptions?.requestCert ?? false);
+      else this.accept(tcp, tcp);
+    });
     server.maxConnections = this.opts.maxConnections ?? 10_000;
-    if (tlsOptions) {
-      server.on('tlsClientError', (error: Error, socket: net.Socket) => {
-        this.log.debug({ err: error.message, remote: socket.remoteAddress }, 'TLS handshake failed');
-        socket.destroy();
-      });
-    }
     this.server = server;
     this.listening = new Promise((resolve, reject) => {
       const onError = (error: Error): void => {
@@ -442,13 +439,53 @@ export class SmscSimulator extends EventEmitter<SimulatorEvents> {
 
   // ------------------------------------------------------------------ connections
 
-  private accept(socket: net.Socket, overTls: boolean): void {
+  /** Tracks a TCP socket until its 'close', so close() can end it. */
+  private track(tcp: net.Socket): boolean {
+    if (this.closing) {
+      tcp.destroy();
+      return false;
+    }
+    this.sockets.add(tcp);
+    tcp.once('close', () => this.sockets.delete(tcp));
+    return true;
+  }
+
+  /** TLS server handshake on an accepted TCP socket, bounded by the session-init timeout. */
+  private handshake(tcp: net.Socket, secureContext: tls.SecureContext, requestCert: boolean): void {
+    if (!this.track(tcp)) return;
+    const socket = new tls.TLSSocket(tcp, {
+      isServer: true,
+      secureContext,
+      requestCert,
+      rejectUnauthorized: requestCert,
+    });
+    const onError = (error: Error): void => {
+      this.log.debug({ err: error.message, remote: tcp.remoteAddress }, 'TLS handshake failed');
+      socket.destroy();
+      tcp.destroy();
+    };
+    socket.on('error', onError);
+    // Errors of the TCP socket reach the TLS socket (and the session); never leave them unheard.
+    tcp.on('error', () => {});
+    const timer = this.timers.set(
+      () => onError(new Error('no TLS handshake in time')),
+      this.opts.sessionInitTimeoutMs || 10_000,
+    );
+    tcp.once('close', () => timer.clear());
+    socket.once('secure', () => {
+      timer.clear();
+      // The session's own error listener takes over from here.
+      socket.off('error', onError);
+      this.accept(socket, tcp);
+    });
+  }
+
+  private accept(socket: net.Socket, tcp: net.Socket): void {
+    if (socket === tcp && !this.track(tcp)) return;
     if (this.closing) {
       socket.destroy();
       return;
     }
-    this.sockets.add(socket);
-    socket.once('close', () => this.sockets.delete(socket));
     const holder: { s?: SimSession } = {};
     const session = new SmppSession(socket, {
       role: 'smsc',
@@ -465,7 +502,7 @@ export class SmscSimulator extends EventEmitter<SimulatorEvents> {
         if (holder.s) this.handle(holder.s, pdu);
       },
     });
-    const s = new SimSession(session, socket, overTls);
+    const s = new SimSession(session, socket, tcp, socket !== tcp);
     holder.s = s;
     this.live.set(s.id, s);
     session.on('unexpected', ({ pdu, reason }) =>
@@ -502,12 +539,8 @@ export class SmscSimulator extends EventEmitter<SimulatorEvents> {
       s.session.destroy('local_close', undefined, true);
       return;
     }
-    try {
-      s.socket.resetAndDestroy();
-    } catch {
-      // A TLS socket has no TCP handle of its own to reset: close it at once instead.
-      s.socket.destroy();
-    }
+    if (!s.tcp.destroyed) s.tcp.resetAndDestroy();
+    s.socket.destroy();
     s.session.destroy('local_close');
   }
 

@@ -284,7 +284,13 @@ describe('TLS', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('binds, submits and drops over TLS; plain SMPP on the TLS port is refused', async () => {
+  async function stillServesTls(): Promise<void> {
+    const e = await connectEsme(started!.port, { tls: { enabled: true, ca: cert, servername: 'localhost' } });
+    esmes.push(e);
+    expect(e.bound).toBe(true);
+  }
+
+  it('binds, submits and resets over TLS; plain SMPP on the TLS port is refused', async () => {
     const { sim: s, port } = await sim({ tls: { key, cert } });
     const e = await connectEsme(port, { tls: { enabled: true, ca: cert, servername: 'localhost' } });
     esmes.push(e);
@@ -301,9 +307,23 @@ describe('TLS', () => {
     plain.write(bindBytes());
     await new Promise((resolve) => plain.once('close', resolve));
 
+    expect(s.sessions()[0]?.remote).toMatch(/^127\.0\.0\.1:\d+$/);
+    // The reset acts on the TCP connection under TLS.
+    const closed = new Promise<Error | undefined>((resolve) => e.once('close', (c) => resolve(c.error)));
     s.setFault({ kind: 'drop', mode: 'rst' });
-    await e.whenClosed();
-    expect(['socket_error', 'peer_closed']).toContain(e.closeReason);
+    expect(((await closed) as NodeJS.ErrnoException | undefined)?.code).toBe('ECONNRESET');
+    expect(e.closeReason).toBe('socket_error');
     await waitFor(() => s.sessions().length === 0, 2_000, 'the TLS session to go');
+  });
+
+  it('closes a connection that never completes the TLS handshake after sessionInitTimeoutMs', async () => {
+    await sim({ tls: { key, cert }, sessionInitTimeoutMs: 150 });
+    const silent = net.connect({ host: '127.0.0.1', port: started!.port });
+    raws.push(silent);
+    silent.on('error', () => {});
+    const t0 = Date.now();
+    await new Promise((resolve) => silent.once('close', resolve));
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(100);
+    await stillServesTls();
   });
 });
