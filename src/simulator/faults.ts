@@ -31,7 +31,10 @@
  * simulator answers normally. The answer then goes through wrong_sequence, malformed and
  * bad_length (bytes), then delay and slow_loris (timing). Of two faults of one kind, the newest
  * wins. Answers the session makes by itself (a wrong-state request, an undecodable PDU) go
- * through the same answer faults; a blackhole or enquire_link_only drops them too.
+ * through the same answer faults; a blackhole or enquire_link_only drops them too. The
+ * simulator's own enquire_link (enquireLinkIntervalMs) keeps going under every fault. A reset
+ * right after a bind comes 25 ms after bind_resp, so that the client has read it (an RST that
+ * arrives with unread data shows as a plain EOF); over TLS the reset acts on the TCP socket.
  */
 import { type TSchema, Type } from 'typebox';
 import type { PathSegment } from '../config/config-path.js';
