@@ -54,7 +54,10 @@ export function connectSocket(options: ConnectOptions): Promise<net.Socket> {
     };
     const onConnect = (): void => finish();
     const timer = setTimeout(
-      () => finish(new SmppConnectError(`cannot connect to ${where}: no answer within ${options.connectTimeoutMs} ms`)),
+      () =>
+        finish(
+          new SmppConnectError(`cannot connect to ${where}: no answer within ${options.connectTimeoutMs} ms`),
+        ),
       options.connectTimeoutMs,
     );
     timer.unref();

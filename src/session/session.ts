@@ -478,6 +478,8 @@ export class SmppSession extends EventEmitter<SessionEvents> {
       );
     } catch (error) {
       if (error instanceof SmppResponseTimeoutError) this.destroy('bind_timeout', error);
+      // An undecodable bind_resp: not bound, so back to where the bind started.
+      else if (this.state === 'binding') this.setState(back);
       throw error;
     }
     if (resp.command === 'generic_nack' || resp.command_status !== 0) {

@@ -66,6 +66,7 @@ describe('smpp-bridge serve (real processes)', () => {
         '    host: 127.0.0.1',
         `    port: ${smpp.port}`,
         '    systemId: acme',
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: the config file's own ${VAR} syntax
         '    password: ${OP_A_PASSWORD}',
         '    bindType: transceiver',
         '    bindTimeoutMs: 1000',

@@ -125,6 +125,21 @@ describe('bind (ESME)', () => {
     expect(error).toMatchObject({ statusName: 'ESME_RINVCMDID' });
   });
 
+  it('an undecodable bind_resp rejects the bind and goes back to open (not left binding)', async () => {
+    const h = open();
+    const bind = h.session.bind('bind_transceiver', { system_id: 'esme', password: 'secret' });
+    await settle();
+    const [req] = h.socket.takePdus();
+    // bind_transceiver_resp OK whose system_id has no NUL before the end of the PDU.
+    const broken = Buffer.from('0000001480000009000000000000000041424344', 'hex');
+    broken.writeUInt32BE(req!.sequence_number, 12);
+    h.socket.inject(broken);
+    const error = await bind.catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'SMPP_ERR_DECODE_BODY', recoverable: true });
+    expect(h.session.state).toBe('open');
+    expect(h.states).toEqual(['open->binding', 'binding->open']);
+  });
+
   it('no bind_resp within bindTimeoutMs: rejects with a timeout and closes with bind_timeout', async () => {
     const h = open({ bindTimeoutMs: 4 * S });
     const bind = bindWith(h, () => undefined).catch((e: unknown) => e);
