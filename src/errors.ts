@@ -43,5 +43,9 @@ export const ErrorCode = {
   UnknownBind: 'SMPP_ERR_BIND_UNKNOWN',
   // config
   Config: 'SMPP_ERR_CONFIG',
+  // simulator
+  SimInvalidInput: 'SMPP_ERR_SIM_INVALID_INPUT',
+  SimNotFound: 'SMPP_ERR_SIM_NOT_FOUND',
+  SimListen: 'SMPP_ERR_SIM_LISTEN',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -1,14 +1,14 @@
 /** Errors the simulator raises: input to its API (a fault, a scope, an MO) that cannot be used. */
-import { SmppError } from '../errors.js';
+import { ErrorCode, SmppError } from '../errors.js';
 
-/** Codes of the simulator's errors (SMPP_ERR_<AREA>_<WHAT>). */
+/** Codes of the simulator's errors, from the one registry in src/errors.ts. */
 export const SimErrorCode = {
   /** A fault, scope, MO or request body that does not validate. */
-  InvalidInput: 'SMPP_ERR_SIM_INVALID_INPUT',
+  InvalidInput: ErrorCode.SimInvalidInput,
   /** No fault with that id. */
-  NotFound: 'SMPP_ERR_SIM_NOT_FOUND',
+  NotFound: ErrorCode.SimNotFound,
   /** listen() on a closed simulator, or the port is taken. */
-  Listen: 'SMPP_ERR_SIM_LISTEN',
+  Listen: ErrorCode.SimListen,
 } as const;
 export type SimErrorCode = (typeof SimErrorCode)[keyof typeof SimErrorCode];
 
