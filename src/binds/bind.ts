@@ -32,7 +32,13 @@ import type { CloseReason, SessionState } from '../session/state.js';
 import { backoffDelayMs, slowRetryDelayMs } from './backoff.js';
 import type { BindOptions } from './bind-options.js';
 import { SmppBindStoppedError, SmppProbeRateLimitedError, SmppProbeTimeoutError } from './errors.js';
-import { evaluateHealth, type HealthCode, type HealthStatus, type HealthVerdict } from './health.js';
+import {
+  evaluateHealth,
+  type HealthCode,
+  type HealthFacts,
+  type HealthStatus,
+  type HealthVerdict,
+} from './health.js';
 import { RttStats, type RttSummary } from './rtt-stats.js';
 
 export type BindRunState = 'idle' | 'connecting' | 'binding' | 'bound' | 'backoff' | 'stopping' | 'stopped';
@@ -146,7 +152,17 @@ export class BindSupervisor extends EventEmitter<BindEvents> {
   private boundAtWall: number | null = null;
   private lastProbeOkAt = Number.NEGATIVE_INFINITY;
   private lastManualProbeAt = Number.NEGATIVE_INFINITY;
-  private lastProbe: LastProbe | null = null;
+  /**
+   * The last probe's facts as primitives, made into a LastProbe only when health() asks: with
+   * thousands of binds, an object per probe that lives until the next one is promoted by the GC
+   * and costs old-space growth (see bench/README.md, binds).
+   */
+  private probeAtWall = 0;
+  private probeOk: boolean | null = null;
+  private probeRttMs: number | null = null;
+  private probeTrigger: ProbeTrigger = 'keepalive';
+  private probeSeq: number | null = null;
+  private probeError: string | null = null;
   private readonly rtt: RttStats;
   private throttledUntil = Number.NEGATIVE_INFINITY;
   private lastError: LastError | null = null;
@@ -154,6 +170,15 @@ export class BindSupervisor extends EventEmitter<BindEvents> {
   private readonly closedIn: Record<string, number> = Object.create(null);
   private readonly closedOut: Record<string, number> = Object.create(null);
   private verdict: HealthVerdict;
+  private readonly facts: HealthFacts = {
+    stopped: false,
+    bound: false,
+    notBoundReason: undefined,
+    consecutiveMisses: 0,
+    lastAliveAt: Number.NEGATIVE_INFINITY,
+    lastRttMs: null,
+    throttledUntil: Number.NEGATIVE_INFINITY,
+  };
   private verdictSince = Date.now();
   private stopping: Promise<void> | null = null;
   /** Resolves when the socket of the last connection has closed; null once it has. */
@@ -459,29 +484,23 @@ export class BindSupervisor extends EventEmitter<BindEvents> {
 
   private onProbe(outcome: ProbeOutcome): void {
     this.counters.probesSent++;
+    this.probeAtWall = outcome.at;
+    this.probeTrigger = outcome.trigger;
     if (outcome.ok) {
       this.lastProbeOkAt = this.clock.now();
       this.rtt.add(outcome.rttMs);
-      this.lastProbe = {
-        at: new Date(outcome.at).toISOString(),
-        ok: true,
-        rttMs: outcome.rttMs,
-        trigger: outcome.trigger,
-        sequenceNumber: outcome.sequenceNumber,
-        error: null,
-      };
+      this.probeOk = true;
+      this.probeRttMs = outcome.rttMs;
+      this.probeSeq = outcome.sequenceNumber;
+      this.probeError = null;
     } else {
       this.counters.probesFailed++;
       // The session counts misses after it reports the probe: judge health once it has.
       if (outcome.error instanceof SmppResponseTimeoutError) queueMicrotask(() => this.refreshHealth());
-      this.lastProbe = {
-        at: new Date(outcome.at).toISOString(),
-        ok: false,
-        rttMs: null,
-        trigger: outcome.trigger,
-        sequenceNumber: outcome.sequenceNumber ?? null,
-        error: outcome.error.message,
-      };
+      this.probeOk = false;
+      this.probeRttMs = null;
+      this.probeSeq = outcome.sequenceNumber ?? null;
+      this.probeError = outcome.error.message;
     }
     this.emit('probe', { ...outcome, bindId: this.id });
     this.refreshHealth();
@@ -513,34 +532,33 @@ export class BindSupervisor extends EventEmitter<BindEvents> {
     }
   }
 
-  /** The rules' verdict now. */
+  /** The rules' verdict now (read-only). */
   evaluate(now = this.clock.now()): HealthVerdict {
     const session = this.session;
     const bound = this.runState === 'bound' && session?.bound === true;
-    return evaluateHealth(
-      {
-        stopped: this.runState === 'stopped' || this.runState === 'stopping',
-        bound,
-        notBoundReason: this.notBoundReason(),
-        // The session owns the count: a miss, or any PDU received resetting it (reference §11.2).
-        consecutiveMisses: session?.missed ?? 0,
-        lastAliveAt: Math.max(
-          this.lastProbeOkAt,
-          this.boundAt ?? Number.NEGATIVE_INFINITY,
-          session?.lastReceivedAt ?? 0,
-        ),
-        lastRttMs: this.lastProbe?.ok ? this.lastProbe.rttMs : null,
-        throttledUntil: this.throttledUntil,
-      },
-      this.options,
-      now,
+    // One facts object per bind, refilled: the registry's sweep evaluates every bind every second.
+    const facts = this.facts;
+    facts.stopped = this.runState === 'stopped' || this.runState === 'stopping';
+    facts.bound = bound;
+    facts.notBoundReason = bound ? undefined : this.notBoundReason();
+    // The session owns the count: a miss, or a PDU that proves the peer is there, resetting it.
+    facts.consecutiveMisses = session?.missed ?? 0;
+    facts.lastAliveAt = Math.max(
+      this.lastProbeOkAt,
+      this.boundAt ?? Number.NEGATIVE_INFINITY,
+      session?.lastReceivedAt ?? 0,
     );
+    facts.lastRttMs = this.probeOk ? this.probeRttMs : null;
+    facts.throttledUntil = this.throttledUntil;
+    return evaluateHealth(facts, this.options, now);
   }
 
   /** Re-evaluates the rules and emits a transition when the status changed. Returns the verdict. */
   refreshHealth(now = this.clock.now()): HealthVerdict {
     const verdict = this.evaluate(now);
     const previous = this.verdict;
+    // Keep the verdict held when nothing changed, so the sweep leaves no long-lived garbage.
+    if (verdict.code === previous.code && verdict.reason === previous.reason) return previous;
     this.verdict = verdict;
     if (verdict.status !== previous.status) {
       this.verdictSince = Date.now();
@@ -560,6 +578,18 @@ export class BindSupervisor extends EventEmitter<BindEvents> {
       this.emit('transition', transition);
     }
     return verdict;
+  }
+
+  private lastProbeView(): LastProbe | null {
+    if (this.probeOk === null) return null;
+    return {
+      at: new Date(this.probeAtWall).toISOString(),
+      ok: this.probeOk,
+      rttMs: this.probeRttMs,
+      trigger: this.probeTrigger,
+      sequenceNumber: this.probeSeq,
+      error: this.probeError,
+    };
   }
 
   /** The full health model of this bind. */
@@ -582,7 +612,7 @@ export class BindSupervisor extends EventEmitter<BindEvents> {
       sessionState: session ? session.state : null,
       bindType: this.options.bindType,
       remoteAddress: `${this.options.host}:${this.options.port}`,
-      lastProbe: this.lastProbe,
+      lastProbe: this.lastProbeView(),
       rtt: this.rtt.summary(),
       consecutiveFailures: session?.missed ?? 0,
       counters: { ...this.counters, pdusIn, pdusOut },
@@ -605,7 +635,7 @@ export class BindSupervisor extends EventEmitter<BindEvents> {
 
   /** Last probe's round trip in ms, or null. */
   get lastRttMs(): number | null {
-    return this.lastProbe?.ok ? this.lastProbe.rttMs : null;
+    return this.probeOk ? this.probeRttMs : null;
   }
 
   /** Ms since something last proved the link alive, or null when not bound. */

@@ -44,18 +44,37 @@ export interface HealthFacts {
 }
 
 export interface HealthVerdict {
-  status: HealthStatus;
-  code: HealthCode;
-  reason: string;
+  readonly status: HealthStatus;
+  readonly code: HealthCode;
+  readonly reason: string;
 }
+
+// The verdicts whose reason never varies are shared (frozen): the registry re-evaluates every bind
+// every second, and a healthy bind should cost no allocation.
+const STOPPED: HealthVerdict = Object.freeze({
+  status: 'stopped',
+  code: 'STOPPED',
+  reason: 'the bind is stopped',
+});
+const OK: HealthVerdict = Object.freeze({
+  status: 'healthy',
+  code: 'OK',
+  reason: 'bound and answering enquire_link',
+});
+const THROTTLED: HealthVerdict = Object.freeze({
+  status: 'degraded',
+  code: 'THROTTLED',
+  reason: 'the SMSC is throttling us (ESME_RTHROTTLED)',
+});
 
 /** interval + maxMissedProbes × timeout: how long a silent SMSC can go unnoticed at most. */
 export function detectionBoundMs(rules: HealthRules): number {
   return rules.enquireLinkIntervalMs + rules.maxMissedProbes * rules.enquireLinkTimeoutMs;
 }
 
+/** The verdict of the rules. Verdicts are read-only: some are shared between calls. */
 export function evaluateHealth(facts: HealthFacts, rules: HealthRules, now: number): HealthVerdict {
-  if (facts.stopped) return { status: 'stopped', code: 'STOPPED', reason: 'the bind is stopped' };
+  if (facts.stopped) return STOPPED;
   if (!facts.bound) {
     return { status: 'unhealthy', code: 'NOT_BOUND', reason: facts.notBoundReason ?? 'not bound' };
   }
@@ -89,10 +108,8 @@ export function evaluateHealth(facts: HealthFacts, rules: HealthRules, now: numb
       reason: `last enquire_link round trip ${facts.lastRttMs.toFixed(1)} ms > ${rules.degradedLatencyMs} ms`,
     };
   }
-  if (now < facts.throttledUntil) {
-    return { status: 'degraded', code: 'THROTTLED', reason: 'the SMSC is throttling us (ESME_RTHROTTLED)' };
-  }
-  return { status: 'healthy', code: 'OK', reason: 'bound and answering enquire_link' };
+  if (now < facts.throttledUntil) return THROTTLED;
+  return OK;
 }
 
 /** Whether a status passes a readiness check (healthy, or degraded unless strict). */

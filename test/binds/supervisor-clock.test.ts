@@ -112,6 +112,14 @@ describe('binding', () => {
     expect(h.bind.aliveAgeMs()).toBe(0);
   });
 
+  it('a healthy bind re-evaluated (the registry sweep, every second) gets the same verdict object', async () => {
+    const h = await started();
+    const first = h.bind.evaluate();
+    expect(h.bind.evaluate()).toBe(first);
+    expect(h.bind.refreshHealth()).toBe(h.bind.refreshHealth());
+    expect(Object.isFrozen(first)).toBe(true);
+  });
+
   it('keepalive probes every interval of silence and reports each round trip', async () => {
     const h = await started();
     const probes: number[] = [];
