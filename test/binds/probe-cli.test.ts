@@ -3,9 +3,7 @@
  * (text and JSON output, exit codes, each failure and its reason, early stop, TLS), and once as a
  * child process through src/cli.ts, stopped with a real SIGINT.
  */
-import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -17,6 +15,7 @@ import {
 } from '../../src/binds/probe-cli.js';
 import { CommandStatus } from '../../src/protocol/command-status.js';
 import { type StartedSimulator, startSimulator, waitFor } from '../helpers/simulator.js';
+import { makeTestCert, type TestCert } from '../helpers/tls-cert.js';
 import { closedPort } from './helpers/counting-proxy.js';
 
 const ACCOUNTS = [{ systemId: 'bridge', password: 'secret' }];
@@ -447,37 +446,14 @@ describe('runProbeCommand over TLS', () => {
   let key: string;
   let cert: string;
 
+  let made: TestCert;
   beforeAll(() => {
-    dir = mkdtempSync(join(tmpdir(), 'smpp-bridge-probe-tls-'));
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:prime256v1',
-        '-nodes',
-        '-keyout',
-        join(dir, 'key.pem'),
-        '-out',
-        join(dir, 'cert.pem'),
-        '-days',
-        '1',
-        '-subj',
-        '/CN=localhost',
-        '-addext',
-        'subjectAltName=DNS:localhost,IP:127.0.0.1',
-      ],
-      { stdio: 'pipe' },
-    );
-    key = readFileSync(join(dir, 'key.pem'), 'utf8');
-    cert = readFileSync(join(dir, 'cert.pem'), 'utf8');
+    made = makeTestCert('smpp-bridge-probe-tls-');
+    ({ dir, key, cert } = made);
   });
 
   afterAll(() => {
-    rmSync(dir, { recursive: true, force: true });
+    made.remove();
   });
 
   it('--tls-ca FILE trusts the SMSC certificate: bound, exit 0', async () => {

@@ -1,12 +1,7 @@
 /**
  * Sessions over TLS (reference §12: TLS simply wraps the TCP stream). The self-signed
- * certificate is made at test time with the `openssl` command line tool into a temporary
- * directory; Node cannot create certificates by itself.
+ * certificate is made at test time with the `openssl` command line tool (test/helpers/tls-cert.ts).
  */
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import tls from 'node:tls';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { SmppDecodeError } from '../../src/protocol/errors.js';
@@ -14,42 +9,19 @@ import { connectSocket } from '../../src/session/connect.js';
 import { SmppConnectError } from '../../src/session/errors.js';
 import { SmppSession } from '../../src/session/session.js';
 import { type RawSmsc, startRawSmsc } from '../helpers/raw-smsc.js';
+import { makeTestCert, type TestCert } from '../helpers/tls-cert.js';
 
-let dir: string;
 let key: string;
 let cert: string;
 
+let made: TestCert;
 beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'smpp-bridge-tls-'));
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-keyout',
-      join(dir, 'key.pem'),
-      '-out',
-      join(dir, 'cert.pem'),
-      '-days',
-      '1',
-      '-subj',
-      '/CN=localhost',
-      '-addext',
-      'subjectAltName=DNS:localhost,IP:127.0.0.1',
-    ],
-    { stdio: 'pipe' },
-  );
-  key = readFileSync(join(dir, 'key.pem'), 'utf8');
-  cert = readFileSync(join(dir, 'cert.pem'), 'utf8');
+  made = makeTestCert('smpp-bridge-tls-');
+  ({ key, cert } = made);
 });
 
 afterAll(() => {
-  rmSync(dir, { recursive: true, force: true });
+  made.remove();
 });
 
 const smscs: RawSmsc[] = [];

@@ -3,11 +3,7 @@
  * of PDUs and of connections, resets, a client that never reads. After each, a new ESME binds
  * and submits as usual. Also TLS.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { decodePdu, encodePdu } from '../../src/protocol/codec.js';
 import { CommandStatus } from '../../src/protocol/command-status.js';
@@ -16,6 +12,7 @@ import { createPdu, type Pdu } from '../../src/protocol/pdu.js';
 import type { SmppSession } from '../../src/session/session.js';
 import type { SimulatorOptions } from '../../src/simulator/simulator.js';
 import { connectEsme, type StartedSimulator, startSimulator, waitFor } from '../helpers/simulator.js';
+import { makeTestCert, type TestCert } from '../helpers/tls-cert.js';
 
 let started: StartedSimulator | undefined;
 const esmes: SmppSession[] = [];
@@ -247,41 +244,17 @@ describe('floods and resets', () => {
 });
 
 describe('TLS', () => {
-  let dir: string;
-  let key: string;
+    let key: string;
   let cert: string;
 
+  let made: TestCert;
   beforeAll(() => {
-    dir = mkdtempSync(join(tmpdir(), 'smpp-sim-tls-'));
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:prime256v1',
-        '-nodes',
-        '-keyout',
-        join(dir, 'key.pem'),
-        '-out',
-        join(dir, 'cert.pem'),
-        '-days',
-        '1',
-        '-subj',
-        '/CN=localhost',
-        '-addext',
-        'subjectAltName=DNS:localhost,IP:127.0.0.1',
-      ],
-      { stdio: 'pipe' },
-    );
-    key = readFileSync(join(dir, 'key.pem'), 'utf8');
-    cert = readFileSync(join(dir, 'cert.pem'), 'utf8');
+    made = makeTestCert('smpp-sim-tls-');
+    ({ key, cert } = made);
   });
 
   afterAll(() => {
-    rmSync(dir, { recursive: true, force: true });
+    made.remove();
   });
 
   async function stillServesTls(): Promise<void> {
