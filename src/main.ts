@@ -12,6 +12,7 @@ import { loadConfig } from './config/load-config.js';
 import type { ServiceConfig } from './config/service-config.js';
 import { buildApp } from './http/app.js';
 import type { Logger } from './logger.js';
+import { runUntilSignal } from './run-until-signal.js';
 import { createSimulator, type SmscSimulator } from './simulator/simulator.js';
 
 const USAGE = `usage: smpp-bridge serve [--config FILE]
@@ -145,28 +146,5 @@ export async function runServe(argv: string[]): Promise<number> {
     return 1;
   }
 
-  return new Promise<number>((resolve) => {
-    let signals = 0;
-    const onSignal = (signal: NodeJS.Signals): void => {
-      signals++;
-      if (signals > 1) {
-        logger.warn(`${signal} again: exiting at once`);
-        process.exit(1);
-      }
-      logger.info(`${signal} received`);
-      service.shutdown().then(
-        () => {
-          process.off('SIGTERM', onSignal);
-          process.off('SIGINT', onSignal);
-          resolve(0);
-        },
-        (error: unknown) => {
-          logger.error({ err: error }, 'shutdown failed');
-          resolve(1);
-        },
-      );
-    };
-    process.on('SIGTERM', onSignal);
-    process.on('SIGINT', onSignal);
-  });
+  return runUntilSignal(logger as unknown as Logger, service.shutdown);
 }

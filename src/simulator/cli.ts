@@ -10,6 +10,7 @@ import pino from 'pino';
 import { ConfigError } from '../config/config-error.js';
 import { LOG_LEVELS, type LogLevel } from '../config/schema.js';
 import type { Logger } from '../logger.js';
+import { runUntilSignal } from '../run-until-signal.js';
 import { type RunningControlApi, startControlApi } from './control-api.js';
 import { SimulatorError } from './errors.js';
 import { loadSimulatorConfig, type SimulatorFileConfig } from './sim-config.js';
@@ -180,33 +181,9 @@ export async function runSimulatorCommand(argv: string[]): Promise<number> {
     return 1;
   }
 
-  return new Promise<number>((resolve) => {
-    let signals = 0;
-    const onSignal = (signal: NodeJS.Signals): void => {
-      signals++;
-      if (signals > 1) {
-        logger.warn(`${signal} again: exiting at once`);
-        process.exit(1);
-      }
-      logger.info(`${signal} received: closing`);
-      const stop = async (): Promise<void> => {
-        await control?.close();
-        await sim.close();
-      };
-      stop().then(
-        () => {
-          process.off('SIGTERM', onSignal);
-          process.off('SIGINT', onSignal);
-          logger.info('stopped');
-          resolve(0);
-        },
-        (error: unknown) => {
-          logger.error({ err: (error as Error).message }, 'close failed');
-          resolve(1);
-        },
-      );
-    };
-    process.on('SIGTERM', onSignal);
-    process.on('SIGINT', onSignal);
+  return runUntilSignal(logger, async () => {
+    await control?.close();
+    await sim.close();
+    logger.info('stopped');
   });
 }
