@@ -41,6 +41,9 @@ export const ErrorCode = {
   ProbeRateLimited: 'SMPP_ERR_PROBE_RATE_LIMITED',
   Stopped: 'SMPP_ERR_BIND_STOPPED',
   UnknownBind: 'SMPP_ERR_BIND_UNKNOWN',
+  // probe command
+  Probe: 'SMPP_ERR_PROBE',
+  Interrupted: 'SMPP_ERR_INTERRUPTED',
   // config
   Config: 'SMPP_ERR_CONFIG',
   // simulator

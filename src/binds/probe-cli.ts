@@ -273,7 +273,7 @@ function failureOf(error: unknown, where: string, what: string, timeoutMs: numbe
   const message = error instanceof Error ? error.message : String(error);
   const full = message.includes(where) ? message : `${where}: ${message}`;
   if (!(error instanceof SmppError))
-    return { reason: 'error', code: 'SMPP_ERR_PROBE', status: null, message: full };
+    return { reason: 'error', code: ErrorCode.Probe, status: null, message: full };
   const reason =
     error.code === ErrorCode.Connect
       ? connectReason(error)
@@ -428,7 +428,7 @@ async function probeOnce(
     if (!report.bind.bound) {
       report.error = {
         reason: 'interrupted',
-        code: 'SMPP_ERR_INTERRUPTED',
+        code: ErrorCode.Interrupted,
         status: null,
         message: `${where}: interrupted before bound`,
       };

@@ -4,6 +4,7 @@
  * transition is emitted even when no event happens. The HTTP layer and metrics consume this.
  */
 import { EventEmitter } from 'node:events';
+import { ErrorCode, SmppError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { type Clock, realClock, type TimerHandle } from '../session/clock.js';
 import { type BindEvents, BindSupervisor, type BindSupervisorDeps, type HealthTransition } from './bind.js';
@@ -51,7 +52,9 @@ export class BindRegistry extends EventEmitter<RegistryEvents> {
   }
 
   add(options: BindOptions): BindSupervisor {
-    if (this.binds.has(options.id)) throw new Error(`duplicate bind id '${options.id}'`);
+    if (this.binds.has(options.id)) {
+      throw new SmppError(ErrorCode.Config, `duplicate bind id '${options.id}'`);
+    }
     const bind = new BindSupervisor(options, this.deps);
     bind.on('transition', (t) => this.emit('transition', t));
     bind.on('probe', (p) => this.emit('probe', p));
@@ -121,16 +124,17 @@ export class BindRegistry extends EventEmitter<RegistryEvents> {
     const healthy = binds.filter(
       (b) => b.status === 'healthy' || (!strict && b.status === 'degraded'),
     ).length;
+    // The number of passing binds each policy needs. With no binds at all only `all` holds
+    // (vacuously); any, quorum and atLeast need at least one passing bind.
     const required =
       policy === 'all'
         ? total
         : policy === 'any'
-          ? Math.min(1, total)
+          ? 1
           : policy === 'quorum'
             ? Math.floor(total / 2) + 1
             : minHealthy;
-    const ready =
-      !this.draining && healthy >= required && (total > 0 || policy !== 'atLeast' || minHealthy === 0);
+    const ready = !this.draining && healthy >= required;
     return { ready, policy, required, healthy, total, binds };
   }
 }

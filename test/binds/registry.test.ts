@@ -84,6 +84,14 @@ async function mixed(): Promise<World> {
 }
 
 describe('readiness policies', () => {
+  it('with no binds at all only `all` holds (vacuously); any, quorum and atLeast need a passing bind', () => {
+    const w = world([]);
+    expect(w.registry.readiness('all')).toMatchObject({ ready: true, required: 0, total: 0 });
+    expect(w.registry.readiness('any')).toMatchObject({ ready: false, required: 1 });
+    expect(w.registry.readiness('quorum')).toMatchObject({ ready: false, required: 1 });
+    expect(w.registry.readiness('atLeast', 1)).toMatchObject({ ready: false, required: 1 });
+  });
+
   it('all: every bind passing (degraded passes unless strict)', async () => {
     const w = await mixed();
     expect(w.registry.readiness('all')).toMatchObject({
