@@ -244,7 +244,7 @@ describe('floods and resets', () => {
 });
 
 describe('TLS', () => {
-    let key: string;
+  let key: string;
   let cert: string;
 
   let made: TestCert;
