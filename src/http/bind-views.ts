@@ -1,6 +1,6 @@
 /**
- * What the API shows of a bind: the summary in lists, the health check (the full health model
- * plus the outcome of the query's conditions), and the configuration without its secrets.
+ * What the API shows of a bind: the summary in lists, the cheap health check of the readiness
+ * path (no full health model is built for it), and the configuration without its secrets.
  */
 import type { BindSupervisor, HealthTransition } from '../binds/bind.js';
 import type { BindOptions } from '../binds/bind-options.js';
@@ -85,8 +85,12 @@ export function checkBind(bind: BindSupervisor, since: SinceTracker, query: Heal
         : `last proof of life ${aliveAgeMs} ms ago > maxAgeMs ${query.maxAgeMs}`;
   }
   return {
-    ...bind.health(),
+    id: bind.id,
+    status: verdict.status,
+    code: verdict.code,
+    reason: verdict.reason,
     since: since.get(bind),
+    state: bind.state,
     lastRttMs,
     aliveAgeMs,
     passing: failedCheck === null,

@@ -36,8 +36,6 @@ interface Check {
   passing: boolean;
   failedCheck: string | null;
   failedReason: string | null;
-  rtt: { count: number };
-  [key: string]: unknown;
 }
 
 async function check(url: string): Promise<{ status: number; body: Check }> {
@@ -60,43 +58,19 @@ describe('GET /binds/:id/health', () => {
     });
     expect(body.lastRttMs).toBeGreaterThan(0);
     expect(body.aliveAgeMs).toBeGreaterThanOrEqual(0);
-    // The full health model of the bind, plus the outcome of the check.
-    expect(body).toMatchObject({
-      bindType: 'transceiver',
-      sessionState: 'bound_trx',
-      lastProbe: { ok: true },
-      rtt: { count: expect.any(Number) },
-      counters: { binds: 1 },
-      window: { used: 0 },
-      throttled: false,
-    });
-    expect(body.rtt.count).toBeGreaterThan(0);
     expect(Object.keys(body).sort()).toEqual(
       [
         'aliveAgeMs',
-        'bindType',
-        'boundAt',
         'code',
-        'consecutiveFailures',
-        'counters',
         'failedCheck',
         'failedReason',
         'id',
-        'lastError',
-        'lastProbe',
         'lastRttMs',
         'passing',
         'reason',
-        'reconnect',
-        'remoteAddress',
-        'rtt',
-        'sessionState',
         'since',
         'state',
         'status',
-        'throttled',
-        'uptimeMs',
-        'window',
       ].sort(),
     );
   });

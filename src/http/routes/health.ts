@@ -1,6 +1,6 @@
 /**
- * GET /binds/:id/health: the health model of one bind, 200 or 503 by its status and the query's
- * conditions (checks in bind-views.ts); serialised through its response schema (fast-json-stringify).
+ * GET /binds/:id/health: the readiness path of one bind. Cheap by design: no full health model,
+ * a response schema (fast-json-stringify), and the checks in bind-views.ts.
  */
 import { Type } from 'typebox';
 import { checkBind } from '../bind-views.js';

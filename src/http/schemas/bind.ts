@@ -64,6 +64,37 @@ export const BindListSchema = Type.Object(
   { $id: 'BindList', title: 'BindList', additionalProperties: false },
 );
 
+export const HealthCheckSchema = Type.Object(
+  {
+    id,
+    status,
+    code,
+    reason,
+    since,
+    state,
+    lastRttMs,
+    aliveAgeMs: Nullable('number', {
+      description:
+        'Ms since the last proof of life (answered probe or any PDU received); null when not bound.',
+    }),
+    passing: Type.Boolean({
+      description: 'Whether this check passed (the HTTP status says the same: 200 or 503).',
+    }),
+    failedCheck: NullableEnum(HEALTH_CHECKS, {
+      description:
+        'Which check failed: status (unhealthy or stopped), strict (degraded with strict=true), maxLatencyMs, maxAgeMs.',
+    }),
+    failedReason: Nullable('string', { description: 'Why that check failed.' }),
+  },
+  {
+    $id: 'HealthCheck',
+    title: 'HealthCheck',
+    additionalProperties: false,
+    examples: [EXAMPLE_CHECK_PASSING, EXAMPLE_CHECK_TOO_OLD],
+  },
+);
+export type HealthCheck = Static<typeof HealthCheckSchema>;
+
 const counts = Type.Record(Type.String(), Type.Integer({ minimum: 0 }), {
   description: 'PDUs by command name.',
 });
@@ -151,36 +182,6 @@ export const BindHealthSchema = Type.Object(
   },
   { $id: 'BindHealth', title: 'BindHealth', additionalProperties: false, examples: [EXAMPLE_HEALTH] },
 );
-
-/**
- * GET /binds/:id/health: the bind's full health model plus the outcome of the check the query
- * asked for (passing, failedCheck, failedReason) and the two figures the query options test.
- */
-export const HealthCheckSchema = Type.Object(
-  {
-    ...BindHealthSchema.properties,
-    lastRttMs,
-    aliveAgeMs: Nullable('number', {
-      description:
-        'Ms since the last proof of life (answered probe or any PDU received); null when not bound.',
-    }),
-    passing: Type.Boolean({
-      description: 'Whether this check passed (the HTTP status says the same: 200 or 503).',
-    }),
-    failedCheck: NullableEnum(HEALTH_CHECKS, {
-      description:
-        'Which check failed: status (unhealthy or stopped), strict (degraded with strict=true), maxLatencyMs, maxAgeMs.',
-    }),
-    failedReason: Nullable('string', { description: 'Why that check failed.' }),
-  },
-  {
-    $id: 'HealthCheck',
-    title: 'HealthCheck',
-    additionalProperties: false,
-    examples: [EXAMPLE_CHECK_PASSING, EXAMPLE_CHECK_TOO_OLD],
-  },
-);
-export type HealthCheck = Static<typeof HealthCheckSchema>;
 
 export const BindConfigSchema = Type.Object(
   {

@@ -21,45 +21,13 @@ export const EXAMPLE_SUMMARY_BACKOFF = {
   since: SINCE,
 };
 
-export const EXAMPLE_HEALTH = {
+export const EXAMPLE_CHECK_PASSING = {
   id: 'main',
   status: 'healthy',
   code: 'OK',
   reason: 'bound and answering enquire_link',
   since: SINCE,
   state: 'bound',
-  sessionState: 'bound_trx',
-  bindType: 'transceiver',
-  remoteAddress: 'smsc.example.net:2775',
-  lastProbe: {
-    at: '2025-01-01T12:30:00.000Z',
-    ok: true,
-    rttMs: 0.41,
-    trigger: 'keepalive',
-    sequenceNumber: 61,
-    error: null,
-  },
-  rtt: { count: 60, min: 0.29, mean: 0.44, p50: 0.41, p90: 0.58, p99: 1.2, max: 1.31 },
-  consecutiveFailures: 0,
-  counters: {
-    probesSent: 60,
-    probesFailed: 0,
-    reconnects: 0,
-    binds: 1,
-    bindFailures: 0,
-    pdusIn: { bind_transceiver_resp: 1, enquire_link_resp: 60 },
-    pdusOut: { bind_transceiver: 1, enquire_link: 60 },
-  },
-  lastError: null,
-  boundAt: SINCE,
-  uptimeMs: 1800000,
-  window: { used: 0, capacity: 10, waiting: 0 },
-  throttled: false,
-  reconnect: { attempt: 0, nextAttemptAt: null },
-};
-
-export const EXAMPLE_CHECK_PASSING = {
-  ...EXAMPLE_HEALTH,
   lastRttMs: 0.41,
   aliveAgeMs: 1200,
   passing: true,
@@ -68,39 +36,17 @@ export const EXAMPLE_CHECK_PASSING = {
 };
 
 export const EXAMPLE_CHECK_UNHEALTHY = {
-  ...EXAMPLE_HEALTH,
   id: 'backup',
   status: 'unhealthy',
   code: 'NOT_BOUND',
-  reason: 'cannot connect to 10.0.0.7:2775: ECONNREFUSED; reconnecting in 4.2 s',
+  reason: 'connect ECONNREFUSED 10.0.0.7:2775; reconnecting in 4.2 s',
+  since: SINCE,
   state: 'backoff',
-  sessionState: null,
-  remoteAddress: '10.0.0.7:2775',
-  lastProbe: null,
-  rtt: { count: 0, min: null, mean: null, p50: null, p90: null, p99: null, max: null },
-  counters: {
-    probesSent: 0,
-    probesFailed: 0,
-    reconnects: 3,
-    binds: 0,
-    bindFailures: 0,
-    pdusIn: {},
-    pdusOut: {},
-  },
-  lastError: {
-    code: 'SMPP_ERR_CONNECT',
-    statusName: null,
-    message: 'cannot connect to 10.0.0.7:2775: ECONNREFUSED',
-    at: SINCE,
-  },
-  boundAt: null,
-  uptimeMs: null,
-  reconnect: { attempt: 3, nextAttemptAt: '2025-01-01T12:00:04.200Z' },
   lastRttMs: null,
   aliveAgeMs: null,
   passing: false,
   failedCheck: 'status',
-  failedReason: 'unhealthy: cannot connect to 10.0.0.7:2775: ECONNREFUSED; reconnecting in 4.2 s',
+  failedReason: 'unhealthy: connect ECONNREFUSED 10.0.0.7:2775; reconnecting in 4.2 s',
 };
 
 export const EXAMPLE_CHECK_TOO_OLD = {
@@ -137,6 +83,43 @@ export const EXAMPLE_CONFIG = {
   unbindTimeoutMs: 5000,
   rttWindowSize: 256,
   reconnect: { initialDelayMs: 1000, maxDelayMs: 60000, stableAfterMs: 60000 },
+};
+
+export const EXAMPLE_HEALTH = {
+  id: 'main',
+  status: 'healthy',
+  code: 'OK',
+  reason: 'bound and answering enquire_link',
+  since: SINCE,
+  state: 'bound',
+  sessionState: 'bound_trx',
+  bindType: 'transceiver',
+  remoteAddress: 'smsc.example.net:2775',
+  lastProbe: {
+    at: '2025-01-01T12:30:00.000Z',
+    ok: true,
+    rttMs: 0.41,
+    trigger: 'keepalive',
+    sequenceNumber: 61,
+    error: null,
+  },
+  rtt: { count: 60, min: 0.29, mean: 0.44, p50: 0.41, p90: 0.58, p99: 1.2, max: 1.31 },
+  consecutiveFailures: 0,
+  counters: {
+    probesSent: 60,
+    probesFailed: 0,
+    reconnects: 0,
+    binds: 1,
+    bindFailures: 0,
+    pdusIn: { bind_transceiver_resp: 1, enquire_link_resp: 60 },
+    pdusOut: { bind_transceiver: 1, enquire_link: 60 },
+  },
+  lastError: null,
+  boundAt: SINCE,
+  uptimeMs: 1800000,
+  window: { used: 0, capacity: 10, waiting: 0 },
+  throttled: false,
+  reconnect: { attempt: 0, nextAttemptAt: null },
 };
 
 export const EXAMPLE_PROBE = { ok: true, rttMs: 0.38, sequenceNumber: 42, commandStatus: 0, at: SINCE };
