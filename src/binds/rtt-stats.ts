@@ -16,6 +16,8 @@ export class RttStats {
   private readonly ring: Float64Array;
   private next = 0;
   private filled = 0;
+  /** The summary since the last sample: health reads outnumber probes, so sort once per sample. */
+  private cached: RttSummary | null = null;
 
   constructor(readonly capacity: number) {
     this.ring = new Float64Array(Math.max(1, capacity));
@@ -25,6 +27,7 @@ export class RttStats {
     this.ring[this.next] = rttMs;
     this.next = (this.next + 1) % this.ring.length;
     if (this.filled < this.ring.length) this.filled++;
+    this.cached = null;
   }
 
   get count(): number {
@@ -32,6 +35,12 @@ export class RttStats {
   }
 
   summary(): RttSummary {
+    if (this.cached) return this.cached;
+    this.cached = this.compute();
+    return this.cached;
+  }
+
+  private compute(): RttSummary {
     const n = this.filled;
     if (n === 0) return { count: 0, min: null, mean: null, p50: null, p90: null, p99: null, max: null };
     const sorted = this.ring.slice(0, n).sort();

@@ -53,6 +53,7 @@ export interface HealthQuery {
   strict?: boolean;
   maxLatencyMs?: number;
   maxAgeMs?: number;
+  detail?: boolean;
 }
 
 /**
@@ -96,6 +97,7 @@ export function checkBind(bind: BindSupervisor, since: SinceTracker, query: Heal
     passing: failedCheck === null,
     failedCheck,
     failedReason,
+    ...(query.detail === true ? { health: bind.health() } : {}),
   };
 }
 

@@ -75,6 +75,26 @@ describe('GET /binds/:id/health', () => {
     );
   });
 
+  it('with ?detail=true adds the full health model under `health`', async () => {
+    const res = await app.inject({ url: '/binds/main/health?detail=true' });
+    expect(res.statusCode).toBe(200);
+    const body = res.json() as Check & { health: Record<string, unknown> & { rtt: { count: number } } };
+    expect(body.passing).toBe(true);
+    expect(body.health).toMatchObject({
+      id: 'main',
+      status: 'healthy',
+      bindType: 'transceiver',
+      sessionState: 'bound_trx',
+      lastProbe: { ok: true },
+      counters: { binds: 1 },
+      window: { used: 0 },
+      throttled: false,
+    });
+    expect(body.health.rtt.count).toBeGreaterThan(0);
+    // Without it, readiness probes get the cheap check only.
+    expect((await check('/binds/main/health')).body).not.toHaveProperty('health');
+  });
+
   it('answers 503 for an unhealthy bind and names the status check', async () => {
     const { status, body } = await check('/binds/down/health');
     expect(status).toBe(503);

@@ -31,6 +31,13 @@ export const HealthQuerySchema = Type.Object(
           'Fails when the last proof of life (answered probe or any PDU received) is older than this, or the bind is not bound.',
       }),
     ),
+    detail: Type.Optional(
+      Type.Boolean({
+        description:
+          'Adds the full health model under `health` (last probe, RTT statistics, counters, last error, window). Off by default so readiness probes stay cheap.',
+        default: false,
+      }),
+    ),
   },
   { additionalProperties: false },
 );

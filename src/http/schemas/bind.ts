@@ -4,6 +4,7 @@
  * so the OpenAPI document names it under components.schemas.
  */
 import { type Static, Type } from 'typebox';
+import type { BindHealth } from '../../binds/bind.js';
 import { Nullable, NullableEnum, StringEnum } from './common.js';
 import {
   EXAMPLE_CHECK_PASSING,
@@ -85,6 +86,12 @@ export const HealthCheckSchema = Type.Object(
         'Which check failed: status (unhealthy or stopped), strict (degraded with strict=true), maxLatencyMs, maxAgeMs.',
     }),
     failedReason: Nullable('string', { description: 'Why that check failed.' }),
+    health: Type.Optional(
+      Type.Unsafe<BindHealth>({
+        $ref: 'BindHealth#',
+        description: 'The full health model, with ?detail=true only (also in GET /binds/{id}).',
+      }),
+    ),
   },
   {
     $id: 'HealthCheck',
