@@ -420,8 +420,8 @@ export class BindSupervisor extends EventEmitter<BindEvents> {
   }
 
   private onSessionClose(session: SmppSession, epoch: number, reason: CloseReason, error?: Error): void {
-    for (const [k, v] of Object.entries(session.pdusIn)) this.closedIn[k] = (this.closedIn[k] ?? 0) + v;
-    for (const [k, v] of Object.entries(session.pdusOut)) this.closedOut[k] = (this.closedOut[k] ?? 0) + v;
+    addCounts(this.closedIn, session.pdusIn);
+    addCounts(this.closedOut, session.pdusOut);
     if (this.session === session) this.session = null;
     if (epoch !== this.epoch || this.runState === 'stopping' || this.runState === 'stopped') return;
     if (this.boundAt !== null) {
@@ -543,11 +543,7 @@ export class BindSupervisor extends EventEmitter<BindEvents> {
     facts.notBoundReason = bound ? undefined : this.notBoundReason();
     // The session owns the count: a miss, or a PDU that proves the peer is there, resetting it.
     facts.consecutiveMisses = session?.missed ?? 0;
-    facts.lastAliveAt = Math.max(
-      this.lastProbeOkAt,
-      this.boundAt ?? Number.NEGATIVE_INFINITY,
-      session?.lastReceivedAt ?? 0,
-    );
+    facts.lastAliveAt = this.lastAliveAt();
     facts.lastRttMs = this.probeOk ? this.probeRttMs : null;
     facts.throttledUntil = this.throttledUntil;
     return evaluateHealth(facts, this.options, now);
@@ -599,8 +595,8 @@ export class BindSupervisor extends EventEmitter<BindEvents> {
     const pdusIn: Record<string, number> = { ...this.closedIn };
     const pdusOut: Record<string, number> = { ...this.closedOut };
     if (session) {
-      for (const [k, v] of Object.entries(session.pdusIn)) pdusIn[k] = (pdusIn[k] ?? 0) + v;
-      for (const [k, v] of Object.entries(session.pdusOut)) pdusOut[k] = (pdusOut[k] ?? 0) + v;
+      addCounts(pdusIn, session.pdusIn);
+      addCounts(pdusOut, session.pdusOut);
     }
     return {
       id: this.id,
@@ -641,7 +637,20 @@ export class BindSupervisor extends EventEmitter<BindEvents> {
   /** Ms since something last proved the link alive, or null when not bound. */
   aliveAgeMs(now = this.clock.now()): number | null {
     if (this.boundAt === null) return null;
-    const at = Math.max(this.lastProbeOkAt, this.boundAt, this.session?.lastReceivedAt ?? 0);
-    return now - at;
+    return now - this.lastAliveAt();
   }
+
+  /** The last proof of life: an answered probe, any bytes from the SMSC, or the bind itself. */
+  private lastAliveAt(): number {
+    return Math.max(
+      this.lastProbeOkAt,
+      this.boundAt ?? Number.NEGATIVE_INFINITY,
+      this.session?.lastReceivedAt ?? 0,
+    );
+  }
+}
+
+/** Adds per-command counts into `target`. */
+function addCounts(target: Record<string, number>, source: Readonly<Record<string, number>>): void {
+  for (const k in source) target[k] = (target[k] ?? 0) + source[k]!;
 }
