@@ -10,18 +10,21 @@ import type { BindOptionsIssue } from './errors.js';
 const BIND_TYPES: ReadonlySet<unknown> = new Set(['transmitter', 'receiver', 'transceiver']);
 const PRINTABLE = /^[\x20-\x7E]*$/;
 
-/** Durations and their lower bounds (the config schema's). */
-const DURATIONS: readonly [keyof BindOptions, number][] = [
-  ['enquireLinkIntervalMs', 1],
-  ['enquireLinkTimeoutMs', 1],
-  ['inactivityTimeoutMs', 0],
-  ['degradedLatencyMs', 1],
-  ['minProbeIntervalMs', 0],
-  ['connectTimeoutMs', 1],
-  ['bindTimeoutMs', 1],
-  ['responseTimeoutMs', 1],
-  ['windowWaitTimeoutMs', 1],
-  ['unbindTimeoutMs', 1],
+/**
+ * Durations: whole milliseconds from 0 (0 turns keepalive and inactivity off; the config schema
+ * asks more of an operator's file, the registry only refuses what cannot run).
+ */
+const DURATIONS: readonly (keyof BindOptions)[] = [
+  'enquireLinkIntervalMs',
+  'enquireLinkTimeoutMs',
+  'inactivityTimeoutMs',
+  'degradedLatencyMs',
+  'minProbeIntervalMs',
+  'connectTimeoutMs',
+  'bindTimeoutMs',
+  'responseTimeoutMs',
+  'windowWaitTimeoutMs',
+  'unbindTimeoutMs',
 ];
 
 const COUNTS: readonly [keyof BindOptions, number, number][] = [
@@ -68,9 +71,9 @@ export function bindOptionsIssues(options: BindOptions): BindOptionsIssue[] {
       issues.push({ field: key, message: `must be ${min} to ${max} printable ASCII characters` });
     }
   }
-  for (const [key, min] of DURATIONS) {
-    if (!isInt(o[key], min, MAX_TIMER_MS)) {
-      issues.push({ field: key, message: `must be a whole number of milliseconds from ${min} to ${MAX_TIMER_MS}` });
+  for (const key of DURATIONS) {
+    if (!isInt(o[key], 0, MAX_TIMER_MS)) {
+      issues.push({ field: key, message: `must be a whole number of milliseconds from 0 to ${MAX_TIMER_MS}` });
     }
   }
   for (const [key, min, max] of COUNTS) {

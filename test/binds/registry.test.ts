@@ -190,7 +190,9 @@ describe('draining and stopping', () => {
   it('refuses a duplicate bind id', () => {
     const w = world([1]);
     w.registry.add(bindOptions('a', 1));
-    expect(() => w.registry.add(bindOptions('a', 1))).toThrow(/duplicate bind id 'a'/);
+    expect(() => w.registry.add(bindOptions('a', 1))).toThrow(
+      expect.objectContaining({ code: 'SMPP_ERR_BIND_EXISTS', bindId: 'a' }),
+    );
     expect(w.registry.size).toBe(1);
     expect(w.registry.get('a')?.id).toBe('a');
     expect(w.registry.get('zz')).toBeUndefined();
