@@ -38,7 +38,7 @@ import {
 } from './schemas/bind.js';
 import { ErrorSchema } from './schemas/common.js';
 import { LivenessSchema, ReadinessSchema, SnapshotSchema, TransitionSchema } from './schemas/ops.js';
-import { AJV_OPTIONS } from './validation.js';
+import { AJV_OPTIONS, installQueryNumberGuard } from './validation.js';
 import { packageVersion } from './version.js';
 
 export type { App, HttpAppConfig } from './context.js';
@@ -122,6 +122,7 @@ export async function buildApp(deps: BuildAppDeps): Promise<App> {
 
   const authorize = installAuth(app, config.auth, logger);
   installErrorHandling(app, bodyLimitBytes, authorize);
+  installQueryNumberGuard(app);
   installAccessLog(app);
   await installSwagger(app, deps.version ?? packageVersion());
 
