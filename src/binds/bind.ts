@@ -341,7 +341,10 @@ export class BindSupervisor extends EventEmitter<BindEvents> {
    */
   reconfigure(options: BindOptions): 'rebind' | 'tuned' | 'unchanged' {
     if (options.id !== this.id) {
-      throw new SmppError(ErrorCode.InvalidBindOptions, `bind ${this.id}: cannot change the id to '${options.id}'`);
+      throw new SmppError(
+        ErrorCode.InvalidBindOptions,
+        `bind ${this.id}: cannot change the id to '${options.id}'`,
+      );
     }
     const change = optionsChange(this.opts, options);
     if (change === 'unchanged') return change;
@@ -650,7 +653,12 @@ export class BindSupervisor extends EventEmitter<BindEvents> {
       this.inboundCalls.delete(call);
       // Closed meanwhile: no answer; the SMSC redelivers on the next bind.
       if (session.closed) return;
-      session.respond(pdu, messageId === undefined ? { command_status: commandStatus } : { command_status: commandStatus, message_id: messageId });
+      session.respond(
+        pdu,
+        messageId === undefined
+          ? { command_status: commandStatus }
+          : { command_status: commandStatus, message_id: messageId },
+      );
     };
     const fail = (error: SmppError): void => {
       if (call.done) return;

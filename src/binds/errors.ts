@@ -90,8 +90,12 @@ export class SmppInboundTimeoutError extends SmppError {
     readonly command: string,
     readonly timeoutMs: number,
   ) {
-    super(ErrorCode.InboundTimeout, `bind ${bindId}: the inbound handler of ${command} took over ${timeoutMs} ms`, {
-      retriable: true,
-    });
+    super(
+      ErrorCode.InboundTimeout,
+      `bind ${bindId}: the inbound handler of ${command} took over ${timeoutMs} ms`,
+      {
+        retriable: true,
+      },
+    );
   }
 }

@@ -53,12 +53,16 @@ export function bindOptionsIssues(options: BindOptions): BindOptionsIssue[] {
   const o = options as unknown as Record<string, unknown>;
   if (typeof o !== 'object' || o === null) return [{ field: '', message: 'must be an object' }];
   if (typeof o.id !== 'string' || !BIND_ID_PATTERN.test(o.id)) {
-    issues.push({ field: 'id', message: "must be 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit" });
+    issues.push({
+      field: 'id',
+      message: "must be 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit",
+    });
   }
   if (typeof o.host !== 'string' || !/^\S+$/.test(o.host)) {
     issues.push({ field: 'host', message: 'must be a host name or IP address' });
   }
-  if (!isInt(o.port, 1, 65535)) issues.push({ field: 'port', message: 'must be a port number from 1 to 65535' });
+  if (!isInt(o.port, 1, 65535))
+    issues.push({ field: 'port', message: 'must be a port number from 1 to 65535' });
   if (!BIND_TYPES.has(o.bindType)) {
     issues.push({ field: 'bindType', message: 'must be transmitter, receiver or transceiver' });
   }
@@ -73,22 +77,43 @@ export function bindOptionsIssues(options: BindOptions): BindOptionsIssue[] {
   }
   for (const key of DURATIONS) {
     if (!isInt(o[key], 0, MAX_TIMER_MS)) {
-      issues.push({ field: key, message: `must be a whole number of milliseconds from 0 to ${MAX_TIMER_MS}` });
+      issues.push({
+        field: key,
+        message: `must be a whole number of milliseconds from 0 to ${MAX_TIMER_MS}`,
+      });
     }
   }
   for (const [key, min, max] of COUNTS) {
-    if (!isInt(o[key], min, max)) issues.push({ field: key, message: `must be an integer from ${min} to ${max}` });
+    if (!isInt(o[key], min, max))
+      issues.push({ field: key, message: `must be an integer from ${min} to ${max}` });
   }
   const r = o.reconnect as Record<string, unknown> | undefined;
   if (typeof r !== 'object' || r === null) {
     issues.push({ field: 'reconnect', message: 'must be an object' });
   } else {
-    if (!isInt(r.initialDelayMs, 1, MAX_TIMER_MS)) issues.push({ field: 'reconnect.initialDelayMs', message: 'must be a whole number of milliseconds from 1' });
-    if (!isInt(r.maxDelayMs, 1, MAX_TIMER_MS)) issues.push({ field: 'reconnect.maxDelayMs', message: 'must be a whole number of milliseconds from 1' });
-    if (!isInt(r.stableAfterMs, 0, MAX_TIMER_MS)) issues.push({ field: 'reconnect.stableAfterMs', message: 'must be a whole number of milliseconds from 0' });
+    if (!isInt(r.initialDelayMs, 1, MAX_TIMER_MS))
+      issues.push({
+        field: 'reconnect.initialDelayMs',
+        message: 'must be a whole number of milliseconds from 1',
+      });
+    if (!isInt(r.maxDelayMs, 1, MAX_TIMER_MS))
+      issues.push({
+        field: 'reconnect.maxDelayMs',
+        message: 'must be a whole number of milliseconds from 1',
+      });
+    if (!isInt(r.stableAfterMs, 0, MAX_TIMER_MS))
+      issues.push({
+        field: 'reconnect.stableAfterMs',
+        message: 'must be a whole number of milliseconds from 0',
+      });
   }
   const tls = o.tls as Record<string, unknown> | undefined;
-  if (typeof tls !== 'object' || tls === null || typeof tls.enabled !== 'boolean' || typeof tls.rejectUnauthorized !== 'boolean') {
+  if (
+    typeof tls !== 'object' ||
+    tls === null ||
+    typeof tls.enabled !== 'boolean' ||
+    typeof tls.rejectUnauthorized !== 'boolean'
+  ) {
     issues.push({ field: 'tls', message: 'must have boolean enabled and rejectUnauthorized' });
   }
   return issues;

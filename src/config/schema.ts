@@ -7,7 +7,12 @@
  * derived from its type and bounds (see schema-issues.ts).
  */
 import { type Static, type TSchema, Type } from 'typebox';
-import { BIND_ID_PATTERN, type BindTuning, MAX_TIMER_MS, type ReconnectOptions } from '../binds/bind-options.js';
+import {
+  BIND_ID_PATTERN,
+  type BindTuning,
+  MAX_TIMER_MS,
+  type ReconnectOptions,
+} from '../binds/bind-options.js';
 import { InterfaceVersion } from '../protocol/constants.js';
 import { LAYOUTS } from '../protocol/layouts.js';
 

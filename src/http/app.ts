@@ -103,7 +103,10 @@ export async function buildApp(deps: BuildAppDeps): Promise<App> {
         : {
             headersTimeout: deps.headersTimeoutMs,
             // Node looks for late headers once per interval: check often enough to keep the bound.
-            connectionsCheckingInterval: Math.max(10, Math.min(30_000, Math.floor(deps.headersTimeoutMs / 2))),
+            connectionsCheckingInterval: Math.max(
+              10,
+              Math.min(30_000, Math.floor(deps.headersTimeoutMs / 2)),
+            ),
           }),
     },
   }).withTypeProvider<TypeBoxTypeProvider>();

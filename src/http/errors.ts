@@ -37,7 +37,8 @@ export const HTTP_ERRORS = {
   },
   WINDOW_FULL: {
     status: 429,
-    meaning: "The bind's in-flight window stayed full for windowWaitTimeoutMs; Retry-After says when to retry.",
+    meaning:
+      "The bind's in-flight window stayed full for windowWaitTimeoutMs; Retry-After says when to retry.",
   },
   THROTTLED: {
     status: 429,
@@ -172,7 +173,8 @@ function stringOf(error: object, key: string): string | undefined {
 export function fromSmppError(error: unknown, bindId?: string): HttpApiError | null {
   if (error instanceof HttpApiError) return error;
   if (!(error instanceof SmppError)) return null;
-  const base: HttpErrorDetails = bindId === undefined ? {} : { bindId };
+  const id = bindId ?? stringOf(error, 'bindId');
+  const base: HttpErrorDetails = id === undefined ? {} : { bindId: id };
   switch (error.code) {
     case ErrorCode.NotBound:
     case ErrorCode.ConnectionClosed: {
@@ -202,20 +204,16 @@ export function fromSmppError(error: unknown, bindId?: string): HttpApiError | n
       if (statusName !== undefined) details.statusName = statusName;
       const retryClass = stringOf(error, 'retryClass');
       if (retryClass !== undefined) details.retryClass = retryClass as RetryClass;
-      if (BUSY_STATUSES.has(commandStatus)) return retryLater('THROTTLED', error, BUSY_RETRY_AFTER_MS, details);
+      if (BUSY_STATUSES.has(commandStatus))
+        return retryLater('THROTTLED', error, BUSY_RETRY_AFTER_MS, details);
       return new HttpApiError('SMSC_REJECTED', error.message, { details, cause: error });
     }
     case ErrorCode.Stopped:
       return new HttpApiError('BIND_STOPPED', error.message, { details: base, cause: error });
     case ErrorCode.UnknownBind:
       return new HttpApiError('BIND_NOT_FOUND', error.message, { details: base, cause: error });
-    case ErrorCode.BindExists: {
-      const id = stringOf(error, 'bindId');
-      return new HttpApiError('BIND_EXISTS', error.message, {
-        details: id === undefined ? base : { bindId: id },
-        cause: error,
-      });
-    }
+    case ErrorCode.BindExists:
+      return new HttpApiError('BIND_EXISTS', error.message, { details: base, cause: error });
     case ErrorCode.InvalidBindOptions: {
       const issues = (error as { issues?: unknown }).issues;
       const errors = Array.isArray(issues)

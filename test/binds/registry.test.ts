@@ -314,7 +314,9 @@ describe('the bind set', () => {
     expect(forwarded).toHaveLength(count);
     await a.stop();
     await expect(w.registry.remove('a')).rejects.toMatchObject({ code: 'SMPP_ERR_BIND_UNKNOWN' });
-    expect(() => w.registry.start('nope')).toThrow(expect.objectContaining({ code: 'SMPP_ERR_BIND_UNKNOWN' }));
+    expect(() => w.registry.start('nope')).toThrow(
+      expect.objectContaining({ code: 'SMPP_ERR_BIND_UNKNOWN' }),
+    );
   });
 
   it('start(id) and stop(id) run one bind', async () => {
@@ -336,9 +338,9 @@ describe('the bind set', () => {
     w.registry.startAll();
     await w.advance(20);
     expect(w.registry.replace('a', bindOptions('a', 1))).toBe('unchanged');
-    expect(w.registry.replace('a', bindOptions('a', 1, { degradedLatencyMs: 10, enquireLinkIntervalMs: 500 }))).toBe(
-      'tuned',
-    );
+    expect(
+      w.registry.replace('a', bindOptions('a', 1, { degradedLatencyMs: 10, enquireLinkIntervalMs: 500 })),
+    ).toBe('tuned');
     expect(a.options.degradedLatencyMs).toBe(10);
     await w.advance(20);
     expect(w.net(1).sessions).toHaveLength(1);
@@ -364,7 +366,10 @@ describe('the bind set', () => {
     w.registry.startAll();
     await w.advance(20);
     // A shorter interval than the session probes at: judged by the new one, the bind would look stale.
-    w.registry.replace('a', bindOptions('a', 1, { enquireLinkIntervalMs: 20, enquireLinkTimeoutMs: 10, maxMissedProbes: 1 }));
+    w.registry.replace(
+      'a',
+      bindOptions('a', 1, { enquireLinkIntervalMs: 20, enquireLinkTimeoutMs: 10, maxMissedProbes: 1 }),
+    );
     await w.advance(150);
     expect(a.evaluate().code).toBe('OK');
   });
@@ -385,7 +390,13 @@ describe('the bind set', () => {
       bindOptions('e', 2),
     ]);
     await w.advance(100);
-    expect(await done).toEqual({ added: ['d', 'e'], removed: ['a'], rebound: ['c'], tuned: ['b'], unchanged: [] });
+    expect(await done).toEqual({
+      added: ['d', 'e'],
+      removed: ['a'],
+      rebound: ['c'],
+      tuned: ['b'],
+      unchanged: [],
+    });
     expect(removed).toEqual(['a']);
     expect(w.registry.list().map((b) => [b.id, b.state])).toEqual([
       ['b', 'bound'],
@@ -398,7 +409,9 @@ describe('the bind set', () => {
   it('reconcile checks everything first: a bad or duplicate entry changes nothing', async () => {
     const w = world([1]);
     w.registry.add(bindOptions('a', 1));
-    await expect(w.registry.reconcile([bindOptions('b', 1), { ...bindOptions('c', 1), host: '' }])).rejects.toMatchObject({
+    await expect(
+      w.registry.reconcile([bindOptions('b', 1), { ...bindOptions('c', 1), host: '' }]),
+    ).rejects.toMatchObject({
       code: 'SMPP_ERR_BIND_INVALID_OPTIONS',
     });
     await expect(w.registry.reconcile([bindOptions('b', 1), bindOptions('b', 1)])).rejects.toMatchObject({

@@ -221,6 +221,28 @@ describe('GET /binds/:id/health', () => {
     },
   );
 
+  it('answers 503 with code STANDBY for a bind another replica runs, and /readyz does not count it', async () => {
+    const registry = h.newRegistry();
+    const bind = registry.add(bindOptions('mine', h.port));
+    registry.add(bindOptions('theirs', h.port), { standby: { owner: 'replica-b' } });
+    registry.startAll();
+    await waitBound(bind);
+    const own = await h.app({ registry });
+    const res = await own.inject({ url: '/binds/theirs/health' });
+    expect(res.statusCode).toBe(503);
+    expect(res.json()).toMatchObject({
+      status: 'standby',
+      code: 'STANDBY',
+      reason: 'run by replica-b',
+      state: 'standby',
+      passing: false,
+      failedCheck: 'status',
+    });
+    const ready = await own.inject({ url: '/readyz' });
+    expect(ready.statusCode).toBe(200);
+    expect(ready.json()).toMatchObject({ ready: true, total: 1, healthy: 1 });
+  });
+
   it('follows a bind that comes back: 503 while down, 200 once bound again', async () => {
     const registry = h.newRegistry();
     const bind = registry.add(bindOptions('again', h.port));

@@ -6,18 +6,44 @@ import Fastify from 'fastify';
 import { Type } from 'typebox';
 import { describe, expect, it } from 'vitest';
 import { installErrorHandling } from '../../src/http/plugins/error-handler.js';
-import { AJV_OPTIONS, installQueryNumberGuard, isDecimalNumber, numericQueryKeys } from '../../src/http/validation.js';
+import {
+  AJV_OPTIONS,
+  installQueryNumberGuard,
+  isDecimalNumber,
+  numericQueryKeys,
+} from '../../src/http/validation.js';
 
 describe('numeric query parameters', () => {
   it('takes finite decimals only', () => {
     for (const ok of ['0', '7', '-3', '12.5', '0.25', '007']) expect(isDecimalNumber(ok)).toBe(true);
-    for (const bad of ['', ' ', ' 1', '1 ', '0x10', 'Infinity', '-Infinity', 'NaN', '1e3', '1e400', '.5', '5.', '+5', '1_000', `1${'0'.repeat(400)}`]) {
+    for (const bad of [
+      '',
+      ' ',
+      ' 1',
+      '1 ',
+      '0x10',
+      'Infinity',
+      '-Infinity',
+      'NaN',
+      '1e3',
+      '1e400',
+      '.5',
+      '5.',
+      '+5',
+      '1_000',
+      `1${'0'.repeat(400)}`,
+    ]) {
       expect(isDecimalNumber(bad)).toBe(false);
     }
   });
 
   it('finds the number and integer properties of a query schema', () => {
-    const schema = Type.Object({ limit: Type.Integer(), maxAgeMs: Type.Number(), cursor: Type.String(), strict: Type.Boolean() });
+    const schema = Type.Object({
+      limit: Type.Integer(),
+      maxAgeMs: Type.Number(),
+      cursor: Type.String(),
+      strict: Type.Boolean(),
+    });
     expect(numericQueryKeys(schema)).toEqual(['limit', 'maxAgeMs']);
     expect(numericQueryKeys(undefined)).toEqual([]);
   });

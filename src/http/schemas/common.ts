@@ -63,7 +63,8 @@ export const ErrorSchema = Type.Object(
           statusName: Type.Optional(Type.String({ description: 'Its name, e.g. ESME_RINVDSTADR.' })),
           retryClass: Type.Optional(
             StringEnum(['ok', 'retry', 'permanent', 'session', 'bind'] as const, {
-              description: 'retry: resend later; permanent: fix the message first; session/bind: the bind is at fault.',
+              description:
+                'retry: resend later; permanent: fix the message first; session/bind: the bind is at fault.',
             }),
           ),
         },
@@ -149,7 +150,8 @@ const ERROR_EXAMPLES: Record<HttpErrorCode, object> = {
   },
   THROTTLED: {
     code: 'THROTTLED',
-    message: 'submit_sm refused: ESME_RTHROTTLED (0x00000058) Throttling error (ESME has exceeded allowed message limits)',
+    message:
+      'submit_sm refused: ESME_RTHROTTLED (0x00000058) Throttling error (ESME has exceeded allowed message limits)',
     details: {
       bindId: 'main',
       commandStatus: 88,
