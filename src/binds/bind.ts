@@ -653,12 +653,22 @@ export class BindSupervisor extends EventEmitter<BindEvents> {
       this.inboundCalls.delete(call);
       // Closed meanwhile: no answer; the SMSC redelivers on the next bind.
       if (session.closed) return;
-      session.respond(
-        pdu,
-        messageId === undefined
-          ? { command_status: commandStatus }
-          : { command_status: commandStatus, message_id: messageId },
-      );
+      try {
+        session.respond(
+          pdu,
+          messageId === undefined
+            ? { command_status: commandStatus }
+            : { command_status: commandStatus, message_id: messageId },
+        );
+      } catch (error) {
+        // The handler's answer cannot be encoded (a message_id over 64 characters): answer the
+        // error status instead, so the PDU still gets exactly one answer.
+        this.log.warn(
+          { err: error, code: ErrorCode.InboundHandler, command: pdu.command, seq: pdu.sequence_number },
+          `the inbound handler's answer cannot be sent; answering ${statusInfo(this.inboundErrorStatus).name}`,
+        );
+        session.respond(pdu, { command_status: this.inboundErrorStatus });
+      }
     };
     const fail = (error: SmppError): void => {
       if (call.done) return;

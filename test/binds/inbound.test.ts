@@ -144,6 +144,20 @@ describe('inbound requests', () => {
     expect((await resp).command_status).toBe(CommandStatus.ESME_RX_T_APPN);
   });
 
+  it('answers a message_id too long to encode with the error status, without crashing', async () => {
+    const log = warnings();
+    const w = await world({
+      logger: log.logger,
+      inbound: async () => ({ commandStatus: 0, messageId: 'x'.repeat(100) }),
+    });
+    const resp = deliver(w);
+    await settle(6);
+    expect((await resp).command_status).toBe(CommandStatus.ESME_RX_T_APPN);
+    expect(answers(w)).toHaveLength(1);
+    expect(log.codes).toEqual(['SMPP_ERR_INBOUND_HANDLER']);
+    expect(w.bind.state).toBe('bound');
+  });
+
   it('answers a handler slower than inboundTimeoutMs with the error status exactly then, and only once', async () => {
     let finish: (() => void) | undefined;
     const w = await world({
