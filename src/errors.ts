@@ -1,25 +1,10 @@
 /**
  * The one error model of smpp-bridge. Every error carries a stable `code`
- * (SMPP_ERR_<AREA>_<WHAT>), whether retrying may help, and the `cause` it wraps.
+ * (SMPP_ERR_<AREA>_<WHAT>) from the one registry below, whether retrying may help, and the
+ * `cause` it wraps. docs/errors.md lists every code; a test fails when one is missing there.
  */
-export interface SmppErrorOptions {
-  retriable?: boolean;
-  cause?: unknown;
-}
 
-export class SmppError extends Error {
-  readonly code: string;
-  readonly retriable: boolean;
-
-  constructor(code: string, message: string, options: SmppErrorOptions = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.name = new.target.name;
-    this.code = code;
-    this.retriable = options.retriable ?? false;
-  }
-}
-
-/** Every error code the project raises, in one place (the README lists them too). */
+/** Every error code the project raises, in one place (docs/errors.md lists them too). */
 export const ErrorCode = {
   // protocol
   DecodeFraming: 'SMPP_ERR_DECODE_FRAMING',
@@ -41,6 +26,10 @@ export const ErrorCode = {
   ProbeRateLimited: 'SMPP_ERR_PROBE_RATE_LIMITED',
   Stopped: 'SMPP_ERR_BIND_STOPPED',
   UnknownBind: 'SMPP_ERR_BIND_UNKNOWN',
+  BindExists: 'SMPP_ERR_BIND_EXISTS',
+  InvalidBindOptions: 'SMPP_ERR_BIND_INVALID_OPTIONS',
+  InboundHandler: 'SMPP_ERR_INBOUND_HANDLER',
+  InboundTimeout: 'SMPP_ERR_INBOUND_TIMEOUT',
   // probe command
   Probe: 'SMPP_ERR_PROBE',
   Interrupted: 'SMPP_ERR_INTERRUPTED',
@@ -50,5 +39,31 @@ export const ErrorCode = {
   SimInvalidInput: 'SMPP_ERR_SIM_INVALID_INPUT',
   SimNotFound: 'SMPP_ERR_SIM_NOT_FOUND',
   SimListen: 'SMPP_ERR_SIM_LISTEN',
+  SimInternal: 'SMPP_ERR_SIM_INTERNAL',
 } as const;
+/** The codes as a string literal union: a code that is not registered does not compile. */
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+const CODES: ReadonlySet<string> = new Set(Object.values(ErrorCode));
+
+/** Whether `value` is a registered code. */
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && CODES.has(value);
+}
+
+export interface SmppErrorOptions {
+  retriable?: boolean;
+  cause?: unknown;
+}
+
+export class SmppError extends Error {
+  readonly code: ErrorCode;
+  readonly retriable: boolean;
+
+  constructor(code: ErrorCode, message: string, options: SmppErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.retriable = options.retriable ?? false;
+  }
+}

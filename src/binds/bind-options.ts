@@ -5,6 +5,12 @@
  */
 export type BindType = 'transmitter' | 'receiver' | 'transceiver';
 
+/** setTimeout's upper bound: a longer delay fires at once (Node prints TimeoutOverflowWarning). */
+export const MAX_TIMER_MS = 2_147_483_647;
+
+/** Bind ids appear in URLs (`/binds/:id`), so they are restricted to URL-safe characters. */
+export const BIND_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
 export interface TlsOptions {
   enabled: boolean;
   /** PEM file paths (the config layer reads them) or PEM text. */

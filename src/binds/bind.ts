@@ -9,13 +9,17 @@
  *   connect is destroyed as soon as it completes);
  * - every attempt has an epoch; callbacks of an older attempt change nothing;
  * - 'bound' and 'unbound' alternate: every bound session lost, dropped or retired emits 'unbound';
- * - the supervisor owns exactly one timer (the reconnect delay), cleared by stop().
+ * - the supervisor owns one timer (the reconnect delay), cleared by stop(), plus one bound per
+ *   inbound request being answered, cleared when the answer goes out or its session closes;
+ * - every inbound request with a response gets exactly one answer, from the supervisor, on the
+ *   session that received it (or none if that session closed meanwhile: the SMSC redelivers).
  */
 import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
+import { ErrorCode, isErrorCode, SmppError } from '../errors.js';
 import { type Logger, silentLogger } from '../logger.js';
 import { CommandStatus, statusInfo } from '../protocol/command-status.js';
-import type { CommandName } from '../protocol/constants.js';
+import { type CommandName, responseNameOf } from '../protocol/constants.js';
 import type { Pdu, PduInit } from '../protocol/pdu.js';
 import { type Clock, realClock, type TimerHandle } from '../session/clock.js';
 import { type ConnectOptions, connectSocket } from '../session/connect.js';
@@ -31,7 +35,13 @@ import {
 import type { CloseReason, SessionState } from '../session/state.js';
 import { backoffDelayMs, slowRetryDelayMs } from './backoff.js';
 import type { BindOptions } from './bind-options.js';
-import { SmppBindStoppedError, SmppProbeRateLimitedError, SmppProbeTimeoutError } from './errors.js';
+import {
+  SmppBindStoppedError,
+  SmppInboundHandlerError,
+  SmppInboundTimeoutError,
+  SmppProbeRateLimitedError,
+  SmppProbeTimeoutError,
+} from './errors.js';
 import {
   evaluateHealth,
   type HealthCode,
@@ -41,7 +51,15 @@ import {
 } from './health.js';
 import { RttStats, type RttSummary } from './rtt-stats.js';
 
-export type BindRunState = 'idle' | 'connecting' | 'binding' | 'bound' | 'backoff' | 'stopping' | 'stopped';
+export type BindRunState =
+  | 'idle'
+  | 'connecting'
+  | 'binding'
+  | 'bound'
+  | 'backoff'
+  | 'stopping'
+  | 'stopped'
+  | 'standby';
 
 const BIND_COMMAND: Record<BindOptions['bindType'], BindCommand> = {
   transmitter: 'bind_transmitter',
@@ -49,14 +67,33 @@ const BIND_COMMAND: Record<BindOptions['bindType'], BindCommand> = {
   transceiver: 'bind_transceiver',
 };
 
-/** Bind refusals that retrying soon cannot fix: retried at the backoff cap. */
-const SLOW_RETRY_STATUSES: ReadonlySet<number> = new Set([
-  CommandStatus.ESME_RINVPASWD,
-  CommandStatus.ESME_RINVSYSID,
-  CommandStatus.ESME_RBINDFAIL,
-  CommandStatus.ESME_RINVSYSTYP,
-  CommandStatus.ESME_RALYBND,
-]);
+/**
+ * Bind refusals that retrying soon cannot fix, retried at the backoff cap: the `bind` retry class
+ * of src/protocol/command-status.ts (ESME_RINVPASWD, ESME_RINVSYSID, ESME_RBINDFAIL,
+ * ESME_RINVSYSTYP, ESME_RALYBND), so the table and the supervisor cannot disagree.
+ */
+export function isSlowRetryStatus(commandStatus: number): boolean {
+  return statusInfo(commandStatus).retryClass === 'bind';
+}
+
+/** What an inbound handler answers: the response's command_status, and message_id where it has one. */
+export interface InboundResult {
+  commandStatus: number;
+  messageId?: string;
+}
+
+/**
+ * Takes an inbound request (deliver_sm, data_sm) of a bind and says how to answer it. The
+ * supervisor sends the answer; the handler never sees the session. A throw, a rejection, a bad
+ * result or no result within inboundTimeoutMs is answered with inboundErrorStatus.
+ */
+export type InboundHandler = (pdu: Pdu, bind: BindSupervisor) => Promise<InboundResult> | InboundResult;
+
+/** Default inbound handler while nothing stores messages: ask the SMSC to retry later, never lose one. */
+export const refuseInbound: InboundHandler = () => ({ commandStatus: CommandStatus.ESME_RX_T_APPN });
+
+export const DEFAULT_INBOUND_TIMEOUT_MS = 5_000;
+export const DEFAULT_INBOUND_ERROR_STATUS = CommandStatus.ESME_RX_T_APPN;
 
 /** How long one ESME_RTHROTTLED keeps the bind degraded. */
 export const THROTTLE_COOLDOWN_MS = 10_000;
@@ -71,10 +108,13 @@ export interface LastProbe {
 }
 
 export interface LastError {
-  code: string;
+  /** A registered code (src/errors.ts); never a raw errno. */
+  code: ErrorCode;
   statusName: string | null;
   message: string;
   at: string;
+  /** Facts for a program: the OS errno (ECONNREFUSED, ...) and the session's close reason. */
+  details?: { errno?: string; closeReason?: CloseReason };
 }
 
 export interface BindHealth {
@@ -122,8 +162,6 @@ export interface BindEvents {
   probe: [ProbeOutcome & { bindId: string }];
   bound: [{ bindId: string; session: SmppSession }];
   unbound: [{ bindId: string; reason: CloseReason; error?: Error }];
-  /** An inbound request (deliver_sm, data_sm, ...). The listener must answer it via session.respond. */
-  inbound: [{ bindId: string; pdu: Pdu; session: SmppSession }];
 }
 
 export interface BindSupervisorDeps {
@@ -131,15 +169,34 @@ export interface BindSupervisorDeps {
   logger?: Logger;
   random?: () => number;
   connect?: (options: ConnectOptions) => Promise<Duplex>;
+  /** Answers inbound deliver_sm/data_sm (default: refuseInbound, ESME_RX_T_APPN). */
+  inbound?: InboundHandler;
+  /** How long the inbound handler may take before the answer is inboundErrorStatus (default 5000 ms). */
+  inboundTimeoutMs?: number;
+  /** The answer when the handler throws or is too slow: a temporary error (default ESME_RX_T_APPN). */
+  inboundErrorStatus?: number;
+}
+
+/** An inbound request waiting for its handler: the bound on it, and the session to answer on. */
+interface InboundCall {
+  session: SmppSession;
+  timer: TimerHandle | null;
+  done: boolean;
 }
 
 export class BindSupervisor extends EventEmitter<BindEvents> {
   readonly id: string;
-  readonly options: BindOptions;
+  private opts: BindOptions;
   private readonly clock: Clock;
   private readonly log: Logger;
   private readonly random: () => number;
   private readonly connect: (options: ConnectOptions) => Promise<Duplex>;
+  private readonly inbound: InboundHandler;
+  private readonly inboundTimeoutMs: number;
+  private readonly inboundErrorStatus: number;
+  private readonly inboundCalls = new Set<InboundCall>();
+  /** Set while another replica runs this bind: the owner's name, or '' when unknown. */
+  private standbyOwner: string | null = null;
 
   private epoch = 0;
   private session: SmppSession | null = null;
@@ -180,6 +237,9 @@ export class BindSupervisor extends EventEmitter<BindEvents> {
     throttledUntil: Number.NEGATIVE_INFINITY,
   };
   private verdictSince = Date.now();
+  /** The options of the connection in use (its session's keepalive settings), and the rules health is judged by. */
+  private connectedWith: BindOptions | null = null;
+  private rules: BindOptions;
   private stopping: Promise<void> | null = null;
   /** Resolves when the socket of the last connection has closed; null once it has. */
   private socketClosed: Promise<void> | null = null;
@@ -189,12 +249,16 @@ export class BindSupervisor extends EventEmitter<BindEvents> {
   constructor(options: BindOptions, deps: BindSupervisorDeps = {}) {
     super();
     this.id = options.id;
-    this.options = options;
+    this.opts = options;
     this.clock = deps.clock ?? realClock;
     this.log = (deps.logger ?? silentLogger).child({ bind: options.id });
     this.random = deps.random ?? Math.random;
     this.connect = deps.connect ?? connectSocket;
+    this.inbound = deps.inbound ?? refuseInbound;
+    this.inboundTimeoutMs = deps.inboundTimeoutMs ?? DEFAULT_INBOUND_TIMEOUT_MS;
+    this.inboundErrorStatus = deps.inboundErrorStatus ?? DEFAULT_INBOUND_ERROR_STATUS;
     this.rtt = new RttStats(options.rttWindowSize);
+    this.rules = options;
     this.verdict = { status: 'unhealthy', code: 'NOT_BOUND', reason: 'not started' };
   }
 
@@ -202,14 +266,25 @@ export class BindSupervisor extends EventEmitter<BindEvents> {
     return this.runState;
   }
 
+  /** The options the bind runs with (replaced by reconfigure()). */
+  get options(): BindOptions {
+    return this.opts;
+  }
+
+  /** The replica that runs this bind while this process holds it on standby, '' if unknown; null when not on standby. */
+  get standbyFor(): string | null {
+    return this.standbyOwner;
+  }
+
   /** The bound session, or null. */
   get currentSession(): SmppSession | null {
     return this.session?.bound ? this.session : null;
   }
 
-  /** Starts connecting. Idempotent. */
+  /** Starts connecting (also out of standby). Idempotent. */
   start(): void {
-    if (this.runState !== 'idle' && this.runState !== 'stopped') return;
+    if (this.runState !== 'idle' && this.runState !== 'stopped' && this.runState !== 'standby') return;
+    this.standbyOwner = null;
     this.stopping = null;
     this.attempt = 0;
     void this.attemptConnect();
@@ -220,6 +295,7 @@ export class BindSupervisor extends EventEmitter<BindEvents> {
    * stays down until start(). A connect still under way is destroyed when it completes.
    */
   stop(): Promise<void> {
+    this.leaveStandby();
     if (this.stopping) return this.stopping;
     this.epoch++;
     this.clearReconnect();
@@ -231,6 +307,71 @@ export class BindSupervisor extends EventEmitter<BindEvents> {
       this.setRunState('stopped');
     })();
     return this.stopping;
+  }
+
+  /**
+   * Leaves the bind to another replica: stops it here (unbinding gracefully) and reports it as
+   * `standby` (code STANDBY) rather than stopped, so readiness does not count it. `owner` names
+   * the replica that runs it, when known. start() takes the bind back.
+   */
+  async standby(owner = ''): Promise<void> {
+    const stopped = this.stop();
+    this.standbyOwner = owner;
+    this.refreshHealth();
+    await stopped;
+    if (this.standbyOwner === owner && this.runState === 'stopped') this.setRunState('standby');
+  }
+
+  private leaveStandby(): void {
+    if (this.standbyOwner === null) return;
+    this.standbyOwner = null;
+    if (this.runState === 'standby') this.setRunState('stopped');
+    else this.refreshHealth();
+  }
+
+  /**
+   * Replaces the options (same id). When a field of the connection itself changed (host, port,
+   * TLS, credentials, bind type, interface version, address range: CONNECTION_FIELDS) a running
+   * bind closes its connection gracefully and connects again with the new options ('rebind').
+   * Anything else is tuning ('tuned') and needs no reconnect: the supervisor's own settings
+   * (degradedLatencyMs, minProbeIntervalMs, reconnect) apply at once; the session's (keepalive,
+   * timeouts, window) from the next connection on, because a session cannot change them live,
+   * and until then health is judged by the keepalive settings the connection runs with.
+   * rttWindowSize applies only to a bind added anew.
+   */
+  reconfigure(options: BindOptions): 'rebind' | 'tuned' | 'unchanged' {
+    if (options.id !== this.id) {
+      throw new SmppError(
+        ErrorCode.InvalidBindOptions,
+        `bind ${this.id}: cannot change the id to '${options.id}'`,
+      );
+    }
+    const change = optionsChange(this.opts, options);
+    if (change === 'unchanged') return change;
+    this.opts = options;
+    const live = this.connectedWith;
+    this.rules =
+      this.session && live
+        ? {
+            ...options,
+            enquireLinkIntervalMs: live.enquireLinkIntervalMs,
+            enquireLinkTimeoutMs: live.enquireLinkTimeoutMs,
+            maxMissedProbes: live.maxMissedProbes,
+          }
+        : options;
+    const running = this.runState !== 'idle' && this.runState !== 'stopped' && this.runState !== 'standby';
+    if (change === 'rebind' && running && this.runState !== 'stopping') {
+      this.log.info('connection options changed; reconnecting');
+      this.attempt = 0;
+      this.epoch++;
+      this.clearReconnect();
+      void this.retire();
+      this.counters.reconnects++;
+      void this.attemptConnect();
+    } else {
+      this.refreshHealth();
+    }
+    return change;
   }
 
   /**
@@ -330,7 +471,9 @@ export class BindSupervisor extends EventEmitter<BindEvents> {
 
   private async attemptConnect(): Promise<void> {
     const epoch = ++this.epoch;
-    const o = this.options;
+    const o = this.opts;
+    this.connectedWith = o;
+    this.rules = o;
     this.setRunState('connecting');
     // One connection at a time: the previous one must be gone first.
     while (this.pendingConnect || this.socketClosed) {
@@ -398,7 +541,7 @@ export class BindSupervisor extends EventEmitter<BindEvents> {
       if (epoch !== this.epoch) return;
       this.counters.bindFailures++;
       this.recordError(error as Error);
-      this.slowRetry = error instanceof SmppBindError && SLOW_RETRY_STATUSES.has(error.commandStatus);
+      this.slowRetry = error instanceof SmppBindError && isSlowRetryStatus(error.commandStatus);
       // Refused or timed out: the socket goes; onSessionClose schedules the retry.
       session.destroy('bind_failed', error as Error);
       return;
@@ -420,6 +563,7 @@ export class BindSupervisor extends EventEmitter<BindEvents> {
   }
 
   private onSessionClose(session: SmppSession, epoch: number, reason: CloseReason, error?: Error): void {
+    this.dropInbound(session);
     addCounts(this.closedIn, session.pdusIn);
     addCounts(this.closedOut, session.pdusOut);
     if (this.session === session) this.session = null;
@@ -462,24 +606,111 @@ export class BindSupervisor extends EventEmitter<BindEvents> {
     this.nextAttemptAt = null;
   }
 
+  /**
+   * Keeps the last error for the health model with a registered code: an SmppError keeps its own;
+   * a lost connection is SMPP_ERR_SESSION_CLOSED with the close reason; the OS errno
+   * (ECONNRESET, ...) goes to details.errno, never to code.
+   */
   private recordError(error: Error, reason?: CloseReason): void {
     const status = error instanceof SmppBindError ? error.commandStatus : undefined;
-    const code = (error as { code?: unknown }).code;
+    const own = (error as { code?: unknown }).code;
+    const code: ErrorCode = isErrorCode(own)
+      ? own
+      : reason !== undefined
+        ? ErrorCode.ConnectionClosed
+        : ErrorCode.Connect;
+    const errno = errnoOf(error);
+    const details: NonNullable<LastError['details']> = {};
+    if (errno !== undefined) details.errno = errno;
+    if (reason !== undefined) details.closeReason = reason;
     this.lastError = {
-      code: typeof code === 'string' ? code : reason ? `SESSION_${reason.toUpperCase()}` : 'ERROR',
+      code,
       statusName: status === undefined ? null : statusInfo(status).name,
       message: error.message,
       at: new Date().toISOString(),
+      ...(errno === undefined && reason === undefined ? {} : { details }),
     };
   }
 
+  /**
+   * Answers an inbound request with the handler's result, on the session that received it. Runs
+   * inside the socket's data handler, so nothing here may throw: a throwing, rejecting or slow
+   * handler, or a result that is not a valid command_status, is answered with inboundErrorStatus.
+   */
   private onInbound(pdu: Pdu, session: SmppSession): void {
-    if (this.listenerCount('inbound') > 0) {
-      this.emit('inbound', { bindId: this.id, pdu, session });
+    if (responseNameOf(pdu.command) === undefined) {
+      // alert_notification has no response; nothing takes it yet.
+      this.log.debug({ command: pdu.command }, 'inbound request without a response ignored');
       return;
     }
-    // Nobody takes messages yet: ask the SMSC to retry later rather than accept and lose them.
-    session.respond(pdu, { command_status: CommandStatus.ESME_RX_T_APPN });
+    const call: InboundCall = { session, timer: null, done: false };
+    this.inboundCalls.add(call);
+    const answer = (commandStatus: number, messageId?: string): void => {
+      if (call.done) return;
+      call.done = true;
+      call.timer?.clear();
+      call.timer = null;
+      this.inboundCalls.delete(call);
+      // Closed meanwhile: no answer; the SMSC redelivers on the next bind.
+      if (session.closed) return;
+      try {
+        session.respond(
+          pdu,
+          messageId === undefined
+            ? { command_status: commandStatus }
+            : { command_status: commandStatus, message_id: messageId },
+        );
+      } catch (error) {
+        // The handler's answer cannot be encoded (a message_id over 64 characters): answer the
+        // error status instead, so the PDU still gets exactly one answer.
+        this.log.warn(
+          { err: error, code: ErrorCode.InboundHandler, command: pdu.command, seq: pdu.sequence_number },
+          `the inbound handler's answer cannot be sent; answering ${statusInfo(this.inboundErrorStatus).name}`,
+        );
+        session.respond(pdu, { command_status: this.inboundErrorStatus });
+      }
+    };
+    const fail = (error: SmppError): void => {
+      if (call.done) return;
+      this.log.warn(
+        { err: error, code: error.code, command: pdu.command, seq: pdu.sequence_number },
+        `${error.message}; answering ${statusInfo(this.inboundErrorStatus).name}`,
+      );
+      answer(this.inboundErrorStatus);
+    };
+    call.timer = this.clock.setTimer(() => {
+      call.timer = null;
+      fail(new SmppInboundTimeoutError(this.id, pdu.command, this.inboundTimeoutMs));
+    }, this.inboundTimeoutMs);
+    let pending: Promise<InboundResult>;
+    try {
+      pending = Promise.resolve(this.inbound(pdu, this));
+    } catch (error) {
+      pending = Promise.reject(error);
+    }
+    pending.then(
+      (result) => {
+        const status = (result as Partial<InboundResult> | null | undefined)?.commandStatus;
+        if (!Number.isInteger(status) || (status as number) < 0 || (status as number) > 0xffffffff) {
+          fail(new SmppInboundHandlerError(this.id, pdu.command, `returned no valid commandStatus`));
+          return;
+        }
+        const messageId = result.messageId;
+        answer(status as number, typeof messageId === 'string' ? messageId : undefined);
+      },
+      (error: unknown) => fail(new SmppInboundHandlerError(this.id, pdu.command, 'threw', error)),
+    );
+  }
+
+  /** Forgets the inbound requests of a closed session: their answers could go nowhere. */
+  private dropInbound(session: SmppSession): void {
+    for (const call of this.inboundCalls) {
+      if (call.session !== session) continue;
+      call.done = true;
+      call.timer?.clear();
+      call.timer = null;
+      this.inboundCalls.delete(call);
+    }
   }
 
   private onProbe(outcome: ProbeOutcome): void {
@@ -538,6 +769,7 @@ export class BindSupervisor extends EventEmitter<BindEvents> {
     const bound = this.runState === 'bound' && session?.bound === true;
     // One facts object per bind, refilled: the registry's sweep evaluates every bind every second.
     const facts = this.facts;
+    facts.standbyOwner = this.standbyOwner;
     facts.stopped = this.runState === 'stopped' || this.runState === 'stopping';
     facts.bound = bound;
     facts.notBoundReason = bound ? undefined : this.notBoundReason();
@@ -546,7 +778,7 @@ export class BindSupervisor extends EventEmitter<BindEvents> {
     facts.lastAliveAt = this.lastAliveAt();
     facts.lastRttMs = this.probeOk ? this.probeRttMs : null;
     facts.throttledUntil = this.throttledUntil;
-    return evaluateHealth(facts, this.options, now);
+    return evaluateHealth(facts, this.rules, now);
   }
 
   /** Re-evaluates the rules and emits a transition when the status changed. Returns the verdict. */
@@ -648,6 +880,55 @@ export class BindSupervisor extends EventEmitter<BindEvents> {
       this.session?.lastReceivedAt ?? 0,
     );
   }
+}
+
+/** Fields whose change needs a new connection (a bind is made with them). */
+export const CONNECTION_FIELDS = [
+  'host',
+  'port',
+  'tls',
+  'systemId',
+  'password',
+  'systemType',
+  'bindType',
+  'interfaceVersion',
+  'addrTon',
+  'addrNpi',
+  'addressRange',
+] as const satisfies readonly (keyof BindOptions)[];
+
+/** How options differ: a connection field ('rebind'), only tuning ('tuned'), or not at all. */
+export function optionsChange(a: BindOptions, b: BindOptions): 'rebind' | 'tuned' | 'unchanged' {
+  for (const key of CONNECTION_FIELDS) {
+    if (!sameValue(a[key], b[key])) return 'rebind';
+  }
+  for (const key of Object.keys({ ...a, ...b }) as (keyof BindOptions)[]) {
+    if (!sameValue(a[key], b[key])) return 'tuned';
+  }
+  return 'unchanged';
+}
+
+/** Deep equality of option values (numbers, strings, booleans and plain objects of them). */
+function sameValue(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  const ra = a as Record<string, unknown>;
+  const rb = b as Record<string, unknown>;
+  const keys = new Set([...Object.keys(ra), ...Object.keys(rb)]);
+  for (const key of keys) {
+    if (ra[key] === undefined && rb[key] === undefined) continue;
+    if (!sameValue(ra[key], rb[key])) return false;
+  }
+  return true;
+}
+
+/** The OS error code (ECONNREFUSED, ECONNRESET, ...) of an error or the error it wraps. */
+function errnoOf(error: unknown): string | undefined {
+  for (let e = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && /^E[A-Z0-9_]+$/.test(code) && !isErrorCode(code)) return code;
+  }
+  return undefined;
 }
 
 /** Adds per-command counts into `target`. */

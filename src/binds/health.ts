@@ -2,6 +2,7 @@
  * The health rules of a bind, as pure functions of (facts, now): no timers, no I/O, unit-tested
  * with plain numbers. Each rule has a stable code and a reason in words.
  *
+ *   standby    STANDBY          another replica runs the bind (this process holds it in reserve)
  *   stopped    STOPPED          the bind was stopped by the operator (or the service is shutting down)
  *   unhealthy  NOT_BOUND        no bound session (connecting, refused, backing off)
  *   unhealthy  PROBES_MISSED    maxMissedProbes consecutive enquire_links went unanswered
@@ -12,10 +13,11 @@
  *   degraded   THROTTLED        the SMSC answered ESME_RTHROTTLED recently
  *   healthy    OK
  */
-export type HealthStatus = 'healthy' | 'degraded' | 'unhealthy' | 'stopped';
+export type HealthStatus = 'healthy' | 'degraded' | 'unhealthy' | 'stopped' | 'standby';
 export type HealthCode =
   | 'OK'
   | 'STOPPED'
+  | 'STANDBY'
   | 'NOT_BOUND'
   | 'PROBES_MISSED'
   | 'PROBE_STALE'
@@ -32,6 +34,8 @@ export interface HealthRules {
 
 /** What the rules look at. Times are on the bind's clock (ms). */
 export interface HealthFacts {
+  /** Another replica runs the bind: its name, '' when unknown; null or absent when this process runs it. */
+  standbyOwner?: string | null;
   stopped: boolean;
   bound: boolean;
   /** Why it is not bound, in words (connect error, bind refusal, backoff). */
@@ -56,6 +60,11 @@ const STOPPED: HealthVerdict = Object.freeze({
   code: 'STOPPED',
   reason: 'the bind is stopped',
 });
+const STANDBY: HealthVerdict = Object.freeze({
+  status: 'standby',
+  code: 'STANDBY',
+  reason: 'run by another replica',
+});
 const OK: HealthVerdict = Object.freeze({
   status: 'healthy',
   code: 'OK',
@@ -74,6 +83,9 @@ export function detectionBoundMs(rules: HealthRules): number {
 
 /** The verdict of the rules. Verdicts are read-only: some are shared between calls. */
 export function evaluateHealth(facts: HealthFacts, rules: HealthRules, now: number): HealthVerdict {
+  if (facts.standbyOwner != null) {
+    return facts.standbyOwner === '' ? STANDBY : { ...STANDBY, reason: `run by ${facts.standbyOwner}` };
+  }
   if (facts.stopped) return STOPPED;
   if (!facts.bound) {
     return { status: 'unhealthy', code: 'NOT_BOUND', reason: facts.notBoundReason ?? 'not bound' };

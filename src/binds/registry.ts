@@ -1,15 +1,30 @@
 /**
- * The binds of the service by id, their combined event stream of health transitions, and one
- * sweep timer that re-evaluates the time-based health rules (stale probes, throttle expiry) so a
- * transition is emitted even when no event happens. The HTTP layer and metrics consume this.
+ * The bind set of the service. The registry owns it: add, remove, start, stop, replace and
+ * reconcile (apply a desired set) are the only ways binds come and go, whoever asks (config
+ * reload, the bind API, the lease owner). It also answers every bind's inbound requests through
+ * one handler, merges the binds' health transitions into one stream, and runs one sweep timer
+ * that re-evaluates the time-based health rules (stale probes, throttle expiry) so a transition
+ * is emitted even when no event happens. The HTTP layer and metrics consume this.
+ *
+ * Events: 'transition' and 'probe' of every bind, 'added' and 'removed' with the bind id (a
+ * consumer keeping per-bind state, such as a metric label series, drops it on 'removed').
  */
 import { EventEmitter } from 'node:events';
 import { ErrorCode, SmppError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { type Clock, realClock, type TimerHandle } from '../session/clock.js';
-import { type BindEvents, BindSupervisor, type BindSupervisorDeps, type HealthTransition } from './bind.js';
+import {
+  type BindEvents,
+  BindSupervisor,
+  type BindSupervisorDeps,
+  type HealthTransition,
+  type InboundHandler,
+  refuseInbound,
+} from './bind.js';
 import type { BindOptions } from './bind-options.js';
+import { SmppBindExistsError, SmppInvalidBindOptionsError, SmppUnknownBindError } from './errors.js';
 import type { HealthStatus } from './health.js';
+import { bindOptionsIssues } from './validate-options.js';
 
 export type ReadinessPolicy = 'all' | 'any' | 'quorum' | 'atLeast';
 
@@ -25,11 +40,32 @@ export interface ReadinessResult {
 export interface RegistryEvents {
   transition: [HealthTransition];
   probe: BindEvents['probe'];
+  added: [{ bindId: string }];
+  /** The bind is gone for good: forget everything kept under its id. */
+  removed: [{ bindId: string }];
 }
 
 export interface BindRegistryOptions extends BindSupervisorDeps {
   /** How often time-based health rules are re-checked (default 1000 ms). */
   sweepIntervalMs?: number;
+}
+
+/** What add() may say about a new bind besides its options. */
+export interface AddBindOptions {
+  /** Another replica runs it: hold it as standby (with the owner's name, if known) instead of running it. */
+  standby?: { owner?: string };
+}
+
+/** What replace() did: reconnected with new connection options, applied tuning only, or nothing. */
+export type ReplaceOutcome = 'rebound' | 'tuned' | 'unchanged';
+
+/** What reconcile() did, by bind id (each list in the desired set's order; removed in the old order). */
+export interface ReconcileResult {
+  added: string[];
+  removed: string[];
+  rebound: string[];
+  tuned: string[];
+  unchanged: string[];
 }
 
 export class BindRegistry extends EventEmitter<RegistryEvents> {
@@ -39,10 +75,17 @@ export class BindRegistry extends EventEmitter<RegistryEvents> {
   private readonly sweepIntervalMs: number;
   private sweepTimer: TimerHandle | null = null;
   private draining = false;
+  /** startAll() ran: binds added from now on start at once (unless standby). */
+  private running = false;
+  private inboundHandler: InboundHandler | null;
+  /** One reconcile at a time: each waits for the previous one. */
+  private reconciling: Promise<unknown> = Promise.resolve();
 
   constructor(options: BindRegistryOptions = {}) {
     super();
-    this.deps = options;
+    this.inboundHandler = options.inbound ?? null;
+    // Every bind answers through the registry's one handler, looked up per request.
+    this.deps = { ...options, inbound: (pdu, bind) => (this.inboundHandler ?? refuseInbound)(pdu, bind) };
     this.clock = options.clock ?? realClock;
     this.sweepIntervalMs = options.sweepIntervalMs ?? 1_000;
   }
@@ -51,15 +94,131 @@ export class BindRegistry extends EventEmitter<RegistryEvents> {
     return this.deps.logger;
   }
 
-  add(options: BindOptions): BindSupervisor {
-    if (this.binds.has(options.id)) {
-      throw new SmppError(ErrorCode.Config, `duplicate bind id '${options.id}'`);
+  /**
+   * Sets the one handler that answers every bind's inbound deliver_sm and data_sm. There is only
+   * ever one, so two parts of the service cannot both answer a PDU: setting a second one while
+   * one is set throws; pass null first to hand over. Without one, binds answer ESME_RX_T_APPN.
+   */
+  setInboundHandler(handler: InboundHandler | null): void {
+    if (handler !== null && this.inboundHandler !== null && handler !== this.inboundHandler) {
+      throw new SmppError(
+        ErrorCode.InboundHandler,
+        'an inbound handler is already set; set null first to replace it',
+      );
     }
+    this.inboundHandler = handler;
+  }
+
+  /** Checks options the way add() and replace() do; throws SmppInvalidBindOptionsError. */
+  static validate(options: BindOptions): void {
+    const issues = bindOptionsIssues(options);
+    if (issues.length > 0) {
+      const id = typeof options?.id === 'string' ? options.id : undefined;
+      throw new SmppInvalidBindOptionsError(id, issues);
+    }
+  }
+
+  /**
+   * Adds a bind. It starts at once when the registry runs (after startAll) unless held as
+   * standby. Throws SmppBindExistsError for a taken id, SmppInvalidBindOptionsError for bad options.
+   */
+  add(options: BindOptions, extra: AddBindOptions = {}): BindSupervisor {
+    BindRegistry.validate(options);
+    if (this.binds.has(options.id)) throw new SmppBindExistsError(options.id);
     const bind = new BindSupervisor(options, this.deps);
     bind.on('transition', (t) => this.emit('transition', t));
     bind.on('probe', (p) => this.emit('probe', p));
     this.binds.set(options.id, bind);
+    this.emit('added', { bindId: options.id });
+    if (extra.standby) void bind.standby(extra.standby.owner);
+    else if (this.running && !this.draining) bind.start();
     return bind;
+  }
+
+  /** The bind, or SmppUnknownBindError. */
+  private require(id: string): BindSupervisor {
+    const bind = this.binds.get(id);
+    if (!bind) throw new SmppUnknownBindError(id);
+    return bind;
+  }
+
+  /**
+   * Removes a bind: unbinds it gracefully, detaches every listener, forgets the id, and emits
+   * 'removed' once it is gone. Resolves when its connection has closed.
+   */
+  async remove(id: string): Promise<void> {
+    const bind = this.require(id);
+    this.binds.delete(id);
+    try {
+      await bind.stop();
+    } finally {
+      bind.removeAllListeners();
+      this.emit('removed', { bindId: id });
+    }
+  }
+
+  /** Starts (or takes back from standby) one bind. */
+  start(id: string): void {
+    this.require(id).start();
+  }
+
+  /** Stops one bind, unbinding gracefully; it stays in the set, stopped, until start(). */
+  stop(id: string): Promise<void> {
+    return this.require(id).stop();
+  }
+
+  /** Holds one bind as standby: another replica (`owner`, if known) runs it. */
+  standby(id: string, owner?: string): Promise<void> {
+    return this.require(id).standby(owner);
+  }
+
+  /**
+   * Replaces a bind's options (the id stays). Reconnects only when a connection field changed
+   * (host, port, TLS, credentials, bind type, interface version, address range); tuning applies
+   * without a reconnect (see BindSupervisor.reconfigure).
+   */
+  replace(id: string, options: BindOptions): ReplaceOutcome {
+    const bind = this.require(id);
+    BindRegistry.validate(options);
+    if (options.id !== id) {
+      throw new SmppInvalidBindOptionsError(id, [{ field: 'id', message: `must stay '${id}'` }]);
+    }
+    const change = bind.reconfigure(options);
+    return change === 'rebind' ? 'rebound' : change;
+  }
+
+  /**
+   * Makes the running set match `desired`: adds binds that are new, removes those not in it,
+   * replaces those whose options changed. Every option is checked first, so bad input changes
+   * nothing. Calls run one after another.
+   */
+  reconcile(desired: readonly BindOptions[]): Promise<ReconcileResult> {
+    const run = this.reconciling.then(() => this.applyDesired(desired));
+    this.reconciling = run.catch(() => {});
+    return run;
+  }
+
+  private async applyDesired(desired: readonly BindOptions[]): Promise<ReconcileResult> {
+    const seen = new Set<string>();
+    for (const options of desired) {
+      BindRegistry.validate(options);
+      if (seen.has(options.id)) throw new SmppBindExistsError(options.id);
+      seen.add(options.id);
+    }
+    const result: ReconcileResult = { added: [], removed: [], rebound: [], tuned: [], unchanged: [] };
+    const gone = [...this.binds.keys()].filter((id) => !seen.has(id));
+    await Promise.all(gone.map((id) => this.remove(id)));
+    result.removed.push(...gone);
+    for (const options of desired) {
+      if (!this.binds.has(options.id)) {
+        this.add(options);
+        result.added.push(options.id);
+        continue;
+      }
+      const outcome = this.replace(options.id, options);
+      result[outcome].push(options.id);
+    }
+    return result;
   }
 
   get(id: string): BindSupervisor | undefined {
@@ -79,8 +238,10 @@ export class BindRegistry extends EventEmitter<RegistryEvents> {
     return this.draining;
   }
 
+  /** Starts every bind except those held as standby, and from now on every bind added. */
   startAll(): void {
-    for (const bind of this.binds.values()) bind.start();
+    this.running = true;
+    for (const bind of this.binds.values()) if (bind.standbyFor === null) bind.start();
     this.armSweep();
   }
 
@@ -114,14 +275,22 @@ export class BindRegistry extends EventEmitter<RegistryEvents> {
     }, this.sweepIntervalMs);
   }
 
-  /** Readiness by policy: all binds passing, any, a majority (quorum) or at least `minHealthy`. */
+  /**
+   * Readiness by policy: all binds passing, any, a majority (quorum) or at least `minHealthy`.
+   * Only the binds this process is meant to run count: standby binds (run by another replica)
+   * are listed but not counted, so a replica holding only standby binds is ready.
+   */
   readiness(policy: ReadinessPolicy, minHealthy = 1, strict = false): ReadinessResult {
     const binds = this.list().map((b) => {
       const v = b.evaluate();
       return { id: b.id, status: v.status, reason: v.reason };
     });
-    const total = binds.length;
-    const healthy = binds.filter(
+    const counted = binds.filter((b) => b.status !== 'standby');
+    const total = counted.length;
+    if (total === 0 && binds.length > 0) {
+      return { ready: !this.draining, policy, required: 0, healthy: 0, total, binds };
+    }
+    const healthy = counted.filter(
       (b) => b.status === 'healthy' || (!strict && b.status === 'degraded'),
     ).length;
     // The number of passing binds each policy needs. With no binds at all only `all` holds

@@ -7,17 +7,19 @@
  * derived from its type and bounds (see schema-issues.ts).
  */
 import { type Static, type TSchema, Type } from 'typebox';
-import type { BindTuning, ReconnectOptions } from '../binds/bind-options.js';
+import {
+  BIND_ID_PATTERN,
+  type BindTuning,
+  MAX_TIMER_MS,
+  type ReconnectOptions,
+} from '../binds/bind-options.js';
 import { InterfaceVersion } from '../protocol/constants.js';
 import { LAYOUTS } from '../protocol/layouts.js';
 
 const strict = { additionalProperties: false } as const;
 
-/** setTimeout's upper bound: a longer delay fires at once (Node prints TimeoutOverflowWarning). */
-export const MAX_TIMER_MS = 2_147_483_647;
-
-/** Bind ids appear in URLs (`/binds/:id`), so they are restricted to URL-safe characters. */
-export const BIND_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+// Defined with the bind options, which the registry checks too.
+export { BIND_ID_PATTERN, MAX_TIMER_MS };
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];

@@ -13,7 +13,12 @@ import type { App, HttpAppConfig, RouteContext } from './context.js';
 import { LoopMonitor } from './loop-monitor.js';
 import { installAccessLog } from './plugins/access-log.js';
 import { installAuth } from './plugins/auth.js';
-import { frameworkErrorHandler, installErrorHandling } from './plugins/error-handler.js';
+import {
+  clientErrorHandler,
+  frameworkErrorHandler,
+  installErrorHandling,
+  requireHost,
+} from './plugins/error-handler.js';
 import { installMetrics } from './plugins/metrics.js';
 import { installSwagger } from './plugins/swagger.js';
 import { lazyChildLoggerFactory } from './request-logger.js';
@@ -33,7 +38,7 @@ import {
 } from './schemas/bind.js';
 import { ErrorSchema } from './schemas/common.js';
 import { LivenessSchema, ReadinessSchema, SnapshotSchema, TransitionSchema } from './schemas/ops.js';
-import { AJV_OPTIONS } from './validation.js';
+import { AJV_OPTIONS, installQueryNumberGuard } from './validation.js';
 import { packageVersion } from './version.js';
 
 export type { App, HttpAppConfig } from './context.js';
@@ -53,6 +58,8 @@ export interface BuildAppDeps {
   loopWindowMs?: number;
   /** Interval of the SSE heartbeat comment (default 15000 ms). */
   sseHeartbeatMs?: number;
+  /** Headers not complete within this get 408 REQUEST_TIMEOUT (default Node's, 60000 ms). */
+  headersTimeoutMs?: number;
 }
 
 const SHARED_SCHEMAS = [
@@ -87,7 +94,23 @@ export async function buildApp(deps: BuildAppDeps): Promise<App> {
     // fastify's own 503 while closing has a body of another shape; main.ts fails readiness first instead.
     return503OnClosing: false,
     frameworkErrors: frameworkErrorHandler(bodyLimitBytes),
+    // Parser errors (431, 408, 400) in the one error shape; a missing Host is checked by requireHost.
+    clientErrorHandler,
+    http: {
+      requireHostHeader: false,
+      ...(deps.headersTimeoutMs === undefined
+        ? {}
+        : {
+            headersTimeout: deps.headersTimeoutMs,
+            // Node looks for late headers once per interval: check often enough to keep the bound.
+            connectionsCheckingInterval: Math.max(
+              10,
+              Math.min(30_000, Math.floor(deps.headersTimeoutMs / 2)),
+            ),
+          }),
+    },
   }).withTypeProvider<TypeBoxTypeProvider>();
+  app.addHook('onRequest', requireHost);
 
   for (const schema of SHARED_SCHEMAS) app.addSchema(schema);
 
@@ -102,6 +125,7 @@ export async function buildApp(deps: BuildAppDeps): Promise<App> {
 
   const authorize = installAuth(app, config.auth, logger);
   installErrorHandling(app, bodyLimitBytes, authorize);
+  installQueryNumberGuard(app);
   installAccessLog(app);
   await installSwagger(app, deps.version ?? packageVersion());
 

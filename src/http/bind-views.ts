@@ -17,8 +17,13 @@ export class SinceTracker {
     this.since.set(t.bindId, t.at);
   };
 
+  private readonly onRemoved = ({ bindId }: { bindId: string }): void => {
+    this.since.delete(bindId);
+  };
+
   constructor(private readonly registry: BindRegistry) {
     registry.on('transition', this.onTransition);
+    registry.on('removed', this.onRemoved);
   }
 
   /** Call after the bind's health was refreshed (a transition then has updated the map). */
@@ -33,6 +38,7 @@ export class SinceTracker {
 
   close(): void {
     this.registry.off('transition', this.onTransition);
+    this.registry.off('removed', this.onRemoved);
   }
 }
 
@@ -58,7 +64,7 @@ export interface HealthQuery {
 
 /**
  * The health check of one bind under the query's extra conditions. Checks run in order and the
- * first that fails is reported: status (unhealthy or stopped), strict (degraded), maxLatencyMs
+ * first that fails is reported: status (unhealthy, stopped or standby), strict (degraded), maxLatencyMs
  * (last round trip above it; passes while no probe has been answered yet), maxAgeMs (last proof
  * of life older than it, or not bound).
  */
@@ -69,7 +75,9 @@ export function checkBind(bind: BindSupervisor, since: SinceTracker, query: Heal
   const aliveAgeMs = age === null ? null : Math.round(age);
   let failedCheck: HealthCheck['failedCheck'] = null;
   let failedReason: string | null = null;
-  if (verdict.status === 'unhealthy' || verdict.status === 'stopped') {
+  // A standby bind fails too (503, code STANDBY): a per-bind readiness check must not send work to
+  // a replica that does not run the bind.
+  if (verdict.status === 'unhealthy' || verdict.status === 'stopped' || verdict.status === 'standby') {
     failedCheck = 'status';
     failedReason = `${verdict.status}: ${verdict.reason}`;
   } else if (query.strict === true && verdict.status === 'degraded') {

@@ -1,9 +1,10 @@
 /**
  * The HTTP error codes of the REST API: one table of { status, meaning }, one error class, and
- * the mapping from the lower layers' errors (SMPP_ERR_*) to these codes. Every error response has
- * the shape { code, message, details? }; docs/errors.md lists this table for operators.
+ * the one mapping from the lower layers' errors (SMPP_ERR_*) to these codes. Every error response
+ * has the shape { code, message, details? }; docs/errors.md lists this table for operators.
  */
 import { ErrorCode, SmppError } from '../errors.js';
+import type { RetryClass } from '../protocol/command-status.js';
 
 export const HTTP_ERRORS = {
   VALIDATION_FAILED: {
@@ -14,40 +15,71 @@ export const HTTP_ERRORS = {
     status: 400,
     meaning: 'The body is not valid JSON although content-type says application/json.',
   },
-  BAD_REQUEST: { status: 400, meaning: 'The request is malformed (bad URL encoding, wrong Content-Length).' },
+  BAD_REQUEST: {
+    status: 400,
+    meaning: 'The request is malformed (bad URL encoding, wrong Content-Length, unknown method, no Host).',
+  },
   UNAUTHORIZED: { status: 401, meaning: 'A bearer token is required and was missing or not accepted.' },
   BIND_NOT_FOUND: { status: 404, meaning: 'No bind is configured with this id.' },
   NOT_FOUND: { status: 404, meaning: 'No route matches this method and path.' },
-  NOT_BOUND: {
-    status: 409,
-    meaning: 'The bind has no bound SMPP session right now (connecting or backing off).',
-  },
+  REQUEST_TIMEOUT: { status: 408, meaning: 'The request headers did not arrive in time.' },
+  BIND_EXISTS: { status: 409, meaning: 'A bind with this id already exists.' },
   BODY_TOO_LARGE: { status: 413, meaning: 'The body is larger than http.bodyLimitBytes.' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, meaning: 'The body is not application/json.' },
+  INVALID_BIND_OPTIONS: {
+    status: 422,
+    meaning: "The bind's options cannot be used; details name each field.",
+  },
   PROBE_RATE_LIMITED: {
     status: 429,
     meaning:
       'A manual probe of this bind ran less than minProbeIntervalMs ago; Retry-After says when to retry.',
   },
+  WINDOW_FULL: {
+    status: 429,
+    meaning:
+      "The bind's in-flight window stayed full for windowWaitTimeoutMs; Retry-After says when to retry.",
+  },
+  THROTTLED: {
+    status: 429,
+    meaning: 'The SMSC answered ESME_RTHROTTLED or ESME_RMSGQFUL; Retry-After says when to retry.',
+  },
+  HEADERS_TOO_LARGE: { status: 431, meaning: 'The URL or the headers are larger than the server accepts.' },
   INTERNAL_ERROR: {
     status: 500,
     meaning: 'An unexpected error; the message is hidden and the server log has it.',
   },
+  SMSC_REJECTED: {
+    status: 502,
+    meaning: 'The SMSC answered with a non-zero command_status; details say which and whether to resend.',
+  },
+  NOT_BOUND: {
+    status: 503,
+    meaning: 'The bind has no bound SMPP session right now (connecting or backing off).',
+  },
   BIND_STOPPED: { status: 503, meaning: 'The bind is stopped or the service is shutting down.' },
   PROBE_TIMEOUT: { status: 504, meaning: 'The SMSC did not answer the enquire_link within the timeout.' },
+  RESPONSE_TIMEOUT: {
+    status: 504,
+    meaning: 'The SMSC did not answer the request within responseTimeoutMs; the outcome is unknown.',
+  },
 } as const satisfies Record<string, { status: number; meaning: string }>;
 
 export type HttpErrorCode = keyof typeof HTTP_ERRORS;
 
 /** Extra facts of an error response; every key is optional. */
 export interface HttpErrorDetails {
-  /** VALIDATION_FAILED: each offending field (`body/timeoutMs`) and what is wrong with it. */
+  /** VALIDATION_FAILED and INVALID_BIND_OPTIONS: each offending field and what is wrong with it. */
   errors?: { field: string; message: string }[];
   bindId?: string;
   retryAfterMs?: number;
   timeoutMs?: number;
   state?: string;
   limitBytes?: number;
+  /** SMSC_REJECTED and THROTTLED: the response's command_status, its name and retry class. */
+  commandStatus?: number;
+  statusName?: string;
+  retryClass?: RetryClass;
 }
 
 export interface HttpErrorBody {
@@ -56,9 +88,12 @@ export interface HttpErrorBody {
   details?: HttpErrorDetails;
 }
 
-/** An error the API answers with as is: its code decides the status. */
-export class HttpApiError extends SmppError {
-  readonly httpCode: HttpErrorCode;
+/**
+ * An error the API answers with as is: its code decides the status. Not an SmppError: its code is
+ * an HTTP code of the table above, the SmppError it came from (if any) is its `cause`.
+ */
+export class HttpApiError extends Error {
+  readonly code: HttpErrorCode;
   readonly statusCode: number;
   readonly details: HttpErrorDetails | undefined;
   readonly headers: Record<string, string>;
@@ -68,17 +103,28 @@ export class HttpApiError extends SmppError {
     message: string,
     options: { details?: HttpErrorDetails; headers?: Record<string, string>; cause?: unknown } = {},
   ) {
-    super(code, message, { cause: options.cause, retriable: code === 'PROBE_RATE_LIMITED' });
-    this.httpCode = code;
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'HttpApiError';
+    this.code = code;
     this.statusCode = HTTP_ERRORS[code].status;
     this.details = options.details;
     this.headers = options.headers ?? {};
   }
 
+  /** The code (kept for callers written before `code` became the HTTP code). */
+  get httpCode(): HttpErrorCode {
+    return this.code;
+  }
+
+  /** Whether the same request may succeed later (a 429, 503 or 504). */
+  get retriable(): boolean {
+    return this.statusCode === 429 || this.statusCode === 503 || this.statusCode === 504;
+  }
+
   toBody(): HttpErrorBody {
     return this.details === undefined
-      ? { code: this.httpCode, message: this.message }
-      : { code: this.httpCode, message: this.message, details: this.details };
+      ? { code: this.code, message: this.message }
+      : { code: this.code, message: this.message, details: this.details };
   }
 }
 
@@ -91,43 +137,96 @@ export function retryAfterSeconds(retryAfterMs: number): number {
   return Math.max(1, Math.ceil(retryAfterMs / 1000));
 }
 
+/** How long a client should wait after WINDOW_FULL or THROTTLED before sending again. */
+export const BUSY_RETRY_AFTER_MS = 1_000;
+
+/** command_status values that mean "the SMSC is busy": 429 THROTTLED rather than 502. */
+const BUSY_STATUSES: ReadonlySet<number> = new Set([0x58 /* ESME_RTHROTTLED */, 0x14 /* ESME_RMSGQFUL */]);
+
+function retryLater(
+  code: 'PROBE_RATE_LIMITED' | 'WINDOW_FULL' | 'THROTTLED',
+  error: SmppError,
+  retryAfterMs: number,
+  details: HttpErrorDetails,
+): HttpApiError {
+  return new HttpApiError(code, error.message, {
+    details: { ...details, retryAfterMs },
+    headers: { 'retry-after': String(retryAfterSeconds(retryAfterMs)) },
+    cause: error,
+  });
+}
+
+function numberOf(error: object, key: string): number | undefined {
+  const v = (error as Record<string, unknown>)[key];
+  return typeof v === 'number' ? v : undefined;
+}
+
+function stringOf(error: object, key: string): string | undefined {
+  const v = (error as Record<string, unknown>)[key];
+  return typeof v === 'string' ? v : undefined;
+}
+
 /**
  * Maps an error of the bind or session layer to the API's error, or null when it is not one of
- * theirs (the caller then answers INTERNAL_ERROR).
+ * theirs (the caller then answers INTERNAL_ERROR). The one place SMPP_ERR_* meets HTTP statuses.
  */
 export function fromSmppError(error: unknown, bindId?: string): HttpApiError | null {
   if (error instanceof HttpApiError) return error;
   if (!(error instanceof SmppError)) return null;
-  const base: HttpErrorDetails = bindId === undefined ? {} : { bindId };
+  const id = bindId ?? stringOf(error, 'bindId');
+  const base: HttpErrorDetails = id === undefined ? {} : { bindId: id };
   switch (error.code) {
     case ErrorCode.NotBound:
     case ErrorCode.ConnectionClosed: {
-      const state = (error as { state?: unknown }).state;
+      const state = stringOf(error, 'state');
       return new HttpApiError('NOT_BOUND', error.message, {
-        details: typeof state === 'string' ? { ...base, state } : base,
+        details: state === undefined ? base : { ...base, state },
         cause: error,
       });
     }
-    case ErrorCode.ProbeTimeout: {
-      const timeoutMs = (error as { timeoutMs?: unknown }).timeoutMs;
-      return new HttpApiError('PROBE_TIMEOUT', error.message, {
-        details: typeof timeoutMs === 'number' ? { ...base, timeoutMs } : base,
+    case ErrorCode.ProbeTimeout:
+    case ErrorCode.ResponseTimeout: {
+      const timeoutMs = numberOf(error, 'timeoutMs');
+      const code = error.code === ErrorCode.ProbeTimeout ? 'PROBE_TIMEOUT' : 'RESPONSE_TIMEOUT';
+      return new HttpApiError(code, error.message, {
+        details: timeoutMs === undefined ? base : { ...base, timeoutMs },
         cause: error,
       });
     }
-    case ErrorCode.ProbeRateLimited: {
-      const raw = (error as { retryAfterMs?: unknown }).retryAfterMs;
-      const retryAfterMs = typeof raw === 'number' ? raw : 1000;
-      return new HttpApiError('PROBE_RATE_LIMITED', error.message, {
-        details: { ...base, retryAfterMs },
-        headers: { 'retry-after': String(retryAfterSeconds(retryAfterMs)) },
-        cause: error,
-      });
+    case ErrorCode.ProbeRateLimited:
+      return retryLater('PROBE_RATE_LIMITED', error, numberOf(error, 'retryAfterMs') ?? 1000, base);
+    case ErrorCode.WindowWaitTimeout:
+      return retryLater('WINDOW_FULL', error, BUSY_RETRY_AFTER_MS, base);
+    case ErrorCode.CommandStatus: {
+      const commandStatus = numberOf(error, 'commandStatus') ?? 0;
+      const details: HttpErrorDetails = { ...base, commandStatus };
+      const statusName = stringOf(error, 'statusName');
+      if (statusName !== undefined) details.statusName = statusName;
+      const retryClass = stringOf(error, 'retryClass');
+      if (retryClass !== undefined) details.retryClass = retryClass as RetryClass;
+      if (BUSY_STATUSES.has(commandStatus))
+        return retryLater('THROTTLED', error, BUSY_RETRY_AFTER_MS, details);
+      return new HttpApiError('SMSC_REJECTED', error.message, { details, cause: error });
     }
     case ErrorCode.Stopped:
       return new HttpApiError('BIND_STOPPED', error.message, { details: base, cause: error });
     case ErrorCode.UnknownBind:
       return new HttpApiError('BIND_NOT_FOUND', error.message, { details: base, cause: error });
+    case ErrorCode.BindExists:
+      return new HttpApiError('BIND_EXISTS', error.message, { details: base, cause: error });
+    case ErrorCode.InvalidBindOptions: {
+      const issues = (error as { issues?: unknown }).issues;
+      const errors = Array.isArray(issues)
+        ? issues.map((i: { field: string; message: string }) => ({
+            field: `body/${i.field.replace(/\./g, '/')}`,
+            message: i.message,
+          }))
+        : [];
+      return new HttpApiError('INVALID_BIND_OPTIONS', error.message, {
+        details: { ...base, errors },
+        cause: error,
+      });
+    }
     default:
       return null;
   }

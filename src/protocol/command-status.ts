@@ -5,8 +5,8 @@
  * - `ok`        success (OK)
  * - `retry`     transient: the same PDU may be sent again later with back-off (T)
  * - `permanent` fix the message, do not resend it unchanged (P, A, and R codes 0x65/0x66)
- * - `session`   session or protocol fault: a bug or the wrong bind mode (S; 0x05 too)
- * - `bind`      bind or authentication failure: stop, alert, retry slowly (B)
+ * - `session`   session or protocol fault: a bug or the wrong bind mode (S)
+ * - `bind`      bind or authentication failure: stop, alert, retry slowly (B; ESME_RALYBND too)
  */
 
 export type RetryClass = 'ok' | 'retry' | 'permanent' | 'session' | 'bind';
@@ -47,7 +47,10 @@ const TABLE = [
     description: 'Command not allowed in the current bind state',
     retryClass: 'session',
   },
-  { code: 0x00000005, name: 'ESME_RALYBND', description: 'Already bound', retryClass: 'session' },
+  // In a bind_resp (the only place an ESME meets it) 'already bound' means the SMSC still holds a
+  // session for these credentials or the account is at its bind limit: nothing a fast retry fixes,
+  // so it is a bind failure (stop, alert, retry slowly), like ESME_RBINDFAIL.
+  { code: 0x00000005, name: 'ESME_RALYBND', description: 'Already bound', retryClass: 'bind' },
   {
     code: 0x00000006,
     name: 'ESME_RINVPRTFLG',

@@ -18,6 +18,7 @@
  */
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
+import { ErrorCode } from '../errors.js';
 import { type Logger, silentLogger } from '../logger.js';
 import { SimErrorCode, type SimIssue, SimulatorError } from './errors.js';
 import { checkFault, checkScope, FAULT_CATALOGUE, FAULT_KINDS } from './faults.js';
@@ -90,7 +91,7 @@ export function buildControlApi(sim: SmscSimulator, options: ControlApiOptions =
       return reply.code(statusCode).send({ code: SimErrorCode.InvalidInput, message: error.message });
     }
     log.error({ err: error.message }, 'control API: internal error');
-    return reply.code(500).send({ code: 'SMPP_ERR_SIM_INTERNAL', message: 'internal error' });
+    return reply.code(500).send({ code: ErrorCode.SimInternal, message: 'internal error' });
   });
   app.setNotFoundHandler((request, reply) =>
     reply.code(404).send({

@@ -190,7 +190,9 @@ describe('draining and stopping', () => {
   it('refuses a duplicate bind id', () => {
     const w = world([1]);
     w.registry.add(bindOptions('a', 1));
-    expect(() => w.registry.add(bindOptions('a', 1))).toThrow(/duplicate bind id 'a'/);
+    expect(() => w.registry.add(bindOptions('a', 1))).toThrow(
+      expect.objectContaining({ code: 'SMPP_ERR_BIND_EXISTS', bindId: 'a' }),
+    );
     expect(w.registry.size).toBe(1);
     expect(w.registry.get('a')?.id).toBe('a');
     expect(w.registry.get('zz')).toBeUndefined();
@@ -261,5 +263,211 @@ describe('events and the sweep', () => {
     await stopping;
     await w.advance(100, 10);
     expect(w.clock.pending).toBe(0);
+  });
+});
+
+describe('the bind set', () => {
+  it('starts a bind added after startAll at once; refuses bad options with every offending key, adding nothing', async () => {
+    const w = world([1]);
+    w.registry.startAll();
+    const a = w.registry.add(bindOptions('a', 1));
+    await w.advance(20);
+    expect(a.state).toBe('bound');
+    const bad = { ...bindOptions('b', 1), port: 70_000, windowSize: 0, id: 'b' };
+    expect(() => w.registry.add(bad)).toThrow(
+      expect.objectContaining({
+        code: 'SMPP_ERR_BIND_INVALID_OPTIONS',
+        issues: [
+          { field: 'port', message: 'must be a port number from 1 to 65535' },
+          { field: 'windowSize', message: 'must be an integer from 1 to 1000' },
+        ],
+      }),
+    );
+    expect(w.registry.get('b')).toBeUndefined();
+  });
+
+  it('remove unbinds, detaches every listener, forgets the id and then emits removed', async () => {
+    const w = world([1]);
+    const a = w.registry.add(bindOptions('a', 1));
+    w.registry.startAll();
+    await w.advance(20);
+    const forwarded: HealthTransition[] = [];
+    w.registry.on('transition', (t) => forwarded.push(t));
+    const events: string[] = [];
+    w.registry.on('removed', ({ bindId }) => {
+      events.push(`removed ${bindId}: still listed=${w.registry.get(bindId) !== undefined}`);
+    });
+    const removing = w.registry.remove('a');
+    // Gone from the set at once: nothing new reaches it.
+    expect(w.registry.get('a')).toBeUndefined();
+    expect(w.registry.size).toBe(0);
+    await w.advance(50);
+    await removing;
+    expect(w.net(1).commands('unbind')).toHaveLength(1);
+    expect(events).toEqual(['removed a: still listed=false']);
+    expect(a.state).toBe('stopped');
+    expect(a.listenerCount('transition') + a.listenerCount('probe')).toBe(0);
+    // The stop transition was the last one forwarded; the detached bind forwards nothing more.
+    const count = forwarded.length;
+    a.start();
+    await w.advance(20);
+    expect(forwarded).toHaveLength(count);
+    await a.stop();
+    await expect(w.registry.remove('a')).rejects.toMatchObject({ code: 'SMPP_ERR_BIND_UNKNOWN' });
+    expect(() => w.registry.start('nope')).toThrow(
+      expect.objectContaining({ code: 'SMPP_ERR_BIND_UNKNOWN' }),
+    );
+  });
+
+  it('start(id) and stop(id) run one bind', async () => {
+    const w = world([1, 2]);
+    w.registry.add(bindOptions('a', 1));
+    w.registry.add(bindOptions('b', 2));
+    w.registry.start('a');
+    await w.advance(20);
+    expect(w.registry.list().map((b) => b.state)).toEqual(['bound', 'idle']);
+    const stopping = w.registry.stop('a');
+    await w.advance(20);
+    await stopping;
+    expect(w.registry.get('a')!.state).toBe('stopped');
+  });
+
+  it('replace applies tuning without a reconnect, and reconnects when a connection field changed', async () => {
+    const w = world([1, 2]);
+    const a = w.registry.add(bindOptions('a', 1));
+    w.registry.startAll();
+    await w.advance(20);
+    expect(w.registry.replace('a', bindOptions('a', 1))).toBe('unchanged');
+    expect(
+      w.registry.replace('a', bindOptions('a', 1, { degradedLatencyMs: 10, enquireLinkIntervalMs: 500 })),
+    ).toBe('tuned');
+    expect(a.options.degradedLatencyMs).toBe(10);
+    await w.advance(20);
+    expect(w.net(1).sessions).toHaveLength(1);
+    expect(a.state).toBe('bound');
+    expect(w.registry.replace('a', bindOptions('a', 2))).toBe('rebound');
+    await w.advance(50);
+    expect(w.net(1).commands('unbind')).toHaveLength(1);
+    expect(w.net(2).sessions).toHaveLength(1);
+    expect(a.state).toBe('bound');
+    expect(a.health().remoteAddress).toBe('smsc.test:2');
+    expect(w.registry.replace('a', bindOptions('a', 2, { password: 'other' }))).toBe('rebound');
+    expect(() => w.registry.replace('a', bindOptions('b', 2))).toThrow(
+      expect.objectContaining({ code: 'SMPP_ERR_BIND_INVALID_OPTIONS' }),
+    );
+    expect(() => w.registry.replace('zz', bindOptions('zz', 2))).toThrow(
+      expect.objectContaining({ code: 'SMPP_ERR_BIND_UNKNOWN' }),
+    );
+  });
+
+  it('a tuned keepalive applies from the next connection; health keeps judging by the one in use', async () => {
+    const w = world([1]);
+    const a = w.registry.add(bindOptions('a', 1));
+    w.registry.startAll();
+    await w.advance(20);
+    // A shorter interval than the session probes at: judged by the new one, the bind would look stale.
+    w.registry.replace(
+      'a',
+      bindOptions('a', 1, { enquireLinkIntervalMs: 20, enquireLinkTimeoutMs: 10, maxMissedProbes: 1 }),
+    );
+    await w.advance(150);
+    expect(a.evaluate().code).toBe('OK');
+  });
+
+  it('reconcile adds, removes and replaces to match the desired set, and reports what it did', async () => {
+    const w = world([1, 2, 3]);
+    w.registry.add(bindOptions('a', 1));
+    w.registry.add(bindOptions('b', 2));
+    w.registry.add(bindOptions('c', 3));
+    w.registry.startAll();
+    await w.advance(20);
+    const removed: string[] = [];
+    w.registry.on('removed', ({ bindId }) => removed.push(bindId));
+    const done = w.registry.reconcile([
+      bindOptions('b', 2, { degradedLatencyMs: 40 }),
+      bindOptions('c', 1),
+      bindOptions('d', 3),
+      bindOptions('e', 2),
+    ]);
+    await w.advance(100);
+    expect(await done).toEqual({
+      added: ['d', 'e'],
+      removed: ['a'],
+      rebound: ['c'],
+      tuned: ['b'],
+      unchanged: [],
+    });
+    expect(removed).toEqual(['a']);
+    expect(w.registry.list().map((b) => [b.id, b.state])).toEqual([
+      ['b', 'bound'],
+      ['c', 'bound'],
+      ['d', 'bound'],
+      ['e', 'bound'],
+    ]);
+  });
+
+  it('reconcile checks everything first: a bad or duplicate entry changes nothing', async () => {
+    const w = world([1]);
+    w.registry.add(bindOptions('a', 1));
+    await expect(
+      w.registry.reconcile([bindOptions('b', 1), { ...bindOptions('c', 1), host: '' }]),
+    ).rejects.toMatchObject({
+      code: 'SMPP_ERR_BIND_INVALID_OPTIONS',
+    });
+    await expect(w.registry.reconcile([bindOptions('b', 1), bindOptions('b', 1)])).rejects.toMatchObject({
+      code: 'SMPP_ERR_BIND_EXISTS',
+    });
+    expect(w.registry.list().map((b) => b.id)).toEqual(['a']);
+    // The queue goes on after a refusal.
+    expect(await w.registry.reconcile([bindOptions('a', 1)])).toMatchObject({ unchanged: ['a'] });
+  });
+});
+
+describe('standby binds', () => {
+  it('a bind added as standby never connects, reports standby, and does not count for readiness', async () => {
+    const w = world([1, 2]);
+    w.registry.add(bindOptions('a', 1));
+    const s = w.registry.add(bindOptions('s', 2), { standby: { owner: 'replica-b' } });
+    w.registry.startAll();
+    await w.advance(50);
+    expect(w.net(2).connectAttempts).toHaveLength(0);
+    expect(s.state).toBe('standby');
+    expect(s.evaluate()).toEqual({ status: 'standby', code: 'STANDBY', reason: 'run by replica-b' });
+    expect(w.registry.readiness('all')).toMatchObject({ ready: true, required: 1, healthy: 1, total: 1 });
+    expect(w.registry.readiness('all').binds.map((b) => b.status)).toEqual(['healthy', 'standby']);
+  });
+
+  it('a replica holding only standby binds is ready, under every policy', async () => {
+    const w = world([1]);
+    w.registry.add(bindOptions('s', 1), { standby: {} });
+    w.registry.startAll();
+    await w.advance(10);
+    expect(w.registry.get('s')!.evaluate().reason).toBe('run by another replica');
+    for (const policy of ['all', 'any', 'quorum', 'atLeast'] as const) {
+      expect(w.registry.readiness(policy).ready).toBe(true);
+    }
+    w.registry.drain();
+    expect(w.registry.readiness('any').ready).toBe(false);
+  });
+
+  it('a running bind handed to another replica unbinds; start takes it back, stop makes it stopped', async () => {
+    const w = world([1]);
+    const a = w.registry.add(bindOptions('a', 1));
+    w.registry.startAll();
+    await w.advance(20);
+    const handing = w.registry.standby('a', 'replica-b');
+    expect(a.evaluate().code).toBe('STANDBY');
+    await w.advance(50);
+    await handing;
+    expect(w.net(1).commands('unbind')).toHaveLength(1);
+    expect(a.state).toBe('standby');
+    w.registry.start('a');
+    await w.advance(20);
+    expect(a.state).toBe('bound');
+    await Promise.all([w.registry.standby('a'), w.advance(50)]);
+    expect(a.state).toBe('standby');
+    await w.registry.stop('a');
+    expect(a.state).toBe('stopped');
+    expect(a.evaluate().code).toBe('STOPPED');
   });
 });

@@ -154,7 +154,11 @@ describe('detection bounds (blackhole)', () => {
     // Already reconnecting: the backoff timer is armed (or the next attempt is under way).
     expect(['backoff', 'connecting', 'binding']).toContain(h.bind.state);
     const health = h.bind.health();
-    expect(health.lastError).toMatchObject({ code: 'SESSION_KEEPALIVE_TIMEOUT' });
+    // A registered code, with the close reason as a detail (never a code of its own).
+    expect(health.lastError).toMatchObject({
+      code: 'SMPP_ERR_SESSION_CLOSED',
+      details: { closeReason: 'keepalive_timeout' },
+    });
     expect(health.counters.probesFailed).toBe(2);
     // The dead link was destroyed without unbind (reference §11.2): nothing was sent after the probes.
     expect(h.net.commands('unbind')).toHaveLength(0);

@@ -43,7 +43,7 @@ describe('access log', () => {
       ['GET', '/binds/main', 200, INFO],
       ['GET', '/nope', 404, INFO],
       ['POST', '/binds/main/enquire', 200, INFO],
-      ['POST', '/binds/down/enquire', 409, INFO],
+      ['POST', '/binds/down/enquire', 503, INFO],
     ];
     for (const [method, url, status] of requests) {
       const res = await app.inject({ method: method as 'GET', url, headers: method === 'POST' ? auth : {} });

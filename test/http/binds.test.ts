@@ -180,9 +180,9 @@ describe('POST /binds/:id/enquire', () => {
     expect(h.registry.get('mute')!.health().lastProbe).toMatchObject({ ok: false, trigger: 'manual' });
   });
 
-  it('answers 409 NOT_BOUND for a bind that is not bound', async () => {
+  it('answers 503 NOT_BOUND for a bind that is not bound', async () => {
     const res = await app.inject({ method: 'POST', url: '/binds/down/enquire' });
-    expect(res.statusCode).toBe(409);
+    expect(res.statusCode).toBe(503);
     const body = res.json() as { code: string; details: { bindId: string; state: string } };
     expect(body.code).toBe('NOT_BOUND');
     expect(body.details.bindId).toBe('down');

@@ -1,9 +1,22 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SmppProbeRateLimitedError } from '../../src/binds/errors.js';
+import {
+  SmppBindExistsError,
+  SmppInvalidBindOptionsError,
+  SmppProbeRateLimitedError,
+  SmppUnknownBindError,
+} from '../../src/binds/errors.js';
 import { SmppError } from '../../src/errors.js';
 import type { App } from '../../src/http/app.js';
 import { fromSmppError, HTTP_ERRORS, HttpApiError, retryAfterSeconds } from '../../src/http/errors.js';
+import { CommandStatus } from '../../src/protocol/command-status.js';
+import {
+  SmppCommandStatusError,
+  SmppConnectionClosedError,
+  SmppNotBoundError,
+  SmppResponseTimeoutError,
+  SmppWindowWaitTimeoutError,
+} from '../../src/session/errors.js';
 import { bindOptions, captureLogger, type Harness, startHarness, waitBound } from './harness.js';
 
 let h: Harness;
@@ -106,6 +119,90 @@ describe('error mapping', () => {
       message: 'bind main: probed too recently; retry in 1500 ms',
       details: { bindId: 'main', retryAfterMs: 1500 },
     });
+  });
+
+  it('maps not bound (and a connection that closed meanwhile) to 503 NOT_BOUND', () => {
+    const e = fromSmppError(new SmppNotBoundError('submit_sm', 'backoff'), 'main')!;
+    expect(e.statusCode).toBe(503);
+    expect(e.toBody()).toMatchObject({ code: 'NOT_BOUND', details: { bindId: 'main', state: 'backoff' } });
+    expect(fromSmppError(new SmppConnectionClosedError('peer_closed'))!.code).toBe('NOT_BOUND');
+  });
+
+  it('maps a response timeout to 504 RESPONSE_TIMEOUT with the timeout', () => {
+    const e = fromSmppError(new SmppResponseTimeoutError('submit_sm', 7, 30_000), 'main')!;
+    expect(e.statusCode).toBe(504);
+    expect(e.toBody()).toMatchObject({
+      code: 'RESPONSE_TIMEOUT',
+      details: { bindId: 'main', timeoutMs: 30_000 },
+    });
+  });
+
+  it('maps a full window and a throttling SMSC to 429 with Retry-After', () => {
+    const full = fromSmppError(new SmppWindowWaitTimeoutError('submit_sm', 30_000), 'main')!;
+    expect([full.statusCode, full.code, full.headers['retry-after']]).toEqual([429, 'WINDOW_FULL', '1']);
+    for (const status of [CommandStatus.ESME_RTHROTTLED, CommandStatus.ESME_RMSGQFUL]) {
+      const e = fromSmppError(new SmppCommandStatusError('submit_sm', status), 'main')!;
+      expect([e.statusCode, e.code, e.headers['retry-after']]).toEqual([429, 'THROTTLED', '1']);
+      expect(e.details).toMatchObject({ commandStatus: status, retryClass: 'retry', retryAfterMs: 1000 });
+    }
+  });
+
+  it("maps any other refusal to 502 SMSC_REJECTED with the status's name and retry class", () => {
+    const error = new SmppCommandStatusError('submit_sm', CommandStatus.ESME_RINVDSTADR, 9);
+    expect(error).toMatchObject({
+      code: 'SMPP_ERR_COMMAND_STATUS',
+      statusName: 'ESME_RINVDSTADR',
+      retryClass: 'permanent',
+      retriable: false,
+    });
+    const e = fromSmppError(error, 'main')!;
+    expect(e.statusCode).toBe(502);
+    expect(e.toBody()).toMatchObject({
+      code: 'SMSC_REJECTED',
+      details: {
+        bindId: 'main',
+        commandStatus: 0x0b,
+        statusName: 'ESME_RINVDSTADR',
+        retryClass: 'permanent',
+      },
+    });
+  });
+
+  it('maps the registry errors: unknown 404, taken id 409, bad options 422 naming each field', () => {
+    expect(fromSmppError(new SmppUnknownBindError('x'))!.statusCode).toBe(404);
+    const exists = fromSmppError(new SmppBindExistsError('main'))!;
+    expect([exists.statusCode, exists.code, exists.details]).toEqual([
+      409,
+      'BIND_EXISTS',
+      { bindId: 'main' },
+    ]);
+    const invalid = fromSmppError(
+      new SmppInvalidBindOptionsError('main', [
+        { field: 'port', message: 'must be a port number from 1 to 65535' },
+        { field: 'reconnect.maxDelayMs', message: 'must be a whole number of milliseconds from 1' },
+      ]),
+    )!;
+    expect(invalid.statusCode).toBe(422);
+    expect(invalid.toBody()).toMatchObject({
+      code: 'INVALID_BIND_OPTIONS',
+      details: {
+        bindId: 'main',
+        errors: [
+          { field: 'body/port', message: 'must be a port number from 1 to 65535' },
+          { field: 'body/reconnect/maxDelayMs', message: 'must be a whole number of milliseconds from 1' },
+        ],
+      },
+    });
+  });
+
+  it('keeps the API error apart from the SMPP errors: its code is an HTTP code, the SMPP error its cause', () => {
+    const cause = new SmppNotBoundError('enquire_link', 'backoff');
+    const e = fromSmppError(cause)!;
+    expect(e).not.toBeInstanceOf(SmppError);
+    expect(e.code).toBe('NOT_BOUND');
+    expect(e.cause).toBe(cause);
+    expect(e.retriable).toBe(true);
+    expect(new HttpApiError('VALIDATION_FAILED', 'x').retriable).toBe(false);
   });
 
   it('leaves errors that are not the bind layer to the caller', () => {

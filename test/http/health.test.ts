@@ -193,7 +193,16 @@ describe('GET /binds/:id/health', () => {
 
   it.each([
     ['maxAgeMs=-1', 'querystring/maxAgeMs', 'must be >= 0'],
-    ['maxLatencyMs=abc', 'querystring/maxLatencyMs', 'must be number'],
+    ['maxLatencyMs=abc', 'querystring/maxLatencyMs', 'must be a finite decimal number'],
+    // Ajv's coercion alone read a blank as 0 and took hex, Infinity and overflowing exponents.
+    ['maxLatencyMs=%20', 'querystring/maxLatencyMs', 'must be a finite decimal number'],
+    ['maxLatencyMs=', 'querystring/maxLatencyMs', 'must be a finite decimal number'],
+    ['maxLatencyMs=0x10', 'querystring/maxLatencyMs', 'must be a finite decimal number'],
+    ['maxAgeMs=Infinity', 'querystring/maxAgeMs', 'must be a finite decimal number'],
+    ['maxAgeMs=1e400', 'querystring/maxAgeMs', 'must be a finite decimal number'],
+    ['maxAgeMs=1e3', 'querystring/maxAgeMs', 'must be a finite decimal number'],
+    [`maxAgeMs=1${'0'.repeat(400)}`, 'querystring/maxAgeMs', 'must be a finite decimal number'],
+    ['maxAgeMs=5&maxAgeMs=0x5', 'querystring/maxAgeMs', 'must be a finite decimal number'],
     ['strict=maybe', 'querystring/strict', 'must be boolean'],
     ['stirct=true', 'querystring/stirct', 'is not an allowed property'],
   ])('refuses ?%s with 400 VALIDATION_FAILED naming the field', async (query, field, message) => {
@@ -202,6 +211,36 @@ describe('GET /binds/:id/health', () => {
     const body = res.json() as { code: string; details: { errors: { field: string; message: string }[] } };
     expect(body.code).toBe('VALIDATION_FAILED');
     expect(body.details.errors).toContainEqual({ field, message });
+  });
+
+  it.each(['maxLatencyMs=250', 'maxLatencyMs=250.5', 'maxAgeMs=0', 'maxAgeMs=60000'])(
+    'accepts the decimal number ?%s',
+    async (query) => {
+      const res = await app.inject({ url: `/binds/main/health?${query}` });
+      expect(res.json().code).not.toBe('VALIDATION_FAILED');
+    },
+  );
+
+  it('answers 503 with code STANDBY for a bind another replica runs, and /readyz does not count it', async () => {
+    const registry = h.newRegistry();
+    const bind = registry.add(bindOptions('mine', h.port));
+    registry.add(bindOptions('theirs', h.port), { standby: { owner: 'replica-b' } });
+    registry.startAll();
+    await waitBound(bind);
+    const own = await h.app({ registry });
+    const res = await own.inject({ url: '/binds/theirs/health' });
+    expect(res.statusCode).toBe(503);
+    expect(res.json()).toMatchObject({
+      status: 'standby',
+      code: 'STANDBY',
+      reason: 'run by replica-b',
+      state: 'standby',
+      passing: false,
+      failedCheck: 'status',
+    });
+    const ready = await own.inject({ url: '/readyz' });
+    expect(ready.statusCode).toBe(200);
+    expect(ready.json()).toMatchObject({ ready: true, total: 1, healthy: 1 });
   });
 
   it('follows a bind that comes back: 503 while down, 200 once bound again', async () => {

@@ -65,8 +65,9 @@ describe('command_status table', () => {
     for (const code of [0x01, 0x0a, 0x0b, 0x0c, 0x11, 0x61, 0x65, 0x66, 0x67, 0xc0, 0xfe, 0x104, 0x10d]) {
       expect(cls(code)).toBe('permanent');
     }
-    for (const code of [0x02, 0x03, 0x04, 0x05]) expect(cls(code)).toBe('session');
-    for (const code of [0x0d, 0x0e, 0x0f, 0x53]) expect(cls(code)).toBe('bind');
+    for (const code of [0x02, 0x03, 0x04]) expect(cls(code)).toBe('session');
+    // ESME_RALYBND: the SMSC holds a session for these credentials; retried slowly, like a bind failure.
+    for (const code of [0x05, 0x0d, 0x0e, 0x0f, 0x53]) expect(cls(code)).toBe('bind');
   });
 
   it('says only transient codes are retriable', () => {

@@ -3,6 +3,8 @@
  * parsing, validation, routing), the bind layer's SmppErrors and anything unexpected to the codes
  * of ../errors.ts. A 5xx never shows its message or stack; the log gets the full error.
  */
+import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { fromSmppError, HttpApiError, type HttpErrorDetails } from '../errors.js';
 
@@ -115,6 +117,53 @@ function handle(error: unknown, request: FastifyRequest, reply: FastifyReply, bo
 export function frameworkErrorHandler(bodyLimitBytes: number) {
   return (error: FastifyError, request: FastifyRequest, reply: FastifyReply): void =>
     handle(error, request, reply, bodyLimitBytes);
+}
+
+/**
+ * Errors of Node's HTTP parser, before fastify sees a request (fastify's clientErrorHandler
+ * option): headers or URL too large → 431 HEADERS_TOO_LARGE, headers not complete within
+ * headersTimeout → 408 REQUEST_TIMEOUT, anything else (unknown method, a bare CR, a bad
+ * Content-Length) → 400 BAD_REQUEST, each in the one error shape. The connection is closed.
+ */
+export function clientErrorHandler(
+  this: { log?: { debug: (obj: object, msg: string) => void } } | undefined,
+  error: Error & { code?: string },
+  socket: Duplex,
+): void {
+  // A reset connection has nobody left to answer.
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const apiError =
+    error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? new HttpApiError('REQUEST_TIMEOUT', 'the request headers did not arrive in time')
+      : error.code === 'HPE_HEADER_OVERFLOW'
+        ? new HttpApiError('HEADERS_TOO_LARGE', 'the URL or the headers are too large')
+        : new HttpApiError(
+            'BAD_REQUEST',
+            error.code === 'HPE_INVALID_METHOD' ? 'unknown HTTP method' : 'the request is not valid HTTP/1.1',
+          );
+  this?.log?.debug({ err: error, code: apiError.code }, 'client error');
+  if (socket.writable) {
+    const body = JSON.stringify(apiError.toBody());
+    socket.write(
+      `HTTP/1.1 ${apiError.statusCode} ${STATUS_CODES[apiError.statusCode]}\r\n` +
+        'Content-Type: application/json; charset=utf-8\r\n' +
+        `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy(error);
+}
+
+/**
+ * An HTTP/1.1 request without Host gets 400 BAD_REQUEST in the one error shape (Node's own check,
+ * requireHostHeader, answers with an empty body, so the app turns it off and checks here).
+ */
+export function requireHost(request: FastifyRequest, reply: FastifyReply, done: () => void): void {
+  if (request.raw.httpVersion === '1.1' && request.headers.host === undefined) {
+    reply.header('connection', 'close');
+    sendError(reply, new HttpApiError('BAD_REQUEST', 'an HTTP/1.1 request needs a Host header'));
+    return;
+  }
+  done();
 }
 
 /**

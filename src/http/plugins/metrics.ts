@@ -17,7 +17,7 @@ export const RTT_BUCKETS_SECONDS = [
   0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
 ];
 
-const STATUSES = ['healthy', 'degraded', 'unhealthy', 'stopped'] as const;
+const STATUSES = ['healthy', 'degraded', 'unhealthy', 'stopped', 'standby'] as const;
 
 /** prom-client's default gauges whose names end in _total although they are not counters. */
 const MISNAMED_DEFAULTS = [

@@ -5,6 +5,7 @@
  */
 import { type Static, Type } from 'typebox';
 import type { BindHealth } from '../../binds/bind.js';
+import { ErrorCode } from '../../errors.js';
 import { Nullable, NullableEnum, StringEnum } from './common.js';
 import {
   EXAMPLE_CHECK_PASSING,
@@ -16,10 +17,11 @@ import {
   EXAMPLE_SUMMARY_HEALTHY,
 } from './examples.js';
 
-export const HEALTH_STATUSES = ['healthy', 'degraded', 'unhealthy', 'stopped'] as const;
+export const HEALTH_STATUSES = ['healthy', 'degraded', 'unhealthy', 'stopped', 'standby'] as const;
 export const HEALTH_CODES = [
   'OK',
   'STOPPED',
+  'STANDBY',
   'NOT_BOUND',
   'PROBES_MISSED',
   'PROBE_STALE',
@@ -35,6 +37,7 @@ export const RUN_STATES = [
   'backoff',
   'stopping',
   'stopped',
+  'standby',
 ] as const;
 export const PROBE_TRIGGERS = ['keepalive', 'manual', 'external'] as const;
 export const HEALTH_CHECKS = ['status', 'strict', 'maxLatencyMs', 'maxAgeMs'] as const;
@@ -159,10 +162,23 @@ export const BindHealthSchema = Type.Object(
     lastError: Type.Union([
       Type.Object(
         {
-          code: Type.String(),
+          code: StringEnum(Object.values(ErrorCode), {
+            description: 'A registered SMPP_ERR_* code (docs/errors.md); never a raw errno.',
+          }),
           statusName: Nullable('string'),
           message: Type.String(),
           at: Type.String({ format: 'date-time' }),
+          details: Type.Optional(
+            Type.Object(
+              {
+                errno: Type.Optional(Type.String({ description: 'The OS error code, e.g. ECONNREFUSED.' })),
+                closeReason: Type.Optional(
+                  Type.String({ description: 'Why the session closed, e.g. keepalive_timeout.' }),
+                ),
+              },
+              { additionalProperties: false },
+            ),
+          ),
         },
         { additionalProperties: false },
       ),

@@ -57,6 +57,16 @@ export const ErrorSchema = Type.Object(
           timeoutMs: Type.Optional(Type.Integer({ minimum: 0 })),
           state: Type.Optional(Type.String()),
           limitBytes: Type.Optional(Type.Integer({ minimum: 0 })),
+          commandStatus: Type.Optional(
+            Type.Integer({ minimum: 0, description: 'The command_status the SMSC answered.' }),
+          ),
+          statusName: Type.Optional(Type.String({ description: 'Its name, e.g. ESME_RINVDSTADR.' })),
+          retryClass: Type.Optional(
+            StringEnum(['ok', 'retry', 'permanent', 'session', 'bind'] as const, {
+              description:
+                'retry: resend later; permanent: fix the message first; session/bind: the bind is at fault.',
+            }),
+          ),
         },
         { additionalProperties: false },
       ),
@@ -118,6 +128,48 @@ const ERROR_EXAMPLES: Record<HttpErrorCode, object> = {
     code: 'PROBE_TIMEOUT',
     message: 'bind main: no enquire_link_resp within 5000 ms',
     details: { bindId: 'main', timeoutMs: 5000 },
+  },
+  REQUEST_TIMEOUT: { code: 'REQUEST_TIMEOUT', message: 'the request headers did not arrive in time' },
+  BIND_EXISTS: {
+    code: 'BIND_EXISTS',
+    message: "a bind with id 'main' already exists",
+    details: { bindId: 'main' },
+  },
+  INVALID_BIND_OPTIONS: {
+    code: 'INVALID_BIND_OPTIONS',
+    message: "invalid bind 'main': port must be a port number from 1 to 65535",
+    details: {
+      bindId: 'main',
+      errors: [{ field: 'body/port', message: 'must be a port number from 1 to 65535' }],
+    },
+  },
+  WINDOW_FULL: {
+    code: 'WINDOW_FULL',
+    message: 'no window slot for submit_sm within 30000 ms',
+    details: { bindId: 'main', retryAfterMs: 1000 },
+  },
+  THROTTLED: {
+    code: 'THROTTLED',
+    message:
+      'submit_sm refused: ESME_RTHROTTLED (0x00000058) Throttling error (ESME has exceeded allowed message limits)',
+    details: {
+      bindId: 'main',
+      commandStatus: 88,
+      statusName: 'ESME_RTHROTTLED',
+      retryClass: 'retry',
+      retryAfterMs: 1000,
+    },
+  },
+  HEADERS_TOO_LARGE: { code: 'HEADERS_TOO_LARGE', message: 'the URL or the headers are too large' },
+  SMSC_REJECTED: {
+    code: 'SMSC_REJECTED',
+    message: 'submit_sm refused: ESME_RINVDSTADR (0x0000000b) Invalid destination address',
+    details: { bindId: 'main', commandStatus: 11, statusName: 'ESME_RINVDSTADR', retryClass: 'permanent' },
+  },
+  RESPONSE_TIMEOUT: {
+    code: 'RESPONSE_TIMEOUT',
+    message: 'no response to submit_sm seq 42 within 30000 ms',
+    details: { bindId: 'main', timeoutMs: 30000 },
   },
 };
 
