@@ -67,8 +67,11 @@ export type PartSubmit =
   /** Not sent yet, in flight, or waiting for a retry. */
   | { readonly kind: 'pending' }
   | { readonly kind: 'accepted'; readonly messageId: string }
-  /** A status the path will not retry (permanent; or temporary and out of retries). */
-  | { readonly kind: 'rejected'; readonly commandStatus: number }
+  /**
+   * A status the path will not retry: permanent, or temporary and out of retries (permanent false);
+   * as decided by submit-outcome.ts.
+   */
+  | { readonly kind: 'rejected'; readonly commandStatus: number; readonly permanent: boolean }
   /** No submit_sm_resp within responseTimeoutMs, and the route does not resubmit. */
   | { readonly kind: 'timeout' };
 
@@ -224,8 +227,8 @@ export function computeMessageStatus(facts: MessageFacts, now: number): StatusVe
   for (const part of facts.parts) {
     const { submit } = part;
     if (submit.kind === 'rejected') {
-      if (statusInfo(submit.commandStatus).retryClass === 'retry') exhausted ??= submit.commandStatus;
-      else permanent ??= submit.commandStatus;
+      if (submit.permanent) permanent ??= submit.commandStatus;
+      else exhausted ??= submit.commandStatus;
     }
     if (submit.kind === 'timeout') timedOut = true;
     if (submit.kind === 'accepted') anyAccepted = true;

@@ -48,7 +48,10 @@ describe('computeMessageStatus: submission', () => {
 
   it('a permanent error on any part rejects the message with the SMPP status, even if other parts went', () => {
     const v = computeMessageStatus(
-      facts([accepted('a'), { submit: { kind: 'rejected', commandStatus: CommandStatus.ESME_RINVDSTADR } }]),
+      facts([
+        accepted('a'),
+        { submit: { kind: 'rejected', commandStatus: CommandStatus.ESME_RINVDSTADR, permanent: true } },
+      ]),
       NOW,
     );
     expect(v).toMatchObject({
@@ -59,7 +62,10 @@ describe('computeMessageStatus: submission', () => {
   });
 
   it('a settled temporary status means retries ran out: failed RETRIES_EXHAUSTED, not permanent', () => {
-    const v = computeMessageStatus(facts([{ submit: { kind: 'rejected', commandStatus: 0x08 } }]), NOW);
+    const v = computeMessageStatus(
+      facts([{ submit: { kind: 'rejected', commandStatus: 0x08, permanent: false } }]),
+      NOW,
+    );
     expect(v).toMatchObject({
       status: 'failed',
       error: { code: 'RETRIES_EXHAUSTED', smppStatus: 8, statusName: 'ESME_RSYSERR', permanent: false },
