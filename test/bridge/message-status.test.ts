@@ -140,8 +140,8 @@ describe('computeMessageStatus: receipts', () => {
       fc.constant<PartFacts>(pending),
       fc.constant<PartFacts>({ submit: { kind: 'timeout' } }),
       fc
-        .constantFrom(0x08, 0x0b, 0x58)
-        .map<PartFacts>((s) => ({ submit: { kind: 'rejected', commandStatus: s } })),
+        .constantFrom<[number, boolean]>([0x08, false], [0x0b, true], [0x58, false])
+        .map<PartFacts>(([s, permanent]) => ({ submit: { kind: 'rejected', commandStatus: s, permanent } })),
       fc.array(stat, { maxLength: 3 }).map((r) => accepted('x', r)),
     );
     fc.assert(
