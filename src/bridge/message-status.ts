@@ -32,7 +32,7 @@
  */
 import { statusInfo } from '../protocol/command-status.js';
 import { RegisteredDelivery } from '../protocol/constants.js';
-import type { ReceiptStat } from '../protocol/receipt.js';
+import type { Receipt, ReceiptStat } from '../protocol/receipt.js';
 import { statFromMessageState } from '../protocol/receipt.js';
 
 export type MessageStatus =
@@ -124,6 +124,16 @@ export const PART_OUTCOME_BY_STAT: Readonly<Record<ReceiptStat, PartOutcome>> = 
 export function partOutcomeOfMessageState(state: number): PartOutcome {
   const stat = statFromMessageState(state);
   return stat === undefined ? 'unknown' : PART_OUTCOME_BY_STAT[stat];
+}
+
+/**
+ * The stat word a parsed receipt contributes to its part (src/protocol/receipt.ts parseReceipt: the
+ * message_state TLV wins over the text). An intermediate notification (esm_class 0x20, `final` false)
+ * never settles a part, whatever its stat says: it counts as ENROUTE.
+ */
+export function receiptStat(receipt: Pick<Receipt, 'stat' | 'final'>): ReceiptStat {
+  if (receipt.final || PART_OUTCOME_BY_STAT[receipt.stat] === 'pending') return receipt.stat;
+  return 'ENROUTE';
 }
 
 /**

@@ -11,12 +11,13 @@ import {
   type PartFacts,
   partOutcome,
   partOutcomeOfMessageState,
+  receiptStat,
   registeredDeliveryFor,
   validityExpired,
 } from '../../src/bridge/message-status.js';
 import { CommandStatus } from '../../src/protocol/command-status.js';
 import { MessageState } from '../../src/protocol/constants.js';
-import type { ReceiptStat } from '../../src/protocol/receipt.js';
+import { parseReceipt, type ReceiptStat } from '../../src/protocol/receipt.js';
 
 const NOW = 1_700_000_000_000;
 const accepted = (id: string, receipts?: ReceiptStat[]): PartFacts =>
@@ -121,6 +122,22 @@ describe('computeMessageStatus: receipts', () => {
     expect(partOutcome(['DELIVRD', 'UNDELIV'])).toBe('delivered');
     expect(partOutcome(['ENROUTE', 'ACCEPTD'])).toBe('pending');
     expect(partOutcome(undefined)).toBe('pending');
+  });
+
+  it('a parsed receipt: the TLV state wins; an intermediate notification never settles a part', () => {
+    const tlvs = [
+      { tag: 0x001e, value: 'abc' },
+      { tag: 0x0427, value: MessageState.DELIVERED },
+    ];
+    const final = parseReceipt({ esm_class: 0x04, short_message: 'id:abc stat:UNDELIV', tlvs });
+    expect(final && receiptStat(final)).toBe('DELIVRD');
+    const intermediate = parseReceipt({ esm_class: 0x20, tlvs });
+    expect(intermediate && receiptStat(intermediate)).toBe('ENROUTE');
+    const accepted = parseReceipt({
+      esm_class: 0x04,
+      short_message: 'id:abc sub:001 dlvrd:000 stat:ACCEPTD err:000',
+    });
+    expect(accepted && receiptStat(accepted)).toBe('ACCEPTD');
   });
 
   it('every stat word and message_state value is mapped explicitly', () => {
