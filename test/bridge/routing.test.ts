@@ -130,6 +130,17 @@ describe('pickBind', () => {
     expect(pickBind(route('least_outstanding'), states, 0)).toMatchObject({ ok: true, bindId: 'c' });
   });
 
+  it('least_outstanding spreads ties from the cursor on, so equal binds share the load', () => {
+    const states = new Map([
+      ['a', up(1, 10)],
+      ['b', up(1, 10)],
+      ['c', up(1, 10)],
+    ]);
+    expect(pickBind(route('least_outstanding'), states, 0, 0)).toMatchObject({ bindId: 'a', nextCursor: 1 });
+    expect(pickBind(route('least_outstanding'), states, 0, 1)).toMatchObject({ bindId: 'b', nextCursor: 2 });
+    expect(pickBind(route('least_outstanding'), states, 0, 2)).toMatchObject({ bindId: 'c', nextCursor: 0 });
+  });
+
   it('failover takes the first usable bind in config order', () => {
     expect(
       pickBind(
