@@ -156,6 +156,9 @@ function parseHex(hex: string, field: string): Buffer | PlanError {
   return Buffer.from(clean, 'hex');
 }
 
+const RECEIPT_POLICIES: ReadonlySet<string> = new Set(['final', 'failure', 'all', 'none']);
+const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/;
+
 function receiptPolicyOf(receipt: SendRequest['receipt']): ReceiptPolicy {
   if (receipt === undefined || receipt === true) return 'final';
   if (receipt === false) return 'none';
@@ -180,12 +183,13 @@ export function planMessage(req: SendRequest, options: PlanOptions, now: number)
 
 function plan(req: SendRequest, options: PlanOptions, now: number): MessagePlan {
   const dest = parseDestination(req.to);
-  if (!dest)
+  if (!dest) {
     throw new PlanError(
       'INVALID_ADDRESS',
       'to',
-      `to must be an MSISDN (+ and up to 15 digits) or a short code`,
+      'to must be an MSISDN (+ and up to 15 digits) or a short code',
     );
+  }
   const src = parseSource(req.from);
   if (!src) {
     throw new PlanError(
@@ -199,6 +203,13 @@ function plan(req: SendRequest, options: PlanOptions, now: number): MessagePlan 
     throw new PlanError('INVALID_MESSAGE', 'maxParts', `maxParts must be an integer 1–${MAX_SEGMENTS}`);
   }
   const receiptPolicy = receiptPolicyOf(req.receipt);
+  if (!RECEIPT_POLICIES.has(receiptPolicy)) {
+    throw new PlanError(
+      'INVALID_MESSAGE',
+      'receipt',
+      'receipt must be true, false, final, failure, all or none',
+    );
+  }
   let validity_period = '';
   if (req.validitySeconds !== undefined) {
     const v = req.validitySeconds;
@@ -213,9 +224,15 @@ function plan(req: SendRequest, options: PlanOptions, now: number): MessagePlan 
   }
   let sendAt: number | undefined;
   if (req.sendAt !== undefined) {
-    sendAt = Date.parse(req.sendAt);
-    if (!Number.isFinite(sendAt))
-      throw new PlanError('INVALID_MESSAGE', 'sendAt', 'sendAt must be an ISO 8601 date-time');
+    // ISO 8601 with a date and a time; Date.parse alone would take "Dec 7" in the local time zone.
+    sendAt = ISO_DATE_TIME.test(req.sendAt) ? Date.parse(req.sendAt) : Number.NaN;
+    if (!Number.isFinite(sendAt)) {
+      throw new PlanError(
+        'INVALID_MESSAGE',
+        'sendAt',
+        'sendAt must be an ISO 8601 date-time with a time zone',
+      );
+    }
     if (sendAt <= now) sendAt = undefined;
   }
   const common: PduInit<'submit_sm'> = {

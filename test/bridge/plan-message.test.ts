@@ -103,12 +103,16 @@ describe('planMessage', () => {
     expect(ok({ ...base, sendAt: '2026-12-07T01:00:00Z' }).sendAt).toBe(NOW + 3_600_000);
     expect(ok({ ...base, sendAt: '2020-01-01T00:00:00Z' }).sendAt).toBeUndefined();
     expect(err({ ...base, sendAt: 'tomorrow' }).field).toBe('sendAt');
+    expect(err({ ...base, sendAt: 'Dec 7 2026 10:00' }).field).toBe('sendAt');
+    expect(err({ ...base, sendAt: '2026-12-07T01:00:00' }).field).toBe('sendAt');
+    expect(ok({ ...base, sendAt: '2026-12-07T02:00:00+01:00' }).sendAt).toBe(NOW + 3_600_000);
   });
 
   it('receipt: boolean or policy; none sets registered_delivery 0', () => {
     expect(ok({ ...base, receipt: false }).parts[0]!.registered_delivery).toBe(0);
     expect(ok({ ...base, receipt: true }).parts[0]!.registered_delivery).toBe(1);
     expect(ok({ ...base, receipt: 'failure' }).parts[0]!.registered_delivery).toBe(2);
+    expect(err({ ...base, receipt: 'sometimes' as never }).field).toBe('receipt');
   });
 
   it('exactly one of text and binary; empty text refused', () => {
