@@ -20,6 +20,8 @@
  *   out, not bound)
  *
  * The classes come from src/protocol/command-status.ts (reference §6); message-bridge.md "SMPP facts".
+ * A settled decision is the part's PartSubmit in message-status.ts: accept → accepted, reject → rejected
+ * (permanent as decided here), unknown → timeout.
  * A throttle pause is not bounded by a count: a message held by throttling ends by its validity period
  * (message-status: failed VALIDITY_EXPIRED), never by dropping it.
  */
