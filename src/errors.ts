@@ -40,6 +40,17 @@ export const ErrorCode = {
   SimNotFound: 'SMPP_ERR_SIM_NOT_FOUND',
   SimListen: 'SMPP_ERR_SIM_LISTEN',
   SimInternal: 'SMPP_ERR_SIM_INTERNAL',
+  // bridge (message path rules)
+  BridgeTooManyParts: 'SMPP_ERR_BRIDGE_TOO_MANY_PARTS',
+  BridgeInvalidAddress: 'SMPP_ERR_BRIDGE_INVALID_ADDRESS',
+  BridgeInvalidHex: 'SMPP_ERR_BRIDGE_INVALID_HEX',
+  BridgeUnencodable: 'SMPP_ERR_BRIDGE_UNENCODABLE',
+  BridgeInvalidMessage: 'SMPP_ERR_BRIDGE_INVALID_MESSAGE',
+  BridgeRouteConfig: 'SMPP_ERR_BRIDGE_ROUTE_CONFIG',
+  BridgeNoRoute: 'SMPP_ERR_BRIDGE_NO_ROUTE',
+  // webhooks
+  WebhookUrlRefused: 'SMPP_ERR_WEBHOOK_URL_REFUSED',
+  WebhookSecret: 'SMPP_ERR_WEBHOOK_SECRET',
 } as const;
 /** The codes as a string literal union: a code that is not registered does not compile. */
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
