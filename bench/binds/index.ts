@@ -1,7 +1,8 @@
 // npm run bench -- binds [--binds N] [--duration-s S] [--interval-ms MS] [--probes N] [--no-capture]
-//                        [--only scale|accuracy]
+//                        [--scrapes N] [--serve-dir DIR]... [--only serve|scale|accuracy]
 //
-// Two measurements of the bind layer, with the SMSC (the simulator, plus a 16-octet echo server)
+// 0. Serve (serve.ts): the real `serve` process with N binds, measured from outside: time to all
+//    bound, RSS, CPU, /metrics and GET /binds at that scale. Then two measurements of the bind layer, with the SMSC (the simulator, plus a 16-octet echo server)
 // in a child process that reports its own CPU:
 //
 // 1. Scale: N binds (default 10,000) in this process, one BindRegistry, keepalive every
@@ -27,6 +28,7 @@ import { BindRegistry } from '../../src/binds/registry.js';
 import { encodePdu } from '../../src/protocol/codec.js';
 import { createPdu } from '../../src/protocol/pdu.js';
 import { startCapture, tsharkAvailable } from './capture.js';
+import { serveBench } from './serve.js';
 import type { FromSmsc, ToSmsc } from './smsc-child.js';
 
 const SELF = fileURLToPath(import.meta.url);
@@ -40,8 +42,10 @@ interface Args {
   durationS: number;
   intervalMs: number;
   probes: number;
+  scrapes: number;
+  serveDirs: string[];
   capture: boolean;
-  only: 'scale' | 'accuracy' | undefined;
+  only: 'serve' | 'scale' | 'accuracy' | undefined;
 }
 
 function parseArgs(argv: string[]): Args {
@@ -50,6 +54,8 @@ function parseArgs(argv: string[]): Args {
     durationS: 60,
     intervalMs: 5_000,
     probes: 4_000,
+    scrapes: 5,
+    serveDirs: [],
     capture: true,
     only: undefined,
   };
@@ -64,13 +70,17 @@ function parseArgs(argv: string[]): Args {
     else if (flag === '--duration-s') args.durationS = value();
     else if (flag === '--interval-ms') args.intervalMs = Math.floor(value());
     else if (flag === '--probes') args.probes = Math.floor(value());
+    else if (flag === '--scrapes') args.scrapes = Math.max(1, Math.floor(value()));
+    else if (flag === '--serve-dir') args.serveDirs.push(argv[++i] ?? '.');
     else if (flag === '--no-capture') args.capture = false;
     else if (flag === '--only') {
       const what = argv[++i];
-      if (what !== 'scale' && what !== 'accuracy') throw new Error('--only: scale or accuracy');
+      if (what !== 'serve' && what !== 'scale' && what !== 'accuracy')
+        throw new Error('--only: serve, scale or accuracy');
       args.only = what;
     } else throw new Error(`unknown option ${flag}`);
   }
+  if (args.serveDirs.length === 0) args.serveDirs.push(process.cwd());
   return args;
 }
 
@@ -115,7 +125,7 @@ interface Smsc {
   simPort: number;
   echoPort: number;
   cpuReset(): void;
-  read(): Promise<{ cpuMs: number; rssBytes: number; sessions: number }>;
+  read(): Promise<{ cpuMs: number; rssBytes: number; sessions: number; bound: number }>;
   /** Delays every answer of the simulator by `ms` (0: none). */
   delay(ms: number): Promise<void>;
   stop(): Promise<void>;
@@ -623,8 +633,9 @@ async function main(): Promise<void> {
   );
   const smsc = await startSmsc(args.binds + 1_000);
   try {
-    if (args.only !== 'accuracy') await scale(smsc, args);
-    if (args.only !== 'scale') await accuracy(smsc, args);
+    if (args.only === undefined || args.only === 'serve') await serveBench(smsc, args);
+    if (args.only === undefined || args.only === 'scale') await scale(smsc, args);
+    if (args.only === undefined || args.only === 'accuracy') await accuracy(smsc, args);
   } finally {
     await smsc.stop();
   }
