@@ -125,7 +125,8 @@ export async function buildApp(deps: BuildAppDeps): Promise<App> {
   registerHealthRoutes(app, ctx);
   registerOpsRoutes(app, ctx);
   registerEventRoutes(app, ctx);
-  if (config.metrics.enabled) installMetrics(app, registry);
+  if (config.metrics.enabled)
+    installMetrics(app, registry, { perBindHistograms: config.metrics.perBindHistograms === true });
 
   await app.ready();
   return app;
