@@ -61,14 +61,26 @@ export interface AppMetrics {
   close(): void;
 }
 
-/** One family of the text format: its header and the sample lines added so far. */
+/**
+ * One family of the text format: its header, the text of the slices done (joined at the end of
+ * each slice, so no single step joins 10,000 lines) and the lines of the slice under way.
+ */
 interface Family {
   header: string;
+  chunks: string[];
   lines: string[];
 }
 
 function family(name: string, type: 'gauge' | 'counter' | 'histogram', help: string): Family {
-  return { header: `# HELP ${name} ${help}\n# TYPE ${name} ${type}\n`, lines: [] };
+  return { header: `# HELP ${name} ${help}\n# TYPE ${name} ${type}\n`, chunks: [], lines: [] };
+}
+
+function endSlice(families: readonly (Family | null)[]): void {
+  for (const f of families) {
+    if (f === null || f.lines.length === 0) continue;
+    f.chunks.push(f.lines.join(''));
+    f.lines.length = 0;
+  }
 }
 
 const NEEDS_ESCAPE = /[\\"\n]/;
@@ -184,6 +196,7 @@ export function createMetrics(binds: BindRegistry, options: MetricsOptions = {})
     const totalOut: Record<string, number> = Object.create(null);
     const byStatus = new Map<string, number>(METRIC_STATUSES.map((s) => [s, 0]));
 
+    const perBindFamilies = [up, status, lastRtt, reconnects, failures, inFlight, bindHist, bindPdus];
     const list = binds.list();
     for (let start = 0; start < list.length; start += SLICE_BINDS) {
       if (start > 0) await yieldToLoop();
@@ -208,6 +221,7 @@ export function createMetrics(binds: BindRegistry, options: MetricsOptions = {})
           bind.addPduCounts(totalIn, totalOut);
         }
       }
+      endSlice(perBindFamilies);
     }
 
     const pdus = family(
@@ -231,13 +245,15 @@ export function createMetrics(binds: BindRegistry, options: MetricsOptions = {})
     if (bindHist !== null) families.push(bindHist);
     if (bindPdus !== null) families.push(bindPdus);
     let text = '';
-    for (const f of families) text += f.header + f.lines.join('');
+    for (const f of families) text += f.header + f.chunks.join('') + f.lines.join('');
     return text;
   };
 
   let rendering: Promise<string> | null = null;
   const render = async (): Promise<string> => {
     const own = await renderBinds();
+    // prom-client's collection (process stats, GC, the histogram) in a turn of its own.
+    await yieldToLoop();
     const fromRegistry = await register.metrics();
     return fromRegistry === '' || fromRegistry.endsWith('\n')
       ? fromRegistry + own
