@@ -15,7 +15,7 @@ export type ToSmsc =
   | { cmd: 'exit' };
 export type FromSmsc =
   | { ready: { simPort: number; echoPort: number } }
-  | { cpuMs: number; rssBytes: number; sessions: number }
+  | { cpuMs: number; rssBytes: number; sessions: number; bound: number }
   | { done: true };
 
 async function main(maxConnections: number): Promise<void> {
@@ -39,10 +39,13 @@ async function main(maxConnections: number): Promise<void> {
     if (msg.cmd === 'cpu-reset') base = process.cpuUsage();
     else if (msg.cmd === 'cpu-read') {
       const used = process.cpuUsage(base);
+      const sessions = simulator.sessions();
       process.send?.({
         cpuMs: (used.user + used.system) / 1_000,
         rssBytes: process.memoryUsage.rss(),
-        sessions: simulator.sessions().length,
+        sessions: sessions.length,
+        // A session has its system_id once its bind succeeded.
+        bound: sessions.filter((s) => s.systemId !== null).length,
       } satisfies FromSmsc);
     } else if (msg.cmd === 'delay') {
       // Every answer msg.ms late (0: none), through the simulator's own fault.

@@ -866,6 +866,28 @@ export class BindSupervisor extends EventEmitter<BindEvents> {
     return this.probeOk ? this.probeRttMs : null;
   }
 
+  /**
+   * What a metrics scrape reads of this bind, without building the health model: with 10,000
+   * binds a scrape must not allocate a model (and sort an RTT ring) per bind.
+   */
+  metricsCounts(): { reconnects: number; probesFailed: number; windowInFlight: number } {
+    return {
+      reconnects: this.counters.reconnects,
+      probesFailed: this.counters.probesFailed,
+      windowInFlight: this.session?.windowUsage.used ?? 0,
+    };
+  }
+
+  /** Adds this bind's PDU counts by command (closed sessions and the current one) into the targets. */
+  addPduCounts(pdusIn: Record<string, number>, pdusOut: Record<string, number>): void {
+    addCounts(pdusIn, this.closedIn);
+    addCounts(pdusOut, this.closedOut);
+    if (this.session) {
+      addCounts(pdusIn, this.session.pdusIn);
+      addCounts(pdusOut, this.session.pdusOut);
+    }
+  }
+
   /** Ms since something last proved the link alive, or null when not bound. */
   aliveAgeMs(now = this.clock.now()): number | null {
     if (this.boundAt === null) return null;

@@ -82,7 +82,7 @@ export type PlanErrorCode =
   | 'UNENCODABLE_TEXT'
   | 'INVALID_MESSAGE';
 
-const SMPP_CODE: Record<PlanErrorCode, string> = {
+const SMPP_CODE: Record<PlanErrorCode, ErrorCode> = {
   TOO_MANY_PARTS: ErrorCode.BridgeTooManyParts,
   INVALID_ADDRESS: ErrorCode.BridgeInvalidAddress,
   INVALID_HEX: ErrorCode.BridgeInvalidHex,

@@ -48,7 +48,10 @@ export function resolveConfig(
       minHealthy: file.readiness?.minHealthy ?? DEFAULT_READINESS.minHealthy,
     },
     shutdown: { unbindTimeoutMs: file.shutdown?.unbindTimeoutMs ?? DEFAULT_SHUTDOWN_UNBIND_TIMEOUT_MS },
-    metrics: { enabled: file.metrics?.enabled ?? true },
+    metrics: {
+      enabled: file.metrics?.enabled ?? true,
+      perBindHistograms: file.metrics?.perBindHistograms ?? false,
+    },
     defaults,
     binds: (file.binds ?? []).map((bind, index) => resolveBind(bind, defaults, tlsFiles.get(index) ?? {})),
     simulator: resolveSimulator(file.simulator),

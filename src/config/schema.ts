@@ -235,7 +235,12 @@ export const ConfigFileSchema = Type.Object(
       ),
     ),
     shutdown: Type.Optional(Type.Object({ unbindTimeoutMs: Type.Optional(durationMs(0)) }, strict)),
-    metrics: Type.Optional(Type.Object({ enabled: Type.Optional(Type.Boolean()) }, strict)),
+    metrics: Type.Optional(
+      Type.Object(
+        { enabled: Type.Optional(Type.Boolean()), perBindHistograms: Type.Optional(Type.Boolean()) },
+        strict,
+      ),
+    ),
     defaults: Type.Optional(TuningSchema),
     binds: Type.Optional(Type.Array(BindSchema)),
     simulator: Type.Optional(

@@ -53,7 +53,8 @@ export interface ServiceConfig {
   auth: AuthConfig;
   readiness: ReadinessConfig;
   shutdown: { unbindTimeoutMs: number };
-  metrics: { enabled: boolean };
+  /** perBindHistograms: per-bind RTT histograms and PDU counts on /metrics (about 40 series per bind). */
+  metrics: { enabled: boolean; perBindHistograms: boolean };
   /** The tuning every bind starts from: the built-in defaults overlaid with the file's `defaults`. */
   defaults: BindTuning;
   binds: BindOptions[];
@@ -75,7 +76,7 @@ export function demoConfig(): ServiceConfig {
     auth: { tokens: [], protectReads: false },
     readiness: { ...DEFAULT_READINESS },
     shutdown: { unbindTimeoutMs: DEFAULT_SHUTDOWN_UNBIND_TIMEOUT_MS },
-    metrics: { enabled: true },
+    metrics: { enabled: true, perBindHistograms: false },
     defaults: { ...DEFAULT_BIND_TUNING, reconnect: { ...DEFAULT_BIND_TUNING.reconnect } },
     binds: [],
     simulator: { ...DEFAULT_SIMULATOR, enabled: true },

@@ -149,7 +149,17 @@ export async function buildApp(deps: BuildAppDeps): Promise<App> {
   registerHealthRoutes(app, ctx);
   registerOpsRoutes(app, ctx);
   registerEventRoutes(app, ctx);
-  if (config.metrics.enabled) installMetrics(app, registry);
+  if (config.metrics.enabled) {
+    const metrics = installMetrics(app, registry, {
+      perBindHistograms: config.metrics.perBindHistograms === true,
+    });
+    // A bind removed from the registry takes its label series with it.
+    const onRemoved = ({ bindId }: { bindId: string }): void => metrics.forgetBind(bindId);
+    registry.on('removed', onRemoved);
+    app.addHook('onClose', async () => {
+      registry.off('removed', onRemoved);
+    });
+  }
 
   await app.ready();
   return app;

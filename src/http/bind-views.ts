@@ -36,10 +36,93 @@ export class SinceTracker {
     return since;
   }
 
+  /** Drops what is kept of a bind removed from the registry. */
+  forget(id: string): void {
+    this.since.delete(id);
+  }
+
   close(): void {
     this.registry.off('transition', this.onTransition);
     this.registry.off('removed', this.onRemoved);
   }
+}
+
+/**
+ * The binds in id order (UTF-16 code unit order, the same on every run), rebuilt only when the
+ * registry's binds change: a listing page is a binary search and a slice, not a sort of 10,000 ids.
+ */
+export class SortedBinds {
+  private sorted: BindSupervisor[] = [];
+  private ids: string[] = [];
+
+  constructor(private readonly registry: BindRegistry) {}
+
+  get(): { binds: readonly BindSupervisor[]; ids: readonly string[] } {
+    if (!this.isCurrent()) {
+      this.sorted = this.registry.list().sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+      this.ids = this.sorted.map((b) => b.id);
+    }
+    return { binds: this.sorted, ids: this.ids };
+  }
+
+  /** Same size and every cached bind still the registry's: an O(n) check without allocation. */
+  private isCurrent(): boolean {
+    if (this.sorted.length !== this.registry.size) return false;
+    for (const bind of this.sorted) if (this.registry.get(bind.id) !== bind) return false;
+    return true;
+  }
+}
+
+/** The opaque cursor of a listing page: where it ended (the last id), base64url. */
+export function encodeCursor(lastId: string): string {
+  return Buffer.from(`id:${lastId}`, 'utf8').toString('base64url');
+}
+
+/** The last id a cursor names, or null when the text is not a cursor of ours. */
+export function decodeCursor(cursor: string): string | null {
+  if (!/^[A-Za-z0-9_-]+$/.test(cursor)) return null;
+  const text = Buffer.from(cursor, 'base64url').toString('utf8');
+  return text.startsWith('id:') && encodeCursor(text.slice(3)) === cursor ? text.slice(3) : null;
+}
+
+export interface ListQuery {
+  statuses: ReadonlySet<string> | null;
+  limit: number;
+  /** List the binds with ids after this one. */
+  after: string | null;
+}
+
+/**
+ * One page of the bind listing: binds in id order after `after`, filtered by status, at most
+ * `limit`. nextCursor is set only when another matching bind follows, so the last page says so.
+ */
+export function listBinds(
+  sorted: SortedBinds,
+  since: SinceTracker,
+  query: ListQuery,
+): { binds: BindSummary[]; nextCursor: string | null } {
+  const { binds, ids } = sorted.get();
+  let i = query.after === null ? 0 : firstAfter(ids, query.after);
+  const page: BindSummary[] = [];
+  for (; i < binds.length; i++) {
+    const bind = binds[i]!;
+    if (query.statuses !== null && !query.statuses.has(bind.refreshHealth().status)) continue;
+    if (page.length === query.limit) return { binds: page, nextCursor: encodeCursor(page.at(-1)!.id) };
+    page.push(bindSummary(bind, since));
+  }
+  return { binds: page, nextCursor: null };
+}
+
+/** Index of the first id greater than `id` in the sorted ids. */
+function firstAfter(ids: readonly string[], id: string): number {
+  let lo = 0;
+  let hi = ids.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (ids[mid]! <= id) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 export function bindSummary(bind: BindSupervisor, since: SinceTracker): BindSummary {

@@ -17,7 +17,7 @@ export interface HttpAppConfig {
   auth: { tokens: string[]; protectReads: boolean };
   readiness: { policy: ReadinessPolicy; minHealthy: number };
   http: { bodyLimitBytes: number };
-  metrics: { enabled: boolean };
+  metrics: { enabled: boolean; perBindHistograms?: boolean };
 }
 
 /** The fastify instance with the TypeBox type provider: request parts typed from their schemas. */

@@ -54,6 +54,7 @@ describe('the smallest useful file', () => {
     expect(config.readiness).toEqual({ policy: 'all', minHealthy: 1 });
     expect(config.shutdown.unbindTimeoutMs).toBe(5000);
     expect(config.metrics.enabled).toBe(true);
+    expect(config.metrics.perBindHistograms).toBe(false);
     expect(config.simulator.enabled).toBe(false);
     expect(config.binds).toHaveLength(1);
     expect(config.binds[0]).toEqual({
@@ -293,10 +294,21 @@ describe('errors name the path of the bad key', () => {
     expect(issueAt(error, 'binds[0].colour')?.message).not.toContain('did you mean');
   });
 
+  it('metrics.perBindHistograms: a boolean, named by path when it is not', () => {
+    expect(parse('metrics: { perBindHistograms: true }').metrics).toEqual({
+      enabled: true,
+      perBindHistograms: true,
+    });
+    const error = configError(() => parse('metrics: { perBindHistograms: lots }'));
+    expect(issueAt(error, 'metrics.perBindHistograms')).toBeDefined();
+  });
+
   it('unknown key in a small section: lists the known keys', () => {
     const error = configError(() => parse('metrics: { enable: true, path: /m }'));
     expect(issueAt(error, 'metrics.enable')?.message).toBe('unknown key; did you mean "enabled"?');
-    expect(issueAt(error, 'metrics.path')?.message).toBe('unknown key; expected one of enabled');
+    expect(issueAt(error, 'metrics.path')?.message).toBe(
+      'unknown key; expected one of enabled, perBindHistograms',
+    );
   });
 
   it('missing required key: names it and what it expects', () => {

@@ -8,7 +8,7 @@ describe('buildApp', () => {
   it('returns an app ready to listen, built over an empty registry without network', async () => {
     const app = await buildApp({ registry: new BindRegistry(), config: config() });
     const res = await app.inject({ url: '/binds' });
-    expect(res.json()).toEqual({ binds: [] });
+    expect(res.json()).toEqual({ binds: [], nextCursor: null });
     expect((await app.inject({ url: '/readyz' })).statusCode).toBe(200);
     await app.close();
   });

@@ -38,12 +38,13 @@ afterAll(async () => {
 const json = { 'content-type': 'application/json' };
 
 describe('GET /binds', () => {
-  it('lists every bind in configuration order with its status summary', async () => {
+  it('lists every bind in id order with its status summary', async () => {
     const res = await app.inject({ url: '/binds' });
     expect(res.statusCode).toBe(200);
-    const { binds } = res.json() as { binds: Record<string, unknown>[] };
-    expect(binds.map((b) => b.id)).toEqual(['main', 'limited', 'mute', 'down', 'stopped', 'rebound']);
-    const main = binds[0]!;
+    const { binds, nextCursor } = res.json() as { binds: Record<string, unknown>[]; nextCursor: unknown };
+    expect(binds.map((b) => b.id)).toEqual(['down', 'limited', 'main', 'mute', 'rebound', 'stopped']);
+    expect(nextCursor).toBeNull();
+    const main = binds[2]!;
     expect(main).toMatchObject({ id: 'main', status: 'healthy', code: 'OK', state: 'bound' });
     expect(Object.keys(main).sort()).toEqual([
       'code',
@@ -55,8 +56,8 @@ describe('GET /binds', () => {
       'status',
     ]);
     expect(Number.isNaN(Date.parse(main.since as string))).toBe(false);
-    expect(binds[3]).toMatchObject({ id: 'down', status: 'unhealthy', code: 'NOT_BOUND', lastRttMs: null });
-    expect(binds[4]).toMatchObject({ id: 'stopped', status: 'stopped', code: 'STOPPED', state: 'stopped' });
+    expect(binds[0]).toMatchObject({ id: 'down', status: 'unhealthy', code: 'NOT_BOUND', lastRttMs: null });
+    expect(binds[5]).toMatchObject({ id: 'stopped', status: 'stopped', code: 'STOPPED', state: 'stopped' });
   });
 });
 

@@ -1,13 +1,15 @@
 /**
- * The bind resources: list, detail (configuration without secrets + full health), a manual
- * enquire_link probe (reference §11.2), and a forced rebind.
+ * The bind resources: list (paged, filtered by status), detail (configuration without secrets +
+ * full health), a manual enquire_link probe (reference §11.2), and a forced rebind.
  */
-import { bindSummary } from '../bind-views.js';
+import { decodeCursor, listBinds, SortedBinds } from '../bind-views.js';
 import type { App, RouteContext } from '../context.js';
 import { bindNotFound, HttpApiError } from '../errors.js';
 import {
+  BIND_LIST_DEFAULT_LIMIT,
   type BindConfig,
   BindIdParamsSchema,
+  BindListQuerySchema,
   EnquireBodySchema,
   type ProbeResultBody,
 } from '../schemas/bind.js';
@@ -27,26 +29,51 @@ const WRITE_SECURITY: Record<string, string[]>[] = [{ bearerAuth: [] }];
 
 export function registerBindRoutes(app: App, ctx: RouteContext): void {
   const { registry, since } = ctx;
+  const sorted = new SortedBinds(registry);
 
   app.get(
     '/binds',
     {
       schema: {
         operationId: 'listBinds',
-        summary: 'List every bind with its status',
-        description:
-          'One summary per configured bind: status, the rule that decided it, run state, last RTT.',
+        summary: 'List the binds with their status, a page at a time',
+        description: `One summary per bind (status, the rule that decided it, run state, last RTT), ordered by id, at most \`limit\` (default ${BIND_LIST_DEFAULT_LIMIT}) per page; \`nextCursor\` fetches the next page and is null on the last. \`status\` keeps only binds with one of the given statuses, e.g. ?status=unhealthy,degraded.`,
         tags: ['binds'],
         security: READ_SECURITY,
+        querystring: BindListQuerySchema,
         response: {
-          200: jsonResponse('BindList', 'Every bind, in configuration order.', {
-            binds: { value: { binds: [EXAMPLE_SUMMARY_HEALTHY, EXAMPLE_SUMMARY_BACKOFF] } },
+          200: jsonResponse('BindList', 'One page of binds, ordered by id.', {
+            binds: {
+              value: { binds: [EXAMPLE_SUMMARY_BACKOFF, EXAMPLE_SUMMARY_HEALTHY], nextCursor: null },
+            },
+            paged: {
+              summary: 'A full page with more to come (?limit=1)',
+              value: { binds: [EXAMPLE_SUMMARY_BACKOFF], nextCursor: 'aWQ6YmFja3Vw' },
+            },
           }),
-          ...errorResponses('UNAUTHORIZED', 'INTERNAL_ERROR'),
+          ...errorResponses('VALIDATION_FAILED', 'UNAUTHORIZED', 'INTERNAL_ERROR'),
         },
       },
     },
-    async () => ({ binds: registry.list().map((bind) => bindSummary(bind, since)) }),
+    async (request) => {
+      const { status, limit, cursor } = request.query;
+      let after: string | null = null;
+      if (cursor !== undefined) {
+        after = decodeCursor(cursor);
+        if (after === null) {
+          const field = 'querystring/cursor';
+          const message = 'is not a nextCursor of this listing';
+          throw new HttpApiError('VALIDATION_FAILED', `${field} ${message}`, {
+            details: { errors: [{ field, message }] },
+          });
+        }
+      }
+      return listBinds(sorted, since, {
+        statuses: status === undefined ? null : new Set(status.flatMap((s) => s.split(','))),
+        limit: limit ?? BIND_LIST_DEFAULT_LIMIT,
+        after,
+      });
+    },
   );
 
   app.get(

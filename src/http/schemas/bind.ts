@@ -64,9 +64,54 @@ export const BindSummarySchema = Type.Object(
 export type BindSummary = Static<typeof BindSummarySchema>;
 
 export const BindListSchema = Type.Object(
-  { binds: Type.Array(Type.Unsafe<BindSummary>({ $ref: 'BindSummary#' })) },
+  {
+    binds: Type.Array(Type.Unsafe<BindSummary>({ $ref: 'BindSummary#' })),
+    nextCursor: Nullable('string', {
+      description:
+        'Pass as `cursor` for the next page; null on the last page. Opaque: it encodes where the page ended, so binds added or removed meanwhile neither repeat nor shift the pages.',
+    }),
+  },
   { $id: 'BindList', title: 'BindList', additionalProperties: false },
 );
+
+export const BIND_LIST_DEFAULT_LIMIT = 100;
+export const BIND_LIST_MAX_LIMIT = 1000;
+/** One status, or several separated by commas (the parameter may also repeat). */
+const STATUS_LIST_PATTERN = `^(${HEALTH_STATUSES.join('|')})(,(${HEALTH_STATUSES.join('|')}))*$`;
+
+export const BindListQuerySchema = Type.Object(
+  {
+    status: Type.Optional(
+      Type.Array(
+        Type.String({
+          pattern: STATUS_LIST_PATTERN,
+          description: `${HEALTH_STATUSES.join(', ')}; several separated by commas.`,
+        }),
+        {
+          description:
+            'Only binds with one of these statuses: `?status=unhealthy`, `?status=unhealthy,degraded` or `?status=unhealthy&status=degraded`.',
+        },
+      ),
+    ),
+    limit: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: BIND_LIST_MAX_LIMIT,
+        default: BIND_LIST_DEFAULT_LIMIT,
+        description: `Binds per page (a decimal integer, 1 to ${BIND_LIST_MAX_LIMIT}).`,
+      }),
+    ),
+    cursor: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 200,
+        description: 'The nextCursor of the previous page; absent for the first page.',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type BindListQuery = Static<typeof BindListQuerySchema>;
 
 export const HealthCheckSchema = Type.Object(
   {
