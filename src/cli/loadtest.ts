@@ -76,6 +76,8 @@ const MAX_SHORT_MESSAGE = 254;
 const DEFAULT_TEXT = 'smpp-bridge loadtest';
 /** After Ctrl-C, how long responses still in flight are waited for. */
 const INTERRUPT_GRACE_MS = 500;
+/** Latency percentiles cover the last this many responses (and receipts): 8 MB each at most. */
+const MAX_LATENCY_SAMPLES = 1_000_000;
 
 export interface LoadtestArgs {
   host: string;
@@ -532,8 +534,8 @@ class LoadRun {
     this.where = `${args.host}:${args.port}`;
     this.shortMessage = shortMessageOf(args.text);
     this.maxMessages = Math.max(1, Math.round((args.rate * args.durationMs) / 1000));
-    this.latency = new RttStats(this.maxMessages);
-    this.receiptLatency = new RttStats(args.receipts ? this.maxMessages : 1);
+    this.latency = new RttStats(Math.min(this.maxMessages, MAX_LATENCY_SAMPLES));
+    this.receiptLatency = new RttStats(args.receipts ? Math.min(this.maxMessages, MAX_LATENCY_SAMPLES) : 1);
   }
 
   async run(): Promise<LoadtestReport> {
