@@ -46,7 +46,10 @@ export class TokenBucket {
   }
 }
 
-/** A burst for a rate: 20 ms worth of tokens, at least one. */
+/**
+ * A burst for a rate: 50 ms worth of tokens, at least one — enough to ride out a busy event loop
+ * or timer jitter without losing rate, too little to flood the SMSC after a long stall.
+ */
 export function defaultBurst(ratePerSecond: number): number {
-  return Math.max(1, Math.ceil(ratePerSecond / 50));
+  return Math.max(1, Math.ceil(ratePerSecond / 20));
 }

@@ -183,7 +183,7 @@ describe('runLoadtest against the simulator', () => {
     expect(report.binds).toEqual({ requested: 3, bound: 3, lost: 0, failures: [] });
     // Never more than rate × duration; a loaded machine may send fewer.
     expect(report.submitted).toBeLessThanOrEqual(100);
-    expect(report.submitted).toBeGreaterThanOrEqual(20);
+    expect(report.submitted).toBeGreaterThanOrEqual(10);
     expect(report.acknowledged).toBe(report.submitted);
     expect(report.failed).toBe(0);
     expect(report.statuses).toEqual({ ESME_ROK: report.submitted });
