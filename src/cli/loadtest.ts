@@ -749,7 +749,7 @@ class LoadRun {
     if (this.awaitingReceipt.size === 0) this.onSettled?.();
   }
 
-  /** The paced send loop: resolves with the time from the first submit to the last. */
+  /** The paced send loop: resolves with how long sending took (ms). */
   private send(): Promise<number> {
     const { args } = this;
     return new Promise((resolve) => {
