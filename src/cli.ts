@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * smpp-bridge <command>: serve (default), simulator, probe. Each command lives in its own
+ * smpp-bridge <command>: serve (default), simulator, probe, loadtest. Each command lives in its own
  * module and resolves to the process exit code; usage errors exit 2.
  */
 const USAGE = `usage: smpp-bridge <command> [options]
@@ -9,6 +9,7 @@ commands:
   serve       run the bridge service (default; without a config: demo mode with the embedded simulator)
   simulator   run the SMSC simulator
   probe       bind to an SMSC, send enquire_links and report round-trip times (like ping)
+  loadtest    submit submit_sm at a steady rate over N binds and report latency and throughput
 
 run 'smpp-bridge <command> --help' for a command's options`;
 
@@ -21,6 +22,8 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./simulator/cli.js')).runSimulatorCommand(rest);
     case 'probe':
       return (await import('./binds/probe-cli.js')).runProbeCommand(rest);
+    case 'loadtest':
+      return (await import('./cli/loadtest.js')).runLoadtest(rest);
     case '-h':
     case '--help':
     case 'help':

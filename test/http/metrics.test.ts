@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../src/http/app.js';
 import { RTT_BUCKETS_SECONDS } from '../../src/http/plugins/metrics.js';
+import { METRICS } from '../deploy/metric-contract.js';
 import {
   bindOptions,
   closedPort,
@@ -310,5 +311,19 @@ describe('a bind removed from the registry', () => {
     const after = await scrape(target);
     expect(after.text).not.toMatch(/bind="gone"/);
     expect(value(after.families.get('smpp_bind_up'), 'smpp_bind_up', { bind: 'kept' })).toBe(0);
+  });
+});
+
+describe('the metric contract the dashboard and alert rules are written against', () => {
+  it('is exactly what /metrics serves (smpp_* families and their types, per-bind histograms on)', async () => {
+    const target = await h.app({
+      config: { ...config(), metrics: { enabled: true, perBindHistograms: true } },
+    });
+    await target.inject({ method: 'POST', url: '/binds/main/enquire' });
+    const { families } = await scrape(target);
+    const served = Object.fromEntries(
+      [...families].filter(([name]) => name.startsWith('smpp_')).map(([name, f]) => [name, f.type]),
+    );
+    expect(served).toEqual(METRICS);
   });
 });

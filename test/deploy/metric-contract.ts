@@ -1,0 +1,50 @@
+/**
+ * The metric names smpp-bridge exports (the contract the dashboard and the alert rules are written
+ * against), and a reader of the metric names a PromQL expression uses.
+ */
+
+/** Every metric smpp-bridge serves, by name, with its type. */
+export const METRICS: Readonly<Record<string, 'gauge' | 'counter' | 'histogram'>> = {
+  // per bind
+  smpp_bind_up: 'gauge',
+  smpp_bind_status: 'gauge',
+  smpp_bind_last_rtt_seconds: 'gauge',
+  smpp_reconnects_total: 'counter',
+  smpp_probe_failures_total: 'counter',
+  smpp_window_in_flight: 'gauge',
+  // aggregates
+  smpp_enquire_link_rtt_seconds: 'histogram',
+  smpp_pdus_total: 'counter',
+  smpp_binds: 'gauge',
+  // opt-in per bind
+  smpp_bind_enquire_link_rtt_seconds: 'histogram',
+  smpp_bind_pdus_total: 'counter',
+};
+
+/** Series names the metrics above produce (a histogram's _bucket, _sum and _count). */
+export const SERIES_NAMES: ReadonlySet<string> = new Set(
+  Object.entries(METRICS).flatMap(([name, type]) =>
+    type === 'histogram' ? [`${name}_bucket`, `${name}_sum`, `${name}_count`] : [name],
+  ),
+);
+
+const KEYWORDS = new Set(['and', 'or', 'unless', 'bool', 'offset', 'inf', 'nan']);
+
+/**
+ * Metric names an expression selects. Drops string literals, label matchers, range and
+ * subquery brackets, grouping clauses (`by (...)`, `on (...)`), function names and keywords.
+ */
+export function metricNamesOf(expr: string): string[] {
+  const bare = expr
+    .replace(/"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'/g, '""')
+    .replace(/\{[^}]*\}/g, ' ')
+    .replace(/\[[^\]]*\]/g, ' ')
+    .replace(/\b(?:by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)/g, ' ');
+  const names = new Set<string>();
+  for (const m of bare.matchAll(/(?<![\w$.])([A-Za-z_:][\w:]*)(?!\w)(\s*\()?/g)) {
+    const [, name, call] = m;
+    if (call !== undefined || KEYWORDS.has(name!.toLowerCase())) continue;
+    names.add(name!);
+  }
+  return [...names];
+}
