@@ -50,5 +50,13 @@ export const ErrorCode = {
   SimInvalidInput: 'SMPP_ERR_SIM_INVALID_INPUT',
   SimNotFound: 'SMPP_ERR_SIM_NOT_FOUND',
   SimListen: 'SMPP_ERR_SIM_LISTEN',
+  // store
+  StoreOpen: 'SMPP_ERR_STORE_OPEN',
+  StoreMigration: 'SMPP_ERR_STORE_MIGRATION',
+  StoreClosed: 'SMPP_ERR_STORE_CLOSED',
+  StoreCommit: 'SMPP_ERR_STORE_COMMIT',
+  StoreFenced: 'SMPP_ERR_STORE_FENCED',
+  StoreNotFound: 'SMPP_ERR_STORE_NOT_FOUND',
+  StoreConflict: 'SMPP_ERR_STORE_CONFLICT',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -25,6 +25,7 @@ import {
   DEFAULT_READINESS,
   DEFAULT_SHUTDOWN_UNBIND_TIMEOUT_MS,
   DEFAULT_SIMULATOR,
+  DEFAULT_STORE,
   type ServiceConfig,
 } from './service-config.js';
 import type { TlsFileContents } from './tls-files.js';
@@ -49,6 +50,7 @@ export function resolveConfig(
     },
     shutdown: { unbindTimeoutMs: file.shutdown?.unbindTimeoutMs ?? DEFAULT_SHUTDOWN_UNBIND_TIMEOUT_MS },
     metrics: { enabled: file.metrics?.enabled ?? true },
+    store: { ...DEFAULT_STORE, ...file.store },
     defaults,
     binds: (file.binds ?? []).map((bind, index) => resolveBind(bind, defaults, tlsFiles.get(index) ?? {})),
     simulator: resolveSimulator(file.simulator),

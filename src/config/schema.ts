@@ -19,6 +19,8 @@ export const MAX_TIMER_MS = 2_147_483_647;
 /** Bind ids appear in URLs (`/binds/:id`), so they are restricted to URL-safe characters. */
 export const BIND_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
+export const STORE_SYNCHRONOUS_MODES = ['full', 'normal'] as const;
+
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
@@ -234,6 +236,18 @@ export const ConfigFileSchema = Type.Object(
     ),
     shutdown: Type.Optional(Type.Object({ unbindTimeoutMs: Type.Optional(durationMs(0)) }, strict)),
     metrics: Type.Optional(Type.Object({ enabled: Type.Optional(Type.Boolean()) }, strict)),
+    store: Type.Optional(
+      Type.Object(
+        {
+          path: Type.Optional(Type.String({ minLength: 1, expected: 'a file path' })),
+          synchronous: Type.Optional(Type.Union(STORE_SYNCHRONOUS_MODES.map((mode) => Type.Literal(mode)))),
+          retentionDays: Type.Optional(
+            Type.Integer({ minimum: 1, maximum: 3650, expected: 'a whole number of days from 1 to 3650' }),
+          ),
+        },
+        strict,
+      ),
+    ),
     defaults: Type.Optional(TuningSchema),
     binds: Type.Optional(Type.Array(BindSchema)),
     simulator: Type.Optional(
