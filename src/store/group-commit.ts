@@ -38,6 +38,10 @@ export interface GroupCommitStats {
   units: number;
   maxGroupSize: number;
   failedCommits: number;
+  /** The longest a group held the writer, from BEGIN to the end of COMMIT, in ms. */
+  longestGroupMs: number;
+  /** Total time groups held the writer, ms (divide by commits for the mean). */
+  busyMs: number;
 }
 
 interface Unit<Tx> {
@@ -52,7 +56,14 @@ export class GroupCommitQueue<Tx> {
   private running = false;
   private closed = false;
   private idleWaiters: (() => void)[] = [];
-  private readonly counters: GroupCommitStats = { commits: 0, units: 0, maxGroupSize: 0, failedCommits: 0 };
+  private readonly counters: GroupCommitStats = {
+    commits: 0,
+    units: 0,
+    maxGroupSize: 0,
+    failedCommits: 0,
+    longestGroupMs: 0,
+    busyMs: 0,
+  };
 
   constructor(
     private readonly committer: Committer<Tx>,
@@ -153,6 +164,9 @@ export class GroupCommitQueue<Tx> {
       for (const d of done) d.unit.reject(commitError(error));
       return;
     }
+    const tookMs = performance.now() - startedAt;
+    if (tookMs > this.counters.longestGroupMs) this.counters.longestGroupMs = tookMs;
+    this.counters.busyMs += tookMs;
     this.counters.commits++;
     this.counters.units += done.length;
     if (taken > this.counters.maxGroupSize) this.counters.maxGroupSize = taken;

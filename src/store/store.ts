@@ -377,6 +377,13 @@ export interface StoreStats {
   /** The largest group committed. */
   maxGroupSize: number;
   failedCommits: number;
+  /**
+   * The longest a transaction held the writer, ms. On SQLite (synchronous) that is also how
+   * long it blocked the event loop.
+   */
+  longestGroupMs: number;
+  /** Total time transactions held the writer, ms (busyMs / commits = the mean). */
+  busyMs: number;
 }
 
 export interface Store extends StoreOps {

@@ -70,7 +70,7 @@ describe('GroupCommitQueue', () => {
     );
     expect(results.every((r, i) => r.value === i && r.visible)).toBe(true);
     expect(committer.log).toEqual(['begin', 'commit']);
-    expect(queue.stats()).toEqual({ commits: 1, units: 20, maxGroupSize: 20, failedCommits: 0 });
+    expect(queue.stats()).toMatchObject({ commits: 1, units: 20, maxGroupSize: 20, failedCommits: 0 });
   });
 
   it('splits work into groups of at most maxGroupSize', async () => {
