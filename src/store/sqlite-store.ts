@@ -127,8 +127,13 @@ export class SqliteStore implements Store {
       throw error instanceof SmppError ? error : openError(path, error);
     }
     this.writer = writer;
-    this.reader = new Database(path, { readonly: true });
-    this.reader.pragma('busy_timeout = 5000');
+    try {
+      this.reader = new Database(path, { readonly: true });
+      this.reader.pragma('busy_timeout = 5000');
+    } catch (error) {
+      writer.close();
+      throw openError(path, error);
+    }
     this.reads = new SqliteOps(new Statements(this.reader), this.now, () => {
       if (this.closed) throw storeClosedError();
     });
