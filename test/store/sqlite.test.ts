@@ -16,7 +16,9 @@ describeStore('sqlite', async ({ now, retentionDays }) => {
   const dir = tempDir();
   const path = join(dir, 'nested', 'store.db');
   return {
-    open: async () => openSqliteStore({ path, now, retentionDays }),
+    // A generous time budget per group: the contract is about grouping, and a loaded machine
+    // must not split groups by preempting the test (the budget has its own test below).
+    open: async () => openSqliteStore({ path, now, retentionDays, maxGroupMs: 1_000 }),
     destroy: async () => rmSync(dir, { recursive: true, force: true }),
   };
 });
@@ -33,7 +35,7 @@ describe('SqliteStore', () => {
     const dir = tempDir();
     dirs.push(dir);
     const path = join(dir, 'store.db');
-    const store = openSqliteStore({ path, ...options });
+    const store = openSqliteStore({ path, maxGroupMs: 1_000, ...options });
     closers.push(() => store.close());
     return { store, path };
   }
