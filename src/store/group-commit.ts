@@ -42,6 +42,8 @@ export interface GroupCommitStats {
   longestGroupMs: number;
   /** Total time groups held the writer, ms (divide by commits for the mean). */
   busyMs: number;
+  /** Of busyMs, the time spent in COMMIT itself (on SQLite with synchronous=FULL: the fsync). */
+  commitMs: number;
 }
 
 interface Unit<Tx> {
@@ -63,6 +65,7 @@ export class GroupCommitQueue<Tx> {
     failedCommits: 0,
     longestGroupMs: 0,
     busyMs: 0,
+    commitMs: 0,
   };
 
   constructor(
@@ -152,6 +155,7 @@ export class GroupCommitQueue<Tx> {
     }
     // Units not started within the time budget go first in the next group.
     if (taken < group.length) this.queue.unshift(...group.slice(taken));
+    const commitStartedAt = performance.now();
     try {
       c.commit();
     } catch (error) {
@@ -167,6 +171,7 @@ export class GroupCommitQueue<Tx> {
     const tookMs = performance.now() - startedAt;
     if (tookMs > this.counters.longestGroupMs) this.counters.longestGroupMs = tookMs;
     this.counters.busyMs += tookMs;
+    this.counters.commitMs += performance.now() - commitStartedAt;
     this.counters.commits++;
     this.counters.units += done.length;
     if (taken > this.counters.maxGroupSize) this.counters.maxGroupSize = taken;

@@ -384,6 +384,8 @@ export interface StoreStats {
   longestGroupMs: number;
   /** Total time transactions held the writer, ms (busyMs / commits = the mean). */
   busyMs: number;
+  /** Of busyMs, the time spent committing (with synchronous=FULL, mostly the fsync). */
+  commitMs: number;
 }
 
 export interface Store extends StoreOps {
