@@ -105,7 +105,13 @@ export class GroupCommitQueue<Tx> {
     this.running = true;
     try {
       const group = this.queue.splice(0, this.options.maxGroupSize);
-      if (group.length > 0) await this.runGroup(group);
+      try {
+        if (group.length > 0) await this.runGroup(group);
+      } catch (error) {
+        // A committer that fails where it must not: settle everyone (settling twice is a no-op).
+        this.abandon();
+        for (const unit of group) unit.reject(commitError(error));
+      }
     } finally {
       this.running = false;
     }
@@ -113,6 +119,28 @@ export class GroupCommitQueue<Tx> {
     else {
       const waiters = this.idleWaiters.splice(0);
       for (const wake of waiters) wake();
+    }
+  }
+
+  /** Rolls one failed unit back to its savepoint; false when the transaction cannot go on. */
+  private undoUnit(): boolean {
+    const c = this.committer;
+    if (!c.inTransaction()) return false;
+    try {
+      c.rollbackToSavepoint();
+      c.releaseSavepoint();
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Ends a failed transaction, if the database has not already. */
+  private abandon(): void {
+    try {
+      if (this.committer.inTransaction()) this.committer.rollback();
+    } catch {
+      // the error that made us abandon it is the one to report
     }
   }
 
@@ -139,16 +167,16 @@ export class GroupCommitQueue<Tx> {
         done.push({ unit, value });
       } catch (error) {
         handle.end();
-        if (!c.inTransaction()) {
-          // The database gave up the whole transaction: nobody in this group was written.
+        if (!this.undoUnit()) {
+          // The transaction is lost (the database ended it, or the savepoint failed): nobody in
+          // this group was written. The units not yet run go first in the next group.
+          this.abandon();
           this.counters.failedCommits++;
           for (const d of done) d.unit.reject(commitError(error));
           unit.reject(error);
           this.queue.unshift(...group.slice(taken));
           return;
         }
-        c.rollbackToSavepoint();
-        c.releaseSavepoint();
         unit.reject(error);
       }
       if (performance.now() - startedAt >= this.options.maxGroupMs) break;
@@ -160,11 +188,7 @@ export class GroupCommitQueue<Tx> {
       c.commit();
     } catch (error) {
       this.counters.failedCommits++;
-      try {
-        if (c.inTransaction()) c.rollback();
-      } catch {
-        // the original error is the one to report
-      }
+      this.abandon();
       for (const d of done) d.unit.reject(commitError(error));
       return;
     }

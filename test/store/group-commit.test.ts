@@ -11,18 +11,23 @@ class MemoryCommitter implements Committer<{ write(row: string): void }> {
   committed: string[] = [];
   log: string[] = [];
   failCommit = false;
+  failSavepoint = false;
   private txRows: string[] | undefined;
-  private savepointAt = 0;
+  private savepointAt: number | undefined;
 
   begin() {
     this.log.push('begin');
     this.txRows = [];
   }
   savepoint() {
+    if (this.failSavepoint) throw new Error('savepoint failed');
     this.savepointAt = this.txRows!.length;
   }
-  releaseSavepoint() {}
+  releaseSavepoint() {
+    this.savepointAt = undefined;
+  }
   rollbackToSavepoint() {
+    if (this.savepointAt === undefined) throw new Error('no such savepoint');
     this.txRows!.length = this.savepointAt;
   }
   commit() {
@@ -125,6 +130,22 @@ describe('GroupCommitQueue', () => {
     expect(committer.committed).toEqual([]);
     expect(committer.log).toEqual(['begin', 'rollback']);
     expect(queue.stats().failedCommits).toBe(1);
+  });
+
+  it('rejects the group and carries on when the transaction itself breaks', async () => {
+    const committer = new MemoryCommitter();
+    const queue = new GroupCommitQueue(committer, { maxGroupSize: 100, maxGroupMs: 1000 });
+    committer.failSavepoint = true;
+    const results = await Promise.allSettled([
+      queue.run((tx) => tx.write('a')),
+      queue.run((tx) => tx.write('b')),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']);
+    expect(committer.log).toEqual(['begin', 'rollback', 'begin', 'rollback']);
+    committer.failSavepoint = false;
+    await queue.run((tx) => tx.write('c'));
+    expect(committer.committed).toEqual(['c']);
+    expect(queue.stats().failedCommits).toBe(2);
   });
 
   it('refuses a tx used after its unit ended', async () => {
