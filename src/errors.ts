@@ -51,6 +51,14 @@ export const ErrorCode = {
   // webhooks
   WebhookUrlRefused: 'SMPP_ERR_WEBHOOK_URL_REFUSED',
   WebhookSecret: 'SMPP_ERR_WEBHOOK_SECRET',
+  // store
+  StoreOpen: 'SMPP_ERR_STORE_OPEN',
+  StoreMigration: 'SMPP_ERR_STORE_MIGRATION',
+  StoreClosed: 'SMPP_ERR_STORE_CLOSED',
+  StoreCommit: 'SMPP_ERR_STORE_COMMIT',
+  StoreFenced: 'SMPP_ERR_STORE_FENCED',
+  StoreNotFound: 'SMPP_ERR_STORE_NOT_FOUND',
+  StoreConflict: 'SMPP_ERR_STORE_CONFLICT',
 } as const;
 /** The codes as a string literal union: a code that is not registered does not compile. */
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -25,6 +25,7 @@ import {
   DEFAULT_READINESS,
   DEFAULT_SHUTDOWN_UNBIND_TIMEOUT_MS,
   DEFAULT_SIMULATOR,
+  DEFAULT_STORE,
   type ServiceConfig,
 } from './service-config.js';
 import type { TlsFileContents } from './tls-files.js';
@@ -52,6 +53,7 @@ export function resolveConfig(
       enabled: file.metrics?.enabled ?? true,
       perBindHistograms: file.metrics?.perBindHistograms ?? false,
     },
+    store: { ...DEFAULT_STORE, ...file.store },
     defaults,
     binds: (file.binds ?? []).map((bind, index) => resolveBind(bind, defaults, tlsFiles.get(index) ?? {})),
     simulator: resolveSimulator(file.simulator),

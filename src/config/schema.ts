@@ -21,6 +21,8 @@ const strict = { additionalProperties: false } as const;
 // Defined with the bind options, which the registry checks too.
 export { BIND_ID_PATTERN, MAX_TIMER_MS };
 
+export const STORE_SYNCHRONOUS_MODES = ['full', 'normal'] as const;
+
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
@@ -238,6 +240,18 @@ export const ConfigFileSchema = Type.Object(
     metrics: Type.Optional(
       Type.Object(
         { enabled: Type.Optional(Type.Boolean()), perBindHistograms: Type.Optional(Type.Boolean()) },
+        strict,
+      ),
+    ),
+    store: Type.Optional(
+      Type.Object(
+        {
+          path: Type.Optional(Type.String({ minLength: 1, expected: 'a file path' })),
+          synchronous: Type.Optional(Type.Union(STORE_SYNCHRONOUS_MODES.map((mode) => Type.Literal(mode)))),
+          retentionDays: Type.Optional(
+            Type.Integer({ minimum: 1, maximum: 3650, expected: 'a whole number of days from 1 to 3650' }),
+          ),
+        },
         strict,
       ),
     ),

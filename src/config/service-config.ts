@@ -3,6 +3,8 @@
  * normalised, TLS files read. Built by loadConfig() from a file (or from nothing, in demo
  * mode) plus environment overrides.
  */
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { BindOptions, BindTuning } from '../binds/bind-options.js';
 import { DEFAULT_BIND_TUNING } from '../binds/bind-options.js';
 import type { LogLevel, ReadinessPolicy } from './schema.js';
@@ -43,6 +45,15 @@ export interface SimulatorConfig {
   accounts?: SimulatorAccount[];
 }
 
+export interface StoreConfig {
+  /** The SQLite file (relative paths: from the working directory). */
+  path: string;
+  /** full: a commit survives power loss; normal: it survives process crashes only. */
+  synchronous: 'full' | 'normal';
+  /** Finished messages are removed after this many days. */
+  retentionDays: number;
+}
+
 export interface ServiceConfig {
   /** No config file: run the embedded simulator and (added by the process wiring) a bind to it. */
   demo: boolean;
@@ -55,6 +66,7 @@ export interface ServiceConfig {
   shutdown: { unbindTimeoutMs: number };
   /** perBindHistograms: per-bind RTT histograms and PDU counts on /metrics (about 40 series per bind). */
   metrics: { enabled: boolean; perBindHistograms: boolean };
+  store: StoreConfig;
   /** The tuning every bind starts from: the built-in defaults overlaid with the file's `defaults`. */
   defaults: BindTuning;
   binds: BindOptions[];
@@ -65,6 +77,11 @@ export const DEFAULT_HTTP: HttpConfig = { host: '0.0.0.0', port: 8080, bodyLimit
 export const DEFAULT_LOG_LEVEL: LogLevel = 'info';
 export const DEFAULT_READINESS: ReadinessConfig = { policy: 'all', minHealthy: 1 };
 export const DEFAULT_SHUTDOWN_UNBIND_TIMEOUT_MS = 5_000;
+export const DEFAULT_STORE: StoreConfig = {
+  path: './data/smpp-bridge.db',
+  synchronous: 'full',
+  retentionDays: 7,
+};
 export const DEFAULT_SIMULATOR: SimulatorConfig = { enabled: false, host: '127.0.0.1', port: 0 };
 
 /** The configuration of demo mode: no binds yet, the simulator on a free loopback port. */
@@ -77,6 +94,8 @@ export function demoConfig(): ServiceConfig {
     readiness: { ...DEFAULT_READINESS },
     shutdown: { unbindTimeoutMs: DEFAULT_SHUTDOWN_UNBIND_TIMEOUT_MS },
     metrics: { enabled: true, perBindHistograms: false },
+    // Demo data is throwaway: a file of this process in the OS temp directory.
+    store: { ...DEFAULT_STORE, path: join(tmpdir(), `smpp-bridge-demo-${process.pid}.db`) },
     defaults: { ...DEFAULT_BIND_TUNING, reconnect: { ...DEFAULT_BIND_TUNING.reconnect } },
     binds: [],
     simulator: { ...DEFAULT_SIMULATOR, enabled: true },

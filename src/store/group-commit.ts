@@ -1,0 +1,204 @@
+/**
+ * Group commit: units of work asked for within the same turn of the event loop share one
+ * transaction, and each caller's promise settles only after that transaction's commit
+ * returned. The first unit schedules a flush with setImmediate, so everything queued by
+ * then (up to `maxGroupSize` units, or until the group has run `maxGroupMs`) commits
+ * together; the rest goes in the next group, after the event loop had a turn.
+ *
+ * Each unit runs inside a savepoint: a unit that throws rolls back its own writes and
+ * rejects its own caller only. A failing commit rejects every caller of the group.
+ *
+ * The committer is synchronous (better-sqlite3); while a group runs, the event loop runs
+ * only microtasks, so the group size bounds how long one commit blocks it.
+ */
+import { commitError, storeClosedError } from './errors.js';
+
+export interface Committer<Tx> {
+  begin(): void;
+  savepoint(): void;
+  releaseSavepoint(): void;
+  rollbackToSavepoint(): void;
+  commit(): void;
+  rollback(): void;
+  /** False when the database ended the transaction itself (e.g. an I/O error). */
+  inTransaction(): boolean;
+  /** A handle to give one unit; `end()` makes it refuse further use. */
+  openTx(): { tx: Tx; end(): void };
+}
+
+export interface GroupCommitOptions {
+  /** Most units in one transaction. */
+  maxGroupSize: number;
+  /** Stop adding units to a group once it has run this long (the commit comes on top). */
+  maxGroupMs: number;
+}
+
+export interface GroupCommitStats {
+  commits: number;
+  units: number;
+  maxGroupSize: number;
+  failedCommits: number;
+  /** The longest a group held the writer, from BEGIN to the end of COMMIT, in ms. */
+  longestGroupMs: number;
+  /** Total time groups held the writer, ms (divide by commits for the mean). */
+  busyMs: number;
+  /** Of busyMs, the time spent in COMMIT itself (on SQLite with synchronous=FULL: the fsync). */
+  commitMs: number;
+}
+
+interface Unit<Tx> {
+  fn: (tx: Tx) => unknown;
+  resolve(value: unknown): void;
+  reject(error: unknown): void;
+}
+
+export class GroupCommitQueue<Tx> {
+  private queue: Unit<Tx>[] = [];
+  private scheduled: NodeJS.Immediate | undefined;
+  private running = false;
+  private closed = false;
+  private idleWaiters: (() => void)[] = [];
+  private readonly counters: GroupCommitStats = {
+    commits: 0,
+    units: 0,
+    maxGroupSize: 0,
+    failedCommits: 0,
+    longestGroupMs: 0,
+    busyMs: 0,
+    commitMs: 0,
+  };
+
+  constructor(
+    private readonly committer: Committer<Tx>,
+    private readonly options: GroupCommitOptions,
+  ) {}
+
+  /** Queues `fn`; resolves with its result once its group committed. */
+  run<T>(fn: (tx: Tx) => Promise<T> | T): Promise<T> {
+    if (this.closed) return Promise.reject(storeClosedError());
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({ fn, resolve: resolve as (value: unknown) => void, reject });
+      this.schedule();
+    });
+  }
+
+  stats(): GroupCommitStats {
+    return { ...this.counters };
+  }
+
+  /** Refuses new work, then waits until everything queued has committed (or failed). */
+  async close(): Promise<void> {
+    this.closed = true;
+    if (!this.running && this.queue.length === 0 && this.scheduled === undefined) return;
+    await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private schedule(): void {
+    if (this.scheduled !== undefined || this.running) return;
+    this.scheduled = setImmediate(() => {
+      this.scheduled = undefined;
+      void this.flush();
+    });
+  }
+
+  private async flush(): Promise<void> {
+    this.running = true;
+    try {
+      const group = this.queue.splice(0, this.options.maxGroupSize);
+      try {
+        if (group.length > 0) await this.runGroup(group);
+      } catch (error) {
+        // A committer that fails where it must not: settle everyone (settling twice is a no-op).
+        this.abandon();
+        for (const unit of group) unit.reject(commitError(error));
+      }
+    } finally {
+      this.running = false;
+    }
+    if (this.queue.length > 0) this.schedule();
+    else {
+      const waiters = this.idleWaiters.splice(0);
+      for (const wake of waiters) wake();
+    }
+  }
+
+  /** Rolls one failed unit back to its savepoint; false when the transaction cannot go on. */
+  private undoUnit(): boolean {
+    const c = this.committer;
+    if (!c.inTransaction()) return false;
+    try {
+      c.rollbackToSavepoint();
+      c.releaseSavepoint();
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Ends a failed transaction, if the database has not already. */
+  private abandon(): void {
+    try {
+      if (this.committer.inTransaction()) this.committer.rollback();
+    } catch {
+      // the error that made us abandon it is the one to report
+    }
+  }
+
+  private async runGroup(group: Unit<Tx>[]): Promise<void> {
+    const c = this.committer;
+    const startedAt = performance.now();
+    try {
+      c.begin();
+    } catch (error) {
+      this.counters.failedCommits++;
+      for (const unit of group) unit.reject(commitError(error));
+      return;
+    }
+    const done: { unit: Unit<Tx>; value: unknown }[] = [];
+    let taken = 0;
+    for (const unit of group) {
+      taken++;
+      const handle = c.openTx();
+      try {
+        c.savepoint();
+        const value = await unit.fn(handle.tx);
+        handle.end();
+        c.releaseSavepoint();
+        done.push({ unit, value });
+      } catch (error) {
+        handle.end();
+        if (!this.undoUnit()) {
+          // The transaction is lost (the database ended it, or the savepoint failed): nobody in
+          // this group was written. The units not yet run go first in the next group.
+          this.abandon();
+          this.counters.failedCommits++;
+          for (const d of done) d.unit.reject(commitError(error));
+          unit.reject(error);
+          this.queue.unshift(...group.slice(taken));
+          return;
+        }
+        unit.reject(error);
+      }
+      if (performance.now() - startedAt >= this.options.maxGroupMs) break;
+    }
+    // Units not started within the time budget go first in the next group.
+    if (taken < group.length) this.queue.unshift(...group.slice(taken));
+    const commitStartedAt = performance.now();
+    try {
+      c.commit();
+    } catch (error) {
+      this.counters.failedCommits++;
+      this.abandon();
+      for (const d of done) d.unit.reject(commitError(error));
+      return;
+    }
+    const tookMs = performance.now() - startedAt;
+    if (tookMs > this.counters.longestGroupMs) this.counters.longestGroupMs = tookMs;
+    this.counters.busyMs += tookMs;
+    this.counters.commitMs += performance.now() - commitStartedAt;
+    this.counters.commits++;
+    this.counters.units += done.length;
+    if (taken > this.counters.maxGroupSize) this.counters.maxGroupSize = taken;
+    for (const d of done) d.unit.resolve(d.value);
+  }
+}

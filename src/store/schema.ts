@@ -1,0 +1,187 @@
+/**
+ * The store's schema, as ordered migrations: data, applied in order, each once, recorded
+ * in `schema_version`. The SQL is plain enough for SQLite and PostgreSQL alike; the few
+ * types that differ come from the dialect's `SqlTypes`. Never edit a released migration:
+ * add the next one.
+ *
+ * Times are int64 milliseconds since the epoch; JSON is text.
+ */
+
+export interface SqlTypes {
+  /** An auto-numbered primary key, in insertion order. */
+  serialId: string;
+  int64: string;
+  bytes: string;
+  json: string;
+}
+
+export const SQLITE_TYPES: SqlTypes = {
+  serialId: 'INTEGER PRIMARY KEY',
+  int64: 'INTEGER',
+  bytes: 'BLOB',
+  json: 'TEXT',
+};
+
+export const POSTGRES_TYPES: SqlTypes = {
+  serialId: 'BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY',
+  int64: 'BIGINT',
+  bytes: 'BYTEA',
+  json: 'TEXT',
+};
+
+export interface Migration {
+  version: number;
+  name: string;
+  statements(t: SqlTypes): string[];
+}
+
+export const SCHEMA_VERSION_TABLE = `CREATE TABLE IF NOT EXISTS schema_version (
+  version INTEGER PRIMARY KEY,
+  name TEXT NOT NULL,
+  applied_at BIGINT NOT NULL
+)`;
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'message path: messages, parts, events, idempotency, leases, receipts, inbound, webhooks',
+    statements: (t) => [
+      `CREATE TABLE messages (
+        id TEXT PRIMARY KEY,
+        client_ref TEXT,
+        route TEXT NOT NULL,
+        source_addr TEXT NOT NULL,
+        dest_addr TEXT NOT NULL,
+        encoding TEXT NOT NULL,
+        body ${t.bytes} NOT NULL,
+        udh ${t.bytes},
+        parts_count INTEGER NOT NULL,
+        status TEXT NOT NULL,
+        error_code TEXT,
+        error_message TEXT,
+        metadata ${t.json},
+        callback_url TEXT,
+        receipt_policy TEXT NOT NULL,
+        validity_ms ${t.int64},
+        send_at ${t.int64},
+        created_at ${t.int64} NOT NULL,
+        updated_at ${t.int64} NOT NULL
+      )`,
+      'CREATE INDEX messages_status_updated ON messages (status, updated_at)',
+      'CREATE INDEX messages_client_ref ON messages (client_ref)',
+
+      `CREATE TABLE message_parts (
+        id ${t.serialId},
+        message_id TEXT NOT NULL REFERENCES messages (id) ON DELETE CASCADE,
+        part_index INTEGER NOT NULL,
+        queue TEXT NOT NULL,
+        state TEXT NOT NULL,
+        payload ${t.bytes} NOT NULL,
+        bind_id TEXT,
+        epoch ${t.int64},
+        sequence_number ${t.int64},
+        smsc_message_id TEXT,
+        submit_status ${t.int64},
+        attempts INTEGER NOT NULL DEFAULT 0,
+        not_before ${t.int64} NOT NULL,
+        claimed_until ${t.int64},
+        error_code TEXT,
+        error_message TEXT,
+        receipt_stat TEXT,
+        receipt_err TEXT,
+        receipt_done_at ${t.int64},
+        updated_at ${t.int64} NOT NULL,
+        UNIQUE (message_id, part_index)
+      )`,
+      'CREATE INDEX message_parts_queue ON message_parts (queue, state, id)',
+      'CREATE INDEX message_parts_smsc_id ON message_parts (smsc_message_id)',
+      'CREATE INDEX message_parts_bind ON message_parts (bind_id, state)',
+
+      `CREATE TABLE message_events (
+        message_id TEXT NOT NULL REFERENCES messages (id) ON DELETE CASCADE,
+        seq INTEGER NOT NULL,
+        type TEXT NOT NULL,
+        data ${t.json},
+        created_at ${t.int64} NOT NULL,
+        PRIMARY KEY (message_id, seq)
+      )`,
+
+      `CREATE TABLE idempotency_keys (
+        key TEXT PRIMARY KEY,
+        request_hash TEXT NOT NULL,
+        state TEXT NOT NULL,
+        response_status INTEGER,
+        response_body ${t.json},
+        created_at ${t.int64} NOT NULL,
+        expires_at ${t.int64} NOT NULL
+      )`,
+      'CREATE INDEX idempotency_keys_expires ON idempotency_keys (expires_at)',
+
+      `CREATE TABLE bind_leases (
+        bind_id TEXT PRIMARY KEY,
+        owner TEXT NOT NULL,
+        epoch ${t.int64} NOT NULL,
+        expires_at ${t.int64} NOT NULL
+      )`,
+
+      `CREATE TABLE parked_receipts (
+        id ${t.serialId},
+        smsc_message_id TEXT NOT NULL,
+        bind_id TEXT NOT NULL,
+        stat TEXT NOT NULL,
+        err TEXT,
+        done_at ${t.int64},
+        received_at ${t.int64} NOT NULL,
+        expires_at ${t.int64} NOT NULL
+      )`,
+      'CREATE INDEX parked_receipts_smsc_id ON parked_receipts (smsc_message_id)',
+      'CREATE INDEX parked_receipts_expires ON parked_receipts (expires_at)',
+
+      `CREATE TABLE inbound_parts (
+        group_key TEXT NOT NULL,
+        part_index INTEGER NOT NULL,
+        total_parts INTEGER NOT NULL,
+        bind_id TEXT NOT NULL,
+        payload ${t.bytes} NOT NULL,
+        data_coding INTEGER NOT NULL,
+        received_at ${t.int64} NOT NULL,
+        PRIMARY KEY (group_key, part_index)
+      )`,
+      'CREATE INDEX inbound_parts_received ON inbound_parts (received_at)',
+
+      `CREATE TABLE inbound_messages (
+        id TEXT PRIMARY KEY,
+        bind_id TEXT NOT NULL,
+        source_addr TEXT NOT NULL,
+        dest_addr TEXT NOT NULL,
+        encoding TEXT NOT NULL,
+        body ${t.bytes} NOT NULL,
+        parts_count INTEGER NOT NULL,
+        metadata ${t.json},
+        received_at ${t.int64} NOT NULL
+      )`,
+      'CREATE INDEX inbound_messages_received ON inbound_messages (received_at)',
+
+      `CREATE TABLE webhook_events (
+        id ${t.serialId},
+        event_id TEXT NOT NULL UNIQUE,
+        message_id TEXT,
+        endpoint TEXT NOT NULL,
+        type TEXT NOT NULL,
+        payload ${t.json} NOT NULL,
+        state TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at ${t.int64} NOT NULL,
+        claimed_until ${t.int64},
+        last_error TEXT,
+        created_at ${t.int64} NOT NULL,
+        updated_at ${t.int64} NOT NULL
+      )`,
+      'CREATE INDEX webhook_events_due ON webhook_events (state, next_attempt_at)',
+      'CREATE INDEX webhook_events_message ON webhook_events (message_id, state, id)',
+    ],
+  },
+];
+
+/** The newest schema version this code knows. */
+export const LATEST_SCHEMA_VERSION = MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);

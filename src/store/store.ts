@@ -1,0 +1,430 @@
+/**
+ * The durable store of the message path, as one interface. The SQLite implementation
+ * (sqlite-store.ts) is the first; a PostgreSQL one must pass the same suite
+ * (test/store/store-suite.ts), so nothing here depends on SQLite:
+ *
+ * - every method is async;
+ * - atomic work goes through `transaction(fn)`: everything `fn` does through its `tx`
+ *   commits together or not at all, and its promise resolves only after the commit
+ *   returned (durable). Each write method on the store itself is one such transaction;
+ * - reads on the store see committed data only; reads on a `tx` see that transaction;
+ * - queues are claimed with a visibility timeout (claimed rows come back when it passes),
+ *   which maps onto `SELECT … FOR UPDATE SKIP LOCKED`;
+ * - writes made for a bind carry a fence (the bind's lease epoch): a write with a stale
+ *   epoch is refused with SMPP_ERR_STORE_FENCED, so a replica that lost a bind cannot
+ *   overwrite what the new owner does.
+ *
+ * Times are wall-clock milliseconds since the epoch, from the store's injected `now()`.
+ */
+
+// ---------------------------------------------------------------------------- messages
+
+/** Twilio's statuses, which users already know (docs: message-bridge.md). */
+export const MESSAGE_STATUSES = [
+  'queued',
+  'scheduled',
+  'sent',
+  'delivered',
+  'undelivered',
+  'failed',
+  'partially_delivered',
+  'canceled',
+] as const;
+export type MessageStatus = (typeof MESSAGE_STATUSES)[number];
+
+/** Statuses after which nothing more happens to a message; `prune()` removes them after the retention. */
+export const FINAL_MESSAGE_STATUSES: ReadonlySet<MessageStatus> = new Set<MessageStatus>([
+  'delivered',
+  'undelivered',
+  'failed',
+  'partially_delivered',
+  'canceled',
+]);
+
+/** What receipts the caller asked for: none, final outcome only, or failures only. */
+export type ReceiptPolicy = 'none' | 'final' | 'failure';
+
+export interface StoredError {
+  code: string;
+  message: string;
+}
+
+export interface NewMessage {
+  /** Chosen by the caller (e.g. a UUID); unique. */
+  id: string;
+  /** The caller's own reference, echoed back. */
+  clientRef?: string | null;
+  /** The route; its parts are queued on the queue of the same name. */
+  route: string;
+  from: string;
+  to: string;
+  /** How `body` is encoded on the wire: 'gsm7', 'ucs2', 'latin1', 'binary'… */
+  encoding: string;
+  body: Uint8Array;
+  udh?: Uint8Array | null;
+  metadata?: Record<string, unknown> | null;
+  callbackUrl?: string | null;
+  receiptPolicy?: ReceiptPolicy;
+  /** How long the SMSC may keep trying, in ms; null = the SMSC's default. */
+  validityMs?: number | null;
+  /** Not before this time (scheduled message); null = now. */
+  sendAt?: number | null;
+  status?: MessageStatus;
+}
+
+export interface MessageRecord {
+  id: string;
+  clientRef: string | null;
+  route: string;
+  from: string;
+  to: string;
+  encoding: string;
+  body: Buffer;
+  udh: Buffer | null;
+  partsCount: number;
+  status: MessageStatus;
+  error: StoredError | null;
+  metadata: Record<string, unknown> | null;
+  callbackUrl: string | null;
+  receiptPolicy: ReceiptPolicy;
+  validityMs: number | null;
+  sendAt: number | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface MessagePatch {
+  status?: MessageStatus;
+  /** null clears it. */
+  error?: StoredError | null;
+  metadata?: Record<string, unknown> | null;
+}
+
+// ---------------------------------------------------------------------------- parts
+
+/**
+ * A part's life: queued → claimed (by a bind, for a visibility timeout) → sending (the
+ * PDU is about to be written) → submitted | rejected, or back to queued (throttled, or
+ * released). `unknown`: the PDU may have reached the SMSC but no response was recorded
+ * (timeout, or a crash while sending) — resending could duplicate the SMS.
+ */
+export const PART_STATES = ['queued', 'claimed', 'sending', 'submitted', 'rejected', 'unknown'] as const;
+export type PartState = (typeof PART_STATES)[number];
+
+export interface NewPart {
+  /** 0-based, unique within the message. */
+  index: number;
+  /** The short_message of this part (with its UDH, if any) exactly as it goes on the wire. */
+  payload: Uint8Array;
+}
+
+export interface PartRecord {
+  /** The store's id for the part, ordered by enqueue time. */
+  id: number;
+  messageId: string;
+  index: number;
+  queue: string;
+  state: PartState;
+  payload: Buffer;
+  bindId: string | null;
+  epoch: number | null;
+  sequenceNumber: number | null;
+  /** Canonical form (see canonicalSmscMessageId). */
+  smscMessageId: string | null;
+  /** command_status of the submit_sm_resp. */
+  submitStatus: number | null;
+  attempts: number;
+  notBefore: number;
+  claimedUntil: number | null;
+  error: StoredError | null;
+  receiptStat: string | null;
+  receiptErr: string | null;
+  receiptDoneAt: number | null;
+  updatedAt: number;
+}
+
+/** What came of one submit_sm. */
+export type SubmitOutcome =
+  | { kind: 'accepted'; smscMessageId: string }
+  | { kind: 'rejected'; commandStatus: number; error: StoredError }
+  /** Throttled or temporarily refused: queued again, not before `retryAt`. */
+  | { kind: 'retry'; commandStatus: number; retryAt: number; error?: StoredError }
+  /** No response (timeout): it may or may not have been sent. */
+  | { kind: 'unknown'; error: StoredError };
+
+/** A write made on behalf of a bind: the lease epoch it holds. */
+export interface Fence {
+  bindId: string;
+  epoch: number;
+}
+
+export interface BindLease extends Fence {
+  owner: string;
+  expiresAt: number;
+}
+
+// ---------------------------------------------------------------------------- receipts
+
+export interface Receipt {
+  /** As received; canonicalised by the store. */
+  smscMessageId: string;
+  bindId: string;
+  stat: string;
+  err?: string | null;
+  doneAt?: number | null;
+}
+
+export interface ParkedReceipt extends Receipt {
+  id: number;
+  receivedAt: number;
+  expiresAt: number;
+}
+
+// ---------------------------------------------------------------------------- events
+
+export interface MessageEvent {
+  messageId: string;
+  /** 1, 2, 3… per message, in the order they were appended. */
+  seq: number;
+  type: string;
+  data: unknown;
+  createdAt: number;
+}
+
+// ---------------------------------------------------------------------------- idempotency
+
+export interface StoredResponse {
+  statusCode: number;
+  body: unknown;
+}
+
+export type IdempotencyBegin =
+  /** The caller owns the key now: do the work, then complete (or release) it. */
+  | { kind: 'started' }
+  /** The first request with this key is still running (HTTP 409). */
+  | { kind: 'in_progress' }
+  /** The key was used with another request body (HTTP 422). */
+  | { kind: 'mismatch' }
+  /** Done before: replay this response. */
+  | { kind: 'done'; response: StoredResponse };
+
+// ---------------------------------------------------------------------------- inbound
+
+export interface NewInboundPart {
+  bindId: string;
+  /** Identifies the concatenation group: e.g. `${from}|${to}|${reference}|${total}`. */
+  groupKey: string;
+  index: number;
+  total: number;
+  payload: Uint8Array;
+  dataCoding: number;
+}
+
+export interface InboundPartRecord extends Omit<NewInboundPart, 'payload'> {
+  payload: Buffer;
+  receivedAt: number;
+}
+
+export type InboundProgress =
+  | { complete: false; received: number; total: number }
+  | { complete: true; parts: InboundPartRecord[] };
+
+export interface NewInboundMessage {
+  id: string;
+  bindId: string;
+  from: string;
+  to: string;
+  encoding: string;
+  body: Uint8Array;
+  partsCount: number;
+  metadata?: Record<string, unknown> | null;
+}
+
+export interface InboundMessageRecord extends Omit<NewInboundMessage, 'body' | 'metadata'> {
+  body: Buffer;
+  metadata: Record<string, unknown> | null;
+  receivedAt: number;
+}
+
+// ---------------------------------------------------------------------------- webhooks
+
+export const WEBHOOK_STATES = ['pending', 'delivered', 'dead'] as const;
+export type WebhookState = (typeof WEBHOOK_STATES)[number];
+
+export interface NewWebhookEvent {
+  /** Stable across retries (the `webhook-id` header); generated when left out. */
+  eventId?: string;
+  /** Events of one message are delivered in order; null = no ordering. */
+  messageId: string | null;
+  endpoint: string;
+  type: string;
+  payload: unknown;
+  /** First attempt not before; default now. */
+  nextAttemptAt?: number;
+}
+
+export interface WebhookEvent {
+  eventId: string;
+  messageId: string | null;
+  endpoint: string;
+  type: string;
+  payload: unknown;
+  state: WebhookState;
+  attempts: number;
+  nextAttemptAt: number;
+  claimedUntil: number | null;
+  lastError: string | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export type WebhookOutcome =
+  | { kind: 'delivered' }
+  | { kind: 'retry'; retryAt: number; error: string }
+  | { kind: 'dead'; error: string };
+
+// ---------------------------------------------------------------------------- the interface
+
+/** Everything that can be done inside a transaction (and, one at a time, on the store). */
+export interface StoreOps {
+  // messages
+  /** Inserts the message and queues its parts on `message.route` (not before `sendAt`). */
+  createMessage(message: NewMessage, parts: readonly NewPart[]): Promise<MessageRecord>;
+  getMessage(id: string): Promise<MessageRecord | undefined>;
+  /** Throws SMPP_ERR_STORE_NOT_FOUND when there is no such message. */
+  updateMessage(id: string, patch: MessagePatch): Promise<MessageRecord>;
+  listParts(messageId: string): Promise<PartRecord[]>;
+
+  // message events
+  appendMessageEvent(messageId: string, type: string, data: unknown): Promise<MessageEvent>;
+  listMessageEvents(messageId: string): Promise<MessageEvent[]>;
+
+  // idempotency keys
+  /** Takes the key (or reports what it holds). An expired key counts as absent. */
+  beginIdempotency(key: string, requestHash: string, ttlMs?: number): Promise<IdempotencyBegin>;
+  completeIdempotency(key: string, response: StoredResponse): Promise<void>;
+  /** Gives an in-progress key up (the work failed), so a retry may start afresh. */
+  releaseIdempotency(key: string): Promise<void>;
+
+  // bind leases (fencing)
+  /**
+   * Takes the bind when it is free, expired or already this owner's. A new owner gets a
+   * higher epoch, and the parts an older epoch left behind are recovered: `claimed` ones
+   * are queued again, `sending` ones become `unknown`. Undefined when another owner holds it.
+   */
+  acquireBindLease(bindId: string, owner: string, ttlMs: number): Promise<BindLease | undefined>;
+  /** Extends the lease; undefined when it was lost (taken over or expired and taken). */
+  renewBindLease(lease: BindLease, ttlMs: number): Promise<BindLease | undefined>;
+  releaseBindLease(lease: BindLease): Promise<void>;
+
+  // outbound queue (every write is fenced)
+  /** Up to `limit` parts of `queue`, oldest first, claimed for `visibilityMs`. */
+  claimParts(fence: Fence, queue: string, limit: number, visibilityMs: number): Promise<PartRecord[]>;
+  /** Marks a claimed part `sending`, before its submit_sm is written to the socket. */
+  markPartSending(fence: Fence, partId: number, sequenceNumber: number): Promise<PartRecord>;
+  recordSubmitOutcome(fence: Fence, partId: number, outcome: SubmitOutcome): Promise<PartRecord>;
+  /** Claimed (not yet sending) parts go back to the queue, e.g. when the bind drops. */
+  releaseParts(fence: Fence, partIds: readonly number[]): Promise<void>;
+
+  // receipts
+  /** Applies a receipt to the part with that SMSC id; undefined when none matches yet (park it). */
+  recordReceipt(receipt: Receipt): Promise<PartRecord | undefined>;
+  parkReceipt(receipt: Receipt, ttlMs?: number): Promise<ParkedReceipt>;
+  /** Removes and returns the unexpired receipts parked for that SMSC id. */
+  takeParkedReceipts(smscMessageId: string): Promise<ParkedReceipt[]>;
+
+  // inbound (MO)
+  /** Stores a part (a duplicate index is ignored) and reports whether its group is complete. */
+  addInboundPart(part: NewInboundPart): Promise<InboundProgress>;
+  /** Stores the message; with `groupKey`, the group's parts are removed in the same transaction. */
+  createInboundMessage(message: NewInboundMessage, groupKey?: string): Promise<InboundMessageRecord>;
+  getInboundMessage(id: string): Promise<InboundMessageRecord | undefined>;
+
+  // webhook outbox
+  enqueueWebhook(event: NewWebhookEvent): Promise<WebhookEvent>;
+  /**
+   * Up to `limit` due events, claimed for `visibilityMs`. An event is claimable only when
+   * every earlier event of its message is delivered or dead.
+   */
+  claimWebhooks(limit: number, visibilityMs: number): Promise<WebhookEvent[]>;
+  recordWebhookOutcome(eventId: string, outcome: WebhookOutcome): Promise<WebhookEvent>;
+  getWebhook(eventId: string): Promise<WebhookEvent | undefined>;
+}
+
+export type StoreTx = StoreOps;
+
+export interface PruneResult {
+  messages: number;
+  idempotencyKeys: number;
+  parkedReceipts: number;
+  inboundMessages: number;
+  inboundParts: number;
+  webhooks: number;
+}
+
+export interface StoreHealth {
+  ok: boolean;
+  /** How long the check's write took, ms. */
+  latencyMs: number;
+  error?: string;
+}
+
+export interface StoreStats {
+  /** Transactions committed (one per group). */
+  commits: number;
+  /** Units of work (transactions asked for) committed. */
+  units: number;
+  /** The largest group committed. */
+  maxGroupSize: number;
+  failedCommits: number;
+  /**
+   * The longest a transaction held the writer, ms. On SQLite (synchronous) that is also how
+   * long it blocked the event loop.
+   */
+  longestGroupMs: number;
+  /** Total time transactions held the writer, ms (busyMs / commits = the mean). */
+  busyMs: number;
+  /** Of busyMs, the time spent committing (with synchronous=FULL, mostly the fsync). */
+  commitMs: number;
+}
+
+export interface Store extends StoreOps {
+  /**
+   * Runs `fn` atomically. Its promise resolves after the commit returned; if `fn` throws,
+   * none of its writes remain and the error is passed on. Keep `fn` to store calls:
+   * awaiting anything else holds the writer.
+   */
+  transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T>;
+  /** Whether the store accepts writes now (a small write goes through the writer). */
+  healthCheck(): Promise<StoreHealth>;
+  /**
+   * Removes what is finished and older than the retention: final messages (with their
+   * parts and events), expired idempotency keys and parked receipts, settled webhooks,
+   * old inbound messages and abandoned inbound parts.
+   */
+  prune(now: number): Promise<PruneResult>;
+  stats(): StoreStats;
+  /** Commits what is queued, then closes. Later calls reject with SMPP_ERR_STORE_CLOSED. */
+  close(): Promise<void>;
+}
+
+export const DEFAULT_IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
+export const DEFAULT_PARKED_RECEIPT_TTL_MS = 10 * 60 * 1000;
+export const DEFAULT_RETENTION_DAYS = 7;
+const DAY_MS = 24 * 60 * 60 * 1000;
+export const retentionMs = (days: number): number => days * DAY_MS;
+
+/**
+ * One spelling per SMSC message id, so a receipt finds its part: trimmed, NULs and case
+ * dropped, leading zeros removed ("0001A2" and "1a2" are the same id). Whether an id is
+ * hex or decimal cannot be told from the id; the receipt matcher may try both forms.
+ */
+export function canonicalSmscMessageId(id: string): string {
+  // C strings may arrive NUL-padded.
+  const trimmed = id
+    .replace(/\u0000/g, '')
+    .trim()
+    .toLowerCase();
+  const stripped = trimmed.replace(/^0+/, '');
+  return stripped === '' && trimmed !== '' ? '0' : stripped;
+}

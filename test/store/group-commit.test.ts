@@ -1,0 +1,170 @@
+import { describe, expect, it } from 'vitest';
+import { ErrorCode } from '../../src/errors.js';
+import { type Committer, GroupCommitQueue } from '../../src/store/group-commit.js';
+
+/**
+ * A committer that keeps rows in memory the way a database with savepoints would: writes
+ * go to the open transaction, a savepoint rollback drops the unit's writes, commit
+ * publishes them.
+ */
+class MemoryCommitter implements Committer<{ write(row: string): void }> {
+  committed: string[] = [];
+  log: string[] = [];
+  failCommit = false;
+  failSavepoint = false;
+  private txRows: string[] | undefined;
+  private savepointAt: number | undefined;
+
+  begin() {
+    this.log.push('begin');
+    this.txRows = [];
+  }
+  savepoint() {
+    if (this.failSavepoint) throw new Error('savepoint failed');
+    this.savepointAt = this.txRows!.length;
+  }
+  releaseSavepoint() {
+    this.savepointAt = undefined;
+  }
+  rollbackToSavepoint() {
+    if (this.savepointAt === undefined) throw new Error('no such savepoint');
+    this.txRows!.length = this.savepointAt;
+  }
+  commit() {
+    if (this.failCommit) throw new Error('disk full');
+    this.log.push('commit');
+    this.committed.push(...this.txRows!);
+    this.txRows = undefined;
+  }
+  rollback() {
+    this.log.push('rollback');
+    this.txRows = undefined;
+  }
+  inTransaction() {
+    return this.txRows !== undefined;
+  }
+  openTx() {
+    let open = true;
+    return {
+      tx: {
+        write: (row: string) => {
+          if (!open) throw new Error('ended');
+          this.txRows!.push(row);
+        },
+      },
+      end: () => {
+        open = false;
+      },
+    };
+  }
+}
+
+describe('GroupCommitQueue', () => {
+  it('runs the units queued in one turn as one transaction and resolves them after its commit', async () => {
+    const committer = new MemoryCommitter();
+    const queue = new GroupCommitQueue(committer, { maxGroupSize: 100, maxGroupMs: 1000 });
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        queue
+          .run((tx) => {
+            tx.write(`r${i}`);
+            return i;
+          })
+          .then((value) => ({ value, visible: committer.committed.includes(`r${i}`) })),
+      ),
+    );
+    expect(results.every((r, i) => r.value === i && r.visible)).toBe(true);
+    expect(committer.log).toEqual(['begin', 'commit']);
+    expect(queue.stats()).toMatchObject({ commits: 1, units: 20, maxGroupSize: 20, failedCommits: 0 });
+  });
+
+  it('splits work into groups of at most maxGroupSize', async () => {
+    const committer = new MemoryCommitter();
+    const queue = new GroupCommitQueue(committer, { maxGroupSize: 4, maxGroupMs: 1000 });
+    await Promise.all(Array.from({ length: 10 }, (_, i) => queue.run((tx) => tx.write(`r${i}`))));
+    expect(committer.log.filter((l) => l === 'commit')).toHaveLength(3);
+    expect(committer.committed).toEqual(Array.from({ length: 10 }, (_, i) => `r${i}`));
+    expect(queue.stats().maxGroupSize).toBe(4);
+  });
+
+  it('closes a group early once it has run maxGroupMs, keeping the order', async () => {
+    const committer = new MemoryCommitter();
+    const queue = new GroupCommitQueue(committer, { maxGroupSize: 100, maxGroupMs: 0 });
+    await Promise.all(Array.from({ length: 5 }, (_, i) => queue.run((tx) => tx.write(`r${i}`))));
+    expect(committer.log.filter((l) => l === 'commit')).toHaveLength(5);
+    expect(committer.committed).toEqual(['r0', 'r1', 'r2', 'r3', 'r4']);
+  });
+
+  it('rolls back only the unit that throws and rejects only its caller', async () => {
+    const committer = new MemoryCommitter();
+    const queue = new GroupCommitQueue(committer, { maxGroupSize: 100, maxGroupMs: 1000 });
+    const boom = new Error('boom');
+    const [a, b, c] = await Promise.allSettled([
+      queue.run((tx) => tx.write('a')),
+      queue.run((tx) => {
+        tx.write('b');
+        throw boom;
+      }),
+      queue.run(async (tx) => tx.write('c')),
+    ]);
+    expect([a.status, b.status, c.status]).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect((b as PromiseRejectedResult).reason).toBe(boom);
+    expect(committer.committed).toEqual(['a', 'c']);
+    expect(committer.log).toEqual(['begin', 'commit']);
+  });
+
+  it('rejects every caller of a group whose commit fails, as retriable', async () => {
+    const committer = new MemoryCommitter();
+    const queue = new GroupCommitQueue(committer, { maxGroupSize: 100, maxGroupMs: 1000 });
+    committer.failCommit = true;
+    const results = await Promise.allSettled(
+      Array.from({ length: 5 }, () => queue.run((tx) => tx.write('x'))),
+    );
+    for (const r of results) {
+      expect(r.status).toBe('rejected');
+      expect((r as PromiseRejectedResult).reason).toMatchObject({
+        code: ErrorCode.StoreCommit,
+        retriable: true,
+      });
+    }
+    expect(committer.committed).toEqual([]);
+    expect(committer.log).toEqual(['begin', 'rollback']);
+    expect(queue.stats().failedCommits).toBe(1);
+  });
+
+  it('rejects the group and carries on when the transaction itself breaks', async () => {
+    const committer = new MemoryCommitter();
+    const queue = new GroupCommitQueue(committer, { maxGroupSize: 100, maxGroupMs: 1000 });
+    committer.failSavepoint = true;
+    const results = await Promise.allSettled([
+      queue.run((tx) => tx.write('a')),
+      queue.run((tx) => tx.write('b')),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']);
+    expect(committer.log).toEqual(['begin', 'rollback', 'begin', 'rollback']);
+    committer.failSavepoint = false;
+    await queue.run((tx) => tx.write('c'));
+    expect(committer.committed).toEqual(['c']);
+    expect(queue.stats().failedCommits).toBe(2);
+  });
+
+  it('refuses a tx used after its unit ended', async () => {
+    const committer = new MemoryCommitter();
+    const queue = new GroupCommitQueue(committer, { maxGroupSize: 100, maxGroupMs: 1000 });
+    let leaked: { write(row: string): void } | undefined;
+    await queue.run((tx) => {
+      leaked = tx;
+    });
+    expect(() => leaked!.write('late')).toThrow('ended');
+  });
+
+  it('close() waits for queued work, then refuses more', async () => {
+    const committer = new MemoryCommitter();
+    const queue = new GroupCommitQueue(committer, { maxGroupSize: 2, maxGroupMs: 1000 });
+    const pending = Array.from({ length: 5 }, (_, i) => queue.run((tx) => tx.write(`r${i}`)));
+    await queue.close();
+    expect(committer.committed).toHaveLength(5);
+    await Promise.all(pending);
+    await expect(queue.run(() => 1)).rejects.toMatchObject({ code: ErrorCode.StoreClosed });
+  });
+});

@@ -1,0 +1,145 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ErrorCode } from '../../src/errors.js';
+import { LATEST_SCHEMA_VERSION } from '../../src/store/schema.js';
+import { openSqliteStore, type SqliteStoreOptions } from '../../src/store/sqlite-store.js';
+import { describeStore, message } from './store-suite.js';
+
+function tempDir(): string {
+  return mkdtempSync(join(tmpdir(), 'smpp-bridge-store-'));
+}
+
+describeStore('sqlite', async ({ now, retentionDays }) => {
+  const dir = tempDir();
+  const path = join(dir, 'nested', 'store.db');
+  return {
+    // A generous time budget per group: the contract is about grouping, and a loaded machine
+    // must not split groups by preempting the test (the budget has its own test below).
+    open: async () => openSqliteStore({ path, now, retentionDays, maxGroupMs: 1_000 }),
+    destroy: async () => rmSync(dir, { recursive: true, force: true }),
+  };
+});
+
+describe('SqliteStore', () => {
+  const dirs: string[] = [];
+  const closers: (() => Promise<void> | void)[] = [];
+  afterEach(async () => {
+    for (const close of closers.splice(0)) await close();
+    for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  });
+
+  function open(options: Partial<SqliteStoreOptions> = {}) {
+    const dir = tempDir();
+    dirs.push(dir);
+    const path = join(dir, 'store.db');
+    const store = openSqliteStore({ path, maxGroupMs: 1_000, ...options });
+    closers.push(() => store.close());
+    return { store, path };
+  }
+
+  const part = [{ index: 0, payload: Buffer.from('x') }];
+
+  it('runs in WAL mode with synchronous=FULL by default, NORMAL when asked', async () => {
+    const { store, path } = open();
+    await store.createMessage(message('m1'), part);
+    const raw = new Database(path, { readonly: true });
+    closers.push(() => {
+      raw.close();
+    });
+    expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');
+    // synchronous is a per-connection setting: read it from the store's own writer.
+    const writer = (store as unknown as { writer: Database.Database }).writer;
+    expect(writer.pragma('synchronous', { simple: true })).toBe(2);
+    const normal = open({ synchronous: 'normal' }).store;
+    expect(
+      (normal as unknown as { writer: Database.Database }).writer.pragma('synchronous', { simple: true }),
+    ).toBe(1);
+  });
+
+  it('records the schema version it migrated to, once', async () => {
+    const { store, path } = open();
+    await store.close();
+    const again = openSqliteStore({ path });
+    closers.push(() => again.close());
+    const raw = new Database(path, { readonly: true });
+    closers.push(() => {
+      raw.close();
+    });
+    const rows = raw.prepare('SELECT version FROM schema_version ORDER BY version').all() as {
+      version: number;
+    }[];
+    expect(rows.map((r) => r.version)).toEqual(
+      Array.from({ length: LATEST_SCHEMA_VERSION }, (_, i) => i + 1),
+    );
+  });
+
+  it('refuses a database written by a newer schema', async () => {
+    const { store, path } = open();
+    await store.close();
+    const raw = new Database(path);
+    raw
+      .prepare('INSERT INTO schema_version (version, name, applied_at) VALUES (?, ?, ?)')
+      .run(999, 'future', 0);
+    raw.close();
+    let code: string | undefined;
+    try {
+      openSqliteStore({ path });
+    } catch (error) {
+      code = (error as { code?: string }).code;
+    }
+    expect(code).toBe(ErrorCode.StoreMigration);
+  });
+
+  it('refuses an in-memory database (it needs a reader and a writer on one file)', () => {
+    expect(() => openSqliteStore({ path: ':memory:' })).toThrow(
+      expect.objectContaining({ code: ErrorCode.StoreOpen }),
+    );
+  });
+
+  it('rejects every caller of a group whose commit fails, and writes none of them', async () => {
+    let failNext = false;
+    const { store } = open({
+      beforeCommit: () => {
+        if (failNext) {
+          failNext = false;
+          throw new Error('disk I/O error');
+        }
+      },
+    });
+    failNext = true;
+    const results = await Promise.allSettled(
+      Array.from({ length: 10 }, (_, i) => store.createMessage(message(`f${i}`), part)),
+    );
+    expect(results.every((r) => r.status === 'rejected')).toBe(true);
+    const reasons = results.map((r) =>
+      r.status === 'rejected' ? (r.reason as { code: string; retriable: boolean }) : undefined,
+    );
+    expect(reasons.every((r) => r?.code === ErrorCode.StoreCommit && r.retriable)).toBe(true);
+    for (let i = 0; i < 10; i++) expect(await store.getMessage(`f${i}`)).toBeUndefined();
+    expect(store.stats().failedCommits).toBe(1);
+    // The next group commits normally.
+    await store.createMessage(message('after'), part);
+    expect(await store.getMessage('after')).toBeDefined();
+  });
+
+  it('caps a group at maxGroupSize units', async () => {
+    const { store } = open({ maxGroupSize: 8 });
+    await Promise.all(Array.from({ length: 50 }, (_, i) => store.createMessage(message(`c${i}`), part)));
+    const stats = store.stats();
+    expect(stats.maxGroupSize).toBeLessThanOrEqual(8);
+    expect(stats.commits).toBeGreaterThanOrEqual(7);
+    expect(stats.units).toBe(50);
+  });
+
+  it('reports unhealthy once closed', async () => {
+    const { store } = open();
+    expect((await store.healthCheck()).ok).toBe(true);
+    await store.close();
+    const health = await store.healthCheck();
+    expect(health.ok).toBe(false);
+    expect(health.error).toMatch(/closed/);
+  });
+});

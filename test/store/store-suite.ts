@@ -1,0 +1,700 @@
+/**
+ * The behaviour every Store implementation must have. An implementation's test file calls
+ * `describeStore(name, factory)`; the factory makes one empty database per test and can
+ * open it again (to check what survives a close or a crash).
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ErrorCode } from '../../src/errors.js';
+import type { BindLease, NewMessage, Store } from '../../src/store/store.js';
+
+export interface StoreDatabase {
+  /** Opens the database this test owns (again, if it was closed). */
+  open(): Promise<Store>;
+  /** Removes the database; every store opened on it is closed by then. */
+  destroy(): Promise<void>;
+}
+
+export interface StoreFactoryContext {
+  /** Wall-clock milliseconds the store must use for every time it records or compares. */
+  now: () => number;
+  /** Finished messages are pruned after this many days. */
+  retentionDays: number;
+}
+
+export type StoreFactory = (context: StoreFactoryContext) => Promise<StoreDatabase>;
+
+const DAY_MS = 86_400_000;
+const RETENTION_DAYS = 7;
+
+export function message(id: string, overrides: Partial<NewMessage> = {}): NewMessage {
+  return {
+    id,
+    clientRef: `ref-${id}`,
+    route: 'default',
+    from: 'ACME',
+    to: '447700900123',
+    encoding: 'gsm7',
+    body: Buffer.from(`hello ${id}`),
+    ...overrides,
+  };
+}
+
+const onePart = [{ index: 0, payload: Buffer.from('hello') }];
+
+async function codeOf(promise: Promise<unknown>): Promise<string | undefined> {
+  try {
+    await promise;
+  } catch (error) {
+    return (error as { code?: string }).code;
+  }
+  return undefined;
+}
+
+export function describeStore(name: string, factory: StoreFactory): void {
+  describe(`Store contract: ${name}`, () => {
+    let t: number;
+    let db: StoreDatabase;
+    let store: Store;
+    const opened: Store[] = [];
+    const open = async () => {
+      const s = await db.open();
+      opened.push(s);
+      return s;
+    };
+
+    beforeEach(async () => {
+      t = Date.UTC(2026, 0, 1);
+      db = await factory({ now: () => t, retentionDays: RETENTION_DAYS });
+      store = await open();
+    });
+
+    afterEach(async () => {
+      for (const s of opened.splice(0)) await s.close();
+      await db.destroy();
+    });
+
+    describe('messages', () => {
+      it('stores a message with its parts and reads it back', async () => {
+        const created = await store.createMessage(
+          message('m1', {
+            udh: Buffer.from([5, 0, 3, 1, 2, 1]),
+            metadata: { campaign: 'x', n: 1 },
+            callbackUrl: 'https://example.test/hook',
+            receiptPolicy: 'failure',
+            validityMs: 3_600_000,
+          }),
+          [
+            { index: 0, payload: Buffer.from('part one') },
+            { index: 1, payload: Buffer.from('part two') },
+          ],
+        );
+        const read = await store.getMessage('m1');
+        expect(read).toEqual(created);
+        expect(read).toMatchObject({
+          clientRef: 'ref-m1',
+          partsCount: 2,
+          status: 'queued',
+          metadata: { campaign: 'x', n: 1 },
+          receiptPolicy: 'failure',
+          validityMs: 3_600_000,
+          sendAt: null,
+          createdAt: t,
+        });
+        expect(read?.body.toString()).toBe('hello m1');
+        expect([...(read?.udh ?? [])]).toEqual([5, 0, 3, 1, 2, 1]);
+        const parts = await store.listParts('m1');
+        expect(parts.map((p) => [p.index, p.state, p.queue, p.payload.toString()])).toEqual([
+          [0, 'queued', 'default', 'part one'],
+          [1, 'queued', 'default', 'part two'],
+        ]);
+        expect(await store.getMessage('nope')).toBeUndefined();
+      });
+
+      it('marks a message with a future sendAt as scheduled', async () => {
+        const m = await store.createMessage(message('m1', { sendAt: t + 60_000 }), onePart);
+        expect(m.status).toBe('scheduled');
+        expect((await store.listParts('m1'))[0]?.notBefore).toBe(t + 60_000);
+      });
+
+      it('refuses a second message with the same id, and a message without parts', async () => {
+        await store.createMessage(message('m1'), onePart);
+        expect(await codeOf(store.createMessage(message('m1'), onePart))).toBe(ErrorCode.StoreConflict);
+        expect(await codeOf(store.createMessage(message('m2'), []))).toBe(ErrorCode.StoreConflict);
+        expect(await store.getMessage('m2')).toBeUndefined();
+      });
+
+      it('updates status, error and metadata; an unknown id is not found', async () => {
+        await store.createMessage(message('m1'), onePart);
+        t += 1000;
+        const updated = await store.updateMessage('m1', {
+          status: 'failed',
+          error: { code: 'ESME_RINVDSTADR', message: 'invalid destination' },
+        });
+        expect(updated).toMatchObject({ status: 'failed', updatedAt: t, metadata: null });
+        expect(await store.getMessage('m1')).toEqual(updated);
+        const cleared = await store.updateMessage('m1', { error: null, metadata: { a: 1 } });
+        expect(cleared).toMatchObject({ status: 'failed', error: null, metadata: { a: 1 } });
+        expect(await codeOf(store.updateMessage('nope', { status: 'sent' }))).toBe(ErrorCode.StoreNotFound);
+      });
+
+      it('keeps a message across a close and reopen', async () => {
+        await store.createMessage(message('m1'), onePart);
+        await store.close();
+        const again = await open();
+        expect((await again.getMessage('m1'))?.id).toBe('m1');
+      });
+    });
+
+    describe('message events', () => {
+      it('numbers events per message in order', async () => {
+        await store.createMessage(message('m1'), onePart);
+        await store.createMessage(message('m2'), onePart);
+        await Promise.all([
+          store.appendMessageEvent('m1', 'queued', { a: 1 }),
+          store.appendMessageEvent('m2', 'queued', null),
+          store.appendMessageEvent('m1', 'sent', { part: 0 }),
+          store.appendMessageEvent('m1', 'delivered', {}),
+        ]);
+        const events = await store.listMessageEvents('m1');
+        expect(events.map((e) => [e.seq, e.type])).toEqual([
+          [1, 'queued'],
+          [2, 'sent'],
+          [3, 'delivered'],
+        ]);
+        expect(events[1]?.data).toEqual({ part: 0 });
+        expect((await store.listMessageEvents('m2')).map((e) => e.seq)).toEqual([1]);
+      });
+
+      it('refuses an event for an unknown message', async () => {
+        expect(await codeOf(store.appendMessageEvent('nope', 'sent', {}))).toBe(ErrorCode.StoreNotFound);
+      });
+    });
+
+    describe('idempotency keys', () => {
+      it('goes started → in progress → done, and replays the stored response', async () => {
+        expect(await store.beginIdempotency('k1', 'hash-a')).toEqual({ kind: 'started' });
+        expect(await store.beginIdempotency('k1', 'hash-a')).toEqual({ kind: 'in_progress' });
+        expect(await store.beginIdempotency('k1', 'hash-b')).toEqual({ kind: 'mismatch' });
+        await store.completeIdempotency('k1', { statusCode: 202, body: { id: 'm1' } });
+        expect(await store.beginIdempotency('k1', 'hash-a')).toEqual({
+          kind: 'done',
+          response: { statusCode: 202, body: { id: 'm1' } },
+        });
+        expect(await store.beginIdempotency('k1', 'hash-b')).toEqual({ kind: 'mismatch' });
+      });
+
+      it('forgets a key after its time to live (24 h by default)', async () => {
+        await store.beginIdempotency('k1', 'hash-a');
+        await store.completeIdempotency('k1', { statusCode: 202, body: {} });
+        t += DAY_MS - 1;
+        expect((await store.beginIdempotency('k1', 'hash-b')).kind).toBe('mismatch');
+        t += 1;
+        expect(await store.beginIdempotency('k1', 'hash-b')).toEqual({ kind: 'started' });
+      });
+
+      it('lets a released key start again, and completes only a key in progress', async () => {
+        await store.beginIdempotency('k1', 'hash-a');
+        await store.releaseIdempotency('k1');
+        expect(await store.beginIdempotency('k1', 'hash-b')).toEqual({ kind: 'started' });
+        expect(await codeOf(store.completeIdempotency('other', { statusCode: 200, body: null }))).toBe(
+          ErrorCode.StoreNotFound,
+        );
+      });
+
+      it('commits the key and the message it created together', async () => {
+        await store.transaction(async (tx) => {
+          expect(await tx.beginIdempotency('k1', 'h')).toEqual({ kind: 'started' });
+          await tx.createMessage(message('m1'), onePart);
+          await tx.completeIdempotency('k1', { statusCode: 202, body: { id: 'm1' } });
+        });
+        expect((await store.beginIdempotency('k1', 'h')).kind).toBe('done');
+        expect(await store.getMessage('m1')).toBeDefined();
+      });
+    });
+
+    describe('transactions', () => {
+      it('returns the function result after the commit', async () => {
+        const result = await store.transaction(async (tx) => {
+          await tx.createMessage(message('m1'), onePart);
+          return 42;
+        });
+        expect(result).toBe(42);
+        expect(await store.getMessage('m1')).toBeDefined();
+      });
+
+      it('leaves nothing of a transaction that throws, and passes its error on', async () => {
+        const boom = new Error('boom');
+        const failing = store.transaction(async (tx) => {
+          await tx.createMessage(message('m1'), onePart);
+          await tx.appendMessageEvent('m1', 'queued', {});
+          throw boom;
+        });
+        const neighbour = store.createMessage(message('m2'), onePart);
+        await expect(failing).rejects.toBe(boom);
+        await neighbour;
+        expect(await store.getMessage('m1')).toBeUndefined();
+        expect(await store.listMessageEvents('m1')).toEqual([]);
+        expect(await store.getMessage('m2')).toBeDefined();
+      });
+
+      it('refuses a tx used after its transaction ended', async () => {
+        let leaked: Parameters<Parameters<Store['transaction']>[0]>[0] | undefined;
+        await store.transaction(async (tx) => {
+          leaked = tx;
+        });
+        expect(await codeOf(leaked!.createMessage(message('m1'), onePart))).toBeDefined();
+        expect(await store.getMessage('m1')).toBeUndefined();
+      });
+    });
+
+    describe('group commit', () => {
+      it('commits concurrent writes in few transactions, each resolving only once readable', async () => {
+        const before = store.stats();
+        const ids = Array.from({ length: 50 }, (_, i) => `g${i}`);
+        const seen = await Promise.all(
+          ids.map((id) =>
+            store.createMessage(message(id), onePart).then(async () => (await store.getMessage(id))?.id),
+          ),
+        );
+        expect(seen).toEqual(ids);
+        const after = store.stats();
+        const commits = after.commits - before.commits;
+        expect(commits).toBeGreaterThanOrEqual(1);
+        expect(commits).toBeLessThanOrEqual(10);
+        expect(after.units - before.units).toBe(50);
+      });
+
+      it('commits what was queued before close, then refuses work', async () => {
+        const writes = Array.from({ length: 20 }, (_, i) => store.createMessage(message(`c${i}`), onePart));
+        await store.close();
+        await Promise.all(writes);
+        expect(await codeOf(store.createMessage(message('late'), onePart))).toBe(ErrorCode.StoreClosed);
+        expect(await codeOf(store.getMessage('c0'))).toBe(ErrorCode.StoreClosed);
+        expect((await store.healthCheck()).ok).toBe(false);
+        const again = await open();
+        for (let i = 0; i < 20; i++) expect(await again.getMessage(`c${i}`)).toBeDefined();
+      });
+
+      it('reports itself healthy while it accepts writes', async () => {
+        const health = await store.healthCheck();
+        expect(health.ok).toBe(true);
+        expect(health.latencyMs).toBeGreaterThanOrEqual(0);
+      });
+    });
+
+    describe('bind leases', () => {
+      it('gives a bind to one owner at a time; a takeover after expiry raises the epoch', async () => {
+        const a = await store.acquireBindLease('b1', 'replica-a', 10_000);
+        expect(a).toMatchObject({ bindId: 'b1', owner: 'replica-a', epoch: 1, expiresAt: t + 10_000 });
+        expect(await store.acquireBindLease('b1', 'replica-b', 10_000)).toBeUndefined();
+        t += 5_000;
+        const renewed = await store.renewBindLease(a!, 10_000);
+        expect(renewed?.expiresAt).toBe(t + 10_000);
+        t += 10_000;
+        const b = await store.acquireBindLease('b1', 'replica-b', 10_000);
+        expect(b?.epoch).toBe(2);
+        expect(await store.renewBindLease(a!, 10_000)).toBeUndefined();
+      });
+
+      it('frees a released lease at once', async () => {
+        const a = await store.acquireBindLease('b1', 'replica-a', 60_000);
+        await store.releaseBindLease(a!);
+        expect((await store.acquireBindLease('b1', 'replica-b', 60_000))?.epoch).toBe(2);
+      });
+    });
+
+    describe('outbound queue', () => {
+      let lease: BindLease;
+      beforeEach(async () => {
+        lease = (await store.acquireBindLease('b1', 'replica-a', 60_000))!;
+      });
+
+      async function queueMessages(n: number, route = 'default'): Promise<void> {
+        for (let i = 0; i < n; i++) {
+          await store.createMessage(message(`q${i}`, { route }), [
+            { index: 0, payload: Buffer.from(`q${i}.0`) },
+            { index: 1, payload: Buffer.from(`q${i}.1`) },
+          ]);
+        }
+      }
+
+      it('claims parts in the order they were queued, up to the limit, from its own queue', async () => {
+        await queueMessages(3);
+        await store.createMessage(message('other', { route: 'elsewhere' }), onePart);
+        const first = await store.claimParts(lease, 'default', 4, 30_000);
+        expect(first.map((p) => p.payload.toString())).toEqual(['q0.0', 'q0.1', 'q1.0', 'q1.1']);
+        expect(first.every((p) => p.state === 'claimed' && p.bindId === 'b1' && p.epoch === 1)).toBe(true);
+        const rest = await store.claimParts(lease, 'default', 10, 30_000);
+        expect(rest.map((p) => p.payload.toString())).toEqual(['q2.0', 'q2.1']);
+        expect(await store.claimParts(lease, 'default', 10, 30_000)).toEqual([]);
+      });
+
+      it('hands a claimed part out again once its visibility timeout passed', async () => {
+        await store.createMessage(message('v'), onePart);
+        const claimed = await store.claimParts(lease, 'default', 1, 30_000);
+        t += 29_999;
+        expect(await store.claimParts(lease, 'default', 10, 30_000)).toEqual([]);
+        t += 1;
+        expect((await store.claimParts(lease, 'default', 10, 30_000)).map((p) => p.id)).toEqual([
+          claimed[0]!.id,
+        ]);
+      });
+
+      it('does not hand out a scheduled part before its time', async () => {
+        await store.createMessage(message('later', { sendAt: t + 60_000 }), onePart);
+        expect(await store.claimParts(lease, 'default', 10, 30_000)).toEqual([]);
+        t += 60_000;
+        expect(await store.claimParts(lease, 'default', 10, 30_000)).toHaveLength(1);
+      });
+
+      it('records sending, then what the SMSC answered', async () => {
+        await queueMessages(2);
+        const [p0, p1, p2, p3] = await store.claimParts(lease, 'default', 4, 30_000);
+        const sending = await store.markPartSending(lease, p0!.id, 7);
+        expect(sending).toMatchObject({
+          state: 'sending',
+          sequenceNumber: 7,
+          attempts: 1,
+          claimedUntil: null,
+        });
+
+        const accepted = await store.recordSubmitOutcome(lease, p0!.id, {
+          kind: 'accepted',
+          smscMessageId: '000ABC12',
+        });
+        expect(accepted).toMatchObject({ state: 'submitted', smscMessageId: 'abc12', submitStatus: 0 });
+
+        await store.markPartSending(lease, p1!.id, 8);
+        const rejected = await store.recordSubmitOutcome(lease, p1!.id, {
+          kind: 'rejected',
+          commandStatus: 0x0b,
+          error: { code: 'ESME_RINVDSTADR', message: 'invalid destination' },
+        });
+        expect(rejected).toMatchObject({
+          state: 'rejected',
+          submitStatus: 0x0b,
+          error: { code: 'ESME_RINVDSTADR' },
+        });
+
+        await store.markPartSending(lease, p2!.id, 9);
+        const retry = await store.recordSubmitOutcome(lease, p2!.id, {
+          kind: 'retry',
+          commandStatus: 0x58,
+          retryAt: t + 5_000,
+        });
+        expect(retry).toMatchObject({
+          state: 'queued',
+          bindId: null,
+          notBefore: t + 5_000,
+          submitStatus: 0x58,
+        });
+        expect(await store.claimParts(lease, 'default', 10, 30_000)).toEqual([]);
+        t += 5_000;
+        expect((await store.claimParts(lease, 'default', 10, 30_000)).map((p) => p.id)).toEqual([p2!.id]);
+
+        await store.markPartSending(lease, p3!.id, 10);
+        const unknown = await store.recordSubmitOutcome(lease, p3!.id, {
+          kind: 'unknown',
+          error: { code: 'SMPP_ERR_SESSION_RESPONSE_TIMEOUT', message: 'no submit_sm_resp' },
+        });
+        expect(unknown.state).toBe('unknown');
+        // A late response still tells us the id.
+        const late = await store.recordSubmitOutcome(lease, p3!.id, {
+          kind: 'accepted',
+          smscMessageId: 'FF',
+        });
+        expect(late).toMatchObject({ state: 'submitted', smscMessageId: 'ff' });
+      });
+
+      it('refuses to send a part it has not claimed', async () => {
+        await queueMessages(1);
+        const parts = await store.listParts('q0');
+        expect(await codeOf(store.markPartSending(lease, parts[0]!.id, 1))).toBe(ErrorCode.StoreConflict);
+        expect(
+          await codeOf(
+            store.recordSubmitOutcome(lease, parts[0]!.id, { kind: 'accepted', smscMessageId: '1' }),
+          ),
+        ).toBe(ErrorCode.StoreConflict);
+      });
+
+      it('puts released parts back at the head of the queue', async () => {
+        await queueMessages(2);
+        const claimed = await store.claimParts(lease, 'default', 2, 30_000);
+        await store.releaseParts(
+          lease,
+          claimed.map((p) => p.id),
+        );
+        const again = await store.claimParts(lease, 'default', 2, 30_000);
+        expect(again.map((p) => p.id)).toEqual(claimed.map((p) => p.id));
+      });
+
+      it('refuses every write with a stale epoch once the bind changed hands', async () => {
+        await queueMessages(2);
+        const [p0, p1] = await store.claimParts(lease, 'default', 2, 30_000);
+        await store.markPartSending(lease, p0!.id, 1);
+        t += 60_000;
+        const taken = await store.acquireBindLease('b1', 'replica-b', 60_000);
+        expect(taken?.epoch).toBe(2);
+        const stale = lease;
+        expect(await codeOf(store.claimParts(stale, 'default', 10, 30_000))).toBe(ErrorCode.StoreFenced);
+        expect(await codeOf(store.markPartSending(stale, p1!.id, 2))).toBe(ErrorCode.StoreFenced);
+        expect(
+          await codeOf(store.recordSubmitOutcome(stale, p0!.id, { kind: 'accepted', smscMessageId: '1' })),
+        ).toBe(ErrorCode.StoreFenced);
+        expect(await codeOf(store.releaseParts(stale, [p1!.id]))).toBe(ErrorCode.StoreFenced);
+        expect(await codeOf(store.claimParts({ bindId: 'never', epoch: 1 }, 'default', 1, 1))).toBe(
+          ErrorCode.StoreFenced,
+        );
+        // The new owner got the claimed part back, and the one that may have gone out is unknown.
+        const parts = [...(await store.listParts('q0')), ...(await store.listParts('q1'))];
+        expect(parts.map((p) => p.state)).toEqual(['unknown', 'queued', 'queued', 'queued']);
+      });
+
+      it('after a crash, turns parts left sending into unknown and claimed ones into queued', async () => {
+        await queueMessages(1);
+        const [p0] = await store.claimParts(lease, 'default', 2, 30_000);
+        await store.markPartSending(lease, p0!.id, 1);
+        await store.close();
+
+        const after = await open();
+        const again = await after.acquireBindLease('b1', 'replica-a-restarted', 60_000);
+        expect(again).toBeUndefined(); // the dead process's lease has not expired yet
+        t += 60_000;
+        const lease2 = await after.acquireBindLease('b1', 'replica-a-restarted', 60_000);
+        expect(lease2?.epoch).toBe(2);
+        const parts = await after.listParts('q0');
+        expect(parts.map((p) => p.state)).toEqual(['unknown', 'queued']);
+        expect(parts[0]?.error?.code).toBe('SEND_INTERRUPTED');
+        expect((await after.claimParts(lease2!, 'default', 10, 30_000)).map((p) => p.index)).toEqual([1]);
+      });
+    });
+
+    describe('receipts', () => {
+      it('applies a receipt to the part with that SMSC id, whatever its spelling', async () => {
+        const lease = (await store.acquireBindLease('b1', 'a', 60_000))!;
+        await store.createMessage(message('m1'), onePart);
+        const [part] = await store.claimParts(lease, 'default', 1, 30_000);
+        await store.markPartSending(lease, part!.id, 1);
+        await store.recordSubmitOutcome(lease, part!.id, { kind: 'accepted', smscMessageId: '00a1B2' });
+        const updated = await store.recordReceipt({
+          smscMessageId: 'A1b2\u0000',
+          bindId: 'b2',
+          stat: 'DELIVRD',
+          err: '000',
+          doneAt: t - 1000,
+        });
+        expect(updated).toMatchObject({
+          id: part!.id,
+          receiptStat: 'DELIVRD',
+          receiptErr: '000',
+          receiptDoneAt: t - 1000,
+        });
+        expect(
+          await store.recordReceipt({ smscMessageId: 'ffff', bindId: 'b1', stat: 'DELIVRD' }),
+        ).toBeUndefined();
+      });
+
+      it('parks a receipt that came first, for 10 minutes by default', async () => {
+        const parked = await store.parkReceipt({ smscMessageId: '0042', bindId: 'b1', stat: 'DELIVRD' });
+        expect(parked).toMatchObject({ smscMessageId: '42', receivedAt: t, expiresAt: t + 600_000 });
+        await store.parkReceipt({ smscMessageId: '77', bindId: 'b1', stat: 'UNDELIV' }, 1_000);
+        t += 1_000;
+        expect(await store.takeParkedReceipts('77')).toEqual([]);
+        const taken = await store.takeParkedReceipts('42');
+        expect(taken.map((r) => r.stat)).toEqual(['DELIVRD']);
+        expect(await store.takeParkedReceipts('42')).toEqual([]);
+      });
+    });
+
+    describe('inbound messages', () => {
+      const part = (index: number, payload = `p${index}`) => ({
+        bindId: 'b1',
+        groupKey: '447700900123|12345|7|3',
+        index,
+        total: 3,
+        payload: Buffer.from(payload),
+        dataCoding: 0,
+      });
+
+      it('collects parts in any order, ignores duplicates, and reports the complete group', async () => {
+        expect(await store.addInboundPart(part(2))).toEqual({ complete: false, received: 1, total: 3 });
+        expect(await store.addInboundPart(part(0))).toEqual({ complete: false, received: 2, total: 3 });
+        expect(await store.addInboundPart(part(0, 'dup'))).toEqual({
+          complete: false,
+          received: 2,
+          total: 3,
+        });
+        const done = await store.addInboundPart(part(1));
+        expect(done.complete).toBe(true);
+        if (!done.complete) return;
+        expect(done.parts.map((p) => [p.index, p.payload.toString()])).toEqual([
+          [0, 'p0'],
+          [1, 'p1'],
+          [2, 'p2'],
+        ]);
+      });
+
+      it('stores the reassembled message and drops its parts in one transaction', async () => {
+        await store.addInboundPart(part(0));
+        const record = await store.createInboundMessage(
+          {
+            id: 'mo1',
+            bindId: 'b1',
+            from: '447700900123',
+            to: '12345',
+            encoding: 'gsm7',
+            body: Buffer.from('p0p1p2'),
+            partsCount: 3,
+            metadata: { reference: 7 },
+          },
+          part(0).groupKey,
+        );
+        expect(await store.getInboundMessage('mo1')).toEqual(record);
+        expect(await store.addInboundPart(part(1))).toEqual({ complete: false, received: 1, total: 3 });
+        expect(await store.getInboundMessage('nope')).toBeUndefined();
+      });
+    });
+
+    describe('webhook outbox', () => {
+      const hook = (messageId: string | null, type: string) => ({
+        messageId,
+        endpoint: 'https://example.test/hook',
+        type,
+        payload: { type, messageId },
+      });
+
+      it('keeps the event id across retries', async () => {
+        const e = await store.enqueueWebhook({ ...hook('m1', 'message.sent'), eventId: 'evt_fixed' });
+        expect(e).toMatchObject({ eventId: 'evt_fixed', state: 'pending', attempts: 0, nextAttemptAt: t });
+        const generated = await store.enqueueWebhook(hook('m2', 'message.sent'));
+        expect(generated.eventId).toMatch(/^evt_/);
+        await store.claimWebhooks(10, 30_000);
+        const retried = await store.recordWebhookOutcome('evt_fixed', {
+          kind: 'retry',
+          retryAt: t + 5_000,
+          error: 'HTTP 503',
+        });
+        expect(retried).toMatchObject({
+          eventId: 'evt_fixed',
+          attempts: 1,
+          nextAttemptAt: t + 5_000,
+          lastError: 'HTTP 503',
+        });
+        t += 5_000;
+        const [again] = await store.claimWebhooks(10, 30_000);
+        expect(again?.eventId).toBe('evt_fixed');
+        expect(again?.payload).toEqual({ type: 'message.sent', messageId: 'm1' });
+      });
+
+      it("delivers a message's events in order: the next only after the previous is delivered or dead", async () => {
+        const a1 = await store.enqueueWebhook(hook('A', 'message.sent'));
+        const b1 = await store.enqueueWebhook(hook('B', 'message.sent'));
+        const a2 = await store.enqueueWebhook(hook('A', 'message.delivered'));
+        const a3 = await store.enqueueWebhook(hook('A', 'message.expired'));
+        const free = await store.enqueueWebhook(hook(null, 'inbound'));
+
+        const first = await store.claimWebhooks(10, 30_000);
+        expect(first.map((e) => e.eventId)).toEqual([a1.eventId, b1.eventId, free.eventId]);
+        await store.recordWebhookOutcome(a1.eventId, { kind: 'retry', retryAt: t + 1_000, error: 'timeout' });
+        t += 1_000;
+        // a1 is pending again: a2 still waits behind it.
+        expect((await store.claimWebhooks(10, 30_000)).map((e) => e.eventId)).toEqual([a1.eventId]);
+        await store.recordWebhookOutcome(a1.eventId, { kind: 'delivered' });
+        expect((await store.claimWebhooks(10, 30_000)).map((e) => e.eventId)).toEqual([a2.eventId]);
+        await store.recordWebhookOutcome(a2.eventId, { kind: 'dead', error: '410 Gone' });
+        expect((await store.claimWebhooks(10, 30_000)).map((e) => e.eventId)).toEqual([a3.eventId]);
+        expect((await store.getWebhook(a2.eventId))?.state).toBe('dead');
+        expect(await codeOf(store.recordWebhookOutcome(a1.eventId, { kind: 'delivered' }))).toBe(
+          ErrorCode.StoreConflict,
+        );
+        expect(await codeOf(store.recordWebhookOutcome('nope', { kind: 'delivered' }))).toBe(
+          ErrorCode.StoreNotFound,
+        );
+      });
+
+      it('hands a claimed event out again after its visibility timeout', async () => {
+        const e = await store.enqueueWebhook(hook('m1', 'message.sent'));
+        expect(await store.claimWebhooks(10, 30_000)).toHaveLength(1);
+        t += 29_999;
+        expect(await store.claimWebhooks(10, 30_000)).toEqual([]);
+        t += 1;
+        expect((await store.claimWebhooks(10, 30_000)).map((x) => x.eventId)).toEqual([e.eventId]);
+      });
+
+      it('does not hand out an event before its next attempt time', async () => {
+        await store.enqueueWebhook({ ...hook('m1', 'message.sent'), nextAttemptAt: t + 10 });
+        expect(await store.claimWebhooks(10, 30_000)).toEqual([]);
+        t += 10;
+        expect(await store.claimWebhooks(10, 30_000)).toHaveLength(1);
+      });
+    });
+
+    describe('prune', () => {
+      it('removes what is finished and older than the retention, and keeps the rest', async () => {
+        await store.createMessage(message('old-delivered'), onePart);
+        await store.appendMessageEvent('old-delivered', 'delivered', {});
+        await store.updateMessage('old-delivered', { status: 'delivered' });
+        await store.createMessage(message('old-queued'), onePart);
+        await store.beginIdempotency('k-old', 'h', DAY_MS);
+        await store.parkReceipt({ smscMessageId: '1', bindId: 'b1', stat: 'DELIVRD' });
+        const hookDone = await store.enqueueWebhook({
+          messageId: 'old-delivered',
+          endpoint: 'e',
+          type: 't',
+          payload: {},
+        });
+        const hookPending = await store.enqueueWebhook({
+          messageId: 'x',
+          endpoint: 'e',
+          type: 't',
+          payload: {},
+        });
+        await store.recordWebhookOutcome(hookDone.eventId, { kind: 'delivered' });
+        await store.addInboundPart({
+          bindId: 'b1',
+          groupKey: 'g',
+          index: 0,
+          total: 2,
+          payload: Buffer.from('x'),
+          dataCoding: 0,
+        });
+
+        t += RETENTION_DAYS * DAY_MS;
+        await store.createMessage(message('new-delivered'), onePart);
+        await store.updateMessage('new-delivered', { status: 'delivered' });
+
+        const result = await store.prune(t + 1);
+        expect(result).toEqual({
+          messages: 1,
+          idempotencyKeys: 1,
+          parkedReceipts: 1,
+          inboundMessages: 0,
+          inboundParts: 1,
+          webhooks: 1,
+        });
+        expect(await store.getMessage('old-delivered')).toBeUndefined();
+        expect(await store.listParts('old-delivered')).toEqual([]);
+        expect(await store.listMessageEvents('old-delivered')).toEqual([]);
+        expect(await store.getMessage('old-queued')).toBeDefined();
+        expect(await store.getMessage('new-delivered')).toBeDefined();
+        expect(await store.getWebhook(hookDone.eventId)).toBeUndefined();
+        expect(await store.getWebhook(hookPending.eventId)).toBeDefined();
+        expect(await store.prune(t + 1)).toMatchObject({ messages: 0, webhooks: 0 });
+      });
+
+      it('prunes more than one batch', async () => {
+        const writes = [];
+        for (let i = 0; i < 450; i++) {
+          writes.push(
+            store.transaction(async (tx) => {
+              await tx.createMessage(message(`p${i}`), onePart);
+              await tx.updateMessage(`p${i}`, { status: 'failed' });
+            }),
+          );
+        }
+        await Promise.all(writes);
+        expect((await store.prune(t + RETENTION_DAYS * DAY_MS + 1)).messages).toBe(450);
+      });
+    });
+  });
+}
