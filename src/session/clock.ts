@@ -5,6 +5,13 @@
  */
 export interface TimerHandle {
   clear(): void;
+  /**
+   * Re-arms this timer to fire `ms` from now (default: its last duration), whether it fired,
+   * was cleared or is still pending. With the real clock and an unchanged duration this is
+   * Node's `timeout.refresh()`: the same timer object, no new one (a session re-arms its timers
+   * for every deadline; at 10,000 binds new timers cost RSS).
+   */
+  refresh(ms?: number): void;
 }
 
 export interface Clock {
@@ -14,18 +21,52 @@ export interface Clock {
   setTimer(fn: () => void, ms: number): TimerHandle;
 }
 
+/** Node timers count whole milliseconds; rounding up never fires before the deadline. */
+function whole(ms: number): number {
+  return Math.max(0, Math.ceil(ms));
+}
+
+/** Node's own timer behind a TimerHandle: refresh() reuses it while the duration is unchanged. */
+class RealTimer implements TimerHandle {
+  private t: NodeJS.Timeout;
+  private ms: number;
+
+  constructor(
+    private readonly fn: () => void,
+    ms: number,
+  ) {
+    this.ms = whole(ms);
+    this.t = setTimeout(fn, this.ms);
+    this.t.unref();
+  }
+
+  clear(): void {
+    clearTimeout(this.t);
+  }
+
+  refresh(ms = this.ms): void {
+    const next = whole(ms);
+    if (next === this.ms) {
+      // refresh() also re-arms a timer that fired or was cleared (Node ≥ 10.2).
+      this.t.refresh();
+      return;
+    }
+    clearTimeout(this.t);
+    this.ms = next;
+    this.t = setTimeout(this.fn, next);
+    this.t.unref();
+  }
+}
+
 export const realClock: Clock = {
   now: () => performance.now(),
   hrtime: () => process.hrtime.bigint(),
-  setTimer(fn, ms) {
-    const t = setTimeout(fn, Math.max(0, ms));
-    t.unref();
-    return { clear: () => clearTimeout(t) };
-  },
+  setTimer: (fn, ms) => new RealTimer(fn, ms),
 };
 
 interface FakeTimer {
   at: number;
+  ms: number;
   seq: number;
   fn: () => void;
   cleared: boolean;
@@ -36,6 +77,8 @@ export class FakeClock implements Clock {
   private t: number;
   private seq = 0;
   private timers: FakeTimer[] = [];
+  /** Timers created with setTimer (a refresh() is not a creation). */
+  created = 0;
 
   constructor(startMs = 1_000_000) {
     this.t = startMs;
@@ -50,11 +93,22 @@ export class FakeClock implements Clock {
   }
 
   setTimer(fn: () => void, ms: number): TimerHandle {
-    const timer: FakeTimer = { at: this.t + Math.max(0, ms), seq: this.seq++, fn, cleared: false };
+    this.created++;
+    const d = Math.max(0, ms);
+    const timer: FakeTimer = { at: this.t + d, ms: d, seq: this.seq++, fn, cleared: false };
     this.timers.push(timer);
     return {
       clear: () => {
         timer.cleared = true;
+      },
+      refresh: (refreshMs?: number) => {
+        timer.ms = refreshMs === undefined ? timer.ms : Math.max(0, refreshMs);
+        timer.at = this.t + timer.ms;
+        timer.seq = this.seq++;
+        if (timer.cleared) {
+          timer.cleared = false;
+          if (!this.timers.includes(timer)) this.timers.push(timer);
+        }
       },
     };
   }
