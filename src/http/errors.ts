@@ -34,6 +34,11 @@ export const HTTP_ERRORS = {
     meaning: 'An unexpected error; the message is hidden and the server log has it.',
   },
   BIND_STOPPED: { status: 503, meaning: 'The bind is stopped or the service is shutting down.' },
+  PROBE_REJECTED: {
+    status: 502,
+    meaning:
+      'The SMSC answered the enquire_link with generic_nack or an error status (details.statusName): the link is alive, the probe failed.',
+  },
   PROBE_TIMEOUT: { status: 504, meaning: 'The SMSC did not answer the enquire_link within the timeout.' },
 } as const satisfies Record<string, { status: number; meaning: string }>;
 
@@ -48,6 +53,10 @@ export interface HttpErrorDetails {
   timeoutMs?: number;
   state?: string;
   limitBytes?: number;
+  /** PROBE_REJECTED: the answer's command_status, its name and the round trip. */
+  commandStatus?: number;
+  statusName?: string;
+  rttMs?: number;
 }
 
 export interface HttpErrorBody {
@@ -123,6 +132,14 @@ export function fromSmppError(error: unknown, bindId?: string): HttpApiError | n
         headers: { 'retry-after': String(retryAfterSeconds(retryAfterMs)) },
         cause: error,
       });
+    }
+    case ErrorCode.ProbeRejected: {
+      const e = error as { commandStatus?: unknown; statusName?: unknown; rttMs?: unknown };
+      const details: HttpErrorDetails = { ...base };
+      if (typeof e.commandStatus === 'number') details.commandStatus = e.commandStatus;
+      if (typeof e.statusName === 'string') details.statusName = e.statusName;
+      if (typeof e.rttMs === 'number') details.rttMs = e.rttMs;
+      return new HttpApiError('PROBE_REJECTED', error.message, { details, cause: error });
     }
     case ErrorCode.Stopped:
       return new HttpApiError('BIND_STOPPED', error.message, { details: base, cause: error });

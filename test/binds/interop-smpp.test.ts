@@ -70,7 +70,7 @@ function bindOptions(port: number, over: Partial<BindOptions> = {}): BindOptions
 }
 
 function start(port: number, over: Partial<BindOptions> = {}) {
-  const registry = new BindRegistry({ sweepIntervalMs: 20 });
+  const registry = new BindRegistry({ sweepIntervalMs: 20, keepaliveRandom: () => 1 });
   cleanup.push(async () => {
     await registry.stopAll(1_000);
   });

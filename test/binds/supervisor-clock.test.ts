@@ -59,7 +59,14 @@ afterEach(async () => {
 function harness(over: Partial<BindOptions> = {}, random: () => number = () => 0.5): Harness {
   const clock = new FakeClock();
   const net = new MemoryNetwork(clock);
-  const registry = new BindRegistry({ clock, connect: net.connect, random, sweepIntervalMs: 10 });
+  const registry = new BindRegistry({
+    clock,
+    connect: net.connect,
+    random,
+    // The first keepalive after bind a whole interval later (no jitter): exact detection bounds.
+    keepaliveRandom: () => 1,
+    sweepIntervalMs: 10,
+  });
   const bind = registry.add(options(over));
   const transitions: Harness['transitions'] = [];
   bind.on('transition', (t) => transitions.push({ at: clock.now(), to: t.to, code: t.code }));

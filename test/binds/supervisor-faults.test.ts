@@ -67,7 +67,7 @@ afterEach(async () => {
 async function setup(over: Partial<BindOptions> = {}, faults: Fault[] = []): Promise<Harness> {
   const sim = await startSimulator();
   for (const fault of faults) sim.sim.setFault(fault);
-  const registry = new BindRegistry({ sweepIntervalMs: 20 });
+  const registry = new BindRegistry({ sweepIntervalMs: 20, keepaliveRandom: () => 1 });
   cleanup.push(async () => {
     await registry.stopAll(2_000);
     await sim.close();
@@ -249,16 +249,27 @@ describe('error_status', () => {
     expect(h.bind.status).toBe('healthy');
   });
 
-  it('on enquire_link: an answer is an answer (the link is alive), its status is reported', async () => {
+  it('on enquire_link: the link is alive but the probe is refused: degraded PROBE_REJECTED until answered OK', async () => {
     const h = await bound();
     h.sim.sim.setFault({
       kind: 'error_status',
       status: CommandStatus.ESME_RSYSERR,
       commands: ['enquire_link'],
     });
-    const result = await h.bind.probe();
-    expect(result).toMatchObject({ ok: true, commandStatus: CommandStatus.ESME_RSYSERR });
-    expect(h.bind.status).toBe('healthy');
+    const error = await h.bind.probe().catch((e: unknown) => e);
+    expect(error).toMatchObject({
+      code: 'SMPP_ERR_PROBE_REJECTED',
+      commandStatus: CommandStatus.ESME_RSYSERR,
+      statusName: 'ESME_RSYSERR',
+    });
+    expect(h.bind.evaluate()).toMatchObject({ status: 'degraded', code: 'PROBE_REJECTED' });
+    const health = h.bind.health();
+    expect(health.consecutiveFailures).toBe(0);
+    expect(health.lastProbe).toMatchObject({ ok: false, error: expect.stringContaining('ESME_RSYSERR') });
+    expect(health.lastError).toMatchObject({ code: 'SMPP_ERR_PROBE_REJECTED', statusName: 'ESME_RSYSERR' });
+    expect(h.bind.state).toBe('bound');
+    await recovers(h);
+    expect(h.bind.evaluate().code).toBe('OK');
   });
 
   it('on bind: treated like a refusal and retried', async () => {
@@ -284,11 +295,12 @@ describe('wrong_sequence', () => {
 });
 
 describe('generic_nack', () => {
-  it('enquire_link answered with generic_nack: the peer is there, the probe reports its status', async () => {
+  it('enquire_link answered with generic_nack: the peer is there, the probe is refused (PROBE_REJECTED)', async () => {
     const h = await bound();
     h.sim.sim.setFault({ kind: 'generic_nack' });
-    const result = await h.bind.probe();
-    expect(result).toMatchObject({ ok: true, commandStatus: CommandStatus.ESME_RSYSERR });
+    const error = await h.bind.probe().catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'SMPP_ERR_PROBE_REJECTED', commandStatus: CommandStatus.ESME_RSYSERR });
+    expect(h.bind.evaluate()).toMatchObject({ status: 'degraded', code: 'PROBE_REJECTED' });
     const resp = await submit(h.bind);
     expect(resp).toMatchObject({ command: 'generic_nack', command_status: CommandStatus.ESME_RSYSERR });
     expect(h.bind.state).toBe('bound');

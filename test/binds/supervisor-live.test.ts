@@ -48,7 +48,7 @@ function bindOptions(port: number, over: Partial<BindOptions> = {}): BindOptions
 }
 
 function registry(deps: BindRegistryOptions = {}): BindRegistry {
-  const r = new BindRegistry({ sweepIntervalMs: 50, ...deps });
+  const r = new BindRegistry({ sweepIntervalMs: 50, keepaliveRandom: () => 1, ...deps });
   cleanup.push(async () => {
     await r.stopAll(2_000);
   });

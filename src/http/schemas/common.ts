@@ -57,6 +57,9 @@ export const ErrorSchema = Type.Object(
           timeoutMs: Type.Optional(Type.Integer({ minimum: 0 })),
           state: Type.Optional(Type.String()),
           limitBytes: Type.Optional(Type.Integer({ minimum: 0 })),
+          commandStatus: Type.Optional(Type.Integer({ minimum: 0 })),
+          statusName: Type.Optional(Type.String()),
+          rttMs: Type.Optional(Type.Number({ minimum: 0 })),
         },
         { additionalProperties: false },
       ),
@@ -114,6 +117,11 @@ const ERROR_EXAMPLES: Record<HttpErrorCode, object> = {
   },
   INTERNAL_ERROR: { code: 'INTERNAL_ERROR', message: 'internal error' },
   BIND_STOPPED: { code: 'BIND_STOPPED', message: 'bind main is stopped', details: { bindId: 'main' } },
+  PROBE_REJECTED: {
+    code: 'PROBE_REJECTED',
+    message: 'enquire_link answered with generic_nack ESME_RINVCMDID (0x00000003)',
+    details: { bindId: 'main', commandStatus: 3, statusName: 'ESME_RINVCMDID', rttMs: 0.42 },
+  },
   PROBE_TIMEOUT: {
     code: 'PROBE_TIMEOUT',
     message: 'bind main: no enquire_link_resp within 5000 ms',
