@@ -481,7 +481,9 @@ export class BindSupervisor extends EventEmitter<BindEvents> {
 
   private recordError(error: Error, reason?: CloseReason): void {
     const status =
-      error instanceof SmppBindError || error instanceof SmppProbeRejectedError ? error.commandStatus : undefined;
+      error instanceof SmppBindError || error instanceof SmppProbeRejectedError
+        ? error.commandStatus
+        : undefined;
     const code = (error as { code?: unknown }).code;
     this.lastError = {
       code: typeof code === 'string' ? code : reason ? `SESSION_${reason.toUpperCase()}` : 'ERROR',

@@ -58,7 +58,12 @@ export function keepaliveDecision(
   const inactivityAt =
     config.inactivityTimeoutMs > 0 ? state.lastRxAt + config.inactivityTimeoutMs : Number.POSITIVE_INFINITY;
   if (now >= inactivityAt) {
-    return { action: 'inactivity_timeout', nextAt: undefined, probeAt: Number.POSITIVE_INFINITY, inactivityAt };
+    return {
+      action: 'inactivity_timeout',
+      nextAt: undefined,
+      probeAt: Number.POSITIVE_INFINITY,
+      inactivityAt,
+    };
   }
   let probeAt = Number.POSITIVE_INFINITY;
   if (config.enquireLinkIntervalMs > 0 && !state.probeInFlight) {

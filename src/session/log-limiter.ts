@@ -46,7 +46,8 @@ export class LogRateLimiter {
     const suppressed = admitOccurrence(slot, this.intervalMs, now);
     if (suppressed < 0) return;
     if (slot === undefined) this.slots.set(kind, { lastAt: now, suppressed: 0 });
-    if (suppressed > 0) this.log.warn({ ...obj, kind, suppressed }, `${msg} (and ${suppressed} more suppressed)`);
+    if (suppressed > 0)
+      this.log.warn({ ...obj, kind, suppressed }, `${msg} (and ${suppressed} more suppressed)`);
     else this.log.warn({ ...obj, kind }, msg);
   }
 
@@ -54,7 +55,10 @@ export class LogRateLimiter {
   flush(): void {
     for (const [kind, slot] of this.slots) {
       if (slot.suppressed > 0) {
-        this.log.warn({ kind, suppressed: slot.suppressed }, `${slot.suppressed} more ${kind} warnings suppressed`);
+        this.log.warn(
+          { kind, suppressed: slot.suppressed },
+          `${slot.suppressed} more ${kind} warnings suppressed`,
+        );
       }
     }
     this.slots.clear();

@@ -1048,7 +1048,8 @@ export class SmppSession extends EventEmitter<SessionEvents> {
     const now = this.clock.now();
     const decision = this.keepaliveNow(now);
     if (decision.action === 'inactivity_timeout') this.destroy('inactivity_timeout');
-    else if (Number.isFinite(decision.inactivityAt)) this.inactivityTimer?.refresh(decision.inactivityAt - now);
+    else if (Number.isFinite(decision.inactivityAt))
+      this.inactivityTimer?.refresh(decision.inactivityAt - now);
   };
 
   /** Arms the deadline timer for `at` unless it fires earlier already (refresh(), never a new timer). */
@@ -1077,7 +1078,10 @@ export class SmppSession extends EventEmitter<SessionEvents> {
       return;
     }
     if (now >= this.frameDeadline) {
-      this.destroy('frame_stalled', new SmppFrameStalledError(this.framer.buffered, this.opts.frameTimeoutMs));
+      this.destroy(
+        'frame_stalled',
+        new SmppFrameStalledError(this.framer.buffered, this.opts.frameTimeoutMs),
+      );
       return;
     }
     const expired = this.window.expire(now);

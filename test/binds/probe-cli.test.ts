@@ -365,7 +365,11 @@ describe('runProbeCommand against the simulator', () => {
     expect(r.code).toBe(1);
     const json = await run([...target(sim.port), '--password', 'secret', '--count', '1', '--json']);
     const report = JSON.parse(json.out) as ProbeReport;
-    expect(report.probes[0]).toMatchObject({ ok: false, commandStatus: CommandStatus.ESME_RSYSERR, error: 'ESME_RSYSERR' });
+    expect(report.probes[0]).toMatchObject({
+      ok: false,
+      commandStatus: CommandStatus.ESME_RSYSERR,
+      error: 'ESME_RSYSERR',
+    });
     expect(report.summary.received).toBe(1);
     expect(report.error).toMatchObject({ code: 'SMPP_ERR_PROBE_REJECTED', status: 'ESME_RSYSERR' });
   });

@@ -220,6 +220,27 @@ describe('what counts as proof of life', () => {
     expect((unhealthy?.at ?? Number.NaN) - t0).toBe(INTERVAL + 2 * TIMEOUT);
   });
 
+  it('a PDU that starts and never completes is no proof of life: flagged within the silent-link bounds', async () => {
+    const h = await started();
+    const t0 = h.clock.now();
+    const aliveAt = t0 - h.bind.aliveAgeMs()!;
+    // The first 8 octets of a 65,000-octet PDU, then one more octet every 90 ms (under the interval).
+    h.net.last!.sendRaw(Buffer.from('0000fde800000004', 'hex'));
+    const smsc = h.net.last!;
+    for (let at = 90; at <= INTERVAL + 2 * TIMEOUT + 90; at += 90) {
+      await h.net.advance(90, 1);
+      // The SMSC's own answers are swallowed into the unfinished PDU, as on a real stream.
+      smsc.sendRaw(Buffer.from([0x41]));
+    }
+    const statuses = h.transitions.filter((t) => t.at > t0).map((t) => [t.to, t.code, t.at - t0]);
+    expect(statuses.slice(0, 2)).toEqual([
+      ['degraded', 'PROBE_MISSED', INTERVAL + TIMEOUT],
+      ['unhealthy', 'NOT_BOUND', INTERVAL + 2 * TIMEOUT],
+    ]);
+    expect(h.bind.health().lastError).toMatchObject({ code: 'SESSION_KEEPALIVE_TIMEOUT' });
+    expect(aliveAt).toBe(t0);
+  });
+
   it('a partial PDU trickling in does not reset the count either', async () => {
     const h = await started();
     const t0 = h.clock.now();

@@ -299,7 +299,10 @@ describe('generic_nack', () => {
     const h = await bound();
     h.sim.sim.setFault({ kind: 'generic_nack' });
     const error = await h.bind.probe().catch((e: unknown) => e);
-    expect(error).toMatchObject({ code: 'SMPP_ERR_PROBE_REJECTED', commandStatus: CommandStatus.ESME_RSYSERR });
+    expect(error).toMatchObject({
+      code: 'SMPP_ERR_PROBE_REJECTED',
+      commandStatus: CommandStatus.ESME_RSYSERR,
+    });
     expect(h.bind.evaluate()).toMatchObject({ status: 'degraded', code: 'PROBE_REJECTED' });
     const resp = await submit(h.bind);
     expect(resp).toMatchObject({ command: 'generic_nack', command_status: CommandStatus.ESME_RSYSERR });

@@ -4,6 +4,7 @@ import { createPdu, type Pdu } from '../../src/protocol/pdu.js';
 import { FakeClock } from '../../src/session/clock.js';
 import { SmppResponseTimeoutError } from '../../src/session/errors.js';
 import {
+  firstProbeDelayMs,
   type KeepaliveConfig,
   type KeepaliveDecision,
   type KeepaliveState,
@@ -343,5 +344,69 @@ describe('probe()', () => {
     expect(bytes.toString('hex')).toBe('00000010 80000015 00000000 1625d269'.replace(/ /g, ''));
     h.inject(createPdu('enquire_link_resp', { sequence_number: ours!.sequence_number }));
     await expect(probe).resolves.toMatchObject({ ok: true, sequenceNumber: ours!.sequence_number });
+  });
+});
+
+describe('first keepalive after bind (jitter)', () => {
+  it('firstProbeDelayMs is uniform in [interval/2, interval]', () => {
+    expect(firstProbeDelayMs(30 * S, () => 0)).toBe(15 * S);
+    expect(firstProbeDelayMs(30 * S, () => 0.5)).toBe(22.5 * S);
+    expect(firstProbeDelayMs(30 * S, () => 1)).toBe(30 * S);
+    // Out-of-range draws are clamped: never beyond the interval, so the detection bound holds.
+    expect(firstProbeDelayMs(30 * S, () => 7)).toBe(30 * S);
+    expect(firstProbeDelayMs(30 * S, () => -1)).toBe(15 * S);
+  });
+
+  it('the first probe comes at the jittered delay, the next ones an interval apart', async () => {
+    const h = await boundEsme({
+      enquireLinkIntervalMs: 30 * S,
+      enquireLinkTimeoutMs: 10 * S,
+      random: () => 0,
+    });
+    await advance(h, 15 * S - 1);
+    expect(enquireLinks(h)).toHaveLength(0);
+    await advance(h, 1);
+    const [first] = enquireLinks(h);
+    expect(first).toBeDefined();
+    h.inject(createPdu('enquire_link_resp', { sequence_number: first!.sequence_number }));
+    await settle();
+    await advance(h, 30 * S - 1);
+    expect(enquireLinks(h)).toHaveLength(0);
+    await advance(h, 1);
+    expect(enquireLinks(h)).toHaveLength(1);
+  });
+
+  it('a silent peer is still closed within interval + maxMissed × timeout (jitter only shortens it)', async () => {
+    const h = await boundEsme({
+      enquireLinkIntervalMs: 30 * S,
+      enquireLinkTimeoutMs: 10 * S,
+      maxMissedProbes: 2,
+      random: () => 0.5,
+    });
+    await advance(h, 22.5 * S);
+    await advance(h, 10 * S);
+    await advance(h, 10 * S);
+    expect(h.closes).toEqual([{ reason: 'keepalive_timeout', at: 42.5 * S }]);
+  });
+});
+
+describe('timers are re-armed, not re-created', () => {
+  it('a hundred answered keepalives create no new timer', async () => {
+    const h = await boundEsme({ enquireLinkIntervalMs: 30 * S, enquireLinkTimeoutMs: 10 * S });
+    await advance(h, 30 * S);
+    const created = h.clock.created;
+    for (let i = 0; i < 100; i++) {
+      const [probe] = enquireLinks(h);
+      expect(probe).toBeDefined();
+      await advance(h, 5);
+      h.inject(createPdu('enquire_link_resp', { sequence_number: probe!.sequence_number }));
+      await settle();
+      // Past the probe's response deadline (the deadline timer goes idle) to the next probe.
+      await advance(h, 30 * S);
+    }
+    expect(h.session.closed).toBe(false);
+    expect(h.probes.every((p) => p.outcome.ok)).toBe(true);
+    expect(h.probes).toHaveLength(100);
+    expect(h.clock.created).toBe(created);
   });
 });
