@@ -826,8 +826,11 @@ export class SmppSession extends EventEmitter<SessionEvents> {
         this.destroy('framing_lost', next.error, true);
         return;
       }
-      whole = true;
-      this.lastRxAt = this.clock.now();
+      if (!whole) {
+        // One clock read per batch: every PDU of one chunk arrived at the same time.
+        whole = true;
+        this.lastRxAt = this.clock.now();
+      }
       this.handleFrame(next.frame, rxAt);
     }
     if (this._state === 'closed') return;
