@@ -40,17 +40,21 @@ class RealTimer implements TimerHandle {
     this.t.unref();
   }
 
+  private cleared = false;
+
   clear(): void {
+    this.cleared = true;
     clearTimeout(this.t);
   }
 
   refresh(ms = this.ms): void {
     const next = whole(ms);
-    if (next === this.ms) {
-      // refresh() also re-arms a timer that fired or was cleared (Node ≥ 10.2).
+    // Node's refresh() re-arms a timer that fired, but not one cleared with clearTimeout.
+    if (next === this.ms && !this.cleared) {
       this.t.refresh();
       return;
     }
+    this.cleared = false;
     clearTimeout(this.t);
     this.ms = next;
     this.t = setTimeout(this.fn, next);

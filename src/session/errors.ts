@@ -83,7 +83,7 @@ export class SmppWriteStalledError extends SmppError {
   ) {
     super(
       ErrorCode.WriteStalled,
-      `the peer stopped reading: ${queuedBytes} bytes unsent for ${timeoutMs} ms`,
+      `write_stalled: the peer stopped reading our output (${queuedBytes} bytes unsent for ${timeoutMs} ms)`,
       { retriable: true },
     );
   }
@@ -97,7 +97,7 @@ export class SmppFrameStalledError extends SmppError {
   ) {
     super(
       ErrorCode.FrameStalled,
-      `a PDU started and did not complete within ${timeoutMs} ms (${bufferedBytes} bytes held)`,
+      `frame_stalled: a PDU started and did not complete within ${timeoutMs} ms (${bufferedBytes} bytes held)`,
       { retriable: true },
     );
   }

@@ -113,9 +113,14 @@ describe('an SMSC that floods enquire_link and never reads our answers', () => {
     let pausedSeen = false;
     let statusAtClose: string | undefined;
     bind.on('bound', ({ session }) => sessions.push(session));
+    let reasonAtClose: string | undefined;
     bind.on('unbound', ({ reason }) => {
       unbound.push(reason);
       statusAtClose ??= bind.evaluate().status;
+      // The reconnect is scheduled right after 'unbound': read the reason once it is.
+      queueMicrotask(() => {
+        reasonAtClose ??= bind.evaluate().reason;
+      });
     });
     const sampler = setInterval(() => {
       const s = sessions[0];
@@ -130,6 +135,7 @@ describe('an SMSC that floods enquire_link and never reads our answers', () => {
     await waitFor(() => unbound.length > 0, 40_000, 'the first session closed');
     expect(unbound[0]).toBe('write_stalled');
     expect(statusAtClose).toBe('unhealthy');
+    expect(reasonAtClose).toContain('write_stalled');
     expect(bind.health().lastError).toMatchObject({ code: 'SMPP_ERR_SESSION_WRITE_STALLED' });
     const first = sessions[0]!;
     expect(first.closeReason).toBe('write_stalled');

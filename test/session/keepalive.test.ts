@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { encodePdu } from '../../src/protocol/codec.js';
 import { createPdu, type Pdu } from '../../src/protocol/pdu.js';
-import { FakeClock } from '../../src/session/clock.js';
+import { FakeClock, realClock } from '../../src/session/clock.js';
 import { SmppResponseTimeoutError } from '../../src/session/errors.js';
 import {
   firstProbeDelayMs,
@@ -408,5 +408,31 @@ describe('timers are re-armed, not re-created', () => {
     expect(h.probes.every((p) => p.outcome.ok)).toBe(true);
     expect(h.probes).toHaveLength(100);
     expect(h.clock.created).toBe(created);
+  });
+});
+
+describe('realClock timers', () => {
+  it('refresh() re-arms a timer that fired, one cleared, and one with a new duration', async () => {
+    const fired: string[] = [];
+    // Ordering, not timing: a timer due sooner fires before a later one armed after it, however
+    // loaded the machine.
+    const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    const a = realClock.setTimer(() => fired.push('a'), 1);
+    await wait(20);
+    expect(fired).toEqual(['a']);
+    a.refresh();
+    await wait(20);
+    expect(fired).toEqual(['a', 'a']);
+    a.clear();
+    a.refresh();
+    await wait(20);
+    expect(fired).toEqual(['a', 'a', 'a']);
+    a.refresh(2);
+    await wait(20);
+    expect(fired).toEqual(['a', 'a', 'a', 'a']);
+    a.refresh(10_000);
+    a.clear();
+    await wait(20);
+    expect(fired).toHaveLength(4);
   });
 });
