@@ -73,7 +73,10 @@ interface FakeTimer {
   ms: number;
   seq: number;
   fn: () => void;
+  /** Fired or cleared: out of the queue until refreshed. */
   cleared: boolean;
+  /** Cleared with clear() (a real timer then has to be made anew). */
+  killed: boolean;
 }
 
 /** A clock that moves only when told to. `advance(ms)` runs due timers in time order. */
@@ -83,6 +86,11 @@ export class FakeClock implements Clock {
   private timers: FakeTimer[] = [];
   /** Timers created with setTimer (a refresh() is not a creation). */
   created = 0;
+  /**
+   * refresh() calls that changed a timer's duration: with the real clock each of those replaces
+   * Node's timer object (only a refresh with the same duration reuses it).
+   */
+  resized = 0;
 
   constructor(startMs = 1_000_000) {
     this.t = startMs;
@@ -99,14 +107,18 @@ export class FakeClock implements Clock {
   setTimer(fn: () => void, ms: number): TimerHandle {
     this.created++;
     const d = Math.max(0, ms);
-    const timer: FakeTimer = { at: this.t + d, ms: d, seq: this.seq++, fn, cleared: false };
+    const timer: FakeTimer = { at: this.t + d, ms: d, seq: this.seq++, fn, cleared: false, killed: false };
     this.timers.push(timer);
     return {
       clear: () => {
         timer.cleared = true;
+        timer.killed = true;
       },
       refresh: (refreshMs?: number) => {
-        timer.ms = refreshMs === undefined ? timer.ms : Math.max(0, refreshMs);
+        const ms = refreshMs === undefined ? timer.ms : Math.max(0, refreshMs);
+        if (Math.ceil(ms) !== Math.ceil(timer.ms) || timer.killed) this.resized++;
+        timer.killed = false;
+        timer.ms = ms;
         timer.at = this.t + timer.ms;
         timer.seq = this.seq++;
         if (timer.cleared) {

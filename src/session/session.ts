@@ -841,7 +841,7 @@ export class SmppSession extends EventEmitter<SessionEvents> {
   /** A whole PDU arrived: the keepalive and inactivity clocks start again (refresh, no new timer). */
   private onProofOfLife(): void {
     if (!this.keepaliveOn) return;
-    if (this.keepaliveTimer && !this.probeInFlight) {
+    if (this.keepaliveTimer) {
       this.probeDelayMs = this.opts.enquireLinkIntervalMs;
       this.keepaliveTimer.refresh(this.probeDelayMs);
     }

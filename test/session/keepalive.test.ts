@@ -395,6 +395,7 @@ describe('timers are re-armed, not re-created', () => {
     const h = await boundEsme({ enquireLinkIntervalMs: 30 * S, enquireLinkTimeoutMs: 10 * S });
     await advance(h, 30 * S);
     const created = h.clock.created;
+    const resized = h.clock.resized;
     for (let i = 0; i < 100; i++) {
       const [probe] = enquireLinks(h);
       expect(probe).toBeDefined();
@@ -408,6 +409,8 @@ describe('timers are re-armed, not re-created', () => {
     expect(h.probes.every((p) => p.outcome.ok)).toBe(true);
     expect(h.probes).toHaveLength(100);
     expect(h.clock.created).toBe(created);
+    // Nor a timer whose duration changed (with the real clock that would replace Node's timer).
+    expect(h.clock.resized).toBe(resized);
   });
 });
 
