@@ -21,8 +21,11 @@ export const ErrorCode = {
   Connect: 'SMPP_ERR_CONNECT',
   CommandStatus: 'SMPP_ERR_COMMAND_STATUS',
   GenericNack: 'SMPP_ERR_GENERIC_NACK',
+  WriteStalled: 'SMPP_ERR_SESSION_WRITE_STALLED',
+  FrameStalled: 'SMPP_ERR_SESSION_FRAME_STALLED',
   // binds
   ProbeTimeout: 'SMPP_ERR_PROBE_TIMEOUT',
+  ProbeRejected: 'SMPP_ERR_PROBE_REJECTED',
   ProbeRateLimited: 'SMPP_ERR_PROBE_RATE_LIMITED',
   Stopped: 'SMPP_ERR_BIND_STOPPED',
   UnknownBind: 'SMPP_ERR_BIND_UNKNOWN',

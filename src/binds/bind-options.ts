@@ -45,6 +45,12 @@ export interface BindTuning {
   unbindTimeoutMs: number;
   /** How many recent probe RTTs the statistics are computed over. */
   rttWindowSize: number;
+  /** Unsent output above this stops reading from the SMSC until it drains (bytes). */
+  writeHighWaterMarkBytes: number;
+  /** Output above the high-water mark this long closes the connection (write_stalled); default responseTimeoutMs. */
+  writeStallTimeoutMs?: number;
+  /** A PDU begun and not complete after this long closes the connection (frame_stalled); default responseTimeoutMs. */
+  frameTimeoutMs?: number;
   reconnect: ReconnectOptions;
 }
 
@@ -77,6 +83,7 @@ export const DEFAULT_BIND_TUNING: BindTuning = {
   windowWaitTimeoutMs: 30_000,
   unbindTimeoutMs: 5_000,
   rttWindowSize: 256,
+  writeHighWaterMarkBytes: 1024 * 1024,
   reconnect: { initialDelayMs: 1_000, maxDelayMs: 60_000, stableAfterMs: 60_000 },
 };
 

@@ -23,7 +23,12 @@ import { type CommandName, responseNameOf } from '../protocol/constants.js';
 import type { Pdu, PduInit } from '../protocol/pdu.js';
 import { type Clock, realClock, type TimerHandle } from '../session/clock.js';
 import { type ConnectOptions, connectSocket } from '../session/connect.js';
-import { SmppBindError, SmppNotBoundError, SmppResponseTimeoutError } from '../session/errors.js';
+import {
+  SmppBindError,
+  SmppNotBoundError,
+  SmppProbeRejectedError,
+  SmppResponseTimeoutError,
+} from '../session/errors.js';
 import {
   type BindCommand,
   type ProbeOutcome,
@@ -168,6 +173,8 @@ export interface BindSupervisorDeps {
   clock?: Clock;
   logger?: Logger;
   random?: () => number;
+  /** Uniform in [0, 1): jitters each session's first keepalive after bind (default Math.random). */
+  keepaliveRandom?: () => number;
   connect?: (options: ConnectOptions) => Promise<Duplex>;
   /** Answers inbound deliver_sm/data_sm (default: refuseInbound, ESME_RX_T_APPN). */
   inbound?: InboundHandler;
@@ -190,6 +197,7 @@ export class BindSupervisor extends EventEmitter<BindEvents> {
   private readonly clock: Clock;
   private readonly log: Logger;
   private readonly random: () => number;
+  private readonly keepaliveRandom: () => number;
   private readonly connect: (options: ConnectOptions) => Promise<Duplex>;
   private readonly inbound: InboundHandler;
   private readonly inboundTimeoutMs: number;
@@ -220,6 +228,8 @@ export class BindSupervisor extends EventEmitter<BindEvents> {
   private probeTrigger: ProbeTrigger = 'keepalive';
   private probeSeq: number | null = null;
   private probeError: string | null = null;
+  /** The status name the last probe of the bound session was refused with, or null. */
+  private probeRejectedStatus: string | null = null;
   private readonly rtt: RttStats;
   private throttledUntil = Number.NEGATIVE_INFINITY;
   private lastError: LastError | null = null;
@@ -233,6 +243,7 @@ export class BindSupervisor extends EventEmitter<BindEvents> {
     notBoundReason: undefined,
     consecutiveMisses: 0,
     lastAliveAt: Number.NEGATIVE_INFINITY,
+    probeRejectedStatus: null,
     lastRttMs: null,
     throttledUntil: Number.NEGATIVE_INFINITY,
   };
@@ -253,6 +264,7 @@ export class BindSupervisor extends EventEmitter<BindEvents> {
     this.clock = deps.clock ?? realClock;
     this.log = (deps.logger ?? silentLogger).child({ bind: options.id });
     this.random = deps.random ?? Math.random;
+    this.keepaliveRandom = deps.keepaliveRandom ?? Math.random;
     this.connect = deps.connect ?? connectSocket;
     this.inbound = deps.inbound ?? refuseInbound;
     this.inboundTimeoutMs = deps.inboundTimeoutMs ?? DEFAULT_INBOUND_TIMEOUT_MS;
@@ -424,6 +436,7 @@ export class BindSupervisor extends EventEmitter<BindEvents> {
   /** Forgets the bound session's facts and tells listeners it is gone. */
   private markUnbound(event: BindEvents['unbound'][0]): void {
     this.boundAt = null;
+    this.probeRejectedStatus = null;
     this.boundAtWall = null;
     this.emit('unbound', event);
   }
@@ -519,6 +532,10 @@ export class BindSupervisor extends EventEmitter<BindEvents> {
       inactivityTimeoutMs: o.inactivityTimeoutMs,
       bindTimeoutMs: o.bindTimeoutMs,
       unbindTimeoutMs: o.unbindTimeoutMs,
+      writeHighWaterMarkBytes: o.writeHighWaterMarkBytes,
+      writeStallTimeoutMs: o.writeStallTimeoutMs ?? o.responseTimeoutMs,
+      frameTimeoutMs: o.frameTimeoutMs ?? o.responseTimeoutMs,
+      random: this.keepaliveRandom,
       onRequest: (pdu, s) => this.onInbound(pdu, s),
     });
     this.session = session;
@@ -612,7 +629,10 @@ export class BindSupervisor extends EventEmitter<BindEvents> {
    * (ECONNRESET, ...) goes to details.errno, never to code.
    */
   private recordError(error: Error, reason?: CloseReason): void {
-    const status = error instanceof SmppBindError ? error.commandStatus : undefined;
+    const status =
+      error instanceof SmppBindError || error instanceof SmppProbeRejectedError
+        ? error.commandStatus
+        : undefined;
     const own = (error as { code?: unknown }).code;
     const code: ErrorCode = isErrorCode(own)
       ? own
@@ -724,6 +744,17 @@ export class BindSupervisor extends EventEmitter<BindEvents> {
       this.probeRttMs = outcome.rttMs;
       this.probeSeq = outcome.sequenceNumber;
       this.probeError = null;
+      this.probeRejectedStatus = null;
+    } else if (outcome.rejected) {
+      // Answered, but refused: a proof of life (never a miss), and a failed probe.
+      this.lastProbeOkAt = this.clock.now();
+      this.counters.probesFailed++;
+      this.probeOk = false;
+      this.probeRttMs = outcome.rttMs;
+      this.probeSeq = outcome.sequenceNumber;
+      this.probeError = outcome.error.message;
+      this.probeRejectedStatus = outcome.statusName;
+      this.recordError(outcome.error);
     } else {
       this.counters.probesFailed++;
       // The session counts misses after it reports the probe: judge health once it has.
@@ -776,6 +807,7 @@ export class BindSupervisor extends EventEmitter<BindEvents> {
     // The session owns the count: a miss, or a PDU that proves the peer is there, resetting it.
     facts.consecutiveMisses = session?.missed ?? 0;
     facts.lastAliveAt = this.lastAliveAt();
+    facts.probeRejectedStatus = bound ? this.probeRejectedStatus : null;
     facts.lastRttMs = this.probeOk ? this.probeRttMs : null;
     facts.throttledUntil = this.throttledUntil;
     return evaluateHealth(facts, this.rules, now);
@@ -894,7 +926,7 @@ export class BindSupervisor extends EventEmitter<BindEvents> {
     return now - this.lastAliveAt();
   }
 
-  /** The last proof of life: an answered probe, any bytes from the SMSC, or the bind itself. */
+  /** The last proof of life: an answered probe, any whole PDU from the SMSC, or the bind itself. */
   private lastAliveAt(): number {
     return Math.max(
       this.lastProbeOkAt,

@@ -9,6 +9,8 @@
  *   unhealthy  PROBE_STALE      nothing proved the link alive for interval + maxMissedProbes × timeout
  *                               (a safety net should probing ever stall)
  *   degraded   PROBE_MISSED     the last enquire_link went unanswered (the next one is already out)
+ *   degraded   PROBE_REJECTED   the last enquire_link was answered with generic_nack or an error status
+ *                               (the link is alive; lasts until a probe is answered OK)
  *   degraded   HIGH_LATENCY     the last round trip took longer than degradedLatencyMs
  *   degraded   THROTTLED        the SMSC answered ESME_RTHROTTLED recently
  *   healthy    OK
@@ -22,6 +24,7 @@ export type HealthCode =
   | 'PROBES_MISSED'
   | 'PROBE_STALE'
   | 'PROBE_MISSED'
+  | 'PROBE_REJECTED'
   | 'HIGH_LATENCY'
   | 'THROTTLED';
 
@@ -41,8 +44,10 @@ export interface HealthFacts {
   /** Why it is not bound, in words (connect error, bind refusal, backoff). */
   notBoundReason?: string;
   consecutiveMisses: number;
-  /** Last time something proved the link alive: a probe answered, any PDU received, or the bind itself. */
+  /** Last time something proved the link alive: a probe answered, any whole PDU received, or the bind itself. */
   lastAliveAt: number;
+  /** The status name the last probe was refused with (generic_nack, non-zero status), or null. */
+  probeRejectedStatus?: string | null;
   lastRttMs: number | null;
   throttledUntil: number;
 }
@@ -111,6 +116,13 @@ export function evaluateHealth(facts: HealthFacts, rules: HealthRules, now: numb
       status: 'degraded',
       code: 'PROBE_MISSED',
       reason: `enquire_link unanswered within ${rules.enquireLinkTimeoutMs} ms; probing again`,
+    };
+  }
+  if (facts.probeRejectedStatus) {
+    return {
+      status: 'degraded',
+      code: 'PROBE_REJECTED',
+      reason: `the SMSC answered enquire_link with ${facts.probeRejectedStatus}`,
     };
   }
   if (facts.lastRttMs !== null && facts.lastRttMs > rules.degradedLatencyMs) {

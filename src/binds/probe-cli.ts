@@ -12,7 +12,7 @@ import type { Duplex } from 'node:stream';
 import { ErrorCode, SmppError } from '../errors.js';
 import { statusInfo } from '../protocol/command-status.js';
 import { type ConnectOptions, connectSocket } from '../session/connect.js';
-import { SmppBindError, SmppResponseTimeoutError } from '../session/errors.js';
+import { SmppBindError, SmppProbeRejectedError, SmppResponseTimeoutError } from '../session/errors.js';
 import { type BindCommand, SmppSession } from '../session/session.js';
 import { RttStats } from './rtt-stats.js';
 
@@ -318,7 +318,8 @@ function unlessAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T |
 
 export function summarise(lines: readonly ProbeLine[]): ProbeSummary {
   const stats = new RttStats(Math.max(1, lines.length));
-  for (const line of lines) if (line.ok && line.rttMs !== null) stats.add(line.rttMs);
+  // Every answer counts as received, a refused one (generic_nack, error status) included.
+  for (const line of lines) if (line.rttMs !== null) stats.add(line.rttMs);
   const s = stats.summary();
   const sent = lines.length;
   const received = s.count;
@@ -516,6 +517,22 @@ async function probeOnce(
         const status = result.commandStatus === 0 ? '' : ` status=${statusInfo(result.commandStatus).name}`;
         out(`enquire_link_resp from ${where}: seq=${line.seq} time=${ms3(result.rttMs)} ms${status}\n`);
       } catch (error) {
+        if (error instanceof SmppProbeRejectedError) {
+          // Answered, but refused: the link is alive, the probe failed.
+          line = {
+            seq: error.sequenceNumber,
+            ok: false,
+            rttMs: error.rttMs,
+            commandStatus: error.commandStatus,
+            error: error.statusName,
+          };
+          report.probes.push(line);
+          out(
+            `enquire_link_resp from ${where}: seq=${line.seq} time=${ms3(error.rttMs)} ms status=${error.statusName}\n`,
+          );
+          if (i + 1 < args.count) await pause(args.intervalMs - (performance.now() - sentAt), signal);
+          continue;
+        }
         const seq = error instanceof SmppResponseTimeoutError ? error.sequenceNumber : 0;
         if (error instanceof SmppResponseTimeoutError) {
           line = { seq, ok: false, rttMs: null, commandStatus: null, error: 'timeout' };
@@ -541,6 +558,15 @@ async function probeOnce(
         code: ErrorCode.ProbeTimeout,
         status: null,
         message: `${where}: ${lost} of ${report.summary.sent} enquire_link unanswered within ${args.timeoutMs} ms`,
+      };
+    }
+    const refused = report.probes.find((p) => !p.ok && p.rttMs !== null);
+    if (report.error === null && refused) {
+      report.error = {
+        reason: refused.error ?? 'rejected',
+        code: ErrorCode.ProbeRejected,
+        status: refused.error,
+        message: `${where}: enquire_link answered with ${refused.error} (the link is alive, the probe was refused)`,
       };
     }
     report.ok = report.error === null;

@@ -124,6 +124,9 @@ const tuningProperties = {
   windowWaitTimeoutMs: Type.Optional(durationMs(1)),
   unbindTimeoutMs: Type.Optional(durationMs(1)),
   rttWindowSize: Type.Optional(Type.Integer({ minimum: 1, maximum: 65536 })),
+  writeHighWaterMarkBytes: Type.Optional(Type.Integer({ minimum: 1024, maximum: 1024 * 1024 * 1024 })),
+  writeStallTimeoutMs: Type.Optional(durationMs(1)),
+  frameTimeoutMs: Type.Optional(durationMs(1)),
   reconnect: Type.Optional(ReconnectSchema),
 } satisfies Record<keyof BindTuning, TSchema>;
 

@@ -58,6 +58,11 @@ export const HTTP_ERRORS = {
     meaning: 'The bind has no bound SMPP session right now (connecting or backing off).',
   },
   BIND_STOPPED: { status: 503, meaning: 'The bind is stopped or the service is shutting down.' },
+  PROBE_REJECTED: {
+    status: 502,
+    meaning:
+      'The SMSC answered the enquire_link with generic_nack or an error status (details.statusName): the link is alive, the probe failed.',
+  },
   PROBE_TIMEOUT: { status: 504, meaning: 'The SMSC did not answer the enquire_link within the timeout.' },
   RESPONSE_TIMEOUT: {
     status: 504,
@@ -76,10 +81,12 @@ export interface HttpErrorDetails {
   timeoutMs?: number;
   state?: string;
   limitBytes?: number;
-  /** SMSC_REJECTED and THROTTLED: the response's command_status, its name and retry class. */
+  /** SMSC_REJECTED, THROTTLED and PROBE_REJECTED: the answer's command_status, its name and retry class. */
   commandStatus?: number;
   statusName?: string;
   retryClass?: RetryClass;
+  /** PROBE_REJECTED: the round trip of the refused probe. */
+  rttMs?: number;
 }
 
 export interface HttpErrorBody {
@@ -207,6 +214,14 @@ export function fromSmppError(error: unknown, bindId?: string): HttpApiError | n
       if (BUSY_STATUSES.has(commandStatus))
         return retryLater('THROTTLED', error, BUSY_RETRY_AFTER_MS, details);
       return new HttpApiError('SMSC_REJECTED', error.message, { details, cause: error });
+    }
+    case ErrorCode.ProbeRejected: {
+      const e = error as { commandStatus?: unknown; statusName?: unknown; rttMs?: unknown };
+      const details: HttpErrorDetails = { ...base };
+      if (typeof e.commandStatus === 'number') details.commandStatus = e.commandStatus;
+      if (typeof e.statusName === 'string') details.statusName = e.statusName;
+      if (typeof e.rttMs === 'number') details.rttMs = e.rttMs;
+      return new HttpApiError('PROBE_REJECTED', error.message, { details, cause: error });
     }
     case ErrorCode.Stopped:
       return new HttpApiError('BIND_STOPPED', error.message, { details: base, cause: error });

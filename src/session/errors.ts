@@ -106,3 +106,53 @@ export function expectOk<T extends Pdu>(response: T): T {
   if (response.command_status === 0) return response;
   throw new SmppCommandStatusError(response.command, response.command_status, response.sequence_number);
 }
+
+/** The peer did not read what we sent: output stayed above the high-water mark too long. */
+export class SmppWriteStalledError extends SmppError {
+  constructor(
+    readonly queuedBytes: number,
+    readonly timeoutMs: number,
+  ) {
+    super(
+      ErrorCode.WriteStalled,
+      `write_stalled: the peer stopped reading our output (${queuedBytes} bytes unsent for ${timeoutMs} ms)`,
+      { retriable: true },
+    );
+  }
+}
+
+/** A PDU started arriving and did not complete within the frame timeout. */
+export class SmppFrameStalledError extends SmppError {
+  constructor(
+    readonly bufferedBytes: number,
+    readonly timeoutMs: number,
+  ) {
+    super(
+      ErrorCode.FrameStalled,
+      `frame_stalled: a PDU started and did not complete within ${timeoutMs} ms (${bufferedBytes} bytes held)`,
+      { retriable: true },
+    );
+  }
+}
+
+/**
+ * enquire_link was answered, but not with an OK enquire_link_resp (generic_nack, or a non-zero
+ * command_status). The link is alive; the SMSC refuses the probe.
+ */
+export class SmppProbeRejectedError extends SmppError {
+  readonly statusName: string;
+  constructor(
+    readonly command: string,
+    readonly commandStatus: number,
+    readonly rttMs: number,
+    readonly sequenceNumber: number,
+  ) {
+    const info = statusInfo(commandStatus);
+    super(
+      ErrorCode.ProbeRejected,
+      `enquire_link answered with ${command} ${info.name} (0x${commandStatus.toString(16).padStart(8, '0')})`,
+      { retriable: true },
+    );
+    this.statusName = info.name;
+  }
+}

@@ -4,8 +4,16 @@
  * in-flight window, answers enquire_link, unbind and anything it cannot handle by itself, keeps
  * the link alive, and turns every socket failure into a typed close reason — never an exception.
  *
- * All deadlines (responses, window waits, keepalive, session init) share one timer, re-armed to
- * the earliest deadline and cleared in one place (`destroy`).
+ * Timers: one deadline timer (responses, window waits, session init, frame and write stalls),
+ * re-armed to the earliest deadline, and the keepalive and inactivity timers, re-armed on every
+ * whole PDU received. Each is created once and re-armed with refresh() (no new timer per
+ * deadline), and all are cleared in one place (`destroy`).
+ *
+ * Hostile peers: only whole PDUs count as proof of life; a PDU that starts and does not
+ * complete within frameTimeoutMs closes the session (`frame_stalled`). Unsent output is bounded:
+ * above writeHighWaterMarkBytes the session stops reading (and handling what it already read)
+ * until the socket drains, and closes with `write_stalled` if it does not drain within
+ * writeStallTimeoutMs. Warnings a peer can trigger per PDU are rate-limited per kind.
  */
 import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
@@ -30,11 +38,15 @@ import { type Clock, realClock, type TimerHandle } from './clock.js';
 import {
   SmppBindError,
   SmppConnectionClosedError,
+  SmppFrameStalledError,
   SmppNotBoundError,
+  SmppProbeRejectedError,
   SmppResponseTimeoutError,
   SmppWindowWaitTimeoutError,
+  SmppWriteStalledError,
 } from './errors.js';
-import { keepaliveDecision } from './keepalive.js';
+import { firstProbeDelayMs, keepaliveDecision } from './keepalive.js';
+import { LogRateLimiter } from './log-limiter.js';
 import { SequenceGenerator } from './sequence.js';
 import {
   BIND_STATE,
@@ -69,8 +81,21 @@ export interface SessionOptions {
    * sequence_number) and partial PDUs do not.
    */
   maxMissedProbes?: number;
-  /** Nothing received for this long closes the session (0 = off). */
+  /** No whole PDU received for this long closes the session (0 = off). */
   inactivityTimeoutMs?: number;
+  /**
+   * Unsent output above this many bytes stops reading from the peer until the socket drains
+   * (default 1 MiB; never below the socket's own writableHighWaterMark, so 'drain' always comes).
+   */
+  writeHighWaterMarkBytes?: number;
+  /** Output still above the high-water mark after this long closes the session (default responseTimeoutMs). */
+  writeStallTimeoutMs?: number;
+  /** A PDU that started arriving and is not complete after this long closes the session (default responseTimeoutMs; 0 = off). */
+  frameTimeoutMs?: number;
+  /** At most one line per kind of per-PDU warning per this long (default 10 s). */
+  logRateLimitMs?: number;
+  /** Uniform in [0, 1): jitters the first keepalive after bind (default Math.random). */
+  random?: () => number;
   bindTimeoutMs?: number;
   /** SMSC role: close a connection that has not bound within this long (0 = off). */
   sessionInitTimeoutMs?: number;
@@ -103,9 +128,24 @@ export interface ProbeResult {
   trigger: ProbeTrigger;
 }
 
+/** An enquire_link answered with generic_nack or a non-zero command_status: alive, but refused. */
+export interface ProbeRejected {
+  ok: false;
+  rejected: true;
+  error: SmppProbeRejectedError;
+  rttMs: number;
+  commandStatus: number;
+  /** The status's name, e.g. ESME_RINVCMDID. */
+  statusName: string;
+  at: number;
+  trigger: ProbeTrigger;
+  sequenceNumber: number;
+}
+
 export type ProbeOutcome =
   | ProbeResult
-  | { ok: false; error: Error; at: number; trigger: ProbeTrigger; sequenceNumber?: number };
+  | ProbeRejected
+  | { ok: false; rejected?: false; error: Error; at: number; trigger: ProbeTrigger; sequenceNumber?: number };
 
 export interface RequestOptions {
   timeoutMs?: number;
@@ -183,18 +223,35 @@ export class SmppSession extends EventEmitter<SessionEvents> {
   private readonly window: InflightWindow;
   private readonly seq = new SequenceGenerator();
   private readonly opts: Required<
-    Omit<SessionOptions, 'clock' | 'logger' | 'interceptor' | 'answerHook' | 'onRequest' | 'role'>
+    Omit<SessionOptions, 'clock' | 'logger' | 'interceptor' | 'answerHook' | 'onRequest' | 'role' | 'random'>
   >;
+  private readonly random: () => number;
+  private readonly limiter: LogRateLimiter;
   private readonly interceptor: ((pdu: Pdu) => boolean) | undefined;
   private readonly answerHook: ((answer: Buffer, pdu: Pdu) => boolean) | undefined;
   private onRequest: ((pdu: Pdu, session: SmppSession) => void) | undefined;
 
+  /** The deadline timer: created once, re-armed with refresh(); `timerAt` is when it fires (Infinity: idle). */
   private timer: TimerHandle | null = null;
   private timerAt = Number.POSITIVE_INFINITY;
+  private keepaliveTimer: TimerHandle | null = null;
+  private inactivityTimer: TimerHandle | null = null;
   private lingerTimer: TimerHandle | null = null;
+  /** When the last whole PDU arrived (ms, session clock): the session's proof of life. */
   private lastRxAt: number;
   private lastProbeAt = Number.NEGATIVE_INFINITY;
+  /** Idle time before the next keepalive: jittered after bind, then the interval. */
+  private probeDelayMs = 0;
   private keepaliveOn = false;
+  /** When the PDU being received must be complete (Infinity: none partly received). */
+  private frameDeadline = Number.POSITIVE_INFINITY;
+  /** Reading is paused because our unsent output is above the high-water mark. */
+  private readPaused = false;
+  /** When output above the high-water mark closes the session (Infinity: below it). */
+  private writeStallDeadline = Number.POSITIVE_INFINITY;
+  private readonly writeHwm: number;
+  /** The most octets ever queued in the socket (tests and diagnostics). */
+  maxQueuedBytes = 0;
   private initDeadline = Number.POSITIVE_INFINITY;
   private probeInFlight: Promise<ProbeResult> | null = null;
   private missedProbes = 0;
@@ -220,6 +277,10 @@ export class SmppSession extends EventEmitter<SessionEvents> {
       enquireLinkTimeoutMs: options.enquireLinkTimeoutMs ?? 10_000,
       maxMissedProbes: options.maxMissedProbes ?? 2,
       inactivityTimeoutMs: options.inactivityTimeoutMs ?? 0,
+      writeHighWaterMarkBytes: options.writeHighWaterMarkBytes ?? 1024 * 1024,
+      writeStallTimeoutMs: options.writeStallTimeoutMs ?? options.responseTimeoutMs ?? 30_000,
+      frameTimeoutMs: options.frameTimeoutMs ?? options.responseTimeoutMs ?? 30_000,
+      logRateLimitMs: options.logRateLimitMs ?? 10_000,
       bindTimeoutMs: options.bindTimeoutMs ?? 10_000,
       sessionInitTimeoutMs: options.sessionInitTimeoutMs ?? (options.role === 'smsc' ? 10_000 : 0),
       unbindTimeoutMs: options.unbindTimeoutMs ?? 5_000,
@@ -236,6 +297,10 @@ export class SmppSession extends EventEmitter<SessionEvents> {
     this.remotePort = net.remotePort;
     net.setNoDelay?.(true);
     this.log = (options.logger ?? silentLogger).child({ session: this.id, role: this.role });
+    this.random = options.random ?? Math.random;
+    this.limiter = new LogRateLimiter(this.log, () => this.clock.now(), this.opts.logRateLimitMs);
+    const socketHwm = (socket as Duplex & { writableHighWaterMark?: number }).writableHighWaterMark ?? 0;
+    this.writeHwm = Math.max(this.opts.writeHighWaterMarkBytes, socketHwm);
     this.lastRxAt = this.clock.now();
     this.closedPromise = new Promise((resolve) => {
       this.resolveClosed = resolve;
@@ -246,6 +311,7 @@ export class SmppSession extends EventEmitter<SessionEvents> {
     socket.on('error', this.onSocketError);
     socket.on('end', this.onEnd);
     socket.on('close', this.onSocketClose);
+    socket.on('drain', this.onDrain);
 
     if (this.opts.sessionInitTimeoutMs > 0) {
       this.initDeadline = this.clock.now() + this.opts.sessionInitTimeoutMs;
@@ -312,6 +378,7 @@ export class SmppSession extends EventEmitter<SessionEvents> {
       process.nextTick(this.uncork);
     }
     this.socket.write(buf);
+    this.checkOutput();
   }
 
   /** Writes now, bypassing the batch (probes: the RTT must not include time queued in our process). */
@@ -319,6 +386,48 @@ export class SmppSession extends EventEmitter<SessionEvents> {
     if (this.corked) this.socket.uncork();
     this.corked = false;
     this.socket.write(buf);
+    this.checkOutput();
+  }
+
+  /**
+   * Backpressure: once our unsent output passes the high-water mark, stop reading (and handling
+   * PDUs already read) until the socket drains. Every answer the session writes comes from a PDU
+   * it handled, so unsent output stays within the high-water mark plus one answer, and the
+   * peer's flood stops at TCP. Output that does not drain within writeStallTimeoutMs closes the
+   * session (`write_stalled`).
+   */
+  private checkOutput(): void {
+    const queued = this.socket.writableLength;
+    if (queued > this.maxQueuedBytes) this.maxQueuedBytes = queued;
+    if (this.readPaused || queued <= this.writeHwm || this._state === 'closed') return;
+    this.readPaused = true;
+    this.socket.pause();
+    this.writeStallDeadline = this.clock.now() + this.opts.writeStallTimeoutMs;
+    this.limiter.warn(
+      'write_backpressure',
+      { queuedBytes: queued, highWaterMarkBytes: this.writeHwm },
+      'the peer is not reading our output: reading paused until it drains',
+    );
+    this.schedule(this.writeStallDeadline);
+  }
+
+  private onDrain = (): void => {
+    if (!this.readPaused || this._state === 'closed') return;
+    this.readPaused = false;
+    this.writeStallDeadline = Number.POSITIVE_INFINITY;
+    this.socket.resume();
+    // PDUs read before the pause are handled now.
+    this.processFrames();
+  };
+
+  /** True while reading is paused because the peer does not read our output. */
+  get readingPaused(): boolean {
+    return this.readPaused;
+  }
+
+  /** Octets written and not yet handed to the OS (bounded by the high-water mark plus one PDU). */
+  get queuedBytes(): number {
+    return this.socket.writableLength;
   }
 
   private count(table: Record<string, number>, command: string): void {
@@ -520,7 +629,9 @@ export class SmppSession extends EventEmitter<SessionEvents> {
 
   /**
    * Sends enquire_link now and resolves with the round-trip time. Concurrent calls share the
-   * probe in flight (one PDU however many callers). Not blocked by a full window.
+   * probe in flight (one PDU however many callers). Not blocked by a full window. An answer
+   * that is not an OK enquire_link_resp (generic_nack, a non-zero status) rejects with
+   * SmppProbeRejectedError: the link is alive (the miss count resets) but the probe failed.
    */
   probe(options: { timeoutMs?: number; trigger?: ProbeTrigger } = {}): Promise<ProbeResult> {
     if (this.probeInFlight) return this.probeInFlight;
@@ -537,6 +648,10 @@ export class SmppSession extends EventEmitter<SessionEvents> {
     }
     const timeoutMs = options.timeoutMs ?? this.opts.enquireLinkTimeoutMs;
     this.lastProbeAt = this.clock.now();
+    if (this.keepaliveOn && this.keepaliveTimer) {
+      this.probeDelayMs = this.opts.enquireLinkIntervalMs;
+      this.keepaliveTimer.refresh(this.probeDelayMs);
+    }
     let sentAt = 0n;
     let sequenceNumber = 0;
     const probe = this.dispatch('enquire_link', {}, timeoutMs, false, (seq) => {
@@ -545,16 +660,34 @@ export class SmppSession extends EventEmitter<SessionEvents> {
     }).then(
       (resp) => {
         const rxAt = this.lastFrameRxAt;
+        const rttMs = Number(rxAt - sentAt) / 1e6;
+        this.probeInFlight = null;
+        // Any answer proves the link alive: never a miss.
+        this.missedProbes = 0;
+        if (resp.command !== 'enquire_link_resp' || resp.command_status !== 0) {
+          // generic_nack or a non-zero status: alive, but the probe is refused.
+          const error = new SmppProbeRejectedError(resp.command, resp.command_status, rttMs, sequenceNumber);
+          this.emit('probe', {
+            ok: false,
+            rejected: true,
+            error,
+            rttMs,
+            commandStatus: resp.command_status,
+            statusName: error.statusName,
+            at: Date.now(),
+            trigger,
+            sequenceNumber,
+          });
+          throw error;
+        }
         const result: ProbeResult = {
           ok: true,
-          rttMs: Number(rxAt - sentAt) / 1e6,
+          rttMs,
           sequenceNumber,
           commandStatus: resp.command_status,
           at: Date.now(),
           trigger,
         };
-        this.probeInFlight = null;
-        this.missedProbes = 0;
         this.emit('probe', result);
         return result;
       },
@@ -585,7 +718,7 @@ export class SmppSession extends EventEmitter<SessionEvents> {
     return this.probeInFlight !== null;
   }
 
-  /** When the last bytes arrived from the peer (ms on the session clock). */
+  /** When the last whole PDU arrived from the peer (ms on the session clock); partial PDUs do not count. */
   get lastReceivedAt(): number {
     return this.lastRxAt;
   }
@@ -630,14 +763,19 @@ export class SmppSession extends EventEmitter<SessionEvents> {
     this._state = 'closed';
     this.closeReason = reason;
     this.keepaliveOn = false;
-    if (this.timer) {
-      this.timer.clear();
-      this.timer = null;
-    }
+    this.timer?.clear();
+    this.timer = null;
+    this.keepaliveTimer?.clear();
+    this.keepaliveTimer = null;
+    this.inactivityTimer?.clear();
+    this.inactivityTimer = null;
     this.timerAt = Number.POSITIVE_INFINITY;
+    this.readPaused = false;
+    this.limiter.flush();
     this.framer.reset();
     this.window.rejectAll(() => new SmppConnectionClosedError(reason, error));
     this.socket.off('data', this.onData);
+    this.socket.off('drain', this.onDrain);
     const sock = this.socket as Duplex & { destroyed?: boolean };
     if (graceful && !sock.destroyed) {
       if (this.corked) this.uncork();
@@ -658,17 +796,29 @@ export class SmppSession extends EventEmitter<SessionEvents> {
 
   /** High-resolution time the chunk holding the frame being handled was read. */
   private lastFrameRxAt = 0n;
+  /** High-resolution time the last chunk was read. */
+  private chunkRxAt = 0n;
 
   private onData = (chunk: Buffer): void => {
-    const rxAt = this.clock.hrtime();
-    // Any bytes postpone the next probe; only whole PDUs that prove the peer holds the session
-    // (its own requests, answers to ours) reset the missed-probe count (handleRequest, handleResponse).
-    this.lastRxAt = this.clock.now();
+    this.chunkRxAt = this.clock.hrtime();
     this.framer.push(chunk);
-    for (;;) {
+    this.processFrames();
+  };
+
+  /**
+   * Handles the whole PDUs the framer holds, unless reading is paused for backpressure. Only a
+   * whole PDU is a proof of life: it postpones the keepalive and the inactivity timeout; bytes
+   * that never make a PDU do not (a PDU left incomplete for frameTimeoutMs closes the session).
+   * Only PDUs that prove the peer holds the session (its own requests, answers to ours) reset
+   * the missed-probe count (handleRequest, handleResponse).
+   */
+  private processFrames(): void {
+    const rxAt = this.chunkRxAt;
+    let whole = false;
+    while (!this.readPaused) {
       if (this._state === 'closed') return;
       const next = this.framer.next();
-      if (next === undefined) return;
+      if (next === undefined) break;
       if (!next.ok) {
         this.log.warn({ err: next.error.message }, 'framing lost');
         this.emit('decodeError', next.error);
@@ -676,9 +826,44 @@ export class SmppSession extends EventEmitter<SessionEvents> {
         this.destroy('framing_lost', next.error, true);
         return;
       }
+      if (!whole) {
+        // One clock read per batch: every PDU of one chunk arrived at the same time.
+        whole = true;
+        this.lastRxAt = this.clock.now();
+      }
       this.handleFrame(next.frame, rxAt);
     }
-  };
+    if (this._state === 'closed') return;
+    if (whole) this.onProofOfLife();
+    this.trackPartialFrame(whole);
+  }
+
+  /** A whole PDU arrived: the keepalive and inactivity clocks start again (refresh, no new timer). */
+  private onProofOfLife(): void {
+    if (!this.keepaliveOn) return;
+    if (this.keepaliveTimer) {
+      this.probeDelayMs = this.opts.enquireLinkIntervalMs;
+      this.keepaliveTimer.refresh(this.probeDelayMs);
+    }
+    this.inactivityTimer?.refresh(this.opts.inactivityTimeoutMs);
+  }
+
+  /**
+   * Starts the frame timeout when a PDU has begun arriving (bytes held, not yet a whole PDU), and
+   * stops it when none is pending. While reading is paused the bytes held are ours to handle,
+   * not the peer's to complete: the write stall timeout applies instead.
+   */
+  private trackPartialFrame(completedOne: boolean): void {
+    if (this.opts.frameTimeoutMs <= 0) return;
+    if (this.readPaused || this.framer.buffered === 0) {
+      this.frameDeadline = Number.POSITIVE_INFINITY;
+      return;
+    }
+    if (completedOne || !Number.isFinite(this.frameDeadline)) {
+      this.frameDeadline = this.clock.now() + this.opts.frameTimeoutMs;
+      this.schedule(this.frameDeadline);
+    }
+  }
 
   private handleFrame(frame: Buffer, rxAt: bigint): void {
     const decoded = decodePdu(frame);
@@ -697,7 +882,7 @@ export class SmppSession extends EventEmitter<SessionEvents> {
     this.emit('decodeError', error);
     const header = error.header;
     if (!header) return;
-    this.log.warn({ err: error.message }, 'undecodable PDU');
+    this.limiter.warn('undecodable_pdu', { err: error.message }, 'undecodable PDU');
     if (isResponseId(header.command_id)) {
       // Never answer a response; fail the request it was meant for.
       const pending = this.window.get(header.sequence_number);
@@ -732,7 +917,8 @@ export class SmppSession extends EventEmitter<SessionEvents> {
         pending === undefined
           ? 'no request with this sequence_number is in flight'
           : `answers ${pending.command}`;
-      this.log.warn(
+      this.limiter.warn(
+        'unexpected_response',
         { command: pdu.command, seq: pdu.sequence_number },
         `unexpected response dropped: ${reason}`,
       );
@@ -813,45 +999,92 @@ export class SmppSession extends EventEmitter<SessionEvents> {
 
   // ------------------------------------------------------------------ timers
 
+  /**
+   * Once bound: the keepalive timer (first delay jittered in [interval/2, interval], so binds
+   * bound together do not probe together) and the inactivity timer. Both are re-armed with
+   * refresh() on every proof of life; neither is ever re-created.
+   */
   private startKeepalive(): void {
     this.keepaliveOn = true;
     this.lastRxAt = this.clock.now();
-    this.runKeepalive(this.clock.now());
+    const intervalMs = this.opts.enquireLinkIntervalMs;
+    if (intervalMs > 0) {
+      this.probeDelayMs = firstProbeDelayMs(intervalMs, this.random);
+      this.keepaliveTimer = this.clock.setTimer(this.onKeepaliveTimer, this.probeDelayMs);
+    }
+    if (this.opts.inactivityTimeoutMs > 0) {
+      this.inactivityTimer = this.clock.setTimer(this.onInactivityTimer, this.opts.inactivityTimeoutMs);
+    }
   }
 
-  private runKeepalive(now: number): void {
-    if (!this.keepaliveOn || this._state === 'closed') return;
-    const decision = keepaliveDecision(
+  private keepaliveNow(now: number) {
+    return keepaliveDecision(
       {
         enquireLinkIntervalMs: this.opts.enquireLinkIntervalMs,
         inactivityTimeoutMs: this.opts.inactivityTimeoutMs,
       },
-      { lastRxAt: this.lastRxAt, lastProbeAt: this.lastProbeAt, probeInFlight: this.probeInFlight !== null },
+      {
+        lastRxAt: this.lastRxAt,
+        lastProbeAt: this.lastProbeAt,
+        probeInFlight: this.probeInFlight !== null,
+        probeDelayMs: this.probeDelayMs,
+      },
       now,
     );
+  }
+
+  private onKeepaliveTimer = (): void => {
+    if (!this.keepaliveOn || this._state === 'closed') return;
+    const now = this.clock.now();
+    const decision = this.keepaliveNow(now);
     if (decision.action === 'inactivity_timeout') {
       this.destroy('inactivity_timeout');
       return;
     }
+    // probe() re-arms this timer; a probe in flight re-arms it when it settles.
     if (decision.action === 'probe') this.probe({ trigger: 'keepalive' }).catch(() => {});
-    if (decision.nextAt !== undefined) this.schedule(decision.nextAt);
-  }
+    else if (Number.isFinite(decision.probeAt)) this.keepaliveTimer?.refresh(decision.probeAt - now);
+  };
 
+  private onInactivityTimer = (): void => {
+    if (!this.keepaliveOn || this._state === 'closed') return;
+    const now = this.clock.now();
+    const decision = this.keepaliveNow(now);
+    if (decision.action === 'inactivity_timeout') this.destroy('inactivity_timeout');
+    else if (Number.isFinite(decision.inactivityAt))
+      this.inactivityTimer?.refresh(decision.inactivityAt - now);
+  };
+
+  /** Arms the deadline timer for `at` unless it fires earlier already (refresh(), never a new timer). */
   private schedule(at: number): void {
     if (this._state === 'closed') return;
-    if (this.timer && at >= this.timerAt) return;
-    this.timer?.clear();
+    if (at >= this.timerAt) return;
     this.timerAt = at;
-    this.timer = this.clock.setTimer(this.onTimer, at - this.clock.now());
+    const ms = at - this.clock.now();
+    if (this.timer) this.timer.refresh(ms);
+    else this.timer = this.clock.setTimer(this.onTimer, ms);
   }
 
   private onTimer = (): void => {
-    this.timer = null;
     this.timerAt = Number.POSITIVE_INFINITY;
     if (this._state === 'closed') return;
     const now = this.clock.now();
     if (now >= this.initDeadline && !this.bound) {
       this.destroy('session_init_timeout');
+      return;
+    }
+    if (now >= this.writeStallDeadline) {
+      this.destroy(
+        'write_stalled',
+        new SmppWriteStalledError(this.socket.writableLength, this.opts.writeStallTimeoutMs),
+      );
+      return;
+    }
+    if (now >= this.frameDeadline) {
+      this.destroy(
+        'frame_stalled',
+        new SmppFrameStalledError(this.framer.buffered, this.opts.frameTimeoutMs),
+      );
       return;
     }
     const expired = this.window.expire(now);
@@ -862,9 +1095,10 @@ export class SmppSession extends EventEmitter<SessionEvents> {
       waiter.reject(new SmppWindowWaitTimeoutError(waiter.command, waiter.timeoutMs));
     }
     if (this.closed) return;
-    this.runKeepalive(now);
     const next = this.window.nextDeadline();
     if (next !== undefined) this.schedule(next);
     if (Number.isFinite(this.initDeadline)) this.schedule(this.initDeadline);
+    if (Number.isFinite(this.writeStallDeadline)) this.schedule(this.writeStallDeadline);
+    if (Number.isFinite(this.frameDeadline)) this.schedule(this.frameDeadline);
   };
 }

@@ -27,7 +27,11 @@ export type CloseReason =
   | 'inactivity_timeout'
   | 'bind_timeout'
   | 'session_init_timeout'
-  | 'bind_failed';
+  | 'bind_failed'
+  /** The peer stopped reading: our unsent output stayed above the high-water mark too long. */
+  | 'write_stalled'
+  /** A PDU started arriving and did not complete within the frame timeout. */
+  | 'frame_stalled';
 
 const TRANSITIONS: Record<SessionState, readonly SessionState[]> = {
   open: ['binding', 'outbound', 'bound_tx', 'bound_rx', 'bound_trx', 'closed'],

@@ -107,6 +107,13 @@ describe('evaluateHealth: each code', () => {
     expect(past.reason).toBe('nothing received from the SMSC for 50001 ms (limit 50000 ms)');
   });
 
+  it('PROBE_REJECTED: the last probe was answered with an error status (alive, but refused)', () => {
+    const v = evaluateHealth(facts({ probeRejectedStatus: 'ESME_RINVCMDID' }), rules, NOW);
+    expect(v).toMatchObject({ status: 'degraded', code: 'PROBE_REJECTED' });
+    expect(v.reason).toBe('the SMSC answered enquire_link with ESME_RINVCMDID');
+    expect(evaluateHealth(facts({ probeRejectedStatus: null }), rules, NOW).code).toBe('OK');
+  });
+
   it('HIGH_LATENCY: the last round trip above degradedLatencyMs, strictly', () => {
     expect(evaluateHealth(facts({ lastRttMs: 1_000 }), rules, NOW).code).toBe('OK');
     const v = evaluateHealth(facts({ lastRttMs: 1_000.5 }), rules, NOW);
@@ -130,6 +137,7 @@ describe('evaluateHealth: precedence', () => {
     bound: false,
     consecutiveMisses: 2,
     lastAliveAt: NOW - 60_000,
+    probeRejectedStatus: 'ESME_RINVCMDID',
     lastRttMs: 5_000,
     throttledUntil: NOW + 5_000,
   };
@@ -139,12 +147,13 @@ describe('evaluateHealth: precedence', () => {
     ['PROBES_MISSED', { bound: true }],
     ['PROBE_STALE', { consecutiveMisses: 1 }],
     ['PROBE_MISSED', { lastAliveAt: NOW }],
-    ['HIGH_LATENCY', { consecutiveMisses: 0 }],
+    ['PROBE_REJECTED', { consecutiveMisses: 0 }],
+    ['HIGH_LATENCY', { probeRejectedStatus: null }],
     ['THROTTLED', { lastRttMs: 5 }],
     ['OK', { throttledUntil: NOW }],
   ];
 
-  it('STOPPED > NOT_BOUND > PROBES_MISSED > PROBE_STALE > PROBE_MISSED > HIGH_LATENCY > THROTTLED > OK', () => {
+  it('STOPPED > NOT_BOUND > PROBES_MISSED > PROBE_STALE > PROBE_MISSED > PROBE_REJECTED > HIGH_LATENCY > THROTTLED > OK', () => {
     let f: HealthFacts = facts(worst);
     const seen: string[] = [];
     for (const [code, change] of order) {

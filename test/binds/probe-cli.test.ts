@@ -353,7 +353,7 @@ describe('runProbeCommand against the simulator', () => {
     expect(r.err).toBe(`probe: 127.0.0.1:${sim.port}: 2 of 2 enquire_link unanswered within 150 ms\n`);
   });
 
-  it('an enquire_link_resp with an error status is an answer, shown with its status', async () => {
+  it('an enquire_link_resp with an error status is an answer, shown with its status, and fails the run', async () => {
     const sim = await simulator();
     sim.sim.setFault({
       kind: 'error_status',
@@ -361,8 +361,17 @@ describe('runProbeCommand against the simulator', () => {
       commands: ['enquire_link'],
     });
     const r = await run([...target(sim.port), '--password', 'secret', '--count', '1']);
-    expect(r.code).toBe(0);
     expect(r.out).toMatch(/seq=2 time=\d+\.\d{3} ms status=ESME_RSYSERR/);
+    expect(r.code).toBe(1);
+    const json = await run([...target(sim.port), '--password', 'secret', '--count', '1', '--json']);
+    const report = JSON.parse(json.out) as ProbeReport;
+    expect(report.probes[0]).toMatchObject({
+      ok: false,
+      commandStatus: CommandStatus.ESME_RSYSERR,
+      error: 'ESME_RSYSERR',
+    });
+    expect(report.summary.received).toBe(1);
+    expect(report.error).toMatchObject({ code: 'SMPP_ERR_PROBE_REJECTED', status: 'ESME_RSYSERR' });
   });
 
   it('the SMSC closing the connection mid-run: exit 1, connection closed', async () => {

@@ -45,6 +45,7 @@ function world(ports: number[], sweepIntervalMs = 10): World {
   const registry = new BindRegistry({
     clock,
     random: () => 0.5,
+    keepaliveRandom: () => 1,
     sweepIntervalMs,
     connect: (o: ConnectOptions) => nets.get(o.port)!.connect(o),
   });

@@ -59,7 +59,14 @@ afterEach(async () => {
 function harness(over: Partial<BindOptions> = {}, random: () => number = () => 0.5): Harness {
   const clock = new FakeClock();
   const net = new MemoryNetwork(clock);
-  const registry = new BindRegistry({ clock, connect: net.connect, random, sweepIntervalMs: 10 });
+  const registry = new BindRegistry({
+    clock,
+    connect: net.connect,
+    random,
+    // The first keepalive after bind a whole interval later (no jitter): exact detection bounds.
+    keepaliveRandom: () => 1,
+    sweepIntervalMs: 10,
+  });
   const bind = registry.add(options(over));
   const transitions: Harness['transitions'] = [];
   bind.on('transition', (t) => transitions.push({ at: clock.now(), to: t.to, code: t.code }));
@@ -215,6 +222,30 @@ describe('what counts as proof of life', () => {
     await h.net.advance(TIMEOUT + 5, 1);
     const unhealthy = h.transitions.find((t) => t.to === 'unhealthy');
     expect((unhealthy?.at ?? Number.NaN) - t0).toBe(INTERVAL + 2 * TIMEOUT);
+  });
+
+  it('a PDU that starts and never completes is no proof of life: flagged within the silent-link bounds', async () => {
+    const h = await started();
+    const t0 = h.clock.now();
+    const aliveAt = t0 - h.bind.aliveAgeMs()!;
+    // The first 8 octets of a 65,000-octet PDU, then one more octet every 90 ms (under the interval).
+    h.net.last!.sendRaw(Buffer.from('0000fde800000004', 'hex'));
+    const smsc = h.net.last!;
+    for (let at = 90; at <= INTERVAL + 2 * TIMEOUT + 90; at += 90) {
+      await h.net.advance(90, 1);
+      // The SMSC's own answers are swallowed into the unfinished PDU, as on a real stream.
+      smsc.sendRaw(Buffer.from([0x41]));
+    }
+    const statuses = h.transitions.filter((t) => t.at > t0).map((t) => [t.to, t.code, t.at - t0]);
+    expect(statuses.slice(0, 2)).toEqual([
+      ['degraded', 'PROBE_MISSED', INTERVAL + TIMEOUT],
+      ['unhealthy', 'NOT_BOUND', INTERVAL + 2 * TIMEOUT],
+    ]);
+    expect(h.bind.health().lastError).toMatchObject({
+      code: 'SMPP_ERR_SESSION_CLOSED',
+      details: { closeReason: 'keepalive_timeout' },
+    });
+    expect(aliveAt).toBe(t0);
   });
 
   it('a partial PDU trickling in does not reset the count either', async () => {

@@ -6,7 +6,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { BindSupervisor } from '../../src/binds/bind.js';
 import { type BindOptions, withBindDefaults } from '../../src/binds/bind-options.js';
-import { detectionBoundMs } from '../../src/binds/health.js';
 import { BindRegistry } from '../../src/binds/registry.js';
 import { CommandStatus } from '../../src/protocol/command-status.js';
 import type { Fault } from '../../src/simulator/simulator.js';
@@ -15,10 +14,11 @@ import { type StartedSimulator, startSimulator, waitFor } from '../helpers/simul
 const INTERVAL = 200;
 const TIMEOUT = 100;
 /**
- * Scheduling slack: test files run in parallel on a shared 2-core machine, and timers fire late
- * under load. The exact bounds are asserted on a FakeClock in supervisor-clock.test.ts.
+ * Real time gives only lower bounds and eventual outcomes here: test files run in parallel on a
+ * shared 2-core machine and timers fire late under load. The exact detection bounds (the upper
+ * bounds) are asserted on a FakeClock in supervisor-clock.test.ts and test/session/*.test.ts.
  */
-const SLACK = 150;
+const EVENTUALLY_MS = 5_000;
 
 function bindOptions(port: number, over: Partial<BindOptions> = {}): BindOptions {
   return withBindDefaults({
@@ -67,7 +67,7 @@ afterEach(async () => {
 async function setup(over: Partial<BindOptions> = {}, faults: Fault[] = []): Promise<Harness> {
   const sim = await startSimulator();
   for (const fault of faults) sim.sim.setFault(fault);
-  const registry = new BindRegistry({ sweepIntervalMs: 20 });
+  const registry = new BindRegistry({ sweepIntervalMs: 20, keepaliveRandom: () => 1 });
   cleanup.push(async () => {
     await registry.stopAll(2_000);
     await sim.close();
@@ -127,12 +127,12 @@ describe('delay', () => {
     const h = await bound();
     const t = performance.now();
     h.sim.sim.setFault({ kind: 'delay', ms: 60 });
-    await waitFor(() => h.bind.evaluate().code === 'HIGH_LATENCY', 2_000, 'HIGH_LATENCY');
-    expect(h.firstAfter(t, 'transition', 'degraded:HIGH_LATENCY')).toBeLessThanOrEqual(INTERVAL + 60 + SLACK);
+    await waitFor(() => h.bind.evaluate().code === 'HIGH_LATENCY', EVENTUALLY_MS, 'HIGH_LATENCY');
+    // Timers never fire early: the round trip is at least the SMSC's delay (less timer granularity).
     expect(h.bind.lastRttMs).toBeGreaterThanOrEqual(55);
     expect(h.bind.state).toBe('bound');
     await recovers(h);
-    expect(h.bind.lastRttMs).toBeLessThan(30);
+    expect(h.bind.evaluate().code).toBe('OK');
     expect(h.since(t, 'unbound')).toEqual([]);
   });
 
@@ -140,7 +140,7 @@ describe('delay', () => {
     const h = await bound();
     const t = performance.now();
     h.sim.sim.setFault({ kind: 'delay', ms: 250 });
-    await waitFor(() => h.since(t, 'unbound').length > 0, 2_000, 'unbound');
+    await waitFor(() => h.since(t, 'unbound').length > 0, EVENTUALLY_MS, 'unbound');
     expect(h.since(t, 'unbound')[0]!.detail).toBe('keepalive_timeout');
     await recovers(h);
   });
@@ -151,14 +151,13 @@ describe('blackhole', () => {
     const h = await bound();
     const t = performance.now();
     h.sim.sim.setFault({ kind: 'blackhole' });
-    await waitFor(() => h.since(t, 'unbound').length > 0, 2_000, 'unbound');
+    await waitFor(() => h.since(t, 'unbound').length > 0, EVENTUALLY_MS, 'unbound');
     const degradedMs = h.firstAfter(t, 'transition', 'degraded:PROBE_MISSED');
     const unhealthyMs = h.firstAfter(t, 'transition', 'unhealthy');
+    // A probe answered just before the fault: the first miss is one timeout later at the earliest;
+    // the close (the second miss) comes after it.
     expect(degradedMs).toBeGreaterThanOrEqual(TIMEOUT);
-    expect(degradedMs).toBeLessThanOrEqual(INTERVAL + TIMEOUT + SLACK);
     expect(unhealthyMs).toBeGreaterThan(degradedMs!);
-    expect(unhealthyMs).toBeLessThanOrEqual(detectionBoundMs(h.bind.options) + SLACK);
-    expect(h.firstAfter(t, 'unbound')).toBeLessThanOrEqual(detectionBoundMs(h.bind.options) + SLACK);
     expect(h.since(t, 'unbound')[0]!.detail).toBe('keepalive_timeout');
     // Reconnecting: binds are swallowed too, so each attempt times out and backs off.
     await sleep(600);
@@ -192,7 +191,7 @@ describe('drop', () => {
       const h = await bound();
       const t = performance.now();
       h.sim.sim.setFault({ kind: 'drop', mode });
-      await waitFor(() => h.since(t, 'unbound').length > 0, 2_000, 'unbound');
+      await waitFor(() => h.since(t, 'unbound').length > 0, EVENTUALLY_MS, 'unbound');
       expect(h.since(t, 'unbound')[0]!.detail).toBe(reason);
       expect(h.bind.status).toBe('unhealthy');
       // While the fault holds, every bind is closed right after bind_resp: backoff, no storm.
@@ -200,7 +199,13 @@ describe('drop', () => {
       const binds = h.since(t, 'bound').length;
       expect(binds).toBeLessThanOrEqual(8);
       await recovers(h);
-      expect(h.sim.sim.sessions()).toHaveLength(1);
+      // A session bound just before the fault was cleared may still be dropped (the RST comes a
+      // moment after bind_resp): eventually one session, bound and healthy.
+      await waitFor(
+        () => h.sim.sim.sessions().length === 1 && h.bind.state === 'bound' && h.bind.status === 'healthy',
+        EVENTUALLY_MS,
+        'one healthy session',
+      );
     });
   }
 });
@@ -213,11 +218,12 @@ describe('refuse_bind', () => {
     const health = h.bind.health();
     expect(health).toMatchObject({ status: 'unhealthy', code: 'NOT_BOUND' });
     expect(health.lastError).toMatchObject({ code: 'SMPP_ERR_BIND', statusName: 'ESME_RINVPASWD' });
-    expect(health.reason).toMatch(/ESME_RINVPASWD.*reconnecting in 0\.[3-4] s/);
+    // The delay itself (90–100 % of the cap) is asserted on a fake clock (supervisor-clock.test.ts).
+    expect(health.reason).toMatch(/ESME_RINVPASWD.*reconnecting in \d+\.\d s/);
     await sleep(1_500);
-    // Every retry waits 90–100 % of the 400 ms cap: about 4 attempts in 1.5 s, never dozens.
+    // Every retry waits at least 90 % of the 400 ms cap (timers never fire early): at most 5
+    // attempts in 1.5 s (plus the first), never dozens. Load only makes it fewer.
     const attempts = h.sim.sim.counters().in.bind_transceiver ?? 0;
-    expect(attempts).toBeGreaterThanOrEqual(3);
     expect(attempts).toBeLessThanOrEqual(6);
     expect(h.since(t, 'bound')).toEqual([]);
     await recovers(h, 1_000);
@@ -249,16 +255,27 @@ describe('error_status', () => {
     expect(h.bind.status).toBe('healthy');
   });
 
-  it('on enquire_link: an answer is an answer (the link is alive), its status is reported', async () => {
+  it('on enquire_link: the link is alive but the probe is refused: degraded PROBE_REJECTED until answered OK', async () => {
     const h = await bound();
     h.sim.sim.setFault({
       kind: 'error_status',
       status: CommandStatus.ESME_RSYSERR,
       commands: ['enquire_link'],
     });
-    const result = await h.bind.probe();
-    expect(result).toMatchObject({ ok: true, commandStatus: CommandStatus.ESME_RSYSERR });
-    expect(h.bind.status).toBe('healthy');
+    const error = await h.bind.probe().catch((e: unknown) => e);
+    expect(error).toMatchObject({
+      code: 'SMPP_ERR_PROBE_REJECTED',
+      commandStatus: CommandStatus.ESME_RSYSERR,
+      statusName: 'ESME_RSYSERR',
+    });
+    expect(h.bind.evaluate()).toMatchObject({ status: 'degraded', code: 'PROBE_REJECTED' });
+    const health = h.bind.health();
+    expect(health.consecutiveFailures).toBe(0);
+    expect(health.lastProbe).toMatchObject({ ok: false, error: expect.stringContaining('ESME_RSYSERR') });
+    expect(health.lastError).toMatchObject({ code: 'SMPP_ERR_PROBE_REJECTED', statusName: 'ESME_RSYSERR' });
+    expect(h.bind.state).toBe('bound');
+    await recovers(h);
+    expect(h.bind.evaluate().code).toBe('OK');
   });
 
   it('on bind: treated like a refusal and retried', async () => {
@@ -276,19 +293,24 @@ describe('wrong_sequence', () => {
     const h = await bound();
     const t = performance.now();
     h.sim.sim.setFault({ kind: 'wrong_sequence' });
-    await waitFor(() => h.since(t, 'unbound').length > 0, 2_000, 'unbound');
+    await waitFor(() => h.since(t, 'unbound').length > 0, EVENTUALLY_MS, 'unbound');
     expect(h.since(t, 'unbound')[0]!.detail).toBe('keepalive_timeout');
-    expect(h.firstAfter(t, 'unbound')).toBeLessThanOrEqual(detectionBoundMs(h.bind.options) + SLACK);
+    // At least a whole miss after the fault; the upper bound is on a fake clock (supervisor-clock.test.ts).
+    expect(h.firstAfter(t, 'unbound')).toBeGreaterThanOrEqual(TIMEOUT);
     await recovers(h);
   });
 });
 
 describe('generic_nack', () => {
-  it('enquire_link answered with generic_nack: the peer is there, the probe reports its status', async () => {
+  it('enquire_link answered with generic_nack: the peer is there, the probe is refused (PROBE_REJECTED)', async () => {
     const h = await bound();
     h.sim.sim.setFault({ kind: 'generic_nack' });
-    const result = await h.bind.probe();
-    expect(result).toMatchObject({ ok: true, commandStatus: CommandStatus.ESME_RSYSERR });
+    const error = await h.bind.probe().catch((e: unknown) => e);
+    expect(error).toMatchObject({
+      code: 'SMPP_ERR_PROBE_REJECTED',
+      commandStatus: CommandStatus.ESME_RSYSERR,
+    });
+    expect(h.bind.evaluate()).toMatchObject({ status: 'degraded', code: 'PROBE_REJECTED' });
     const resp = await submit(h.bind);
     expect(resp).toMatchObject({ command: 'generic_nack', command_status: CommandStatus.ESME_RSYSERR });
     expect(h.bind.state).toBe('bound');
@@ -330,7 +352,7 @@ describe('bad_length', () => {
       const t = performance.now();
       h.sim.sim.setFault({ kind: 'bad_length', mode });
       await h.bind.probe().catch(() => {});
-      await waitFor(() => h.since(t, 'unbound').length > 0, 2_000, 'unbound');
+      await waitFor(() => h.since(t, 'unbound').length > 0, EVENTUALLY_MS, 'unbound');
       expect(h.since(t, 'unbound')[0]!.detail).toBe('framing_lost');
       expect(h.bind.health().lastError?.code).toBe('SMPP_ERR_DECODE_FRAMING');
       await recovers(h);
@@ -352,9 +374,10 @@ describe('slow_loris', () => {
     const h = await bound();
     const t = performance.now();
     h.sim.sim.setFault({ kind: 'slow_loris' });
-    await waitFor(() => h.since(t, 'unbound').length > 0, 2_000, 'unbound');
+    await waitFor(() => h.since(t, 'unbound').length > 0, EVENTUALLY_MS, 'unbound');
     expect(h.since(t, 'unbound')[0]!.detail).toBe('keepalive_timeout');
-    expect(h.firstAfter(t, 'unbound')).toBeLessThanOrEqual(detectionBoundMs(h.bind.options) + SLACK);
+    // At least a whole miss after the fault; the upper bound is on a fake clock (supervisor-clock.test.ts).
+    expect(h.firstAfter(t, 'unbound')).toBeGreaterThanOrEqual(TIMEOUT);
     await recovers(h);
   });
 });
@@ -365,7 +388,7 @@ describe('simulator restart', () => {
     const port = h.sim.port;
     const t = performance.now();
     await h.sim.close();
-    await waitFor(() => h.since(t, 'unbound').length > 0, 2_000, 'unbound');
+    await waitFor(() => h.since(t, 'unbound').length > 0, EVENTUALLY_MS, 'unbound');
     expect(h.bind.status).toBe('unhealthy');
     await sleep(300); // a few refused connects
     expect(h.bind.health().lastError).toMatchObject({ code: 'SMPP_ERR_CONNECT' });

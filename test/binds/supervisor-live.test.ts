@@ -48,7 +48,7 @@ function bindOptions(port: number, over: Partial<BindOptions> = {}): BindOptions
 }
 
 function registry(deps: BindRegistryOptions = {}): BindRegistry {
-  const r = new BindRegistry({ sweepIntervalMs: 50, ...deps });
+  const r = new BindRegistry({ sweepIntervalMs: 50, keepaliveRandom: () => 1, ...deps });
   cleanup.push(async () => {
     await r.stopAll(2_000);
   });
@@ -141,10 +141,10 @@ describe('probe()', () => {
         .catch(() => {}),
     );
     await waitFor(() => bind.health().window.used === 2 && bind.health().window.waiting === 1, 1_000, 'full');
-    const t = performance.now();
     const result = await bind.probe();
     expect(result.ok).toBe(true);
-    expect(performance.now() - t).toBeLessThan(200);
+    // Answered while the window was still full and a request still waited for a slot.
+    expect(bind.health().window).toMatchObject({ used: 2, waiting: 1 });
     await bind.stop();
     await Promise.all(stuck);
   });
@@ -173,10 +173,9 @@ describe('probe()', () => {
     await waitFor(() => held.length === 1, 1_000, 'our probe at the SMSC');
     expect(bind.currentSession?.probing).toBe(true);
     // The SMSC probes us while ours waits: answered at once.
-    const t = performance.now();
     const theirs = await ours.request('enquire_link');
     expect(theirs.command).toBe('enquire_link_resp');
-    expect(performance.now() - t).toBeLessThan(100);
+    // Answered before ours was: our probe is still in flight.
     expect(bind.currentSession?.probing).toBe(true);
     ours.respond(held[0]!);
     await expect(probe).resolves.toMatchObject({ ok: true, sequenceNumber: held[0]!.sequence_number });

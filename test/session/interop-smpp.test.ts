@@ -108,7 +108,6 @@ describe('our ESME session ↔ the smpp package server', () => {
     expect(result.ok).toBe(true);
     expect(result.commandStatus).toBe(0);
     expect(result.rttMs).toBeGreaterThan(0);
-    expect(result.rttMs).toBeLessThan(1_000);
     expect(peer.received.at(-1)).toMatchObject({
       command: 'enquire_link',
       sequence_number: result.sequenceNumber,
@@ -172,6 +171,7 @@ describe('our ESME session ↔ the smpp package server', () => {
       enquireLinkIntervalMs: 200,
       enquireLinkTimeoutMs: 100,
       maxMissedProbes: 2,
+      random: () => 1, // the first keepalive a whole interval after bind
     });
     const start = performance.now();
     const failed: number[] = [];
@@ -182,9 +182,9 @@ describe('our ESME session ↔ the smpp package server', () => {
     const elapsed = performance.now() - start;
     expect(session.closeReason).toBe('keepalive_timeout');
     expect(failed).toHaveLength(2);
-    // 200 + 2 × 100 = 400 ms; timers never fire early, allow a loaded machine some slack.
+    // 200 + 2 × 100 = 400 ms, and timers never fire early. The upper bound is asserted on a fake
+    // clock (keepalive.test.ts, 'a silent peer'); real time only gives a lower bound here.
     expect(elapsed).toBeGreaterThanOrEqual(395);
-    expect(elapsed).toBeLessThan(1_500);
     expect(peer.received.filter((p) => p.command === 'enquire_link')).toHaveLength(2);
   });
 

@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { encodePdu } from '../../src/protocol/codec.js';
 import { createPdu, type Pdu } from '../../src/protocol/pdu.js';
-import { FakeClock } from '../../src/session/clock.js';
+import { FakeClock, realClock } from '../../src/session/clock.js';
 import { SmppResponseTimeoutError } from '../../src/session/errors.js';
 import {
+  firstProbeDelayMs,
   type KeepaliveConfig,
   type KeepaliveDecision,
   type KeepaliveState,
@@ -21,7 +22,7 @@ describe('keepaliveDecision', () => {
     config: KeepaliveConfig;
     state: KeepaliveState;
     now: number;
-    expected: KeepaliveDecision;
+    expected: Pick<KeepaliveDecision, 'action' | 'nextAt'>;
   }[] = [
     {
       name: 'idle less than the interval: wait until lastRx + interval',
@@ -104,7 +105,8 @@ describe('keepaliveDecision', () => {
 
   for (const c of cases) {
     it(c.name, () => {
-      expect(keepaliveDecision(c.config, c.state, c.now)).toEqual(c.expected);
+      const decision = keepaliveDecision(c.config, c.state, c.now);
+      expect({ action: decision.action, nextAt: decision.nextAt }).toEqual(c.expected);
     });
   }
 });
@@ -125,7 +127,8 @@ interface Harness {
 async function boundEsme(options: Partial<SessionOptions> = {}): Promise<Harness> {
   const clock = new FakeClock();
   const socket = new MemorySocket();
-  const session = new SmppSession(socket, { role: 'esme', clock, ...options });
+  // random 1: the first keepalive after bind comes a whole interval later (no jitter).
+  const session = new SmppSession(socket, { role: 'esme', clock, random: () => 1, ...options });
   const bind = session.bind('bind_transceiver', { system_id: 'esme', password: 'secret' });
   await settle();
   const [request] = socket.takePdus();
@@ -341,5 +344,98 @@ describe('probe()', () => {
     expect(bytes.toString('hex')).toBe('00000010 80000015 00000000 1625d269'.replace(/ /g, ''));
     h.inject(createPdu('enquire_link_resp', { sequence_number: ours!.sequence_number }));
     await expect(probe).resolves.toMatchObject({ ok: true, sequenceNumber: ours!.sequence_number });
+  });
+});
+
+describe('first keepalive after bind (jitter)', () => {
+  it('firstProbeDelayMs is uniform in [interval/2, interval]', () => {
+    expect(firstProbeDelayMs(30 * S, () => 0)).toBe(15 * S);
+    expect(firstProbeDelayMs(30 * S, () => 0.5)).toBe(22.5 * S);
+    expect(firstProbeDelayMs(30 * S, () => 1)).toBe(30 * S);
+    // Out-of-range draws are clamped: never beyond the interval, so the detection bound holds.
+    expect(firstProbeDelayMs(30 * S, () => 7)).toBe(30 * S);
+    expect(firstProbeDelayMs(30 * S, () => -1)).toBe(15 * S);
+  });
+
+  it('the first probe comes at the jittered delay, the next ones an interval apart', async () => {
+    const h = await boundEsme({
+      enquireLinkIntervalMs: 30 * S,
+      enquireLinkTimeoutMs: 10 * S,
+      random: () => 0,
+    });
+    await advance(h, 15 * S - 1);
+    expect(enquireLinks(h)).toHaveLength(0);
+    await advance(h, 1);
+    const [first] = enquireLinks(h);
+    expect(first).toBeDefined();
+    h.inject(createPdu('enquire_link_resp', { sequence_number: first!.sequence_number }));
+    await settle();
+    await advance(h, 30 * S - 1);
+    expect(enquireLinks(h)).toHaveLength(0);
+    await advance(h, 1);
+    expect(enquireLinks(h)).toHaveLength(1);
+  });
+
+  it('a silent peer is still closed within interval + maxMissed × timeout (jitter only shortens it)', async () => {
+    const h = await boundEsme({
+      enquireLinkIntervalMs: 30 * S,
+      enquireLinkTimeoutMs: 10 * S,
+      maxMissedProbes: 2,
+      random: () => 0.5,
+    });
+    await advance(h, 22.5 * S);
+    await advance(h, 10 * S);
+    await advance(h, 10 * S);
+    expect(h.closes).toEqual([{ reason: 'keepalive_timeout', at: 42.5 * S }]);
+  });
+});
+
+describe('timers are re-armed, not re-created', () => {
+  it('a hundred answered keepalives create no new timer', async () => {
+    const h = await boundEsme({ enquireLinkIntervalMs: 30 * S, enquireLinkTimeoutMs: 10 * S });
+    await advance(h, 30 * S);
+    const created = h.clock.created;
+    const resized = h.clock.resized;
+    for (let i = 0; i < 100; i++) {
+      const [probe] = enquireLinks(h);
+      expect(probe).toBeDefined();
+      await advance(h, 5);
+      h.inject(createPdu('enquire_link_resp', { sequence_number: probe!.sequence_number }));
+      await settle();
+      // Past the probe's response deadline (the deadline timer goes idle) to the next probe.
+      await advance(h, 30 * S);
+    }
+    expect(h.session.closed).toBe(false);
+    expect(h.probes.every((p) => p.outcome.ok)).toBe(true);
+    expect(h.probes).toHaveLength(100);
+    expect(h.clock.created).toBe(created);
+    // Nor a timer whose duration changed (with the real clock that would replace Node's timer).
+    expect(h.clock.resized).toBe(resized);
+  });
+});
+
+describe('realClock timers', () => {
+  it('refresh() re-arms a timer that fired, one cleared, and one with a new duration', async () => {
+    const fired: string[] = [];
+    // Ordering, not timing: a timer due sooner fires before a later one armed after it, however
+    // loaded the machine.
+    const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    const a = realClock.setTimer(() => fired.push('a'), 1);
+    await wait(20);
+    expect(fired).toEqual(['a']);
+    a.refresh();
+    await wait(20);
+    expect(fired).toEqual(['a', 'a']);
+    a.clear();
+    a.refresh();
+    await wait(20);
+    expect(fired).toEqual(['a', 'a', 'a']);
+    a.refresh(2);
+    await wait(20);
+    expect(fired).toEqual(['a', 'a', 'a', 'a']);
+    a.refresh(10_000);
+    a.clear();
+    await wait(20);
+    expect(fired).toHaveLength(4);
   });
 });

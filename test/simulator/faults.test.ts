@@ -285,7 +285,8 @@ describe('error_status', () => {
     const { sim: s } = await sim();
     const e = await esme();
     s.setFault({ kind: 'error_status', status: CommandStatus.ESME_RSYSERR, commands: ['enquire_link'] });
-    await expect(e.probe()).resolves.toMatchObject({ commandStatus: CommandStatus.ESME_RSYSERR });
+    // A refused probe rejects with its status (SMPP_ERR_PROBE_REJECTED): the link is alive.
+    await expect(e.probe()).rejects.toMatchObject({ commandStatus: CommandStatus.ESME_RSYSERR });
     await expectWorks(e);
   });
 
@@ -346,7 +347,10 @@ describe('generic_nack', () => {
       command: 'generic_nack',
       command_status: CommandStatus.ESME_RSYSERR,
     });
-    expect(await e.probe()).toMatchObject({ commandStatus: CommandStatus.ESME_RSYSERR });
+    expect(await e.probe().catch((error: unknown) => error)).toMatchObject({
+      code: 'SMPP_ERR_PROBE_REJECTED',
+      commandStatus: CommandStatus.ESME_RSYSERR,
+    });
     s.clearFault(id);
     s.setFault({ kind: 'generic_nack', status: CommandStatus.ESME_RINVCMDID });
     expect(await submit(e)).toMatchObject({

@@ -115,7 +115,7 @@ export function registerBindRoutes(app: App, ctx: RouteContext): void {
         'x-body-optional': true,
         summary: 'Probe a bind now with enquire_link',
         description:
-          'Sends an enquire_link on the bound session and answers with its round trip. A probe already in flight is joined instead of sending another. A new manual probe within minProbeIntervalMs of the previous one is refused with 429 and Retry-After.',
+          'Sends an enquire_link on the bound session and answers with its round trip. A probe already in flight is joined instead of sending another. A new manual probe within minProbeIntervalMs of the previous one is refused with 429 and Retry-After. An answer that is generic_nack or carries an error status is 502 PROBE_REJECTED (the link is alive, the probe failed; details name the status).',
         tags: ['binds'],
         security: WRITE_SECURITY,
         params: BindIdParamsSchema,
@@ -133,6 +133,7 @@ export function registerBindRoutes(app: App, ctx: RouteContext): void {
             'PROBE_RATE_LIMITED',
             'INTERNAL_ERROR',
             'BIND_STOPPED',
+            'PROBE_REJECTED',
             'PROBE_TIMEOUT',
           ),
         },

@@ -26,6 +26,7 @@ export const HEALTH_CODES = [
   'PROBES_MISSED',
   'PROBE_STALE',
   'PROBE_MISSED',
+  'PROBE_REJECTED',
   'HIGH_LATENCY',
   'THROTTLED',
 ] as const;

@@ -67,6 +67,9 @@ export const ErrorSchema = Type.Object(
                 'retry: resend later; permanent: fix the message first; session/bind: the bind is at fault.',
             }),
           ),
+          rttMs: Type.Optional(
+            Type.Number({ minimum: 0, description: 'PROBE_REJECTED: the round trip of the refused probe.' }),
+          ),
         },
         { additionalProperties: false },
       ),
@@ -124,6 +127,11 @@ const ERROR_EXAMPLES: Record<HttpErrorCode, object> = {
   },
   INTERNAL_ERROR: { code: 'INTERNAL_ERROR', message: 'internal error' },
   BIND_STOPPED: { code: 'BIND_STOPPED', message: 'bind main is stopped', details: { bindId: 'main' } },
+  PROBE_REJECTED: {
+    code: 'PROBE_REJECTED',
+    message: 'enquire_link answered with generic_nack ESME_RINVCMDID (0x00000003)',
+    details: { bindId: 'main', commandStatus: 3, statusName: 'ESME_RINVCMDID', rttMs: 0.42 },
+  },
   PROBE_TIMEOUT: {
     code: 'PROBE_TIMEOUT',
     message: 'bind main: no enquire_link_resp within 5000 ms',
