@@ -4,9 +4,9 @@
  * problem. A bind's effective value is its own, else `defaults`', else the built-in default.
  */
 import { DEFAULT_BIND_TUNING } from '../binds/bind-options.js';
-import { DEFAULT_HTTP } from './service-config.js';
 import type { PathSegment } from './config-path.js';
 import type { PathIssue } from './schema-issues.js';
+import { DEFAULT_HTTP } from './service-config.js';
 
 type Tree = Record<string, unknown>;
 

@@ -71,7 +71,7 @@ function listenPort() {
 }
 
 /** Maximum visible characters of a bind field: the spec's octet count includes the NUL (reference §1.1, §4.1). */
-function bindFieldMaxChars(name: string): number {
+export function bindFieldMaxChars(name: string): number {
   for (const field of LAYOUTS.bind_transceiver) {
     if (field.name === name && field.kind === 'cstring') return field.max - 1;
   }

@@ -107,8 +107,15 @@ describe('the smallest useful file', () => {
     });
     expect(config.shutdown).toEqual({ unbindTimeoutMs: 5_000, httpDrainTimeoutMs: 250 });
     const error = configError(() => parse('http: { requestTimeoutMs: 1000, headersTimeoutMs: 2000 }'));
-    expect(issueAt(error, 'http.headersTimeoutMs')?.message).toMatch(/must not exceed http.requestTimeoutMs \(1000\)/);
-    expect(issueAt(configError(() => parse('http: { maxConnections: 0 }')), 'http.maxConnections')).toBeDefined();
+    expect(issueAt(error, 'http.headersTimeoutMs')?.message).toMatch(
+      /must not exceed http.requestTimeoutMs \(1000\)/,
+    );
+    expect(
+      issueAt(
+        configError(() => parse('http: { maxConnections: 0 }')),
+        'http.maxConnections',
+      ),
+    ).toBeDefined();
   });
 
   it('treats `key:` with no value as not set', () => {

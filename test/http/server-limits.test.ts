@@ -19,7 +19,10 @@ afterEach(async () => {
   for (const app of apps.splice(0)) await app.close();
 });
 
-async function start(limits: Partial<HttpServerLimits>, tokens: string[] = []): Promise<{ app: App; port: number }> {
+async function start(
+  limits: Partial<HttpServerLimits>,
+  tokens: string[] = [],
+): Promise<{ app: App; port: number }> {
   const app = await buildApp({
     registry: new BindRegistry(),
     config: config({
@@ -50,7 +53,9 @@ async function connect(port: number): Promise<Client> {
   socket.on('error', () => {});
   await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
   const t0 = performance.now();
-  const closed = new Promise<number>((resolve) => socket.once('close', () => resolve(performance.now() - t0)));
+  const closed = new Promise<number>((resolve) =>
+    socket.once('close', () => resolve(performance.now() - t0)),
+  );
   return { socket, received: () => data, closed };
 }
 
@@ -112,7 +117,9 @@ describe('slow clients', () => {
 });
 
 describe('connection cap', () => {
-  it('closes connections beyond maxConnections at once and serves the others', { timeout: 30_000 }, async () => {
+  it('closes connections beyond maxConnections at once and serves the others', {
+    timeout: 30_000,
+  }, async () => {
     const { port } = await start({ maxConnections: 3 });
     const held = await Promise.all([1, 2, 3].map(() => connect(port)));
     // The server counts a connection once it has accepted it: wait until all three are in.
@@ -128,7 +135,8 @@ describe('connection cap', () => {
     expect(extra.received()).toBe('');
     const first = held[0] as Client;
     first.socket.write('GET /livez HTTP/1.1\r\nhost: x\r\n\r\n');
-    for (let i = 0; i < 200 && !first.received().includes('\r\n\r\n'); i++) await new Promise((r) => setTimeout(r, 20));
+    for (let i = 0; i < 200 && !first.received().includes('\r\n\r\n'); i++)
+      await new Promise((r) => setTimeout(r, 20));
     expect(first.received()).toMatch(/^HTTP\/1\.1 200/);
   });
 });
@@ -140,7 +148,8 @@ describe('closeApp (shutdown)', () => {
     const { app, port } = await start({ keepAliveTimeoutMs: 60_000, requestTimeoutMs: 60_000 });
     const idle = await connect(port);
     idle.socket.write('GET /livez HTTP/1.1\r\nhost: x\r\n\r\n');
-    for (let i = 0; i < 200 && !idle.received().includes('\r\n\r\n'); i++) await new Promise((r) => setTimeout(r, 20));
+    for (let i = 0; i < 200 && !idle.received().includes('\r\n\r\n'); i++)
+      await new Promise((r) => setTimeout(r, 20));
     const busy = await connect(port);
     busy.socket.write(slowPost(''));
     dribble(busy.socket, '{'.padEnd(1000, ' '), 100);
