@@ -14,7 +14,16 @@ const LINGER_MS = 1_000;
 export interface RunUntilSignalOptions {
   /** Exit 1 when the shutdown has not finished this long after the signal (default: never). */
   deadlineMs?: number;
+  /**
+   * Shut down as on SIGTERM when the parent process goes away (we are re-parented). For a
+   * service started by a wrapper such as `npm start`, whose shell may die of the SIGTERM npm
+   * forwards without passing it on. Checked once a second.
+   */
+  exitWithParent?: boolean;
 }
+
+/** How often the parent process is checked (exitWithParent). */
+const PARENT_CHECK_MS = 1_000;
 
 export function runUntilSignal(
   logger: Pick<Logger, 'info' | 'warn' | 'error'>,
@@ -23,19 +32,26 @@ export function runUntilSignal(
 ): Promise<number> {
   return new Promise<number>((resolve) => {
     let signals = 0;
+    let parentWatch: NodeJS.Timeout | undefined;
     const finish = (code: number): void => {
       process.off('SIGTERM', onSignal);
       process.off('SIGINT', onSignal);
+      clearInterval(parentWatch);
       setTimeout(() => process.exit(code), LINGER_MS).unref();
       resolve(code);
     };
-    const onSignal = (signal: NodeJS.Signals): void => {
+    const onSignal = (signal: NodeJS.Signals | 'parent exit'): void => {
       signals++;
       if (signals > 1) {
         logger.warn(`${signal} again: exiting at once`);
         process.exit(ExitCode.Failure);
       }
-      logger.info(`${signal} received: shutting down`);
+      clearInterval(parentWatch);
+      logger.info(
+        signal === 'parent exit'
+          ? 'the parent process exited (e.g. npm stopped): shutting down'
+          : `${signal} received: shutting down`,
+      );
       if (options.deadlineMs !== undefined) {
         const deadlineMs = options.deadlineMs;
         setTimeout(() => {
@@ -53,5 +69,12 @@ export function runUntilSignal(
     };
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
+    if (options.exitWithParent) {
+      const parent = process.ppid;
+      parentWatch = setInterval(() => {
+        if (process.ppid !== parent) onSignal('parent exit');
+      }, PARENT_CHECK_MS);
+      parentWatch.unref();
+    }
   });
 }

@@ -55,7 +55,15 @@ export class StartError extends Error {
 
 /** `cannot listen on HOST:PORT: address already in use (EADDRINUSE)` and the like. */
 function listenFailure(what: string, host: string, port: number, error: unknown): StartError {
-  const code = (error as NodeJS.ErrnoException).code;
+  // The errno may sit under a wrapper (the simulator wraps it in its own error).
+  let errno: unknown = error;
+  while (errno instanceof Error && !/^E[A-Z]+$/.test(String((errno as NodeJS.ErrnoException).code))) {
+    if (errno.cause === undefined) break;
+    errno = errno.cause;
+  }
+  const code = /^E[A-Z]+$/.test(String((errno as NodeJS.ErrnoException).code))
+    ? (errno as NodeJS.ErrnoException).code
+    : undefined;
   const reason =
     code === 'EADDRINUSE'
       ? 'address already in use'
@@ -63,7 +71,7 @@ function listenFailure(what: string, host: string, port: number, error: unknown)
         ? 'permission denied'
         : code === 'EADDRNOTAVAIL'
           ? 'address not available on this machine'
-          : (error as Error).message;
+          : (errno as Error).message;
   return new StartError(`${what} cannot listen on ${host}:${port}: ${reason}${code ? ` (${code})` : ''}`, {
     cause: error,
   });
@@ -197,5 +205,9 @@ export async function runServe(argv: string[]): Promise<number> {
   const { httpDrainTimeoutMs, unbindTimeoutMs } = config.shutdown;
   return runUntilSignal(logger as unknown as Logger, service.shutdown, {
     deadlineMs: httpDrainTimeoutMs + unbindTimeoutMs + SHUTDOWN_SLACK_MS,
+    // Under `npm start` (npm sets npm_lifecycle_event), a shell sits between npm and us and may
+    // die of the SIGTERM npm forwards without passing it on: stop when it goes. Run directly
+    // (containers: `node dist/cli.js serve`), a re-parented service keeps running.
+    exitWithParent: process.env.npm_lifecycle_event !== undefined,
   });
 }

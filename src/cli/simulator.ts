@@ -175,9 +175,14 @@ export async function runSimulatorCommand(argv: string[]): Promise<number> {
     return ExitCode.Failure;
   }
 
-  return runUntilSignal(logger, async () => {
-    await control?.close();
-    await sim.close();
-    logger.info('stopped');
-  });
+  return runUntilSignal(
+    logger,
+    async () => {
+      await control?.close();
+      await sim.close();
+      logger.info('stopped');
+    },
+    // Under `npm run simulator`, stop when npm's shell goes (see serve.ts).
+    { exitWithParent: process.env.npm_lifecycle_event !== undefined },
+  );
 }
