@@ -21,7 +21,8 @@ export type ParsedValues<O extends Options> = {
   [K in keyof O]?: O[K] extends { type: 'boolean' } ? boolean : string;
 };
 
-const quoted = (message: string): string => /'(-[^' ]+)/.exec(message)?.[1]?.replace(/ .*/, '') ?? '';
+/** The option named in a parseArgs message: `--config` from "Option '-c, --config <value>' ...". */
+const quoted = (message: string): string => /'(?:-\w, )?(-{1,2}[^' =<]+)/.exec(message)?.[1] ?? '';
 
 /**
  * Parses `argv` against `options` (no positionals; every option at most once) and throws
