@@ -22,7 +22,7 @@ import { type App, buildApp, closeApp } from '../http/app.js';
 import type { Logger } from '../logger.js';
 import { createSimulator, type SmscSimulator } from '../simulator/simulator.js';
 import { ExitCode, parseCommandArgs, UsageError } from './args.js';
-import { runUntilSignal } from './run-until-signal.js';
+import { trapStopSignals } from './run-until-signal.js';
 import { createServiceLogger } from './service-logger.js';
 
 export { LOG_REDACT_PATHS } from './service-logger.js';
@@ -192,22 +192,24 @@ export async function runServe(argv: string[]): Promise<number> {
   }
 
   const logger = createServiceLogger({ level: config.log.level, secrets: config.auth.tokens });
-  let service: RunningService;
-  try {
-    service = await startService(config, logger);
-  } catch (error) {
-    const message = (error as Error).message;
-    logger.fatal({ err: error }, `cannot start: ${message}`);
-    console.error(`smpp-bridge: cannot start: ${message}`);
-    return ExitCode.Failure;
-  }
-
   const { httpDrainTimeoutMs, unbindTimeoutMs } = config.shutdown;
-  return runUntilSignal(logger as unknown as Logger, service.shutdown, {
+  // Listening for SIGTERM before anything starts: one that comes during the start is not lost.
+  const signals = trapStopSignals(logger as unknown as Logger, {
     deadlineMs: httpDrainTimeoutMs + unbindTimeoutMs + SHUTDOWN_SLACK_MS,
     // Under `npm start` (npm sets npm_lifecycle_event), a shell sits between npm and us and may
     // die of the SIGTERM npm forwards without passing it on: stop when it goes. Run directly
     // (containers: `node dist/cli.js serve`), a re-parented service keeps running.
     exitWithParent: process.env.npm_lifecycle_event !== undefined,
   });
+  let service: RunningService;
+  try {
+    service = await startService(config, logger);
+  } catch (error) {
+    signals.release();
+    const message = (error as Error).message;
+    logger.fatal({ err: error }, `cannot start: ${message}`);
+    console.error(`smpp-bridge: cannot start: ${message}`);
+    return ExitCode.Failure;
+  }
+  return signals.until(service.shutdown);
 }

@@ -14,7 +14,7 @@ import { SimulatorError } from '../simulator/errors.js';
 import { loadSimulatorConfig, type SimulatorFileConfig } from '../simulator/sim-config.js';
 import { createSimulator, type SimulatorOptions, type SmscSimulator } from '../simulator/simulator.js';
 import { ExitCode, parseCommandArgs, UsageError } from './args.js';
-import { runUntilSignal } from './run-until-signal.js';
+import { trapStopSignals } from './run-until-signal.js';
 
 export const DEFAULT_SMPP_PORT = 2775;
 export const DEFAULT_CONTROL_PORT = 2776;
@@ -155,6 +155,9 @@ export async function runSimulatorCommand(argv: string[]): Promise<number> {
     throw error;
   }
 
+  // Listening for SIGTERM before anything starts: one that comes during the start is not lost.
+  // Under `npm run simulator`, also stop when npm's shell goes (see serve.ts).
+  const signals = trapStopSignals(logger, { exitWithParent: process.env.npm_lifecycle_event !== undefined });
   let control: RunningControlApi | null = null;
   try {
     const address = await sim.listen();
@@ -169,20 +172,16 @@ export async function runSimulatorCommand(argv: string[]): Promise<number> {
       logger.info('control API off');
     }
   } catch (error) {
+    signals.release();
     logger.fatal({ err: (error as Error).message }, `cannot start: ${(error as Error).message}`);
     await control?.close();
     await sim.close();
     return ExitCode.Failure;
   }
 
-  return runUntilSignal(
-    logger,
-    async () => {
-      await control?.close();
-      await sim.close();
-      logger.info('stopped');
-    },
-    // Under `npm run simulator`, stop when npm's shell goes (see serve.ts).
-    { exitWithParent: process.env.npm_lifecycle_event !== undefined },
-  );
+  return signals.until(async () => {
+    await control?.close();
+    await sim.close();
+    logger.info('stopped');
+  });
 }

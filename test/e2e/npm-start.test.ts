@@ -46,7 +46,13 @@ async function gone(pid: number, timeoutMs: number): Promise<boolean> {
 }
 
 /** Runs `script` as npm does (`sh -c`, npm's environment), with dist/cli.js swapped for src/cli.ts. */
-function runLikeNpm(script: string): { shell: ChildProcess; msgs: string[]; servicePid: Promise<number> } {
+function runLikeNpm(script: string): {
+  shell: ChildProcess;
+  msgs: string[];
+  servicePid: Promise<number>;
+  /** Resolves when the service's stdout ends: it exited and every line is read. */
+  ended: Promise<void>;
+} {
   const dir = mkdtempSync(join(tmpdir(), 'smpp-bridge-npm-'));
   dirs.push(dir);
   const config = join(dir, 'config.yaml');
@@ -58,8 +64,10 @@ function runLikeNpm(script: string): { shell: ChildProcess; msgs: string[]; serv
   });
   children.push(shell);
   const msgs: string[] = [];
+  const lines = createInterface({ input: shell.stdout! });
+  const ended = new Promise<void>((resolve) => lines.once('close', () => resolve()));
   const servicePid = new Promise<number>((resolve) => {
-    createInterface({ input: shell.stdout! }).on('line', (text) => {
+    lines.on('line', (text) => {
       try {
         const line = JSON.parse(text) as { msg: string; pid: number };
         msgs.push(line.msg);
@@ -73,7 +81,7 @@ function runLikeNpm(script: string): { shell: ChildProcess; msgs: string[]; serv
     });
   });
   shell.stderr?.resume();
-  return { shell, msgs, servicePid };
+  return { shell, msgs, servicePid, ended };
 }
 
 const startScript = (): string =>
@@ -88,7 +96,8 @@ describe('npm start and signals', () => {
     const run = runLikeNpm(startScript());
     const pid = await run.servicePid;
     run.shell.kill('SIGTERM');
-    expect(await gone(pid, 15_000)).toBe(true);
+    await run.ended;
+    expect(await gone(pid, 5_000)).toBe(true);
     expect(run.msgs).toContain('SIGTERM received: shutting down');
     expect(run.msgs).toContain('stopped');
   });
@@ -101,7 +110,8 @@ describe('npm start and signals', () => {
     const pid = await run.servicePid;
     expect(pid).not.toBe(run.shell.pid);
     run.shell.kill('SIGKILL');
-    expect(await gone(pid, 15_000)).toBe(true);
+    await Promise.race([run.ended, new Promise((r) => setTimeout(r, 30_000))]);
+    expect(await gone(pid, 5_000)).toBe(true);
     expect(run.msgs).toContain('the parent process exited (e.g. npm stopped): shutting down');
     expect(run.msgs).toContain('stopped');
   });
