@@ -14,8 +14,8 @@ import pino from 'pino';
 import type { BindSupervisor } from '../../src/binds/bind.js';
 import { type BindOptions, withBindDefaults } from '../../src/binds/bind-options.js';
 import { BindRegistry } from '../../src/binds/registry.js';
+import { LOG_REDACT_PATHS } from '../../src/cli/service-logger.js';
 import { buildApp } from '../../src/http/app.js';
-import { LOG_REDACT_PATHS } from '../../src/main.js';
 import { createSimulator, type SmscSimulator } from '../../src/simulator/simulator.js';
 import { BENCH_BINDS, type FromChild, type ServerKind, type ToChild } from './messages.js';
 

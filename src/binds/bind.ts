@@ -256,6 +256,8 @@ export class BindSupervisor extends EventEmitter<BindEvents> {
   private socketClosed: Promise<void> | null = null;
   /** The connect of the attempt under way, settled either way. */
   private pendingConnect: Promise<void> | null = null;
+  /** Sockets not yet closed, so abort() can destroy them. */
+  private readonly openSockets = new Set<Duplex>();
 
   constructor(options: BindOptions, deps: BindSupervisorDeps = {}) {
     super();
@@ -387,6 +389,15 @@ export class BindSupervisor extends EventEmitter<BindEvents> {
   }
 
   /**
+   * Gives up a stop() that is taking too long (shutdown's bound): destroys every socket the bind
+   * still has open, without waiting for unbind_resp. stop()'s promise then resolves.
+   */
+  abort(): void {
+    if (this.runState !== 'stopping' && this.runState !== 'stopped') void this.stop();
+    for (const socket of [...this.openSockets]) socket.destroy();
+  }
+
+  /**
    * Forces a fresh connection: closes the current one (gracefully), then connects at once; the
    * new connection opens only once the old one is closed. A connect already under way is fresh
    * enough and is kept. Resolves when the old connection is closed.
@@ -422,6 +433,10 @@ export class BindSupervisor extends EventEmitter<BindEvents> {
   /** Remembers a socket until it has closed, so the next connection waits for it. */
   private track(socket: Duplex): void {
     const s = socket as Duplex & { closed?: boolean };
+    if (!s.closed) {
+      this.openSockets.add(socket);
+      socket.once('close', () => this.openSockets.delete(socket));
+    }
     const mine = s.closed
       ? Promise.resolve()
       : new Promise<void>((resolve) => socket.once('close', () => resolve()));
@@ -459,6 +474,10 @@ export class BindSupervisor extends EventEmitter<BindEvents> {
       this.lastManualProbeAt = now;
     }
     return session.probe({ timeoutMs, trigger: options.trigger ?? 'manual' }).catch((error: unknown) => {
+      // A probe cut short by stop() (shutdown) reports that, not the closed session.
+      if (this.runState === 'stopping' || this.runState === 'stopped') {
+        throw new SmppBindStoppedError(this.id, { cause: error });
+      }
       if (error instanceof SmppResponseTimeoutError)
         throw new SmppProbeTimeoutError(this.id, error.timeoutMs, error);
       throw error;

@@ -29,8 +29,11 @@ export class SmppProbeRateLimitedError extends SmppError {
 
 /** The bind is stopped (or the service is shutting down). */
 export class SmppBindStoppedError extends SmppError {
-  constructor(readonly bindId: string) {
-    super(ErrorCode.Stopped, `bind ${bindId} is stopped`);
+  constructor(
+    readonly bindId: string,
+    options: { cause?: unknown } = {},
+  ) {
+    super(ErrorCode.Stopped, `bind ${bindId} is stopped`, options);
   }
 }
 

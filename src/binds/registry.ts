@@ -250,8 +250,12 @@ export class BindRegistry extends EventEmitter<RegistryEvents> {
     this.draining = true;
   }
 
-  /** Stops every bind, unbinding gracefully; resolves when all are stopped or after `timeoutMs`. */
-  async stopAll(timeoutMs = 5_000): Promise<{ timedOut: boolean }> {
+  /**
+   * Stops every bind, unbinding gracefully; resolves when all are stopped or after `timeoutMs`,
+   * whatever each bind's own unbindTimeoutMs: binds still stopping then are abandoned (their
+   * sockets destroyed) and named in `abandoned`.
+   */
+  async stopAll(timeoutMs = 5_000): Promise<{ timedOut: boolean; abandoned: string[] }> {
     this.draining = true;
     this.sweepTimer?.clear();
     this.sweepTimer = null;
@@ -262,7 +266,15 @@ export class BindRegistry extends EventEmitter<RegistryEvents> {
     const all = Promise.all(this.list().map((b) => b.stop())).then(() => 'done' as const);
     const outcome = await Promise.race([all, timeout]);
     timer?.clear();
-    return { timedOut: outcome === 'timeout' };
+    const abandoned: string[] = [];
+    if (outcome === 'timeout') {
+      for (const bind of this.binds.values()) {
+        if (bind.state === 'stopped') continue;
+        abandoned.push(bind.id);
+        bind.abort();
+      }
+    }
+    return { timedOut: outcome === 'timeout', abandoned };
   }
 
   private armSweep(): void {

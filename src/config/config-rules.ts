@@ -6,6 +6,7 @@
 import { DEFAULT_BIND_TUNING } from '../binds/bind-options.js';
 import type { PathSegment } from './config-path.js';
 import type { PathIssue } from './schema-issues.js';
+import { DEFAULT_HTTP } from './service-config.js';
 
 type Tree = Record<string, unknown>;
 
@@ -28,6 +29,7 @@ export function crossFieldIssues(root: unknown): PathIssue[] {
   });
   checkUniqueIds(binds, issues);
   checkReadiness(root.readiness, binds.length, issues);
+  checkHttpTimeouts(root.http, issues);
   return issues;
 }
 
@@ -103,6 +105,19 @@ function checkReadiness(readiness: unknown, bindCount: number, issues: PathIssue
     issues.push({
       path: ['readiness', 'minHealthy'],
       message: `${readiness.minHealthy} healthy binds are required but only ${bindCount} are configured; the service could never be ready`,
+    });
+  }
+}
+
+/** Node refuses a headers timeout longer than the whole-request timeout. */
+function checkHttpTimeouts(http: unknown, issues: PathIssue[]): void {
+  if (!isTree(http) || !('headersTimeoutMs' in http || 'requestTimeoutMs' in http)) return;
+  const headers = numberAt(http, 'headersTimeoutMs') ?? DEFAULT_HTTP.headersTimeoutMs;
+  const request = numberAt(http, 'requestTimeoutMs') ?? DEFAULT_HTTP.requestTimeoutMs;
+  if (headers > request) {
+    issues.push({
+      path: ['http', 'headersTimeoutMs' in http ? 'headersTimeoutMs' : 'requestTimeoutMs'],
+      message: `http.headersTimeoutMs (${headers}) must not exceed http.requestTimeoutMs (${request}): the headers are part of the request`,
     });
   }
 }

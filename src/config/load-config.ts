@@ -105,7 +105,21 @@ export function parseConfigText(text: string, options: ParseConfigOptions): Serv
   const located = (issues: readonly PathIssue[]): ConfigIssue[] =>
     issues.map(({ path, message }) => ({ path: formatPath(path), message, line: yaml.lineOf(path) }));
 
-  const tree = dropNulls(yaml.value ?? {});
+  if (yaml.value === null || yaml.value === undefined) {
+    // An empty file (or only comments, or only `---`) is almost always a mistake: starting a
+    // service with no binds that reports ready on every interface would hide it.
+    throw new ConfigError(
+      [
+        {
+          path: '',
+          message:
+            'the config file is empty (no keys, only comments or ---); write at least `binds:` (see config/example.yaml), or give no config for demo mode',
+        },
+      ],
+      options.source,
+    );
+  }
+  const tree = dropNulls(yaml.value);
   if (!isRecord(tree)) {
     const found = Array.isArray(tree) ? 'a list' : `a ${typeof tree}`;
     throw new ConfigError(

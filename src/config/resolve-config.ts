@@ -23,7 +23,7 @@ import {
   DEFAULT_HTTP,
   DEFAULT_LOG_LEVEL,
   DEFAULT_READINESS,
-  DEFAULT_SHUTDOWN_UNBIND_TIMEOUT_MS,
+  DEFAULT_SHUTDOWN,
   DEFAULT_SIMULATOR,
   DEFAULT_STORE,
   type ServiceConfig,
@@ -48,7 +48,7 @@ export function resolveConfig(
       policy: (file.readiness?.policy as ReadinessPolicy | undefined) ?? DEFAULT_READINESS.policy,
       minHealthy: file.readiness?.minHealthy ?? DEFAULT_READINESS.minHealthy,
     },
-    shutdown: { unbindTimeoutMs: file.shutdown?.unbindTimeoutMs ?? DEFAULT_SHUTDOWN_UNBIND_TIMEOUT_MS },
+    shutdown: { ...DEFAULT_SHUTDOWN, ...file.shutdown },
     metrics: {
       enabled: file.metrics?.enabled ?? true,
       perBindHistograms: file.metrics?.perBindHistograms ?? false,

@@ -75,7 +75,7 @@ function listenPort() {
 }
 
 /** Maximum visible characters of a bind field: the spec's octet count includes the NUL (reference §1.1, §4.1). */
-function bindFieldMaxChars(name: string): number {
+export function bindFieldMaxChars(name: string): number {
   for (const field of LAYOUTS.bind_transceiver) {
     if (field.name === name && field.kind === 'cstring') return field.max - 1;
   }
@@ -204,6 +204,10 @@ export const ConfigFileSchema = Type.Object(
           host: Type.Optional(Type.String({ pattern: '^\\S+$', expected: 'a host name or IP address' })),
           port: Type.Optional(listenPort()),
           bodyLimitBytes: Type.Optional(Type.Integer({ minimum: 1, maximum: 1 << 30 })),
+          requestTimeoutMs: Type.Optional(durationMs(100)),
+          headersTimeoutMs: Type.Optional(durationMs(100)),
+          keepAliveTimeoutMs: Type.Optional(durationMs(0)),
+          maxConnections: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000 })),
         },
         strict,
       ),
@@ -239,7 +243,12 @@ export const ConfigFileSchema = Type.Object(
         strict,
       ),
     ),
-    shutdown: Type.Optional(Type.Object({ unbindTimeoutMs: Type.Optional(durationMs(0)) }, strict)),
+    shutdown: Type.Optional(
+      Type.Object(
+        { unbindTimeoutMs: Type.Optional(durationMs(0)), httpDrainTimeoutMs: Type.Optional(durationMs(0)) },
+        strict,
+      ),
+    ),
     metrics: Type.Optional(
       Type.Object(
         { enabled: Type.Optional(Type.Boolean()), perBindHistograms: Type.Optional(Type.Boolean()) },

@@ -16,6 +16,21 @@ export interface HttpConfig {
   /** 0 = any free port. */
   port: number;
   bodyLimitBytes: number;
+  /** Whole request (headers and body) must arrive within this; slower clients get 408 and are closed. */
+  requestTimeoutMs: number;
+  /** The request headers must arrive within this. At most requestTimeoutMs. */
+  headersTimeoutMs: number;
+  /** An idle keep-alive connection is closed after this (0 = close after each response). */
+  keepAliveTimeoutMs: number;
+  /** Connections open at once; further ones are closed at once. */
+  maxConnections: number;
+}
+
+export interface ShutdownConfig {
+  /** Bounds the whole unbinding on SIGTERM: binds still waiting then are abandoned (sockets destroyed). */
+  unbindTimeoutMs: number;
+  /** How long in-flight HTTP requests may finish after the listener closed; then their connections are cut. */
+  httpDrainTimeoutMs: number;
 }
 
 export interface AuthConfig {
@@ -63,7 +78,7 @@ export interface ServiceConfig {
   log: { level: LogLevel };
   auth: AuthConfig;
   readiness: ReadinessConfig;
-  shutdown: { unbindTimeoutMs: number };
+  shutdown: ShutdownConfig;
   /** perBindHistograms: per-bind RTT histograms and PDU counts on /metrics (about 40 series per bind). */
   metrics: { enabled: boolean; perBindHistograms: boolean };
   store: StoreConfig;
@@ -73,10 +88,18 @@ export interface ServiceConfig {
   simulator: SimulatorConfig;
 }
 
-export const DEFAULT_HTTP: HttpConfig = { host: '0.0.0.0', port: 8080, bodyLimitBytes: 65_536 };
+export const DEFAULT_HTTP: HttpConfig = {
+  host: '0.0.0.0',
+  port: 8080,
+  bodyLimitBytes: 65_536,
+  requestTimeoutMs: 30_000,
+  headersTimeoutMs: 10_000,
+  keepAliveTimeoutMs: 5_000,
+  maxConnections: 1_024,
+};
 export const DEFAULT_LOG_LEVEL: LogLevel = 'info';
 export const DEFAULT_READINESS: ReadinessConfig = { policy: 'all', minHealthy: 1 };
-export const DEFAULT_SHUTDOWN_UNBIND_TIMEOUT_MS = 5_000;
+export const DEFAULT_SHUTDOWN: ShutdownConfig = { unbindTimeoutMs: 5_000, httpDrainTimeoutMs: 1_000 };
 export const DEFAULT_STORE: StoreConfig = {
   path: './data/smpp-bridge.db',
   synchronous: 'full',
@@ -92,7 +115,7 @@ export function demoConfig(): ServiceConfig {
     log: { level: DEFAULT_LOG_LEVEL },
     auth: { tokens: [], protectReads: false },
     readiness: { ...DEFAULT_READINESS },
-    shutdown: { unbindTimeoutMs: DEFAULT_SHUTDOWN_UNBIND_TIMEOUT_MS },
+    shutdown: { ...DEFAULT_SHUTDOWN },
     metrics: { enabled: true, perBindHistograms: false },
     // Demo data is throwaway: a file of this process in the OS temp directory.
     store: { ...DEFAULT_STORE, path: join(tmpdir(), `smpp-bridge-demo-${process.pid}.db`) },

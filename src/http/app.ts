@@ -3,13 +3,14 @@
  * scrapes. buildApp() wires the plugins and routes and returns the instance ready to listen;
  * main.ts listens and closes it.
  */
+import { createServer, type RequestListener, type Server } from 'node:http';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyBaseLogger, LogController } from 'fastify';
 import pino from 'pino';
 import type { BindOptions } from '../binds/bind-options.js';
 import type { BindRegistry } from '../binds/registry.js';
 import { SinceTracker, safeBindConfig } from './bind-views.js';
-import type { App, HttpAppConfig, RouteContext } from './context.js';
+import type { App, HttpAppConfig, HttpServerLimits, RouteContext } from './context.js';
 import { LoopMonitor } from './loop-monitor.js';
 import { installAccessLog } from './plugins/access-log.js';
 import { installAuth } from './plugins/auth.js';
@@ -41,7 +42,40 @@ import { LivenessSchema, ReadinessSchema, SnapshotSchema, TransitionSchema } fro
 import { AJV_OPTIONS, installQueryNumberGuard } from './validation.js';
 import { packageVersion } from './version.js';
 
-export type { App, HttpAppConfig } from './context.js';
+export type { App, HttpAppConfig, HttpServerLimits } from './context.js';
+
+/** What a client may take: the same values as config `http.*`'s defaults. */
+export const DEFAULT_SERVER_LIMITS: HttpServerLimits = {
+  requestTimeoutMs: 30_000,
+  headersTimeoutMs: 10_000,
+  keepAliveTimeoutMs: 5_000,
+  maxConnections: 1_024,
+};
+
+/**
+ * The node:http server under fastify, with every limit that keeps a slow or greedy client from
+ * holding the process: the whole request (headers and body) within requestTimeoutMs, the headers
+ * within headersTimeoutMs (node answers 408 and closes), idle keep-alive connections closed after
+ * keepAliveTimeoutMs, and at most maxConnections sockets (further ones are closed at once).
+ * Node checks the two request timeouts on an interval (30 s by default, so a 30 s timeout could
+ * take a minute); it is made a fraction of the shorter timeout here.
+ */
+export function createLimitedServer(limits: HttpServerLimits, handler: RequestListener): Server {
+  const shortestMs = Math.min(limits.requestTimeoutMs, limits.headersTimeoutMs);
+  const server = createServer(
+    {
+      requestTimeout: limits.requestTimeoutMs,
+      headersTimeout: limits.headersTimeoutMs,
+      keepAliveTimeout: limits.keepAliveTimeoutMs,
+      // A request without Host is answered by the requireHost hook, in the one error shape.
+      requireHostHeader: false,
+      connectionsCheckingInterval: Math.max(25, Math.min(1_000, Math.floor(shortestMs / 4))),
+    },
+    handler,
+  );
+  server.maxConnections = limits.maxConnections;
+  return server;
+}
 
 export interface BuildAppDeps {
   registry: BindRegistry;
@@ -58,7 +92,7 @@ export interface BuildAppDeps {
   loopWindowMs?: number;
   /** Interval of the SSE heartbeat comment (default 15000 ms). */
   sseHeartbeatMs?: number;
-  /** Headers not complete within this get 408 REQUEST_TIMEOUT (default Node's, 60000 ms). */
+  /** Headers not complete within this get 408 REQUEST_TIMEOUT (overrides config http.headersTimeoutMs). */
   headersTimeoutMs?: number;
 }
 
@@ -82,6 +116,12 @@ export async function buildApp(deps: BuildAppDeps): Promise<App> {
   const { registry, config } = deps;
   const logger = deps.logger ?? (pino({ level: 'silent' }) as FastifyBaseLogger);
   const bodyLimitBytes = config.http.bodyLimitBytes;
+  const limits: HttpServerLimits = { ...DEFAULT_SERVER_LIMITS };
+  for (const key of Object.keys(limits) as (keyof HttpServerLimits)[]) {
+    const value = config.http[key];
+    if (value !== undefined) limits[key] = value;
+  }
+  if (deps.headersTimeoutMs !== undefined) limits.headersTimeoutMs = deps.headersTimeoutMs;
 
   const app: App = Fastify({
     loggerInstance: logger,
@@ -89,6 +129,9 @@ export async function buildApp(deps: BuildAppDeps): Promise<App> {
     childLoggerFactory: lazyChildLoggerFactory,
     ajv: AJV_OPTIONS,
     bodyLimit: bodyLimitBytes,
+    serverFactory: (handler) => createLimitedServer(limits, handler),
+    // On close, idle keep-alive connections close at once; main.ts cuts the busy ones after a grace.
+    forceCloseConnections: 'idle',
     // Ids up to this long reach the schema, which answers VALIDATION_FAILED past 128 characters.
     routerOptions: { maxParamLength: 512 },
     // fastify's own 503 while closing has a body of another shape; main.ts fails readiness first instead.
@@ -96,19 +139,6 @@ export async function buildApp(deps: BuildAppDeps): Promise<App> {
     frameworkErrors: frameworkErrorHandler(bodyLimitBytes),
     // Parser errors (431, 408, 400) in the one error shape; a missing Host is checked by requireHost.
     clientErrorHandler,
-    http: {
-      requireHostHeader: false,
-      ...(deps.headersTimeoutMs === undefined
-        ? {}
-        : {
-            headersTimeout: deps.headersTimeoutMs,
-            // Node looks for late headers once per interval: check often enough to keep the bound.
-            connectionsCheckingInterval: Math.max(
-              10,
-              Math.min(30_000, Math.floor(deps.headersTimeoutMs / 2)),
-            ),
-          }),
-    },
   }).withTypeProvider<TypeBoxTypeProvider>();
   app.addHook('onRequest', requireHost);
 
@@ -163,4 +193,24 @@ export async function buildApp(deps: BuildAppDeps): Promise<App> {
 
   await app.ready();
   return app;
+}
+
+/**
+ * Closes the app for shutdown: the listener stops accepting and idle keep-alive connections close
+ * at once; requests in flight (SSE streams are ended by their own preClose hook) get
+ * `drainTimeoutMs` to finish, then every connection still open is cut. Resolves when the server
+ * is closed; `cut` tells whether any connection had to be cut.
+ */
+export async function closeApp(app: App, drainTimeoutMs: number): Promise<{ cut: boolean }> {
+  let cut = false;
+  const timer = setTimeout(() => {
+    cut = true;
+    app.server.closeAllConnections();
+  }, drainTimeoutMs);
+  try {
+    await app.close();
+  } finally {
+    clearTimeout(timer);
+  }
+  return { cut };
 }

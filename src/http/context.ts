@@ -16,8 +16,16 @@ import type { LoopMonitor } from './loop-monitor.js';
 export interface HttpAppConfig {
   auth: { tokens: string[]; protectReads: boolean };
   readiness: { policy: ReadinessPolicy; minHealthy: number };
-  http: { bodyLimitBytes: number };
+  http: { bodyLimitBytes: number } & Partial<HttpServerLimits>;
   metrics: { enabled: boolean; perBindHistograms?: boolean };
+}
+
+/** How long clients may take and how many may connect (config `http.*`; defaults in app.ts). */
+export interface HttpServerLimits {
+  requestTimeoutMs: number;
+  headersTimeoutMs: number;
+  keepAliveTimeoutMs: number;
+  maxConnections: number;
 }
 
 /** The fastify instance with the TypeBox type provider: request parts typed from their schemas. */

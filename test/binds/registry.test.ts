@@ -170,22 +170,46 @@ describe('draining and stopping', () => {
     const w = await mixed();
     const stopping = w.registry.stopAll(1_000);
     await w.advance(20, 1);
-    expect(await stopping).toEqual({ timedOut: false });
+    expect(await stopping).toEqual({ timedOut: false, abandoned: [] });
     expect(w.registry.list().map((b) => b.status)).toEqual(['stopped', 'stopped', 'stopped', 'stopped']);
     for (const port of [1, 2, 3]) expect(w.net(port).commands('unbind')).toHaveLength(1);
     for (const port of [1, 2, 3, 4]) expect(w.net(port).live).toBe(0);
     expect(w.registry.readiness('any').ready).toBe(false);
   });
 
-  it('stopAll(timeoutMs) gives up waiting for an SMSC that never answers unbind', async () => {
+  it('stopAll(timeoutMs) bounds the whole stop: binds waiting on a silent SMSC are abandoned, sockets destroyed', async () => {
+    const w = world([1, 2, 3]);
+    // Each bind would wait 5 s for its unbind_resp; the shutdown bound is 200 ms.
+    for (const port of [1, 2, 3]) w.registry.add(bindOptions(`b${port}`, port, { unbindTimeoutMs: 5_000 }));
+    w.registry.startAll();
+    await settle(6);
+    for (const port of [1, 2, 3]) w.net(port).behaviour.blackhole = true;
+    const stopping = w.registry.stopAll(200);
+    await w.advance(195, 5);
+    for (const port of [1, 2, 3]) expect(w.net(port).live).toBe(1);
+    await w.advance(10, 5);
+    expect(await stopping).toEqual({ timedOut: true, abandoned: ['b1', 'b2', 'b3'] });
+    await settle(6);
+    // Well before any bind's own 5 s unbind timeout: every socket is gone and every bind stopped.
+    for (const port of [1, 2, 3]) expect(w.net(port).live).toBe(0);
+    expect(w.registry.list().map((b) => b.state)).toEqual(['stopped', 'stopped', 'stopped']);
+  });
+
+  it('a probe in flight when shutdown stops its bind fails as BIND_STOPPED, not as a closed session', async () => {
     const w = world([1]);
-    w.registry.add(bindOptions('a', 1, { unbindTimeoutMs: 5_000 }));
+    w.registry.add(bindOptions('a', 1, { unbindTimeoutMs: 5_000, enquireLinkTimeoutMs: 10_000 }));
     w.registry.startAll();
     await settle(6);
     w.net(1).behaviour.blackhole = true;
+    const probe = w.registry.get('a')!.probe({ timeoutMs: 10_000 });
+    const outcome = probe.then(
+      () => null,
+      (error: unknown) => error as { code?: string; bindId?: string },
+    );
     const stopping = w.registry.stopAll(200);
     await w.advance(210, 5);
-    expect(await stopping).toEqual({ timedOut: true });
+    await stopping;
+    expect(await outcome).toMatchObject({ code: 'SMPP_ERR_BIND_STOPPED', bindId: 'a' });
   });
 
   it('refuses a duplicate bind id', () => {

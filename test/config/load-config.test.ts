@@ -48,7 +48,16 @@ describe('the smallest useful file', () => {
   it('loads with every default resolved and the password taken from the environment', () => {
     const config = parse(MINIMAL, { OPERATOR_A_PASSWORD: 's3cret' });
     expect(config.demo).toBe(false);
-    expect(config.http).toEqual({ host: '0.0.0.0', port: 8080, bodyLimitBytes: 65536 });
+    expect(config.http).toEqual({
+      host: '0.0.0.0',
+      port: 8080,
+      bodyLimitBytes: 65536,
+      requestTimeoutMs: 30_000,
+      headersTimeoutMs: 10_000,
+      keepAliveTimeoutMs: 5_000,
+      maxConnections: 1_024,
+    });
+    expect(config.shutdown).toEqual({ unbindTimeoutMs: 5_000, httpDrainTimeoutMs: 1_000 });
     expect(config.log.level).toBe('info');
     expect(config.auth).toEqual({ tokens: [], protectReads: false });
     expect(config.readiness).toEqual({ policy: 'all', minHealthy: 1 });
@@ -74,9 +83,40 @@ describe('the smallest useful file', () => {
     });
   });
 
-  it('accepts an empty file and an empty bind list (not demo mode)', () => {
-    expect(parse('').binds).toEqual([]);
+  it('accepts an explicitly empty bind list (not demo mode)', () => {
+    expect(parse('binds: []').binds).toEqual([]);
     expect(parse('binds: []').demo).toBe(false);
+  });
+
+  it('rejects an empty file, one with only comments and one with only ---, saying it is empty', () => {
+    for (const text of ['', '\n\n', '# nothing here\n# yet\n', '---\n', '---\n# only a comment\n']) {
+      const error = configError(() => parse(text));
+      expect(error.issues).toHaveLength(1);
+      expect(error.message).toMatch(/the config file is empty/);
+    }
+  });
+
+  it('reads the HTTP timeouts and the connection cap, and refuses a headers timeout above the request timeout', () => {
+    const config = parse(
+      'http: { requestTimeoutMs: 2000, headersTimeoutMs: 500, keepAliveTimeoutMs: 0, maxConnections: 10 }\nshutdown: { httpDrainTimeoutMs: 250 }',
+    );
+    expect(config.http).toMatchObject({
+      requestTimeoutMs: 2000,
+      headersTimeoutMs: 500,
+      keepAliveTimeoutMs: 0,
+      maxConnections: 10,
+    });
+    expect(config.shutdown).toEqual({ unbindTimeoutMs: 5_000, httpDrainTimeoutMs: 250 });
+    const error = configError(() => parse('http: { requestTimeoutMs: 1000, headersTimeoutMs: 2000 }'));
+    expect(issueAt(error, 'http.headersTimeoutMs')?.message).toMatch(
+      /must not exceed http.requestTimeoutMs \(1000\)/,
+    );
+    expect(
+      issueAt(
+        configError(() => parse('http: { maxConnections: 0 }')),
+        'http.maxConnections',
+      ),
+    ).toBeDefined();
   });
 
   it('treats `key:` with no value as not set', () => {

@@ -90,4 +90,32 @@ describe('access log', () => {
     expect(text()).not.toContain('wrong-token-x');
     expect(text().toLowerCase()).not.toContain('authorization');
   });
+
+  it('redacts sensitive query values from the URL (a token in ?access_token= is refused and not logged)', async () => {
+    const { logger, lines, text } = captureLogger('debug');
+    const app = await h.app({ logger, config: config({ auth: { tokens: [TOKEN], protectReads: false } }) });
+    lines.length = 0;
+    const leaked = 'qs-token-value-7';
+    const res = await app.inject({
+      method: 'POST',
+      url: `/binds/main/enquire?access_token=${leaked}&api_key=k2&password=p3&detail=x`,
+    });
+    expect(res.statusCode).toBe(401);
+    expect(text()).not.toContain(leaked);
+    expect(text()).not.toMatch(/=k2|=p3/);
+    const line = lines.find((l) => l.statusCode === 401);
+    expect(line?.url).toBe(
+      '/binds/main/enquire?access_token=[redacted]&api_key=[redacted]&password=[redacted]&detail=x',
+    );
+  });
+
+  it('writes reqId once per access-log line', async () => {
+    const { logger, text } = captureLogger('debug');
+    const app = await h.app({ logger });
+    await app.inject({ url: '/binds' });
+    const line = text()
+      .split('\n')
+      .find((l) => l.includes('"statusCode"'));
+    expect(line?.match(/"reqId"/g)).toHaveLength(1);
+  });
 });

@@ -1,3 +1,4 @@
+import net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { BindRegistry } from '../../src/binds/registry.js';
 import { buildApp } from '../../src/http/app.js';
@@ -39,6 +40,28 @@ describe('buildApp', () => {
     expect((told.swagger() as { info: { version: string } }).info.version).toBe('9.9.9');
     await byDefault.close();
     await told.close();
+  });
+});
+
+describe('a client that aborts its request', () => {
+  it('is logged at debug, not as an unhandled error with a stack', async () => {
+    const { logger, lines } = captureLogger('debug');
+    const app = await buildApp({ registry: new BindRegistry(), config: config(), logger });
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    const { port } = app.server.address() as net.AddressInfo;
+    const socket = net.connect(port, '127.0.0.1');
+    await new Promise((resolve) => socket.once('connect', resolve));
+    socket.write(
+      'POST /binds/x/enquire HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{"time',
+    );
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    socket.destroy();
+    for (let i = 0; i < 100 && !lines.some((l) => /client closed the connection/.test(l.msg)); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    await app.close();
+    expect(lines.filter((l) => l.level >= 50)).toEqual([]);
+    expect(lines.find((l) => /client closed the connection/.test(l.msg))?.level).toBe(20);
   });
 });
 

@@ -128,9 +128,34 @@ describe('GET /events', () => {
     await waitFor('earlier streams cleaned up', () => h.registry.listenerCount('transition') === baseline);
     const streams = await Promise.all([openStream(), openStream(), openStream()]);
     for (const s of streams) await s.next((e) => e.event === 'snapshot');
-    expect(h.registry.listenerCount('transition')).toBe(baseline + 3);
+    // All streams share one listener that fans out.
+    expect(h.registry.listenerCount('transition')).toBe(baseline + 1);
     for (const s of streams) s.close();
     await waitFor('listeners removed', () => h.registry.listenerCount('transition') === baseline);
+  });
+
+  it('serves more than 10 clients with one registry listener and no MaxListenersExceededWarning', async () => {
+    const warnings: Error[] = [];
+    const onWarning = (w: Error): void => {
+      warnings.push(w);
+    };
+    process.on('warning', onWarning);
+    try {
+      const streams = await Promise.all(Array.from({ length: 12 }, () => openStream()));
+      for (const s of streams) await s.next((e) => e.event === 'snapshot');
+      expect(h.registry.listenerCount('transition')).toBe(2);
+      // Every client still gets every transition ('other' was stopped by an earlier test).
+      h.registry.get('other')!.start();
+      await waitBound(h.registry.get('other')!);
+      for (const s of streams) {
+        await s.next((e) => e.event === 'transition' && (e.data ?? '').includes('"to":"healthy"'));
+      }
+      for (const s of streams) s.close();
+      await new Promise((r) => setImmediate(r));
+      expect(warnings.filter((w) => w.name === 'MaxListenersExceededWarning')).toEqual([]);
+    } finally {
+      process.off('warning', onWarning);
+    }
   });
 
   it('ends open streams when the app closes', async () => {

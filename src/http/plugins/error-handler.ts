@@ -101,6 +101,14 @@ export function sendError(reply: FastifyReply, error: HttpApiError): FastifyRepl
 
 /** Answers an unexpected error with INTERNAL_ERROR and logs it in full. */
 function handle(error: unknown, request: FastifyRequest, reply: FastifyReply, bodyLimitBytes: number): void {
+  // The client went away mid-request (an aborted upload): nobody to answer, nothing went wrong here.
+  if (request.raw.aborted || (error as { code?: string }).code === 'ECONNRESET') {
+    request.log.debug(
+      { err: (error as Error).message },
+      'client closed the connection before the request was read',
+    );
+    return;
+  }
   const mapped = toHttpError(error, request, bodyLimitBytes);
   if (mapped) {
     sendError(reply, mapped);

@@ -1,8 +1,10 @@
 /**
  * GET /events: health transitions as server-sent events. The stream opens with `event: snapshot`
  * (every bind as it is now), then one `event: transition` per status change, and a comment line
- * every heartbeat interval so proxies keep the connection open. The listener is removed when the
- * client goes away, and every stream is ended when the app closes.
+ * every heartbeat interval so proxies keep the connection open. However many clients listen,
+ * the registry has one transition listener (added with the first stream, removed with the last)
+ * that fans each frame out, so no MaxListenersExceededWarning and one JSON.stringify per event.
+ * A stream is forgotten when its client goes away, and every stream is ended when the app closes.
  */
 import type { ServerResponse } from 'node:http';
 import { Type } from 'typebox';
@@ -18,6 +20,26 @@ export function registerEventRoutes(app: App, ctx: RouteContext): void {
   const { registry, since } = ctx;
   /** Open streams and how to tear each down. */
   const open = new Map<ServerResponse, () => void>();
+  const fanOut = (t: HealthTransition): void => {
+    const text = frame('transition', {
+      bindId: t.bindId,
+      from: t.from,
+      to: t.to,
+      code: t.code,
+      reason: t.reason,
+      at: t.at,
+    });
+    for (const res of open.keys()) res.write(text);
+  };
+  const follow = (res: ServerResponse, cleanup: () => void): void => {
+    if (open.size === 0) registry.on('transition', fanOut);
+    open.set(res, cleanup);
+  };
+  const forget = (res: ServerResponse): boolean => {
+    if (!open.delete(res)) return false;
+    if (open.size === 0) registry.off('transition', fanOut);
+    return true;
+  };
 
   app.addHook('preClose', async () => {
     for (const [res, cleanup] of [...open]) {
@@ -79,33 +101,16 @@ export function registerEventRoutes(app: App, ctx: RouteContext): void {
         };
       });
       res.write(frame('snapshot', { binds, at: new Date().toISOString() }));
-      const onTransition = (t: HealthTransition): void => {
-        res.write(
-          frame('transition', {
-            bindId: t.bindId,
-            from: t.from,
-            to: t.to,
-            code: t.code,
-            reason: t.reason,
-            at: t.at,
-          }),
-        );
-      };
-      registry.on('transition', onTransition);
       const heartbeat = setInterval(() => res.write(': heartbeat\n\n'), ctx.sseHeartbeatMs);
       heartbeat.unref();
       const startedAt = performance.now();
-      request.log.info({ reqId: request.id, remoteAddress: request.ip }, 'events stream opened');
+      request.log.info({ remoteAddress: request.ip }, 'events stream opened');
       const cleanup = (): void => {
-        if (!open.delete(res)) return;
-        registry.off('transition', onTransition);
+        if (!forget(res)) return;
         clearInterval(heartbeat);
-        request.log.info(
-          { reqId: request.id, durationMs: Math.round(performance.now() - startedAt) },
-          'events stream closed',
-        );
+        request.log.info({ durationMs: Math.round(performance.now() - startedAt) }, 'events stream closed');
       };
-      open.set(res, cleanup);
+      follow(res, cleanup);
       res.on('close', cleanup);
       res.on('error', cleanup);
     },

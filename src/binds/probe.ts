@@ -1,55 +1,19 @@
 /**
- * `smpp-bridge probe`: ping for SMPP. Connects (TCP or TLS), binds, sends enquire_link `count`
- * times `intervalMs` apart, prints each round trip like ping, then a summary, and unbinds.
- * Built on the session layer directly (connectSocket + SmppSession), without a supervisor: one
- * connection, no retries — the point is to see what happens.
- *
- * Exit codes: 0 bound and every probe answered; 1 failure (connect, TLS, bind refused or timed
- * out, a probe unanswered, the connection lost), with the reason; 2 usage error.
+ * The probe behind `smpp-bridge probe` (the command line is src/cli/probe.ts): ping for SMPP.
+ * Connects (TCP or TLS), binds, sends enquire_link `count` times `intervalMs` apart, reports each
+ * round trip like ping, then a summary, and unbinds. Built on the session layer directly
+ * (connectSocket + SmppSession), without a supervisor: one connection, no retries — the point
+ * is to see what happens. The report says whether it was ok and, if not, why.
  */
-import { readFile } from 'node:fs/promises';
 import type { Duplex } from 'node:stream';
 import { ErrorCode, SmppError } from '../errors.js';
 import { statusInfo } from '../protocol/command-status.js';
-import { type ConnectOptions, connectSocket } from '../session/connect.js';
+import type { ConnectOptions } from '../session/connect.js';
 import { SmppBindError, SmppProbeRejectedError, SmppResponseTimeoutError } from '../session/errors.js';
 import { type BindCommand, SmppSession } from '../session/session.js';
 import { RttStats } from './rtt-stats.js';
 
-export const PROBE_USAGE = `usage: smpp-bridge probe --host HOST [--port PORT] --system-id ID [options]
-
-Binds to an SMSC, sends enquire_link COUNT times and reports each round trip, like ping.
-
-  --host HOST               SMSC host name or address (required)
-  --port PORT               SMSC port (default 2775)
-  --system-id ID            system_id to bind with (required)
-  --password PASSWORD       password; better: set SMPP_PASSWORD, which keeps it out of shell history
-  --bind-type TYPE          trx|transceiver (default), tx|transmitter, rx|receiver
-  --system-type TYPE        system_type (default empty)
-  --interface-version V     3.4 (default) or 5.0
-  --tls                     connect over TLS
-  --tls-ca FILE             trust this CA certificate (PEM); implies --tls
-  --insecure                do not verify the SMSC's certificate; implies --tls
-  --count N                 enquire_links to send (default 4)
-  --interval-ms MS          time between enquire_links (default 1000)
-  --timeout-ms MS           connect, bind and per-probe timeout (default 5000)
-  --json                    print one JSON document instead of text
-  -h, --help                show this help
-
-Exit status: 0 bound and every enquire_link answered, 1 failure, 2 usage error. Ctrl-C stops early
-and prints the summary.`;
-
-const BIND_TYPES: Record<string, BindCommand> = {
-  trx: 'bind_transceiver',
-  transceiver: 'bind_transceiver',
-  tx: 'bind_transmitter',
-  transmitter: 'bind_transmitter',
-  rx: 'bind_receiver',
-  receiver: 'bind_receiver',
-};
-
-const INTERFACE_VERSIONS: Record<string, number> = { '3.4': 0x34, '5.0': 0x50 };
-
+/** What to probe and how: the command line parsed. */
 export interface ProbeArgs {
   host: string;
   port: number;
@@ -66,107 +30,6 @@ export interface ProbeArgs {
   timeoutMs: number;
   json: boolean;
   help: boolean;
-}
-
-/** A bad command line: exit status 2. */
-export class ProbeUsageError extends Error {}
-
-const VALUE_FLAGS = new Set([
-  'host',
-  'port',
-  'system-id',
-  'password',
-  'bind-type',
-  'system-type',
-  'interface-version',
-  'tls-ca',
-  'count',
-  'interval-ms',
-  'timeout-ms',
-]);
-const BOOLEAN_FLAGS = new Set(['tls', 'insecure', 'json', 'help']);
-
-function integer(flag: string, raw: string, min: number, max: number): number {
-  if (!/^\d+$/.test(raw)) throw new ProbeUsageError(`--${flag}: expected a whole number, got '${raw}'`);
-  const n = Number(raw);
-  if (n < min || n > max) throw new ProbeUsageError(`--${flag}: expected ${min} to ${max}, got ${raw}`);
-  return n;
-}
-
-/** Parses the probe command line; throws ProbeUsageError for anything it cannot take. */
-export function parseProbeArgs(argv: readonly string[], env: NodeJS.ProcessEnv = {}): ProbeArgs {
-  const given = new Map<string, string>();
-  const flags = new Set<string>();
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (arg === '-h') {
-      flags.add('help');
-      continue;
-    }
-    if (!arg.startsWith('--')) throw new ProbeUsageError(`unexpected argument '${arg}'`);
-    const eq = arg.indexOf('=');
-    const name = eq === -1 ? arg.slice(2) : arg.slice(2, eq);
-    if (BOOLEAN_FLAGS.has(name)) {
-      if (eq !== -1) throw new ProbeUsageError(`--${name} takes no value`);
-      flags.add(name);
-      continue;
-    }
-    if (!VALUE_FLAGS.has(name)) throw new ProbeUsageError(`unknown option '--${name}'`);
-    let value: string | undefined;
-    if (eq !== -1) value = arg.slice(eq + 1);
-    else {
-      value = argv[i + 1];
-      if (value === undefined || (value.startsWith('--') && value.length > 2)) {
-        throw new ProbeUsageError(`--${name} needs a value`);
-      }
-      i++;
-    }
-    if (given.has(name)) throw new ProbeUsageError(`--${name} given twice`);
-    given.set(name, value);
-  }
-  const help = flags.has('help');
-  const host = given.get('host') ?? '';
-  const systemId = given.get('system-id') ?? '';
-  if (!help) {
-    if (host === '') throw new ProbeUsageError('--host is required');
-    if (systemId === '') throw new ProbeUsageError('--system-id is required');
-  }
-  if (systemId.length > 15) throw new ProbeUsageError('--system-id: at most 15 characters');
-  const password = given.get('password') ?? env.SMPP_PASSWORD ?? '';
-  if (password.length > 8) throw new ProbeUsageError('password: at most 8 characters (SMPP limit)');
-  const systemType = given.get('system-type') ?? '';
-  if (systemType.length > 12) throw new ProbeUsageError('--system-type: at most 12 characters');
-  const bindTypeRaw = (given.get('bind-type') ?? 'trx').toLowerCase();
-  const bindCommand = BIND_TYPES[bindTypeRaw];
-  if (bindCommand === undefined) {
-    throw new ProbeUsageError(`--bind-type: expected one of ${Object.keys(BIND_TYPES).join(', ')}`);
-  }
-  const versionRaw = given.get('interface-version') ?? '3.4';
-  const interfaceVersion = INTERFACE_VERSIONS[versionRaw];
-  if (interfaceVersion === undefined) throw new ProbeUsageError('--interface-version: expected 3.4 or 5.0');
-  const tlsCaFile = given.get('tls-ca');
-  const insecure = flags.has('insecure');
-  return {
-    host,
-    port: given.has('port') ? integer('port', given.get('port')!, 1, 65_535) : 2775,
-    systemId,
-    password,
-    bindCommand,
-    systemType,
-    interfaceVersion,
-    tls: flags.has('tls') || tlsCaFile !== undefined || insecure,
-    tlsCaFile,
-    insecure,
-    count: given.has('count') ? integer('count', given.get('count')!, 1, 1_000_000) : 4,
-    intervalMs: given.has('interval-ms')
-      ? integer('interval-ms', given.get('interval-ms')!, 0, 3_600_000)
-      : 1_000,
-    timeoutMs: given.has('timeout-ms')
-      ? integer('timeout-ms', given.get('timeout-ms')!, 1, 3_600_000)
-      : 5_000,
-    json: flags.has('json'),
-    help,
-  };
 }
 
 export interface ProbeLine {
@@ -216,15 +79,6 @@ export interface ProbeReport {
   interrupted: boolean;
   ok: boolean;
   error: ProbeFailure | null;
-}
-
-export interface ProbeCommandDeps {
-  stdout?: (text: string) => void;
-  stderr?: (text: string) => void;
-  env?: NodeJS.ProcessEnv;
-  /** Stops the run early, like SIGINT (which is listened to when this is not given). */
-  signal?: AbortSignal;
-  connect?: (options: ConnectOptions) => Promise<Duplex>;
 }
 
 const ms3 = (n: number): string => n.toFixed(3);
@@ -333,74 +187,7 @@ export function summarise(lines: readonly ProbeLine[]): ProbeSummary {
     maxMs: s.max,
   };
 }
-
-export async function runProbeCommand(argv: string[], deps: ProbeCommandDeps = {}): Promise<number> {
-  const out = deps.stdout ?? ((t: string) => process.stdout.write(t));
-  const err = deps.stderr ?? ((t: string) => process.stderr.write(t));
-  let args: ProbeArgs;
-  try {
-    args = parseProbeArgs(argv, deps.env ?? process.env);
-  } catch (error) {
-    if (!(error instanceof ProbeUsageError)) throw error;
-    err(`probe: ${error.message}\nrun 'smpp-bridge probe --help' for the options\n`);
-    return 2;
-  }
-  if (args.help) {
-    out(`${PROBE_USAGE}\n`);
-    return 0;
-  }
-  let ca: Buffer | undefined;
-  if (args.tlsCaFile !== undefined) {
-    try {
-      ca = await readFile(args.tlsCaFile);
-    } catch (error) {
-      err(
-        `probe: --tls-ca: cannot read ${args.tlsCaFile}: ${(error as NodeJS.ErrnoException).code ?? error}\n`,
-      );
-      return 2;
-    }
-  }
-
-  // SIGINT stops early (and still prints the summary) unless the caller brings its own signal.
-  const controller = new AbortController();
-  const signal = deps.signal ?? controller.signal;
-  const onSigint = (): void => controller.abort();
-  if (!deps.signal) process.once('SIGINT', onSigint);
-  try {
-    const report = await probeOnce(
-      args,
-      ca,
-      signal,
-      deps.connect ?? connectSocket,
-      args.json ? () => {} : out,
-    );
-    if (args.json) out(`${JSON.stringify(report, null, 2)}\n`);
-    else printSummary(report, args, out, err);
-    return report.ok ? 0 : 1;
-  } finally {
-    if (!deps.signal) process.off('SIGINT', onSigint);
-  }
-}
-
-function printSummary(
-  report: ProbeReport,
-  args: ProbeArgs,
-  out: (t: string) => void,
-  err: (t: string) => void,
-): void {
-  const where = `${args.host}:${args.port}`;
-  if (report.bind.bound) {
-    const s = report.summary;
-    out(`\n--- ${where} enquire_link statistics ---\n`);
-    out(`${s.sent} sent, ${s.received} received, ${s.lossPercent.toFixed(1)}% loss\n`);
-    if (s.received > 0) {
-      out(`rtt min/avg/p50/max = ${ms3(s.minMs!)}/${ms3(s.avgMs!)}/${ms3(s.p50Ms!)}/${ms3(s.maxMs!)} ms\n`);
-    }
-  }
-  if (report.error) err(`probe: ${report.error.message}\n`);
-}
-
-async function probeOnce(
+export async function probeOnce(
   args: ProbeArgs,
   ca: Buffer | undefined,
   signal: AbortSignal,

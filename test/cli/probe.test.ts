@@ -6,17 +6,13 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import {
-  type ProbeReport,
-  ProbeUsageError,
-  parseProbeArgs,
-  runProbeCommand,
-  summarise,
-} from '../../src/binds/probe-cli.js';
+import { type ProbeReport, summarise } from '../../src/binds/probe.js';
+import { UsageError } from '../../src/cli/args.js';
+import { parseProbeArgs, runProbeCommand } from '../../src/cli/probe.js';
 import { CommandStatus } from '../../src/protocol/command-status.js';
+import { closedPort } from '../binds/helpers/counting-proxy.js';
 import { type StartedSimulator, startSimulator, waitFor } from '../helpers/simulator.js';
 import { makeTestCert, type TestCert } from '../helpers/tls-cert.js';
-import { closedPort } from './helpers/counting-proxy.js';
 
 const ACCOUNTS = [{ systemId: 'bridge', password: 'secret' }];
 
@@ -158,7 +154,18 @@ describe('parseProbeArgs', () => {
     ['port 0', ['--host', 'h', '--system-id', 'x', '--port', '0'], /--port: expected 1 to 65535/],
     ['port too big', ['--host', 'h', '--system-id', 'x', '--port', '70000'], /--port: expected 1 to 65535/],
     ['count 0', ['--host', 'h', '--system-id', 'x', '--count', '0'], /--count: expected 1 to/],
-    ['negative interval', ['--host', 'h', '--system-id', 'x', '--interval-ms', '-5'], /whole number/],
+    ['negative interval', ['--host', 'h', '--system-id', 'x', '--interval-ms=-5'], /whole number/],
+    // parseArgs reads a value starting with '-' as the next option.
+    [
+      'negative interval, spaced',
+      ['--host', 'h', '--system-id', 'x', '--interval-ms', '-5'],
+      /--interval-ms needs a value/,
+    ],
+    [
+      'system_type too long',
+      ['--host', 'h', '--system-id', 'x', '--system-type', 'x'.repeat(13)],
+      /at most 12/,
+    ],
     ['fractional timeout', ['--host', 'h', '--system-id', 'x', '--timeout-ms', '1.5'], /whole number/],
     ['value missing at the end', ['--host', 'h', '--system-id'], /--system-id needs a value/],
     ['value missing before a flag', ['--host', '--system-id', 'x'], /--host needs a value/],
@@ -172,7 +179,7 @@ describe('parseProbeArgs', () => {
   ];
   for (const [name, argv, message] of bad) {
     it(`usage error: ${name}`, () => {
-      expect(() => parseProbeArgs(argv)).toThrow(ProbeUsageError);
+      expect(() => parseProbeArgs(argv)).toThrow(UsageError);
       expect(() => parseProbeArgs(argv)).toThrow(message);
     });
   }

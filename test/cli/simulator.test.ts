@@ -7,9 +7,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { runSimulatorCommand } from '../../src/cli/simulator.js';
 import { CommandStatus } from '../../src/protocol/command-status.js';
 import type { SmppSession } from '../../src/session/session.js';
-import { runSimulatorCommand } from '../../src/simulator/cli.js';
 import { type CliChild, killAllChildren, startCli } from '../helpers/cli-child.js';
 import { connectEsme } from '../helpers/simulator.js';
 
@@ -77,7 +77,7 @@ describe('simulator CLI (child process)', () => {
 
 describe('simulator CLI (usage)', () => {
   it.each([
-    [['--bogus'], /Unknown option '--bogus'/],
+    [['--bogus'], /unknown option '--bogus'/],
     [['--port', 'abc'], /--port must be a port from 0 to 65535, got "abc"/],
     [['--control-port', '70000'], /--control-port must be a port/],
     [['--tls-key', 'k.pem'], /--tls-key and --tls-cert go together/],

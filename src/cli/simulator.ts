@@ -5,16 +5,16 @@
  * address first (with the real port, so `--port 0` is usable).
  */
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { ConfigError } from '../config/config-error.js';
 import { LOG_LEVELS, type LogLevel } from '../config/schema.js';
 import type { Logger } from '../logger.js';
-import { runUntilSignal } from '../run-until-signal.js';
-import { type RunningControlApi, startControlApi } from './control-api.js';
-import { SimulatorError } from './errors.js';
-import { loadSimulatorConfig, type SimulatorFileConfig } from './sim-config.js';
-import { createSimulator, type SimulatorOptions, type SmscSimulator } from './simulator.js';
+import { type RunningControlApi, startControlApi } from '../simulator/control-api.js';
+import { SimulatorError } from '../simulator/errors.js';
+import { loadSimulatorConfig, type SimulatorFileConfig } from '../simulator/sim-config.js';
+import { createSimulator, type SimulatorOptions, type SmscSimulator } from '../simulator/simulator.js';
+import { ExitCode, parseCommandArgs, UsageError } from './args.js';
+import { trapStopSignals } from './run-until-signal.js';
 
 export const DEFAULT_SMPP_PORT = 2775;
 export const DEFAULT_CONTROL_PORT = 2776;
@@ -38,8 +38,6 @@ and plays faults switched on over its HTTP control API (or from the config file)
 
 Without accounts (no --config, or none in it) any system_id and password may bind.
 Stops cleanly on SIGINT or SIGTERM.`;
-
-class UsageError extends Error {}
 
 function port(value: string | undefined, flag: string): number | undefined {
   if (value === undefined) return undefined;
@@ -73,22 +71,17 @@ interface Plan {
 
 /** Flags over the config file over the defaults. */
 function plan(argv: string[]): Plan | 'help' {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      host: { type: 'string' },
-      port: { type: 'string', short: 'p' },
-      config: { type: 'string', short: 'c' },
-      'control-host': { type: 'string' },
-      'control-port': { type: 'string' },
-      'enquire-link-interval-ms': { type: 'string' },
-      'tls-key': { type: 'string' },
-      'tls-cert': { type: 'string' },
-      'log-level': { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-    strict: true,
-    allowPositionals: false,
+  const values = parseCommandArgs(argv, {
+    host: { type: 'string' },
+    port: { type: 'string', short: 'p' },
+    config: { type: 'string', short: 'c' },
+    'control-host': { type: 'string' },
+    'control-port': { type: 'string' },
+    'enquire-link-interval-ms': { type: 'string' },
+    'tls-key': { type: 'string' },
+    'tls-cert': { type: 'string' },
+    'log-level': { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
   });
   if (values.help) return 'help';
   const level = values['log-level'];
@@ -136,16 +129,17 @@ export async function runSimulatorCommand(argv: string[]): Promise<number> {
     const planned = plan(argv);
     if (planned === 'help') {
       console.log(USAGE);
-      return 0;
+      return ExitCode.Ok;
     }
     p = planned;
   } catch (error) {
     if (error instanceof ConfigError) {
       console.error(error.message);
-      return 2;
+      return ExitCode.Usage;
     }
-    console.error(`${(error as Error).message}\n\n${USAGE}`);
-    return 2;
+    if (!(error instanceof UsageError)) throw error;
+    console.error(`simulator: ${error.message}\n\n${USAGE}`);
+    return ExitCode.Usage;
   }
 
   const logger = pino({ level: p.logLevel, base: { component: 'simulator' } });
@@ -156,11 +150,14 @@ export async function runSimulatorCommand(argv: string[]): Promise<number> {
   } catch (error) {
     if (error instanceof SimulatorError) {
       console.error(error.message);
-      return 2;
+      return ExitCode.Usage;
     }
     throw error;
   }
 
+  // Listening for SIGTERM before anything starts: one that comes during the start is not lost.
+  // Under `npm run simulator`, also stop when npm's shell goes (see serve.ts).
+  const signals = trapStopSignals(logger, { exitWithParent: process.env.npm_lifecycle_event !== undefined });
   let control: RunningControlApi | null = null;
   try {
     const address = await sim.listen();
@@ -175,13 +172,14 @@ export async function runSimulatorCommand(argv: string[]): Promise<number> {
       logger.info('control API off');
     }
   } catch (error) {
+    signals.release();
     logger.fatal({ err: (error as Error).message }, `cannot start: ${(error as Error).message}`);
     await control?.close();
     await sim.close();
-    return 1;
+    return ExitCode.Failure;
   }
 
-  return runUntilSignal(logger, async () => {
+  return signals.until(async () => {
     await control?.close();
     await sim.close();
     logger.info('stopped');

@@ -1,0 +1,215 @@
+/**
+ * `smpp-bridge serve`: wires config, binds, the embedded simulator (demo mode) and the HTTP API
+ * into one process.
+ *
+ * Start: everything that started is closed again when a later step fails (HTTP port taken,
+ * simulator port taken), and the command exits 1 with one line saying why; a bad or unreadable
+ * config exits 2 before anything starts.
+ *
+ * Shutdown on SIGTERM/SIGINT, in order: readiness fails (503) → the HTTP listener stops
+ * accepting and idle connections close → requests in flight get shutdown.httpDrainTimeoutMs,
+ * then their connections are cut → every bind unbinds, the whole within shutdown.unbindTimeoutMs
+ * (binds still waiting then are abandoned) → the embedded simulator closes → exit 0. A second
+ * signal exits at once.
+ */
+import type pino from 'pino';
+import { withBindDefaults } from '../binds/bind-options.js';
+import { BindRegistry } from '../binds/registry.js';
+import { ConfigError } from '../config/config-error.js';
+import { loadConfig } from '../config/load-config.js';
+import type { ServiceConfig } from '../config/service-config.js';
+import { type App, buildApp, closeApp } from '../http/app.js';
+import type { Logger } from '../logger.js';
+import { createSimulator, type SmscSimulator } from '../simulator/simulator.js';
+import { ExitCode, parseCommandArgs, UsageError } from './args.js';
+import { trapStopSignals } from './run-until-signal.js';
+import { createServiceLogger } from './service-logger.js';
+
+export { LOG_REDACT_PATHS } from './service-logger.js';
+
+const USAGE = `usage: smpp-bridge serve [--config FILE]
+
+Runs the bridge: keeps the configured SMPP binds alive and serves the REST API.
+  -c, --config FILE   YAML config (or set SMPP_BRIDGE_CONFIG); without one, demo mode starts
+                      the embedded SMSC simulator and a bind 'demo' to it
+  -h, --help          this text
+Environment: SMPP_BRIDGE_CONFIG, HOST, PORT, LOG_LEVEL, SMPP_BRIDGE_API_TOKENS
+Exit status: 0 stopped by SIGTERM/SIGINT, 1 cannot start or shutdown failed, 2 bad command line or config.`;
+
+/** Seconds of slack on top of the shutdown bounds before the process exits regardless. */
+const SHUTDOWN_SLACK_MS = 2_000;
+
+export interface RunningService {
+  config: ServiceConfig;
+  registry: BindRegistry;
+  simulator: SmscSimulator | null;
+  url: string;
+  /** Graceful shutdown in the documented order; resolves when everything is closed. */
+  shutdown(): Promise<void>;
+}
+
+/** A start that failed: the one line `serve` prints. */
+export class StartError extends Error {
+  override readonly name = 'StartError';
+}
+
+/** `cannot listen on HOST:PORT: address already in use (EADDRINUSE)` and the like. */
+function listenFailure(what: string, host: string, port: number, error: unknown): StartError {
+  // The errno may sit under a wrapper (the simulator wraps it in its own error).
+  let errno: unknown = error;
+  while (errno instanceof Error && !/^E[A-Z]+$/.test(String((errno as NodeJS.ErrnoException).code))) {
+    if (errno.cause === undefined) break;
+    errno = errno.cause;
+  }
+  const code = /^E[A-Z]+$/.test(String((errno as NodeJS.ErrnoException).code))
+    ? (errno as NodeJS.ErrnoException).code
+    : undefined;
+  const reason =
+    code === 'EADDRINUSE'
+      ? 'address already in use'
+      : code === 'EACCES'
+        ? 'permission denied'
+        : code === 'EADDRNOTAVAIL'
+          ? 'address not available on this machine'
+          : (errno as Error).message;
+  return new StartError(`${what} cannot listen on ${host}:${port}: ${reason}${code ? ` (${code})` : ''}`, {
+    cause: error,
+  });
+}
+
+/** Starts the service from a loaded config (used by `serve` and by tests). Throws StartError, with everything closed again. */
+export async function startService(config: ServiceConfig, logger: pino.Logger): Promise<RunningService> {
+  const log = logger as unknown as Logger;
+  /** Closers of what has started, run in reverse when a later step fails. */
+  const started: (() => Promise<unknown>)[] = [];
+  try {
+    let simulator: SmscSimulator | null = null;
+    const binds = [...config.binds];
+    if (config.demo || config.simulator.enabled) {
+      const sim = createSimulator({
+        host: config.simulator.host,
+        port: config.simulator.port,
+        logger: log.child({ component: 'simulator' }),
+        ...(config.simulator.accounts ? { accounts: config.simulator.accounts } : {}),
+      });
+      started.push(() => sim.close());
+      const address = await sim.listen().catch((error: unknown) => {
+        throw listenFailure('the embedded simulator', config.simulator.host, config.simulator.port, error);
+      });
+      simulator = sim;
+      logger.info(
+        { host: address.host, port: address.port },
+        `embedded SMSC simulator listening on ${address.host}:${address.port}`,
+      );
+      if (config.demo) {
+        binds.push(
+          withBindDefaults(
+            { id: 'demo', host: address.host, port: address.port, systemId: 'demo', password: 'demo' },
+            {
+              ...config.defaults,
+              enquireLinkIntervalMs: Math.min(config.defaults.enquireLinkIntervalMs, 5_000),
+            },
+          ),
+        );
+        logger.info(
+          `demo mode: no config given (--config FILE or SMPP_BRIDGE_CONFIG), so bind 'demo' connects to the embedded simulator at ${address.host}:${address.port}`,
+        );
+      }
+    }
+
+    const registry = new BindRegistry({ logger: log });
+    await registry.reconcile(binds);
+    started.push(() => registry.stopAll(config.shutdown.unbindTimeoutMs));
+    const app: App = await buildApp({ registry, config, logger });
+    started.push(() => app.close());
+    const url = await app
+      .listen({ host: config.http.host, port: config.http.port })
+      .catch((error: unknown) => {
+        throw listenFailure('the HTTP API', config.http.host, config.http.port, error);
+      });
+    logger.info({ url, binds: binds.map((b) => b.id) }, `smpp-bridge listening on ${url}`);
+    registry.startAll();
+
+    let shuttingDown: Promise<void> | null = null;
+    const shutdown = (): Promise<void> => {
+      shuttingDown ??= (async () => {
+        const { httpDrainTimeoutMs, unbindTimeoutMs } = config.shutdown;
+        registry.drain();
+        logger.info(
+          { httpDrainTimeoutMs, unbindTimeoutMs },
+          'shutting down: readiness fails; HTTP stops accepting, requests in flight may finish',
+        );
+        const { cut } = await closeApp(app, httpDrainTimeoutMs);
+        if (cut) logger.warn(`HTTP requests still in flight after ${httpDrainTimeoutMs} ms were cut`);
+        logger.info('HTTP closed; unbinding');
+        const { abandoned } = await registry.stopAll(unbindTimeoutMs);
+        if (abandoned.length > 0) {
+          logger.warn(
+            { abandoned },
+            `${abandoned.length} binds did not unbind within ${unbindTimeoutMs} ms; their connections were closed`,
+          );
+        }
+        if (simulator) await simulator.close();
+        logger.info('stopped');
+      })();
+      return shuttingDown;
+    };
+    return { config, registry, simulator, url, shutdown };
+  } catch (error) {
+    for (const close of started.reverse()) await close().catch(() => {});
+    if (error instanceof StartError) throw error;
+    throw new StartError((error as Error).message, { cause: error });
+  }
+}
+
+export async function runServe(argv: string[]): Promise<number> {
+  let configPath: string | undefined;
+  try {
+    const values = parseCommandArgs(argv, {
+      config: { type: 'string', short: 'c' },
+      help: { type: 'boolean', short: 'h' },
+    });
+    if (values.help) {
+      console.log(USAGE);
+      return ExitCode.Ok;
+    }
+    configPath = values.config;
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    console.error(`serve: ${error.message}\n\n${USAGE}`);
+    return ExitCode.Usage;
+  }
+
+  let config: ServiceConfig;
+  try {
+    config = loadConfig({ configPath, env: process.env });
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      return ExitCode.Usage;
+    }
+    throw error;
+  }
+
+  const logger = createServiceLogger({ level: config.log.level, secrets: config.auth.tokens });
+  const { httpDrainTimeoutMs, unbindTimeoutMs } = config.shutdown;
+  // Listening for SIGTERM before anything starts: one that comes during the start is not lost.
+  const signals = trapStopSignals(logger as unknown as Logger, {
+    deadlineMs: httpDrainTimeoutMs + unbindTimeoutMs + SHUTDOWN_SLACK_MS,
+    // Under `npm start` (npm sets npm_lifecycle_event), a shell sits between npm and us and may
+    // die of the SIGTERM npm forwards without passing it on: stop when it goes. Run directly
+    // (containers: `node dist/cli.js serve`), a re-parented service keeps running.
+    exitWithParent: process.env.npm_lifecycle_event !== undefined,
+  });
+  let service: RunningService;
+  try {
+    service = await startService(config, logger);
+  } catch (error) {
+    signals.release();
+    const message = (error as Error).message;
+    logger.fatal({ err: error }, `cannot start: ${message}`);
+    console.error(`smpp-bridge: cannot start: ${message}`);
+    return ExitCode.Failure;
+  }
+  return signals.until(service.shutdown);
+}

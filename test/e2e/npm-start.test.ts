@@ -1,0 +1,118 @@
+/**
+ * SIGTERM sent to `npm start` must reach the service. npm runs the script through `sh -c` and
+ * forwards SIGTERM to that shell; a shell that forks `node` dies of it and leaves the service
+ * running, orphaned. The scripts `exec` node (the shell becomes the service), and a service
+ * started by npm also stops when its parent goes. Both are checked here the way npm runs the
+ * script, with src/cli.ts through tsx in place of dist/cli.js (no build in the tests).
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { afterEach, describe, expect, it } from 'vitest';
+
+const children: ChildProcess[] = [];
+const pids: number[] = [];
+const dirs: string[] = [];
+afterEach(() => {
+  for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  for (const pid of pids.splice(0)) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+async function gone(pid: number, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (!alive(pid)) return true;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return !alive(pid);
+}
+
+/** Runs `script` as npm does (`sh -c`, npm's environment), with dist/cli.js swapped for src/cli.ts. */
+function runLikeNpm(script: string): {
+  shell: ChildProcess;
+  msgs: string[];
+  servicePid: Promise<number>;
+  /** Resolves when the service's stdout ends: it exited and every line is read. */
+  ended: Promise<void>;
+} {
+  const dir = mkdtempSync(join(tmpdir(), 'smpp-bridge-npm-'));
+  dirs.push(dir);
+  const config = join(dir, 'config.yaml');
+  writeFileSync(config, 'http: { host: 127.0.0.1, port: 0 }\nbinds: []\n');
+  const command = script.replace('node dist/cli.js', `"${process.execPath}" --import tsx src/cli.ts`);
+  const shell = spawn('sh', ['-c', command], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, npm_lifecycle_event: 'start', SMPP_BRIDGE_CONFIG: config },
+  });
+  children.push(shell);
+  const msgs: string[] = [];
+  const lines = createInterface({ input: shell.stdout! });
+  const ended = new Promise<void>((resolve) => lines.once('close', () => resolve()));
+  const servicePid = new Promise<number>((resolve) => {
+    lines.on('line', (text) => {
+      try {
+        const line = JSON.parse(text) as { msg: string; pid: number };
+        msgs.push(line.msg);
+        if (/^smpp-bridge listening on /.test(line.msg)) {
+          pids.push(line.pid);
+          resolve(line.pid);
+        }
+      } catch {
+        // not a log line
+      }
+    });
+  });
+  shell.stderr?.resume();
+  return { shell, msgs, servicePid, ended };
+}
+
+const startScript = (): string =>
+  (JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: Record<string, string> }).scripts.start ??
+  '';
+
+describe('npm start and signals', () => {
+  it('the start script execs node, so the SIGTERM npm forwards to its shell reaches the service', {
+    timeout: 60_000,
+  }, async () => {
+    expect(startScript()).toMatch(/node dist\/cli\.js serve/);
+    const run = runLikeNpm(startScript());
+    const pid = await run.servicePid;
+    run.shell.kill('SIGTERM');
+    await run.ended;
+    expect(await gone(pid, 5_000)).toBe(true);
+    expect(run.msgs).toContain('SIGTERM received: shutting down');
+    expect(run.msgs).toContain('stopped');
+  });
+
+  it('a service started by npm shuts down gracefully when the shell between them dies', {
+    timeout: 60_000,
+  }, async () => {
+    // `; true` keeps sh from exec-ing node: the shape that left the service orphaned.
+    const run = runLikeNpm(`${startScript().replace(/^exec /, '')}; true`);
+    const pid = await run.servicePid;
+    expect(pid).not.toBe(run.shell.pid);
+    run.shell.kill('SIGKILL');
+    await Promise.race([run.ended, new Promise((r) => setTimeout(r, 30_000))]);
+    expect(await gone(pid, 5_000)).toBe(true);
+    expect(run.msgs).toContain('the parent process exited (e.g. npm stopped): shutting down');
+    expect(run.msgs).toContain('stopped');
+  });
+});
