@@ -7,6 +7,7 @@ import { decodePdu, encodePdu } from '../../src/protocol/codec.js';
 import { MAX_SEQUENCE_NUMBER, TlvTag } from '../../src/protocol/constants.js';
 import { Framer } from '../../src/protocol/framer.js';
 import { createPdu, type Pdu } from '../../src/protocol/pdu.js';
+import { FakeClock } from '../../src/session/clock.js';
 import {
   ANSWER_QUEUE_HIGH_WATER_BYTES,
   AnswerQueue,
@@ -15,7 +16,6 @@ import {
   withSequence,
   wrongSequence,
 } from '../../src/simulator/answer-faults.js';
-import { FakeClock } from '../../src/session/clock.js';
 import { TimerSet } from '../../src/simulator/timer-set.js';
 
 const submitResp = createPdu('submit_sm_resp', { sequence_number: 7, message_id: 'abc' }) as Pdu;
@@ -87,7 +87,12 @@ describe('AnswerQueue', () => {
     const written: Buffer[] = [];
     const clock = new FakeClock();
     const timers = new TimerSet(clock);
-    const q = new AnswerQueue((c) => written.push(Buffer.from(c)), timers, () => clock.now(), onDrained);
+    const q = new AnswerQueue(
+      (c) => written.push(Buffer.from(c)),
+      timers,
+      () => clock.now(),
+      onDrained,
+    );
     return { q, written, timers, clock };
   }
 
