@@ -6,10 +6,12 @@
  * sockets are real (loopback); only the simulator's time is fake, so bytes are awaited
  * (eventual), and "nothing yet" is checked after the clock stopped one millisecond short.
  */
+import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { encodePdu } from '../../src/protocol/codec.js';
 import { CommandStatus } from '../../src/protocol/command-status.js';
 import { MessageState } from '../../src/protocol/constants.js';
-import type { Pdu, PduOf } from '../../src/protocol/pdu.js';
+import { createPdu, type Pdu, type PduOf } from '../../src/protocol/pdu.js';
 import { FakeClock } from '../../src/session/clock.js';
 import type { SmppSession } from '../../src/session/session.js';
 import type { SimulatorOptions } from '../../src/simulator/simulator.js';
@@ -27,10 +29,20 @@ import {
 let started: StartedSimulator | undefined;
 let clock = new FakeClock();
 const esmes: SmppSession[] = [];
+const raws: net.Socket[] = [];
 
 afterEach(async () => {
   for (const e of esmes.splice(0)) e.destroy();
-  await started?.close();
+  for (const r of raws.splice(0)) r.destroy();
+  // close() may wait for an unbind_resp on the fake clock: move it until everything is closed.
+  let closed = false;
+  const closing = started?.close().then(() => {
+    closed = true;
+  });
+  while (closing && !closed) {
+    clock.advance(1_000);
+    await new Promise((r) => setTimeout(r, 10));
+  }
   started = undefined;
 });
 
@@ -202,4 +214,66 @@ describe('session timers on the fake clock', () => {
     clock.advance(1);
     expect(await closed.value).toBe('peer_closed');
   });
+});
+
+describe('backpressure', () => {
+  it('stops reading a client whose answers a delay holds past the high-water mark, and catches up after', async () => {
+    const { sim: s, port } = await sim();
+    s.setFault({ kind: 'delay', ms: 60_000 });
+    const raw = net.connect({ host: '127.0.0.1', port });
+    raws.push(raw);
+    raw.on('error', () => {});
+    let received = 0;
+    raw.on('data', (chunk: Buffer) => {
+      received += chunk.length;
+    });
+    await new Promise((resolve) => raw.once('connect', resolve));
+    raw.write(
+      encodePdu(createPdu('bind_transmitter', { sequence_number: 1, system_id: 'flood', password: 'x' })),
+    );
+    await waitFor(() => s.sessions()[0]?.state === 'bound_tx', 5_000, 'the bind');
+    // 20,000 submit_sm (~1.1 MB); each answer is 33 octets, so 256 KiB of answers is ~7,900.
+    const COUNT = 20_000;
+    const BIND_RESP_OCTETS = 16 + 'SMPPSIM'.length + 1;
+    const frames = Array.from({ length: COUNT }, (_, i) =>
+      encodePdu(
+        createPdu('submit_sm', {
+          sequence_number: i + 2,
+          destination_addr: '447700900123',
+          short_message: Buffer.from('x'),
+        }),
+      ),
+    );
+    raw.write(Buffer.concat(frames));
+    const read = () => s.counters().in.submit_sm ?? 0;
+    await waitFor(() => read() > 7_000, 10_000, 'the first requests read');
+    // It stops reading: the count stays put over three looks 100 ms apart (a simulator that kept
+    // reading would have read all 20,000 by then).
+    let last = -1;
+    let same = 0;
+    while (same < 3) {
+      await new Promise((r) => setTimeout(r, 100));
+      const now = read();
+      same = now === last ? same + 1 : 0;
+      last = now;
+    }
+    const held = read();
+    // ~7,900 answers fill the queue; one more socket read (at most 64 KiB, ~1,400 requests) may follow.
+    expect(held).toBeLessThan(COUNT / 2);
+    expect(received).toBe(0); // the delay holds the bind_transmitter_resp too
+    // Time passes: the held answers go out, the queue drains, reading resumes, all are answered.
+    for (let i = 0; i < 5 && read() < COUNT; i++) {
+      clock.advance(60_000);
+      await waitFor(() => read() > held || read() === COUNT, 10_000, 'reading to resume');
+    }
+    await waitFor(
+      () => {
+        clock.advance(60_000);
+        return received === BIND_RESP_OCTETS + COUNT * 33;
+      },
+      30_000,
+      'every answer',
+    );
+    expect(read()).toBe(COUNT);
+  }, 60_000);
 });
