@@ -52,7 +52,8 @@ export interface SimulatorOptions {
   /**
    * Every timer of the simulator and its sessions runs on this clock (answer delays, receipts,
    * its own enquire_link, throttle windows, session-init and TLS handshake deadlines). Default:
-   * the real one; tests pass a FakeClock.
+   * the real one; tests pass a FakeClock. Dates the simulator reports (submit and done dates
+   * in receipts, query_sm's final_date) and SMPP times it resolves stay on the wall clock.
    */
   clock?: Clock;
 }
