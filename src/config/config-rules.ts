@@ -4,6 +4,7 @@
  * problem. A bind's effective value is its own, else `defaults`', else the built-in default.
  */
 import { DEFAULT_BIND_TUNING } from '../binds/bind-options.js';
+import { resolveAccounts } from '../simulator/accounts.js';
 import type { PathSegment } from './config-path.js';
 import type { PathIssue } from './schema-issues.js';
 import { DEFAULT_HTTP } from './service-config.js';
@@ -30,6 +31,9 @@ export function crossFieldIssues(root: unknown): PathIssue[] {
   checkUniqueIds(binds, issues);
   checkReadiness(root.readiness, binds.length, issues);
   checkHttpTimeouts(root.http, issues);
+  if (isTree(root.simulator)) {
+    issues.push(...resolveAccounts(root.simulator.accounts, ['simulator', 'accounts']).issues);
+  }
   return issues;
 }
 

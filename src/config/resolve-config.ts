@@ -11,6 +11,7 @@ import {
   type TlsOptions,
   withBindDefaults,
 } from '../binds/bind-options.js';
+import { resolveAccounts } from '../simulator/accounts.js';
 import {
   BIND_TYPE_NAMES,
   type BindInput,
@@ -100,6 +101,7 @@ function resolveSimulator(simulator: ConfigFileInput['simulator']): ServiceConfi
   return {
     ...DEFAULT_SIMULATOR,
     ...rest,
-    ...(accounts === undefined ? {} : { accounts: accounts.map((account) => ({ ...account })) }),
+    // Status names become codes (crossFieldIssues has reported any that are unknown).
+    ...(accounts === undefined ? {} : { accounts: resolveAccounts(accounts).accounts ?? [] }),
   };
 }

@@ -15,6 +15,7 @@ import {
 } from '../binds/bind-options.js';
 import { InterfaceVersion } from '../protocol/constants.js';
 import { LAYOUTS } from '../protocol/layouts.js';
+import { SimAccountSchema } from '../simulator/accounts.js';
 
 const strict = { additionalProperties: false } as const;
 
@@ -190,11 +191,6 @@ export const BindSchema = Type.Object(
 );
 export type BindInput = Static<typeof BindSchema>;
 
-export const SimulatorAccountSchema = Type.Object(
-  { systemId: bindField('system_id', 1), password: bindField('password') },
-  strict,
-);
-
 /** The whole file. Every section is optional; `binds` may be empty. */
 export const ConfigFileSchema = Type.Object(
   {
@@ -276,7 +272,8 @@ export const ConfigFileSchema = Type.Object(
           enabled: Type.Boolean(),
           host: Type.Optional(Type.String({ pattern: '^\\S+$', expected: 'a host name or IP address' })),
           port: Type.Optional(listenPort()),
-          accounts: Type.Optional(Type.Array(SimulatorAccountSchema)),
+          // The simulator's own account schema: `serve` and `simulator` take the same accounts.
+          accounts: Type.Optional(Type.Array(SimAccountSchema)),
         },
         strict,
       ),

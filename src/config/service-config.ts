@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BindOptions, BindTuning } from '../binds/bind-options.js';
 import { DEFAULT_BIND_TUNING } from '../binds/bind-options.js';
+import type { SimAccount } from '../simulator/accounts.js';
 import type { LogLevel, ReadinessPolicy } from './schema.js';
 
 export type { LogLevel, ReadinessPolicy } from './schema.js';
@@ -46,10 +47,8 @@ export interface ReadinessConfig {
   minHealthy: number;
 }
 
-export interface SimulatorAccount {
-  systemId: string;
-  password: string;
-}
+/** The simulator's own account type: bind types, bind limits and the over-limit status included. */
+export type SimulatorAccount = SimAccount;
 
 export interface SimulatorConfig {
   enabled: boolean;

@@ -57,8 +57,3 @@ export function createPdu<K extends CommandName>(command: K, init: PduInit<K> = 
   if (init.tlvs) pdu.tlvs = init.tlvs;
   return pdu as PduOf<K>;
 }
-
-/** Narrows a PDU to one command. */
-export function isPdu<K extends CommandName>(pdu: Pdu, command: K): pdu is Pdu & PduOf<K> {
-  return pdu.command === command;
-}

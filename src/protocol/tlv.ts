@@ -86,10 +86,6 @@ export const TLV_TABLE: ReadonlyMap<number, { name: TlvName; type: TlvType }> = 
   (Object.keys(TYPES) as TlvName[]).map((name) => [TlvTag[name], { name, type: TYPES[name] }]),
 );
 
-export function tlvName(tag: number): TlvName | undefined {
-  return TLV_TABLE.get(tag)?.name;
-}
-
 /** Reads a TLV value from its bytes (already bounded by the TLV length). */
 export function decodeTlvValue(
   tag: number,
@@ -132,22 +128,11 @@ export function findTlv(tlvs: readonly Tlv[] | undefined, tag: number): Tlv['val
   return undefined;
 }
 
-/** First value of a tag as a number (int TLVs, or a raw value of 1–4 octets), or undefined. */
+/** First value of a tag as a number (integer TLVs, or 1 to 4 raw bytes read big-endian), or undefined. */
 export function tlvNumber(tlvs: readonly Tlv[] | undefined, tag: number): number | undefined {
   const v = findTlv(tlvs, tag);
   if (typeof v === 'number') return v;
   if (Buffer.isBuffer(v) && v.length >= 1 && v.length <= 4) return v.readUIntBE(0, v.length);
-  return undefined;
-}
-
-/** First value of a tag as a string (C-string TLVs, or raw bytes read as Latin-1 up to a NUL), or undefined. */
-export function tlvString(tlvs: readonly Tlv[] | undefined, tag: number): string | undefined {
-  const v = findTlv(tlvs, tag);
-  if (typeof v === 'string') return v;
-  if (Buffer.isBuffer(v)) {
-    const nul = v.indexOf(0);
-    return v.toString('latin1', 0, nul === -1 ? v.length : nul);
-  }
   return undefined;
 }
 

@@ -1080,6 +1080,11 @@ export class SmppSession extends EventEmitter<SessionEvents> {
       );
       return;
     }
+    if (now >= this.frameDeadline && this.socket.isPaused()) {
+      // Reading was paused by the socket's owner (the simulator holds back a client whose answers
+      // it cannot write yet): the partial PDU waits on us, not on the peer.
+      this.frameDeadline = now + this.opts.frameTimeoutMs;
+    }
     if (now >= this.frameDeadline) {
       this.destroy(
         'frame_stalled',

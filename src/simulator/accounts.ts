@@ -6,9 +6,11 @@
  * accounts every system_id and password binds.
  */
 import { timingSafeEqual } from 'node:crypto';
-import { Type } from 'typebox';
+import { type Static, Type } from 'typebox';
+import { Value } from 'typebox/value';
 import type { PathSegment } from '../config/config-path.js';
 import { CommandStatus } from '../protocol/command-status.js';
+import { LAYOUTS } from '../protocol/layouts.js';
 import type { SimIssue } from './errors.js';
 import { issuesOf, pathOf, StatusSchema, statusCode, strict } from './validate.js';
 
@@ -26,24 +28,49 @@ export interface SimAccount {
   overLimitStatus?: number;
 }
 
+/** A C-Octet String field of bind_*: printable ASCII within the spec's length (reference §4.1). */
+function bindField(name: 'system_id' | 'password', minLength = 0) {
+  const field = LAYOUTS.bind_transceiver.find((f) => f.name === name);
+  if (field?.kind !== 'cstring') throw new TypeError(`bind_transceiver has no C-Octet String field ${name}`);
+  const max = field.max - 1;
+  const size = minLength > 0 ? `${minLength} to ${max}` : `at most ${max}`;
+  return Type.String({
+    minLength,
+    maxLength: max,
+    pattern: '^[\\x20-\\x7E]*$',
+    expected: `a string of ${size} printable ASCII characters (SMPP ${name} is at most ${max + 1} octets with its NUL)`,
+  });
+}
+
+/**
+ * One account, as the simulator's own config file and the service config's `simulator.accounts`
+ * both take it (one schema for both).
+ */
 export const SimAccountSchema = Type.Object(
   {
-    systemId: Type.String({ minLength: 1, maxLength: 15 }),
-    password: Type.String({ maxLength: 8 }),
+    systemId: bindField('system_id', 1),
+    password: bindField('password'),
     bindTypes: Type.Optional(Type.Array(Type.Union(BIND_TYPES.map((t) => Type.Literal(t))), { minItems: 1 })),
     maxBinds: Type.Optional(Type.Integer({ minimum: 1 })),
     overLimitStatus: Type.Optional(StatusSchema),
   },
   strict,
 );
+export type SimAccountInput = Static<typeof SimAccountSchema>;
 
-/** Checks accounts given as data; status names become codes. */
-export function checkAccounts(
+const AccountsSchema = Type.Array(SimAccountSchema);
+
+/**
+ * The rules the schema cannot say, for accounts that passed it: systemIds are unique and status
+ * names are known (they become codes). Accounts that do not pass the schema give no issues here
+ * (the schema check reports them) and no accounts.
+ */
+export function resolveAccounts(
   value: unknown,
   at: readonly PathSegment[] = [],
-): { accounts?: SimAccount[]; issues: SimIssue[] } {
-  const issues = issuesOf(Type.Array(SimAccountSchema), value, at);
-  if (issues.length > 0) return { issues };
+): { accounts?: SimAccount[]; issues: { path: PathSegment[]; message: string }[] } {
+  if (!Value.Check(AccountsSchema, value)) return { issues: [] };
+  const issues: { path: PathSegment[]; message: string }[] = [];
   const accounts = structuredClone(value) as (Omit<SimAccount, 'overLimitStatus'> & {
     overLimitStatus?: number | string;
   })[];
@@ -51,7 +78,7 @@ export function checkAccounts(
   accounts.forEach((account, i) => {
     if (seen.has(account.systemId)) {
       issues.push({
-        path: pathOf([...at, i, 'systemId']),
+        path: [...at, i, 'systemId'],
         message: `duplicate systemId ${JSON.stringify(account.systemId)}`,
       });
     }
@@ -60,13 +87,27 @@ export function checkAccounts(
       const code = statusCode(account.overLimitStatus);
       if (code === undefined) {
         issues.push({
-          path: pathOf([...at, i, 'overLimitStatus']),
+          path: [...at, i, 'overLimitStatus'],
           message: `unknown command_status name ${JSON.stringify(account.overLimitStatus)}`,
         });
       } else account.overLimitStatus = code;
     }
   });
   return issues.length > 0 ? { issues } : { accounts: accounts as SimAccount[], issues };
+}
+
+/** Checks accounts given as data (schema, then resolveAccounts); status names become codes. */
+export function checkAccounts(
+  value: unknown,
+  at: readonly PathSegment[] = [],
+): { accounts?: SimAccount[]; issues: SimIssue[] } {
+  const issues = issuesOf(AccountsSchema, value, at);
+  if (issues.length > 0) return { issues };
+  const resolved = resolveAccounts(value, at);
+  return {
+    ...(resolved.accounts ? { accounts: resolved.accounts } : {}),
+    issues: resolved.issues.map((issue) => ({ path: pathOf(issue.path), message: issue.message })),
+  };
 }
 
 export type BindDecision = { ok: true } | { ok: false; status: number; reason: string };

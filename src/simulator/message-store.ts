@@ -13,6 +13,7 @@
 import { randomBytes } from 'node:crypto';
 import { MessageState } from '../protocol/constants.js';
 import { messageStateFromStat, type ReceiptStat } from '../protocol/receipt.js';
+import { type Clock, realClock } from '../session/clock.js';
 import { TimerSet, type TimerSetHandle } from './timer-set.js';
 
 export type FinalStat = Exclude<ReceiptStat, 'ENROUTE' | 'SCHEDLD'>;
@@ -69,18 +70,22 @@ export interface MessageStoreOptions {
   idFormat?: MessageIdFormat;
   maxMessages?: number;
   onFinal?: (message: StoredMessage) => void;
+  /** Outcome times run on this clock. Default: the real one. */
+  clock?: Clock;
 }
 
 export const DEFAULT_MAX_MESSAGES = 100_000;
 
 /**
- * Outcome times, earliest first: a binary min-heap of [at, id]. Entries are never removed in
- * place; an entry whose time no longer matches the message's due time (cancelled, moved,
- * forgotten) is skipped when it reaches the top.
+ * Outcome times, earliest first and first in first out among equal times: a binary min-heap of
+ * [at, order, id]. Entries are never removed in place; an entry whose time no longer matches
+ * the message's due time (cancelled, moved, forgotten) is skipped when it reaches the top.
  */
 class DueHeap {
   private readonly at: number[] = [];
+  private readonly order: number[] = [];
   private readonly ids: string[] = [];
+  private pushed = 0;
 
   get size(): number {
     return this.at.length;
@@ -93,10 +98,11 @@ class DueHeap {
   push(at: number, id: string): void {
     let i = this.at.length;
     this.at.push(at);
+    this.order.push(this.pushed++);
     this.ids.push(id);
     while (i > 0) {
       const parent = (i - 1) >> 1;
-      if ((this.at[parent] as number) <= at) break;
+      if (!this.before(i, parent)) break;
       this.swap(i, parent);
       i = parent;
     }
@@ -107,17 +113,19 @@ class DueHeap {
     if (n === 0) return undefined;
     const top: [number, string] = [this.at[0] as number, this.ids[0] as string];
     const lastAt = this.at.pop() as number;
+    const lastOrder = this.order.pop() as number;
     const lastId = this.ids.pop() as string;
     if (n > 1) {
       this.at[0] = lastAt;
+      this.order[0] = lastOrder;
       this.ids[0] = lastId;
       let i = 0;
       for (;;) {
         const l = 2 * i + 1;
         const r = l + 1;
         let m = i;
-        if (l < n - 1 && (this.at[l] as number) < (this.at[m] as number)) m = l;
-        if (r < n - 1 && (this.at[r] as number) < (this.at[m] as number)) m = r;
+        if (l < n - 1 && this.before(l, m)) m = l;
+        if (r < n - 1 && this.before(r, m)) m = r;
         if (m === i) break;
         this.swap(i, m);
         i = m;
@@ -128,13 +136,23 @@ class DueHeap {
 
   clear(): void {
     this.at.length = 0;
+    this.order.length = 0;
     this.ids.length = 0;
+  }
+
+  private before(i: number, j: number): boolean {
+    const a = this.at[i] as number;
+    const b = this.at[j] as number;
+    return a < b || (a === b && (this.order[i] as number) < (this.order[j] as number));
   }
 
   private swap(i: number, j: number): void {
     const a = this.at[i] as number;
     this.at[i] = this.at[j] as number;
     this.at[j] = a;
+    const o = this.order[i] as number;
+    this.order[i] = this.order[j] as number;
+    this.order[j] = o;
     const b = this.ids[i] as string;
     this.ids[i] = this.ids[j] as string;
     this.ids[j] = b;
@@ -146,11 +164,12 @@ export class MessageStore {
   /** Ids in arrival order from `head` on, for eviction (Map.keys() would walk deleted holes). */
   private order: string[] = [];
   private head = 0;
-  /** Pending ids and the time (performance.now()) they become final. */
+  /** Pending ids and the time (clock.now()) they become final. */
   private readonly due = new Map<string, number>();
   private readonly heap = new DueHeap();
   /** One timer, for the earliest outcome. */
-  private readonly timers = new TimerSet();
+  private readonly clock: Clock;
+  private readonly timers: TimerSet;
   private timer: TimerSetHandle | null = null;
   private timerAt = Number.POSITIVE_INFINITY;
   private closed = false;
@@ -161,6 +180,8 @@ export class MessageStore {
   private counter = 0;
 
   constructor(options: MessageStoreOptions = {}) {
+    this.clock = options.clock ?? realClock;
+    this.timers = new TimerSet(this.clock);
     this.idFormat = options.idFormat ?? 'hex';
     this.maxMessages = options.maxMessages ?? DEFAULT_MAX_MESSAGES;
     this.onFinal = options.onFinal ?? (() => {});
@@ -204,7 +225,7 @@ export class MessageStore {
   /** Moves the outcome of a pending message (replace_sm with a new schedule). */
   schedule(message: StoredMessage, finalInMs: number): void {
     if (this.closed) return;
-    const at = performance.now() + Math.max(0, finalInMs);
+    const at = this.clock.now() + Math.max(0, finalInMs);
     this.due.set(message.id, at);
     this.heap.push(at, message.id);
     this.arm();
@@ -262,13 +283,13 @@ export class MessageStore {
     if (next === undefined || next >= this.timerAt) return;
     this.timer?.clear();
     this.timerAt = next;
-    this.timer = this.timers.set(this.fire, next - performance.now());
+    this.timer = this.timers.set(this.fire, next - this.clock.now());
   }
 
   private readonly fire = (): void => {
     this.timer = null;
     this.timerAt = Number.POSITIVE_INFINITY;
-    const now = performance.now();
+    const now = this.clock.now();
     for (let next = this.heap.peek(); next !== undefined && next <= now; next = this.heap.peek()) {
       const [at, id] = this.heap.pop() as [number, string];
       if (this.due.get(id) !== at) continue; // cancelled, moved or forgotten

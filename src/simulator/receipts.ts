@@ -201,7 +201,12 @@ export interface ReceiptSenderOptions {
   onSent(job: DeliveryJob): void;
   /** The ESME acknowledged a receipt with status 0. */
   onDelivered(job: DeliveryJob, resp: Pdu): void;
+  /** Receipts waiting for an answer (or a window slot) at once; more wait for a retry. Default 1000. */
+  maxInFlight?: number;
 }
+
+/** Receipts in flight at once over all sessions, so a client that never answers cannot pile them up. */
+export const DEFAULT_MAX_RECEIPTS_IN_FLIGHT = 1_000;
 
 export class ReceiptSender {
   private closed = false;
@@ -227,6 +232,10 @@ export class ReceiptSender {
     const session = this.opts.pick(job.systemId);
     if (session === undefined) {
       this.retry(job, n, `no RX/TRX session of ${job.systemId} can take it`);
+      return;
+    }
+    if (this.inFlight >= (this.opts.maxInFlight ?? DEFAULT_MAX_RECEIPTS_IN_FLIGHT)) {
+      this.retry(job, n, `${this.inFlight} receipts are already waiting for an answer`);
       return;
     }
     this.inFlight++;

@@ -12,7 +12,8 @@ import {
   planMessage,
   type SendRequest,
 } from '../../src/bridge/plan-message.js';
-import { createPdu, decodePdu, encodePdu } from '../../src/protocol/index.js';
+import { decodePdu, encodePdu } from '../../src/protocol/codec.js';
+import { createPdu } from '../../src/protocol/pdu.js';
 import { parseUdh, Reassembler } from '../../src/protocol/segments.js';
 
 const NOW = Date.parse('2026-12-07T00:00:00Z');

@@ -291,7 +291,7 @@ describe('encodePdu validation: the encoder never sends a PDU that breaks the sp
   });
 });
 
-describe('encodePdu on malformed objects (untyped callers)', () => {
+describe('encodePdu on malformed objects (untyped callers)', { timeout: 300_000 }, () => {
   const junk = fc.anything({
     withNullPrototype: true,
     withBoxedValues: true,
@@ -469,7 +469,7 @@ describe('decodePdu tolerance: what real peers send is read, what cannot be read
   });
 });
 
-describe('round trip: decodePdu(encodePdu(p)) equals p for random valid PDUs', () => {
+describe('round trip: decodePdu(encodePdu(p)) equals p for random valid PDUs', { timeout: 300_000 }, () => {
   it.each(COMMANDS)('%s', (command) => {
     fc.assert(
       fc.property(pduArb(command), (p) => {
@@ -536,7 +536,7 @@ describe('createPdu', () => {
   });
 });
 
-describe('compiled fast path and layout interpreter agree', () => {
+describe('compiled fast path and layout interpreter agree', { timeout: 300_000 }, () => {
   type Outcome = { bytes: string } | { field: string; message: string };
 
   function encodeOutcome(encode: typeof encodePdu, p: unknown): Outcome {

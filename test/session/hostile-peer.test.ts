@@ -328,6 +328,18 @@ describe('a PDU that starts and never completes', () => {
     expect(closes[0]!.error).toMatchObject({ code: 'SMPP_ERR_SESSION_FRAME_STALLED' });
   });
 
+  it("does not blame the peer while the socket's owner has paused reading; the bound runs again once it resumes", async () => {
+    const h = await dripping({ enquireLinkIntervalMs: 0, frameTimeoutMs: 20 * S });
+    h.socket.pause(); // e.g. the simulator holding back a client whose answers it cannot write yet
+    h.clock.advance(45 * S);
+    await settle();
+    expect(h.session.closed).toBe(false);
+    h.socket.resume();
+    h.clock.advance(20 * S);
+    await settle();
+    expect(h.session.closeReason).toBe('frame_stalled');
+  });
+
   it('a PDU completed in time stops the frame timeout; the next partial one starts its own', async () => {
     const clock = new FakeClock();
     const socket = new MemorySocket();

@@ -7,7 +7,9 @@ import { decodePdu, encodePdu } from '../../src/protocol/codec.js';
 import { MAX_SEQUENCE_NUMBER, TlvTag } from '../../src/protocol/constants.js';
 import { Framer } from '../../src/protocol/framer.js';
 import { createPdu, type Pdu } from '../../src/protocol/pdu.js';
+import { FakeClock } from '../../src/session/clock.js';
 import {
+  ANSWER_QUEUE_HIGH_WATER_BYTES,
   AnswerQueue,
   malform,
   withLength,
@@ -76,40 +78,78 @@ describe('answer rewrites', () => {
 });
 
 describe('AnswerQueue', () => {
-  function queue(): { q: AnswerQueue; written: Buffer[]; timers: TimerSet } {
+  function queue(onDrained?: () => void): {
+    q: AnswerQueue;
+    written: Buffer[];
+    timers: TimerSet;
+    clock: FakeClock;
+  } {
     const written: Buffer[] = [];
-    const timers = new TimerSet();
-    return { q: new AnswerQueue((c) => written.push(Buffer.from(c)), timers), written, timers };
+    const clock = new FakeClock();
+    const timers = new TimerSet(clock);
+    const q = new AnswerQueue(
+      (c) => written.push(Buffer.from(c)),
+      timers,
+      () => clock.now(),
+      onDrained,
+    );
+    return { q, written, timers, clock };
   }
 
-  it('writes an answer that is due at once, and holds a delayed one until its time', async () => {
-    const { q, written, timers } = queue();
+  it('writes an answer that is due at once, and holds a delayed one until its time', () => {
+    const { q, written, timers, clock } = queue();
     q.push({ buf: Buffer.from('now'), readyAt: 0 });
     expect(written.map(String)).toEqual(['now']);
-    q.push({ buf: Buffer.from('later'), readyAt: performance.now() + 40 });
+    q.push({ buf: Buffer.from('later'), readyAt: clock.now() + 40 });
     q.push({ buf: Buffer.from('after'), readyAt: 0 });
+    clock.advance(39);
     expect(written.map(String)).toEqual(['now']);
-    await new Promise((r) => setTimeout(r, 70));
+    clock.advance(1);
     expect(written.map(String)).toEqual(['now', 'later', 'after']);
     expect(timers.size).toBe(0);
   });
 
-  it('drips a slow answer chunkBytes at a time, keeping the next one behind it', async () => {
-    const { q, written } = queue();
+  it('drips a slow answer chunkBytes at a time, keeping the next one behind it', () => {
+    const { q, written, clock } = queue();
     q.push({ buf: Buffer.from('abcdefg'), readyAt: 0, chunkBytes: 3, intervalMs: 10 });
     q.push({ buf: Buffer.from('XY'), readyAt: 0 });
     expect(written.map(String)).toEqual(['abc']);
-    await new Promise((r) => setTimeout(r, 60));
+    clock.advance(10);
+    expect(written.map(String)).toEqual(['abc', 'def']);
+    clock.advance(10);
     expect(written.map(String)).toEqual(['abc', 'def', 'g', 'XY']);
     expect(q.empty).toBe(true);
+    expect(q.bytes).toBe(0);
   });
 
-  it('clear drops what is queued and its timer', async () => {
-    const { q, written, timers } = queue();
-    q.push({ buf: Buffer.from('late'), readyAt: performance.now() + 20 });
+  it('clear drops what is queued and its timer', () => {
+    const { q, written, timers, clock } = queue();
+    q.push({ buf: Buffer.from('late'), readyAt: clock.now() + 20 });
     q.clear();
     expect(timers.size).toBe(0);
-    await new Promise((r) => setTimeout(r, 40));
+    expect(q.bytes).toBe(0);
+    clock.advance(40);
     expect(written).toEqual([]);
+  });
+
+  it('says it is full at the high-water mark and calls back once it is down to half', async () => {
+    let drained = 0;
+    const { q, clock } = queue(() => drained++);
+    const chunk = Buffer.alloc(ANSWER_QUEUE_HIGH_WATER_BYTES / 4);
+    // Four answers a second apart fill it; each write takes a quarter off.
+    for (let i = 1; i <= 4; i++) q.push({ buf: chunk, readyAt: clock.now() + i * 1000 });
+    expect(q.full).toBe(true);
+    expect(q.bytes).toBe(ANSWER_QUEUE_HIGH_WATER_BYTES);
+    clock.advance(1000);
+    await Promise.resolve();
+    expect(q.full).toBe(false);
+    expect(drained).toBe(0); // three quarters still held
+    clock.advance(1000);
+    await Promise.resolve();
+    expect(drained).toBe(1); // down to half
+    clock.advance(2000);
+    await Promise.resolve();
+    expect(drained).toBe(1);
+    expect(q.empty).toBe(true);
   });
 });

@@ -41,7 +41,7 @@ async function sim(options: Parameters<typeof startSimulator>[0] = {}): Promise<
 
 async function esme(options: EsmeOptions = {}): Promise<SmppSession> {
   if (!started) throw new Error('no simulator');
-  const e = await connectEsme(started.port, { responseTimeoutMs: 2_000, ...options });
+  const e = await connectEsme(started.port, { responseTimeoutMs: 15_000, ...options });
   esmes.push(e);
   return e;
 }
@@ -69,16 +69,14 @@ describe('delay', () => {
     const { sim: s } = await sim();
     const e = await esme();
     const id = s.setFault({ kind: 'delay', ms: 250 });
-    let t0 = performance.now();
+    const t0 = performance.now();
     await expectWorks(e);
     expect(elapsed(t0)).toBeGreaterThanOrEqual(240);
-    t0 = performance.now();
     const probe = await e.probe();
     expect(probe.rttMs).toBeGreaterThanOrEqual(240);
+    // Answered at once again when cleared: test/simulator/clock.test.ts (on a fake clock).
     s.clearFault(id);
-    t0 = performance.now();
     await expectWorks(e);
-    expect(elapsed(t0)).toBeLessThan(200);
   });
 
   it('past the ESME response timeout: a timeout, then the late answer is dropped as unexpected', async () => {
@@ -238,35 +236,7 @@ describe('refuse_bind', () => {
   });
 });
 
-describe('throttle', () => {
-  it('answers ESME_RTHROTTLED beyond maxPerSecond in the current second, and stores none of those', async () => {
-    const { sim: s } = await sim();
-    const e = await esme({ windowSize: 20 });
-    const id = s.setFault({ kind: 'throttle', maxPerSecond: 3 });
-    // Start early in a wall-clock second so the burst does not straddle two windows.
-    await waitFor(() => Date.now() % 1000 < 500, 1_500, 'the start of a second');
-    const submitsBefore = s.counters().submits;
-    const resps = await Promise.all(Array.from({ length: 8 }, () => submit(e)));
-    const statuses = resps.map((r) => r.command_status);
-    expect(statuses.filter((x) => x === 0)).toHaveLength(3);
-    expect(statuses.filter((x) => x === CommandStatus.ESME_RTHROTTLED)).toHaveLength(5);
-    expect(s.counters().submits - submitsBefore).toBe(3);
-    s.clearFault(id);
-    const after = await Promise.all(Array.from({ length: 8 }, () => submit(e)));
-    expect(after.every((r) => r.command_status === 0)).toBe(true);
-  });
-
-  it('lets a new second through again', async () => {
-    const { sim: s } = await sim();
-    const e = await esme();
-    s.setFault({ kind: 'throttle', maxPerSecond: 1 });
-    await waitFor(() => Date.now() % 1000 < 500, 1_500, 'the start of a second');
-    expect((await submit(e)).command_status).toBe(0);
-    expect((await submit(e)).command_status).toBe(CommandStatus.ESME_RTHROTTLED);
-    await new Promise((r) => setTimeout(r, 1_000 - (Date.now() % 1000) + 5));
-    expect((await submit(e)).command_status).toBe(0);
-  });
-});
+// throttle: test/simulator/clock.test.ts, on a fake clock (its windows are whole seconds).
 
 describe('error_status', () => {
   it('answers submits with the status by default, leaves enquire_link alone', async () => {
@@ -440,9 +410,7 @@ describe('slow_loris', () => {
     await expectWorks(e); // 33 octets: 9 writes, 8 waits of 40 ms
     expect(elapsed(t0)).toBeGreaterThanOrEqual(300);
     s.clearFault(id);
-    const t1 = performance.now();
     await expectWorks(e);
-    expect(elapsed(t1)).toBeLessThan(200);
   });
 
   it('keeps the order of answers queued behind a slow one', async () => {

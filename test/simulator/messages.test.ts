@@ -177,21 +177,12 @@ describe('submit_sm, data_sm, submit_multi', () => {
 });
 
 describe('query_sm, cancel_sm, replace_sm', () => {
+  // query_sm ENROUTE → final state, at the exact time: test/simulator/clock.test.ts.
   it('query_sm reports ENROUTE, then the final state with its date', async () => {
-    await sim({ receipts: { delayMs: 150, finalState: 'UNDELIV', err: '034' } });
+    const { sim: s } = await sim({ receipts: { delayMs: 20, finalState: 'UNDELIV', err: '034' } });
     const e = await esme();
     const id = await submit(e);
-    const before = (await e.request('query_sm', {
-      message_id: id,
-      source_addr: 'MyBrand',
-    })) as PduOf<'query_sm_resp'>;
-    expect(before).toMatchObject({
-      command_status: 0,
-      message_id: id,
-      final_date: '',
-      message_state: MessageState.ENROUTE,
-    });
-    await new Promise((r) => setTimeout(r, 250));
+    await waitFor(() => s.message(id)?.stat, 5_000, 'the final state');
     const after = (await e.request('query_sm', { message_id: id })) as PduOf<'query_sm_resp'>;
     expect(after).toMatchObject({ message_state: MessageState.UNDELIVERABLE, error_code: 34 });
     expect(after.final_date).toMatch(/^\d{12}\d00\+$/);
@@ -212,7 +203,8 @@ describe('query_sm, cancel_sm, replace_sm', () => {
   });
 
   it('cancel_sm makes a pending message DELETED and stops its receipt; a final one cannot be cancelled', async () => {
-    await sim({ receipts: { delayMs: 100 } });
+    // An hour: the cancel comes first however slow the machine (the exact timing is in clock.test.ts).
+    await sim({ receipts: { delayMs: 3_600_000 } });
     const e = await esme();
     const id = await submit(e, { registered_delivery: 1 });
     const cancel = await e.request('cancel_sm', {
@@ -223,7 +215,6 @@ describe('query_sm, cancel_sm, replace_sm', () => {
     expect(cancel).toMatchObject({ command: 'cancel_sm_resp', command_status: 0 });
     const q = (await e.request('query_sm', { message_id: id })) as PduOf<'query_sm_resp'>;
     expect(q.message_state).toBe(MessageState.DELETED);
-    await new Promise((r) => setTimeout(r, 200));
     expect(inbox(e)).toHaveLength(0);
     expect((await e.request('cancel_sm', { message_id: id })).command_status).toBe(
       CommandStatus.ESME_RCANCELFAIL,
@@ -272,8 +263,8 @@ describe('delivery receipts', () => {
     const e = await esme();
     const id = await submit(e, { registered_delivery: registeredDelivery });
     await waitFor(() => s.message(id)?.stat, 2_000, 'the final state');
-    // Give a receipt, if one is coming, the time to arrive.
-    await new Promise((r) => setTimeout(r, 60));
+    // A receipt, if one is due, was written when the state became final: before this round trip's answer.
+    await e.probe();
     return { id, receipts: [...inbox(e)] };
   }
 
