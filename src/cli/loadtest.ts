@@ -19,6 +19,7 @@ import { RttStats, type RttSummary } from '../binds/rtt-stats.js';
 import { ErrorCode, SmppError } from '../errors.js';
 import { statusInfo, statusName } from '../protocol/command-status.js';
 import { RegisteredDelivery } from '../protocol/constants.js';
+import { bindFieldMaxChars } from '../protocol/layouts.js';
 import type { Pdu } from '../protocol/pdu.js';
 import { normaliseMessageId, parseReceipt } from '../protocol/receipt.js';
 import { chooseEncoding, encodeText } from '../protocol/text.js';
@@ -30,7 +31,11 @@ import {
   SmppWindowWaitTimeoutError,
 } from '../session/errors.js';
 import { type BindCommand, SmppSession } from '../session/session.js';
+import { ExitCode, parseCommandArgs, UsageError } from './args.js';
 import { defaultBurst, TokenBucket } from './pacer.js';
+
+const MAX_SYSTEM_ID = bindFieldMaxChars('system_id');
+const MAX_PASSWORD = bindFieldMaxChars('password');
 
 export const LOADTEST_USAGE = `usage: smpp-bridge loadtest --host HOST [--port PORT] --system-id ID --rate R --duration S [options]
 
@@ -103,111 +108,90 @@ export interface LoadtestArgs {
   help: boolean;
 }
 
-/** A bad command line: exit status 2. */
-export class LoadtestUsageError extends Error {}
-
-const VALUE_FLAGS = new Set([
-  'host',
-  'port',
-  'system-id',
-  'password',
-  'bind-type',
-  'binds',
-  'rate',
-  'duration',
-  'window',
-  'text',
-  'length',
-  'from',
-  'to',
-  'receipt-timeout-ms',
-  'timeout-ms',
-  'tls-ca',
-]);
-const BOOLEAN_FLAGS = new Set(['receipts', 'tls', 'insecure', 'json', 'quiet', 'help']);
+/** The loadtest's options, parsed the way every command parses (./args.ts). */
+const OPTIONS = {
+  host: { type: 'string' },
+  port: { type: 'string' },
+  'system-id': { type: 'string' },
+  password: { type: 'string' },
+  'bind-type': { type: 'string' },
+  binds: { type: 'string' },
+  rate: { type: 'string' },
+  duration: { type: 'string' },
+  window: { type: 'string' },
+  text: { type: 'string' },
+  length: { type: 'string' },
+  from: { type: 'string' },
+  to: { type: 'string' },
+  'receipt-timeout-ms': { type: 'string' },
+  'timeout-ms': { type: 'string' },
+  'tls-ca': { type: 'string' },
+  receipts: { type: 'boolean' },
+  tls: { type: 'boolean' },
+  insecure: { type: 'boolean' },
+  json: { type: 'boolean' },
+  quiet: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
 
 function integer(flag: string, raw: string, min: number, max: number): number {
-  if (!/^\d+$/.test(raw)) throw new LoadtestUsageError(`--${flag}: expected a whole number, got '${raw}'`);
+  if (!/^\d+$/.test(raw)) throw new UsageError(`--${flag}: expected a whole number, got '${raw}'`);
   const n = Number(raw);
-  if (n < min || n > max) throw new LoadtestUsageError(`--${flag}: expected ${min} to ${max}, got ${raw}`);
+  if (n < min || n > max) throw new UsageError(`--${flag}: expected ${min} to ${max}, got ${raw}`);
   return n;
 }
 
 function decimal(flag: string, raw: string, max: number): number {
-  if (!/^\d+(\.\d+)?$/.test(raw)) throw new LoadtestUsageError(`--${flag}: expected a number, got '${raw}'`);
+  if (!/^\d+(\.\d+)?$/.test(raw)) throw new UsageError(`--${flag}: expected a number, got '${raw}'`);
   const n = Number(raw);
-  if (!(n > 0) || n > max)
-    throw new LoadtestUsageError(`--${flag}: expected above 0 and at most ${max}, got ${raw}`);
+  if (!(n > 0) || n > max) throw new UsageError(`--${flag}: expected above 0 and at most ${max}, got ${raw}`);
   return n;
 }
 
-/** Parses the loadtest command line; throws LoadtestUsageError for anything it cannot take. */
+/** Parses the loadtest command line; throws UsageError for anything it cannot take. */
 export function parseLoadtestArgs(argv: readonly string[], env: NodeJS.ProcessEnv = {}): LoadtestArgs {
+  const values = parseCommandArgs(argv, OPTIONS);
   const given = new Map<string, string>();
   const flags = new Set<string>();
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (arg === '-h') {
-      flags.add('help');
-      continue;
-    }
-    if (!arg.startsWith('--')) throw new LoadtestUsageError(`unexpected argument '${arg}'`);
-    const eq = arg.indexOf('=');
-    const name = eq === -1 ? arg.slice(2) : arg.slice(2, eq);
-    if (BOOLEAN_FLAGS.has(name)) {
-      if (eq !== -1) throw new LoadtestUsageError(`--${name} takes no value`);
-      flags.add(name);
-      continue;
-    }
-    if (!VALUE_FLAGS.has(name)) throw new LoadtestUsageError(`unknown option '--${name}'`);
-    let value: string | undefined;
-    if (eq !== -1) value = arg.slice(eq + 1);
-    else {
-      value = argv[i + 1];
-      if (value === undefined || (value.startsWith('--') && value.length > 2)) {
-        throw new LoadtestUsageError(`--${name} needs a value`);
-      }
-      i++;
-    }
-    if (given.has(name)) throw new LoadtestUsageError(`--${name} given twice`);
-    given.set(name, value);
+  for (const [name, value] of Object.entries(values)) {
+    if (typeof value === 'string') given.set(name, value);
+    else if (value === true) flags.add(name);
   }
   const help = flags.has('help');
   const host = given.get('host') ?? '';
   const systemId = given.get('system-id') ?? '';
   if (!help) {
-    if (host === '') throw new LoadtestUsageError('--host is required');
-    if (systemId === '') throw new LoadtestUsageError('--system-id is required');
+    if (host === '') throw new UsageError('--host is required');
+    if (systemId === '') throw new UsageError('--system-id is required');
   }
-  if (systemId.length > 15) throw new LoadtestUsageError('--system-id: at most 15 characters');
+  if (systemId.length > MAX_SYSTEM_ID)
+    throw new UsageError(`--system-id: at most ${MAX_SYSTEM_ID} characters`);
   const password = given.get('password') ?? env.SMPP_PASSWORD ?? '';
-  if (password.length > 8) throw new LoadtestUsageError('password: at most 8 characters (SMPP limit)');
+  if (password.length > MAX_PASSWORD)
+    throw new UsageError(`password: at most ${MAX_PASSWORD} characters (SMPP limit)`);
   const bindTypeRaw = (given.get('bind-type') ?? 'trx').toLowerCase();
   const bindCommand = BIND_TYPES[bindTypeRaw];
   if (bindCommand === undefined) {
     const hint = bindTypeRaw === 'rx' || bindTypeRaw === 'receiver' ? ' (a receiver cannot submit)' : '';
-    throw new LoadtestUsageError(`--bind-type: expected one of ${Object.keys(BIND_TYPES).join(', ')}${hint}`);
+    throw new UsageError(`--bind-type: expected one of ${Object.keys(BIND_TYPES).join(', ')}${hint}`);
   }
   const receipts = flags.has('receipts');
   if (receipts && bindCommand === 'bind_transmitter') {
-    throw new LoadtestUsageError(
-      '--receipts needs a transceiver bind (a transmitter receives no deliver_sm)',
-    );
+    throw new UsageError('--receipts needs a transceiver bind (a transmitter receives no deliver_sm)');
   }
-  if (given.has('text') && given.has('length'))
-    throw new LoadtestUsageError('give --text or --length, not both');
+  if (given.has('text') && given.has('length')) throw new UsageError('give --text or --length, not both');
   let text = given.get('text') ?? DEFAULT_TEXT;
   if (given.has('length')) text = filler(integer('length', given.get('length')!, 1, MAX_SHORT_MESSAGE));
-  if (text === '') throw new LoadtestUsageError('--text: empty');
+  if (text === '') throw new UsageError('--text: empty');
   const octets = shortMessageOf(text).short_message.length;
   if (octets > MAX_SHORT_MESSAGE) {
-    throw new LoadtestUsageError(
+    throw new UsageError(
       `--text: ${octets} octets once encoded; short_message holds ${MAX_SHORT_MESSAGE} at most`,
     );
   }
   const from = given.get('from') ?? '12345';
   const to = given.get('to') ?? '447700900000';
-  if (from.length > 20 || to.length > 20) throw new LoadtestUsageError('--from/--to: at most 20 characters');
+  if (from.length > 20 || to.length > 20) throw new UsageError('--from/--to: at most 20 characters');
   const tlsCaFile = given.get('tls-ca');
   const insecure = flags.has('insecure');
   return {
@@ -403,13 +387,13 @@ export async function runLoadtest(argv: string[], deps: LoadtestDeps = {}): Prom
   try {
     args = parseLoadtestArgs(argv, deps.env ?? process.env);
   } catch (error) {
-    if (!(error instanceof LoadtestUsageError)) throw error;
+    if (!(error instanceof UsageError)) throw error;
     err(`loadtest: ${error.message}\nrun 'smpp-bridge loadtest --help' for the options\n`);
-    return 2;
+    return ExitCode.Usage;
   }
   if (args.help) {
     out(`${LOADTEST_USAGE}\n`);
-    return 0;
+    return ExitCode.Ok;
   }
   let ca: Buffer | undefined;
   if (args.tlsCaFile !== undefined) {
@@ -419,7 +403,7 @@ export async function runLoadtest(argv: string[], deps: LoadtestDeps = {}): Prom
       err(
         `loadtest: --tls-ca: cannot read ${args.tlsCaFile}: ${(error as NodeJS.ErrnoException).code ?? error}\n`,
       );
-      return 2;
+      return ExitCode.Usage;
     }
   }
   // SIGINT stops early (and still prints the summary) unless the caller brings its own signal.
@@ -436,7 +420,7 @@ export async function runLoadtest(argv: string[], deps: LoadtestDeps = {}): Prom
     const report = await run.run();
     if (args.json) out(`${JSON.stringify(report, null, 2)}\n`);
     else printSummary(report, args, out, err);
-    return report.ok ? 0 : 1;
+    return report.ok ? ExitCode.Ok : ExitCode.Failure;
   } finally {
     if (!deps.signal) process.off('SIGINT', onSigint);
   }

@@ -2,11 +2,14 @@
  * A token bucket for a steady send rate: tokens arrive at `ratePerSecond`, evenly, and at most
  * `burst` of them wait unused — so after a stall (a slow event loop, a full window) the sender
  * catches up by at most `burst` messages instead of firing the whole backlog at once. Pure: the
- * caller passes the time (ms, any monotonic origin) and owns the timer.
+ * caller passes the time (ms, any monotonic origin) and owns the timer. The refill arithmetic is
+ * the message path's (src/bridge/token-bucket.ts); this wrapper adds the pacing a sender needs.
  */
+import { refill, type TokenBucketConfig, type TokenBucketState } from '../bridge/token-bucket.js';
+
 export class TokenBucket {
-  private tokens: number;
-  private last: number;
+  private readonly config: TokenBucketConfig;
+  private state: TokenBucketState;
 
   /**
    * @param ratePerSecond tokens per second (> 0)
@@ -20,29 +23,23 @@ export class TokenBucket {
   ) {
     if (!(ratePerSecond > 0)) throw new RangeError('ratePerSecond must be above 0');
     if (!(burst >= 1)) throw new RangeError('burst must be at least 1');
-    this.tokens = 1;
-    this.last = now;
-  }
-
-  private refill(now: number): void {
-    if (now <= this.last) return;
-    this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) * this.ratePerSecond) / 1000);
-    this.last = now;
+    this.config = { ratePerSecond, burst };
+    this.state = { tokens: 1, updatedAt: now };
   }
 
   /** Takes every whole token available at `now`, at most `max`; returns how many. */
   take(now: number, max = Number.POSITIVE_INFINITY): number {
-    this.refill(now);
-    const n = Math.min(Math.floor(this.tokens), Math.max(0, Math.floor(max)));
-    this.tokens -= n;
+    const { tokens, updatedAt } = refill(this.state, this.config, now);
+    const n = Math.min(Math.floor(tokens), Math.max(0, Math.floor(max)));
+    this.state = { tokens: tokens - n, updatedAt };
     return n;
   }
 
   /** When the next whole token will be there (`now` if one already is). */
   nextAt(now: number): number {
-    this.refill(now);
-    if (this.tokens >= 1) return now;
-    return now + ((1 - this.tokens) * 1000) / this.ratePerSecond;
+    this.state = refill(this.state, this.config, now);
+    if (this.state.tokens >= 1) return now;
+    return now + ((1 - this.state.tokens) * 1000) / this.ratePerSecond;
   }
 }
 

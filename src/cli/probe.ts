@@ -7,7 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Duplex } from 'node:stream';
 import { type ProbeArgs, type ProbeReport, probeOnce } from '../binds/probe.js';
-import { bindFieldMaxChars } from '../config/schema.js';
+import { bindFieldMaxChars } from '../protocol/layouts.js';
 import { type ConnectOptions, connectSocket } from '../session/connect.js';
 import type { BindCommand } from '../session/session.js';
 import { ExitCode, parseCommandArgs, UsageError } from './args.js';

@@ -14,8 +14,7 @@ import {
   type ReconnectOptions,
 } from '../binds/bind-options.js';
 import { InterfaceVersion } from '../protocol/constants.js';
-import { LAYOUTS } from '../protocol/layouts.js';
-import { SimAccountSchema } from '../simulator/accounts.js';
+import { bindField, SimAccountSchema } from '../simulator/accounts.js';
 
 const strict = { additionalProperties: false } as const;
 
@@ -72,26 +71,6 @@ function listenPort() {
     minimum: 0,
     maximum: 65535,
     expected: 'a port number from 0 to 65535 (0 = any free port)',
-  });
-}
-
-/** Maximum visible characters of a bind field: the spec's octet count includes the NUL (reference §1.1, §4.1). */
-export function bindFieldMaxChars(name: string): number {
-  for (const field of LAYOUTS.bind_transceiver) {
-    if (field.name === name && field.kind === 'cstring') return field.max - 1;
-  }
-  throw new TypeError(`bind_transceiver has no C-Octet String field ${name}`);
-}
-
-/** A C-Octet String field of bind_*: printable ASCII within the spec's length. */
-function bindField(name: string, minLength = 0) {
-  const max = bindFieldMaxChars(name);
-  const size = minLength > 0 ? `${minLength} to ${max}` : `at most ${max}`;
-  return Type.String({
-    minLength,
-    maxLength: max,
-    pattern: '^[\\x20-\\x7E]*$',
-    expected: `a string of ${size} printable ASCII characters (SMPP ${name} is at most ${max + 1} octets with its NUL)`,
   });
 }
 

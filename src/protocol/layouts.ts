@@ -224,3 +224,14 @@ export type FieldsOf<S extends readonly FieldSpec[]> = {
 };
 
 export type Layouts = typeof LAYOUTS;
+
+/**
+ * Visible characters a bind_* C-Octet String field holds: the spec's octet count includes the NUL
+ * (reference §1.1, §4.1), so system_id 15, password 8, system_type 12, address_range 40.
+ */
+export function bindFieldMaxChars(name: string): number {
+  for (const field of LAYOUTS.bind_transceiver) {
+    if (field.name === name && field.kind === 'cstring') return field.max - 1;
+  }
+  throw new TypeError(`bind_transceiver has no C-Octet String field ${name}`);
+}

@@ -10,7 +10,7 @@ import { type Static, Type } from 'typebox';
 import { Value } from 'typebox/value';
 import type { PathSegment } from '../config/config-path.js';
 import { CommandStatus } from '../protocol/command-status.js';
-import { LAYOUTS } from '../protocol/layouts.js';
+import { bindFieldMaxChars } from '../protocol/layouts.js';
 import type { SimIssue } from './errors.js';
 import { issuesOf, pathOf, StatusSchema, statusCode, strict } from './validate.js';
 
@@ -29,10 +29,8 @@ export interface SimAccount {
 }
 
 /** A C-Octet String field of bind_*: printable ASCII within the spec's length (reference §4.1). */
-function bindField(name: 'system_id' | 'password', minLength = 0) {
-  const field = LAYOUTS.bind_transceiver.find((f) => f.name === name);
-  if (field?.kind !== 'cstring') throw new TypeError(`bind_transceiver has no C-Octet String field ${name}`);
-  const max = field.max - 1;
+export function bindField(name: string, minLength = 0) {
+  const max = bindFieldMaxChars(name);
   const size = minLength > 0 ? `${minLength} to ${max}` : `at most ${max}`;
   return Type.String({
     minLength,

@@ -5,17 +5,14 @@
  * src/cli.ts stopped with a real SIGINT. Time is only ever a lower bound here; upper bounds are
  * counts (the run never sends more than rate × duration).
  */
+
 import { spawn } from 'node:child_process';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import smpp from 'smpp';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import {
-  type LoadtestReport,
-  LoadtestUsageError,
-  parseLoadtestArgs,
-  runLoadtest,
-} from '../../src/cli/loadtest.js';
+import { UsageError } from '../../src/cli/args.js';
+import { type LoadtestReport, parseLoadtestArgs, runLoadtest } from '../../src/cli/loadtest.js';
 import { closedPort } from '../binds/helpers/counting-proxy.js';
 import { type StartedSimulator, startSimulator, waitFor } from '../helpers/simulator.js';
 import { makeTestCert, type TestCert } from '../helpers/tls-cert.js';
@@ -148,14 +145,15 @@ describe('parseLoadtestArgs', () => {
     [['--host', 'h', '--system-id', 'me', '--text', 'a', '--length', '3'], 'not both'],
     [['--host', 'h', '--system-id', 'me', '--rate', '0'], '--rate: expected above 0'],
     [['--host', 'h', '--system-id', 'me', '--rate', 'fast'], "--rate: expected a number, got 'fast'"],
-    [['--host', 'h', '--system-id', 'me', '--duration', '-1'], "--duration: expected a number, got '-1'"],
+    [['--host', 'h', '--system-id', 'me', '--duration=-1'], "--duration: expected a number, got '-1'"],
+    [['--host', 'h', '--system-id', 'me', '--duration', '-1'], '--duration needs a value'],
     [['--host', 'h', '--system-id', 'me', '--length', '255'], '--length: expected 1 to 254'],
     [['--host', 'h', '--system-id', 'me', '--text', 'Ж'.repeat(128)], '256 octets once encoded'],
     [['--host', 'h', '--system-id', 'me', '--binds', '2', '--binds', '3'], '--binds given twice'],
     [['--host', 'h', '--system-id', 'me', '--speed', '3'], "unknown option '--speed'"],
     [['--host', 'h', '--system-id', 'me', '--password', 'ninechars'], 'at most 8 characters'],
   ])('refuses %j: %s', (argv, message) => {
-    expect(() => parseLoadtestArgs(argv)).toThrow(LoadtestUsageError);
+    expect(() => parseLoadtestArgs(argv)).toThrow(UsageError);
     expect(() => parseLoadtestArgs(argv)).toThrow(message);
   });
 
