@@ -67,7 +67,9 @@ afterEach(async () => {
 async function setup(over: Partial<BindOptions> = {}, faults: Fault[] = []): Promise<Harness> {
   const sim = await startSimulator();
   for (const fault of faults) sim.sim.setFault(fault);
-  const registry = new BindRegistry({ sweepIntervalMs: 20, keepaliveRandom: () => 1 });
+  // random: () => 1 takes every backoff delay at its full-jitter maximum, so the "no reconnect
+  // storm" counts below hold however fast this machine runs (timers never fire early).
+  const registry = new BindRegistry({ sweepIntervalMs: 20, keepaliveRandom: () => 1, random: () => 1 });
   cleanup.push(async () => {
     await registry.stopAll(2_000);
     await sim.close();
