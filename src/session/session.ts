@@ -336,6 +336,11 @@ export class SmppSession extends EventEmitter<SessionEvents> {
     return { used: this.window.used, capacity: this.window.capacity, waiting: this.window.waiting };
   }
 
+  /** Requests in flight that count against the window (windowUsage.used without an object, for hot paths). */
+  get windowUsed(): number {
+    return this.window.used;
+  }
+
   /** Resolves once the session is closed, whatever closed it. */
   whenClosed(): Promise<void> {
     return this.closedPromise;
