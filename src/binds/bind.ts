@@ -4,7 +4,8 @@
  * exponential backoff and full jitter, and answers inbound requests. The health bookkeeping
  * (probe outcomes, round trips, counters, the last error, the throttle cooldown, the verdict) is
  * its BindHealthBook's (bind-health.ts); the supervisor tells the book what happened and
- * delegates health reads to it.
+ * delegates health reads to it. isBound, windowInUse, windowCapacity, isThrottled() and
+ * readState() are the cheap reads for routing messages: no model, no allocation.
  *
  * Invariants:
  * - at most one live connection: a new attempt waits until the previous socket has closed (after
@@ -101,6 +102,23 @@ export const refuseInbound: InboundHandler = () => ({ commandStatus: CommandStat
 export const DEFAULT_INBOUND_TIMEOUT_MS = 5_000;
 export const DEFAULT_INBOUND_ERROR_STATUS = CommandStatus.ESME_RX_T_APPN;
 
+/**
+ * What the message router reads of a bind, thousands of times a second: numbers and booleans,
+ * filled into an object the caller keeps (readState()), never a new one.
+ */
+export interface BindReadState {
+  /** A bound session is in service (not connecting, binding, unbinding or stopped): requests can go out. */
+  bound: boolean;
+  /** Requests in flight that count against the window; 0 without a session. */
+  inFlight: number;
+  /** The window's size: the session's in use, else the configured windowSize. */
+  capacity: number;
+  /** Requests queued for a window slot. */
+  waiting: number;
+  /** Within THROTTLE_COOLDOWN_MS of an ESME_RTHROTTLED answer. */
+  throttled: boolean;
+}
+
 export interface BindEvents {
   transition: [HealthTransition];
   probe: [ProbeOutcome & { bindId: string }];
@@ -155,6 +173,14 @@ export class BindSupervisor extends EventEmitter<BindEvents> {
   private lastManualProbeAt = Number.NEGATIVE_INFINITY;
   /** The health bookkeeping: told what happens, asked how the bind is. */
   private readonly book: BindHealthBook;
+  /** What readState() fills when the caller passes no object of its own. */
+  private readonly readout: BindReadState = {
+    bound: false,
+    inFlight: 0,
+    capacity: 0,
+    waiting: 0,
+    throttled: false,
+  };
   /** The options of the connection in use (its session's keepalive settings). */
   private connectedWith: BindOptions | null = null;
   private stopping: Promise<void> | null = null;
@@ -691,6 +717,49 @@ export class BindSupervisor extends EventEmitter<BindEvents> {
   /** Ms since something last proved the link alive, or null when not bound. */
   aliveAgeMs(now = this.clock.now()): number | null {
     return this.book.aliveAgeMs(now);
+  }
+
+  // ------------------------------------------------------------------ cheap reads (message routing)
+
+  /** A bound session is in service: not connecting, binding, unbinding, stopping or on standby. */
+  get isBound(): boolean {
+    return this.runState === 'bound' && this.session !== null && this.session.bound;
+  }
+
+  /** Requests in flight on the session that count against its window; 0 without a session. */
+  get windowInUse(): number {
+    return this.session?.windowUsed ?? 0;
+  }
+
+  /** The window's size: the session's in use, else the configured windowSize (what the next one gets). */
+  get windowCapacity(): number {
+    return this.session?.windowCapacity ?? this.opts.windowSize;
+  }
+
+  /** Within THROTTLE_COOLDOWN_MS of the last ESME_RTHROTTLED answer to a request of ours. */
+  isThrottled(now = this.clock.now()): boolean {
+    return this.book.isThrottled(now);
+  }
+
+  /**
+   * The routing facts in one call, filled into `out` (by default one object this bind keeps and
+   * refills: read it before the next call, do not keep it). Allocates nothing.
+   */
+  readState(out: BindReadState = this.readout, now = this.clock.now()): BindReadState {
+    const session = this.session;
+    if (session === null) {
+      out.bound = false;
+      out.inFlight = 0;
+      out.capacity = this.opts.windowSize;
+      out.waiting = 0;
+    } else {
+      out.bound = this.runState === 'bound' && session.bound;
+      out.inFlight = session.windowUsed;
+      out.capacity = session.windowCapacity;
+      out.waiting = session.windowWaiting;
+    }
+    out.throttled = this.book.isThrottled(now);
+    return out;
   }
 }
 

@@ -341,6 +341,16 @@ export class SmppSession extends EventEmitter<SessionEvents> {
     return this.window.used;
   }
 
+  /** The window's capacity (windowUsage.capacity without an object). */
+  get windowCapacity(): number {
+    return this.window.capacity;
+  }
+
+  /** Requests queued for a window slot (windowUsage.waiting without an object). */
+  get windowWaiting(): number {
+    return this.window.waiting;
+  }
+
   /** Resolves once the session is closed, whatever closed it. */
   whenClosed(): Promise<void> {
     return this.closedPromise;
