@@ -38,7 +38,7 @@ import {
 } from '../session/session.js';
 import type { CloseReason } from '../session/state.js';
 import { backoffDelayMs, slowRetryDelayMs } from './backoff.js';
-import { type BindHealth, BindHealthBook, type HealthTransition } from './bind-health.js';
+import { type BindHealth, BindHealthBook, type HealthTransition, type LoopView } from './bind-health.js';
 import type { BindOptions } from './bind-options.js';
 import {
   SmppBindStoppedError,
@@ -203,34 +203,40 @@ export class BindSupervisor extends EventEmitter<BindEvents> {
     this.inbound = deps.inbound ?? refuseInbound;
     this.inboundTimeoutMs = deps.inboundTimeoutMs ?? DEFAULT_INBOUND_TIMEOUT_MS;
     this.inboundErrorStatus = deps.inboundErrorStatus ?? DEFAULT_INBOUND_ERROR_STATUS;
-    // The book reads the loop through getters: no object per evaluation.
-    const self = this;
     this.book = new BindHealthBook(options, {
       clock: this.clock,
       log: this.log,
-      loop: {
-        get runState() {
-          return self.runState;
-        },
-        get session() {
-          return self.session;
-        },
-        get standbyOwner() {
-          return self.standbyOwner;
-        },
-        get options() {
-          return self.opts;
-        },
-        get attempt() {
-          return self.attempt;
-        },
-        get nextAttemptAt() {
-          return self.nextAttemptAt;
-        },
-      },
+      loop: new BindSupervisor.LoopView(this),
       onTransition: (transition) => this.emit('transition', transition),
     });
   }
+
+  /**
+   * The loop as the health book reads it. A class, so every bind's view shares one prototype and
+   * the sweep's reads stay monomorphic (getters in an object literal made evaluate() 2-3x slower);
+   * declared in here because it reads the supervisor's private state.
+   */
+  private static readonly LoopView = class implements LoopView {
+    constructor(private readonly bind: BindSupervisor) {}
+    get runState(): BindRunState {
+      return this.bind.runState;
+    }
+    get session(): SmppSession | null {
+      return this.bind.session;
+    }
+    get standbyOwner(): string | null {
+      return this.bind.standbyOwner;
+    }
+    get options(): BindOptions {
+      return this.bind.opts;
+    }
+    get attempt(): number {
+      return this.bind.attempt;
+    }
+    get nextAttemptAt(): number | null {
+      return this.bind.nextAttemptAt;
+    }
+  };
 
   get state(): BindRunState {
     return this.runState;
