@@ -1,7 +1,11 @@
 /**
  * BindSupervisor: keeps one configured bind bound for months. It connects (TCP or TLS), binds,
  * lets the session keep the link alive, turns every failure into a clean reconnect with
- * exponential backoff and full jitter, and keeps the health facts the rules in health.ts judge.
+ * exponential backoff and full jitter, and answers inbound requests. The health bookkeeping
+ * (probe outcomes, round trips, counters, the last error, the throttle cooldown, the verdict) is
+ * its BindHealthBook's (bind-health.ts); the supervisor tells the book what happened and
+ * delegates health reads to it. isBound, windowInUse, windowCapacity, isThrottled() and
+ * readState() are the cheap reads for routing messages: no model, no allocation.
  *
  * Invariants:
  * - at most one live connection: a new attempt waits until the previous socket has closed (after
@@ -16,19 +20,14 @@
  */
 import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
-import { ErrorCode, isErrorCode, SmppError } from '../errors.js';
+import { ErrorCode, SmppError } from '../errors.js';
 import { type Logger, silentLogger } from '../logger.js';
 import { CommandStatus, statusInfo } from '../protocol/command-status.js';
 import { type CommandName, responseNameOf } from '../protocol/constants.js';
 import type { Pdu, PduInit } from '../protocol/pdu.js';
 import { type Clock, realClock, type TimerHandle } from '../session/clock.js';
 import { type ConnectOptions, connectSocket } from '../session/connect.js';
-import {
-  SmppBindError,
-  SmppNotBoundError,
-  SmppProbeRejectedError,
-  SmppResponseTimeoutError,
-} from '../session/errors.js';
+import { SmppBindError, SmppNotBoundError, SmppResponseTimeoutError } from '../session/errors.js';
 import {
   type BindCommand,
   type ProbeOutcome,
@@ -37,8 +36,9 @@ import {
   type RequestOptions,
   SmppSession,
 } from '../session/session.js';
-import type { CloseReason, SessionState } from '../session/state.js';
+import type { CloseReason } from '../session/state.js';
 import { backoffDelayMs, slowRetryDelayMs } from './backoff.js';
+import { type BindHealth, BindHealthBook, type HealthTransition, type LoopView } from './bind-health.js';
 import type { BindOptions } from './bind-options.js';
 import {
   SmppBindStoppedError,
@@ -47,14 +47,16 @@ import {
   SmppProbeRateLimitedError,
   SmppProbeTimeoutError,
 } from './errors.js';
-import {
-  evaluateHealth,
-  type HealthCode,
-  type HealthFacts,
-  type HealthStatus,
-  type HealthVerdict,
-} from './health.js';
-import { RttStats, type RttSummary } from './rtt-stats.js';
+import type { HealthStatus, HealthVerdict } from './health.js';
+
+// The health model's types and the cooldown live with the book; importers keep this path.
+export {
+  type BindHealth,
+  type HealthTransition,
+  type LastError,
+  type LastProbe,
+  THROTTLE_COOLDOWN_MS,
+} from './bind-health.js';
 
 export type BindRunState =
   | 'idle'
@@ -100,66 +102,21 @@ export const refuseInbound: InboundHandler = () => ({ commandStatus: CommandStat
 export const DEFAULT_INBOUND_TIMEOUT_MS = 5_000;
 export const DEFAULT_INBOUND_ERROR_STATUS = CommandStatus.ESME_RX_T_APPN;
 
-/** How long one ESME_RTHROTTLED keeps the bind degraded. */
-export const THROTTLE_COOLDOWN_MS = 10_000;
-
-export interface LastProbe {
-  at: string;
-  ok: boolean;
-  rttMs: number | null;
-  trigger: ProbeTrigger;
-  sequenceNumber: number | null;
-  error: string | null;
-}
-
-export interface LastError {
-  /** A registered code (src/errors.ts); never a raw errno. */
-  code: ErrorCode;
-  statusName: string | null;
-  message: string;
-  at: string;
-  /** Facts for a program: the OS errno (ECONNREFUSED, ...) and the session's close reason. */
-  details?: { errno?: string; closeReason?: CloseReason };
-}
-
-export interface BindHealth {
-  id: string;
-  status: HealthStatus;
-  code: HealthCode;
-  reason: string;
-  /** Since when the status has been what it is (ISO time). */
-  since: string;
-  state: BindRunState;
-  sessionState: SessionState | null;
-  bindType: BindOptions['bindType'];
-  remoteAddress: string;
-  lastProbe: LastProbe | null;
-  rtt: RttSummary;
-  consecutiveFailures: number;
-  counters: {
-    probesSent: number;
-    probesFailed: number;
-    reconnects: number;
-    binds: number;
-    bindFailures: number;
-    pdusIn: Record<string, number>;
-    pdusOut: Record<string, number>;
-  };
-  lastError: LastError | null;
-  boundAt: string | null;
-  uptimeMs: number | null;
-  window: { used: number; capacity: number; waiting: number };
+/**
+ * What the message router reads of a bind, thousands of times a second: numbers and booleans,
+ * filled into an object the caller keeps (readState()), never a new one.
+ */
+export interface BindReadState {
+  /** A bound session is in service (not connecting, binding, unbinding or stopped): requests can go out. */
+  bound: boolean;
+  /** Requests in flight that count against the window; 0 without a session. */
+  inFlight: number;
+  /** The window's size: the session's in use, else the configured windowSize. */
+  capacity: number;
+  /** Requests queued for a window slot. */
+  waiting: number;
+  /** Within THROTTLE_COOLDOWN_MS of an ESME_RTHROTTLED answer. */
   throttled: boolean;
-  reconnect: { attempt: number; nextAttemptAt: string | null };
-}
-
-export interface HealthTransition {
-  bindId: string;
-  from: HealthStatus;
-  to: HealthStatus;
-  code: HealthCode;
-  reason: string;
-  at: string;
 }
 
 export interface BindEvents {
@@ -213,44 +170,19 @@ export class BindSupervisor extends EventEmitter<BindEvents> {
   private nextAttemptAt: number | null = null;
   private attempt = 0;
   private slowRetry = false;
-  private boundAt: number | null = null;
-  private boundAtWall: number | null = null;
-  private lastProbeOkAt = Number.NEGATIVE_INFINITY;
   private lastManualProbeAt = Number.NEGATIVE_INFINITY;
-  /**
-   * The last probe's facts as primitives, made into a LastProbe only when health() asks: with
-   * thousands of binds, an object per probe that lives until the next one is promoted by the GC
-   * and costs old-space growth (see bench/README.md, binds).
-   */
-  private probeAtWall = 0;
-  private probeOk: boolean | null = null;
-  private probeRttMs: number | null = null;
-  private probeTrigger: ProbeTrigger = 'keepalive';
-  private probeSeq: number | null = null;
-  private probeError: string | null = null;
-  /** The status name the last probe of the bound session was refused with, or null. */
-  private probeRejectedStatus: string | null = null;
-  private readonly rtt: RttStats;
-  private throttledUntil = Number.NEGATIVE_INFINITY;
-  private lastError: LastError | null = null;
-  private readonly counters = { probesSent: 0, probesFailed: 0, reconnects: 0, binds: 0, bindFailures: 0 };
-  private readonly closedIn: Record<string, number> = Object.create(null);
-  private readonly closedOut: Record<string, number> = Object.create(null);
-  private verdict: HealthVerdict;
-  private readonly facts: HealthFacts = {
-    stopped: false,
+  /** The health bookkeeping: told what happens, asked how the bind is. */
+  private readonly book: BindHealthBook;
+  /** What readState() fills when the caller passes no object of its own. */
+  private readonly readout: BindReadState = {
     bound: false,
-    notBoundReason: undefined,
-    consecutiveMisses: 0,
-    lastAliveAt: Number.NEGATIVE_INFINITY,
-    probeRejectedStatus: null,
-    lastRttMs: null,
-    throttledUntil: Number.NEGATIVE_INFINITY,
+    inFlight: 0,
+    capacity: 0,
+    waiting: 0,
+    throttled: false,
   };
-  private verdictSince = Date.now();
-  /** The options of the connection in use (its session's keepalive settings), and the rules health is judged by. */
+  /** The options of the connection in use (its session's keepalive settings). */
   private connectedWith: BindOptions | null = null;
-  private rules: BindOptions;
   private stopping: Promise<void> | null = null;
   /** Resolves when the socket of the last connection has closed; null once it has. */
   private socketClosed: Promise<void> | null = null;
@@ -271,10 +203,40 @@ export class BindSupervisor extends EventEmitter<BindEvents> {
     this.inbound = deps.inbound ?? refuseInbound;
     this.inboundTimeoutMs = deps.inboundTimeoutMs ?? DEFAULT_INBOUND_TIMEOUT_MS;
     this.inboundErrorStatus = deps.inboundErrorStatus ?? DEFAULT_INBOUND_ERROR_STATUS;
-    this.rtt = new RttStats(options.rttWindowSize);
-    this.rules = options;
-    this.verdict = { status: 'unhealthy', code: 'NOT_BOUND', reason: 'not started' };
+    this.book = new BindHealthBook(options, {
+      clock: this.clock,
+      log: this.log,
+      loop: new BindSupervisor.LoopView(this),
+      onTransition: (transition) => this.emit('transition', transition),
+    });
   }
+
+  /**
+   * The loop as the health book reads it. A class, so every bind's view shares one prototype and
+   * the sweep's reads stay monomorphic (getters in an object literal made evaluate() 2-3x slower);
+   * declared in here because it reads the supervisor's private state.
+   */
+  private static readonly LoopView = class implements LoopView {
+    constructor(private readonly bind: BindSupervisor) {}
+    get runState(): BindRunState {
+      return this.bind.runState;
+    }
+    get session(): SmppSession | null {
+      return this.bind.session;
+    }
+    get standbyOwner(): string | null {
+      return this.bind.standbyOwner;
+    }
+    get options(): BindOptions {
+      return this.bind.opts;
+    }
+    get attempt(): number {
+      return this.bind.attempt;
+    }
+    get nextAttemptAt(): number | null {
+      return this.bind.nextAttemptAt;
+    }
+  };
 
   get state(): BindRunState {
     return this.runState;
@@ -363,16 +325,7 @@ export class BindSupervisor extends EventEmitter<BindEvents> {
     const change = optionsChange(this.opts, options);
     if (change === 'unchanged') return change;
     this.opts = options;
-    const live = this.connectedWith;
-    this.rules =
-      this.session && live
-        ? {
-            ...options,
-            enquireLinkIntervalMs: live.enquireLinkIntervalMs,
-            enquireLinkTimeoutMs: live.enquireLinkTimeoutMs,
-            maxMissedProbes: live.maxMissedProbes,
-          }
-        : options;
+    this.book.judgeBy(options, this.session ? this.connectedWith : null);
     const running = this.runState !== 'idle' && this.runState !== 'stopped' && this.runState !== 'standby';
     if (change === 'rebind' && running && this.runState !== 'stopping') {
       this.log.info('connection options changed; reconnecting');
@@ -380,7 +333,7 @@ export class BindSupervisor extends EventEmitter<BindEvents> {
       this.epoch++;
       this.clearReconnect();
       void this.retire();
-      this.counters.reconnects++;
+      this.book.countReconnect();
       void this.attemptConnect();
     } else {
       this.refreshHealth();
@@ -411,7 +364,7 @@ export class BindSupervisor extends EventEmitter<BindEvents> {
     this.epoch++;
     this.clearReconnect();
     const closed = this.retire();
-    this.counters.reconnects++;
+    this.book.countReconnect();
     void this.attemptConnect();
     await closed;
   }
@@ -424,7 +377,7 @@ export class BindSupervisor extends EventEmitter<BindEvents> {
     const old = this.session;
     this.session = null;
     if (old) {
-      if (this.boundAt !== null) this.markUnbound({ bindId: this.id, reason: 'local_close' });
+      if (this.book.boundAt !== null) this.markUnbound({ bindId: this.id, reason: 'local_close' });
       void old.close();
     }
     return this.socketClosed ?? Promise.resolve();
@@ -450,9 +403,7 @@ export class BindSupervisor extends EventEmitter<BindEvents> {
 
   /** Forgets the bound session's facts and tells listeners it is gone. */
   private markUnbound(event: BindEvents['unbound'][0]): void {
-    this.boundAt = null;
-    this.probeRejectedStatus = null;
-    this.boundAtWall = null;
+    this.book.markUnbound();
     this.emit('unbound', event);
   }
 
@@ -492,10 +443,7 @@ export class BindSupervisor extends EventEmitter<BindEvents> {
     const session = this.session;
     if (!session?.bound) throw new SmppNotBoundError(command, this.runState);
     const resp = await session.request(command, init, options);
-    if (resp.command_status === CommandStatus.ESME_RTHROTTLED) {
-      this.throttledUntil = this.clock.now() + THROTTLE_COOLDOWN_MS;
-      this.refreshHealth();
-    }
+    this.book.responseStatus(resp.command_status);
     return resp;
   }
 
@@ -505,7 +453,7 @@ export class BindSupervisor extends EventEmitter<BindEvents> {
     const epoch = ++this.epoch;
     const o = this.opts;
     this.connectedWith = o;
-    this.rules = o;
+    this.book.judgeBy(o);
     this.setRunState('connecting');
     // One connection at a time: the previous one must be gone first.
     while (this.pendingConnect || this.socketClosed) {
@@ -527,7 +475,7 @@ export class BindSupervisor extends EventEmitter<BindEvents> {
       socket = await connecting;
     } catch (error) {
       if (epoch !== this.epoch) return;
-      this.recordError(error as Error);
+      this.book.recordError(error as Error);
       this.scheduleReconnect();
       return;
     } finally {
@@ -575,8 +523,7 @@ export class BindSupervisor extends EventEmitter<BindEvents> {
       });
     } catch (error) {
       if (epoch !== this.epoch) return;
-      this.counters.bindFailures++;
-      this.recordError(error as Error);
+      this.book.bindFailed(error as Error);
       this.slowRetry = error instanceof SmppBindError && isSlowRetryStatus(error.commandStatus);
       // Refused or timed out: the socket goes; onSessionClose schedules the retry.
       session.destroy('bind_failed', error as Error);
@@ -586,9 +533,7 @@ export class BindSupervisor extends EventEmitter<BindEvents> {
       await session.close();
       return;
     }
-    this.counters.binds++;
-    this.boundAt = this.clock.now();
-    this.boundAtWall = Date.now();
+    this.book.markBound();
     this.slowRetry = false;
     this.log.info(
       { host: o.host, port: o.port, bindType: o.bindType, smsc: session.peerSystemId },
@@ -600,17 +545,17 @@ export class BindSupervisor extends EventEmitter<BindEvents> {
 
   private onSessionClose(session: SmppSession, epoch: number, reason: CloseReason, error?: Error): void {
     this.dropInbound(session);
-    addCounts(this.closedIn, session.pdusIn);
-    addCounts(this.closedOut, session.pdusOut);
+    this.book.sessionClosed(session);
     if (this.session === session) this.session = null;
     if (epoch !== this.epoch || this.runState === 'stopping' || this.runState === 'stopped') return;
-    if (this.boundAt !== null) {
+    const boundAt = this.book.boundAt;
+    if (boundAt !== null) {
       // A bind that stayed up long enough earns a fresh backoff.
-      if (this.clock.now() - this.boundAt >= this.options.reconnect.stableAfterMs) this.attempt = 0;
+      if (this.clock.now() - boundAt >= this.options.reconnect.stableAfterMs) this.attempt = 0;
       this.markUnbound(error ? { bindId: this.id, reason, error } : { bindId: this.id, reason });
     }
     if (reason !== 'bind_failed') {
-      this.recordError(error ?? new Error(`session closed: ${reason}`), reason);
+      this.book.recordError(error ?? new Error(`session closed: ${reason}`), reason);
       this.slowRetry = false;
     }
     this.log.warn({ reason, err: error?.message }, `connection lost (${reason}); reconnecting`);
@@ -631,7 +576,7 @@ export class BindSupervisor extends EventEmitter<BindEvents> {
       this.reconnectTimer = null;
       this.nextAttemptAt = null;
       if (epoch !== this.epoch) return;
-      this.counters.reconnects++;
+      this.book.countReconnect();
       void this.attemptConnect();
     }, delay);
   }
@@ -640,35 +585,6 @@ export class BindSupervisor extends EventEmitter<BindEvents> {
     this.reconnectTimer?.clear();
     this.reconnectTimer = null;
     this.nextAttemptAt = null;
-  }
-
-  /**
-   * Keeps the last error for the health model with a registered code: an SmppError keeps its own;
-   * a lost connection is SMPP_ERR_SESSION_CLOSED with the close reason; the OS errno
-   * (ECONNRESET, ...) goes to details.errno, never to code.
-   */
-  private recordError(error: Error, reason?: CloseReason): void {
-    const status =
-      error instanceof SmppBindError || error instanceof SmppProbeRejectedError
-        ? error.commandStatus
-        : undefined;
-    const own = (error as { code?: unknown }).code;
-    const code: ErrorCode = isErrorCode(own)
-      ? own
-      : reason !== undefined
-        ? ErrorCode.ConnectionClosed
-        : ErrorCode.Connect;
-    const errno = errnoOf(error);
-    const details: NonNullable<LastError['details']> = {};
-    if (errno !== undefined) details.errno = errno;
-    if (reason !== undefined) details.closeReason = reason;
-    this.lastError = {
-      code,
-      statusName: status === undefined ? null : statusInfo(status).name,
-      message: error.message,
-      at: new Date().toISOString(),
-      ...(errno === undefined && reason === undefined ? {} : { details }),
-    };
   }
 
   /**
@@ -753,41 +669,10 @@ export class BindSupervisor extends EventEmitter<BindEvents> {
   }
 
   private onProbe(outcome: ProbeOutcome): void {
-    this.counters.probesSent++;
-    this.probeAtWall = outcome.at;
-    this.probeTrigger = outcome.trigger;
-    if (outcome.ok) {
-      this.lastProbeOkAt = this.clock.now();
-      this.rtt.add(outcome.rttMs);
-      this.probeOk = true;
-      this.probeRttMs = outcome.rttMs;
-      this.probeSeq = outcome.sequenceNumber;
-      this.probeError = null;
-      this.probeRejectedStatus = null;
-    } else if (outcome.rejected) {
-      // Answered, but refused: a proof of life (never a miss), and a failed probe.
-      this.lastProbeOkAt = this.clock.now();
-      this.counters.probesFailed++;
-      this.probeOk = false;
-      this.probeRttMs = outcome.rttMs;
-      this.probeSeq = outcome.sequenceNumber;
-      this.probeError = outcome.error.message;
-      this.probeRejectedStatus = outcome.statusName;
-      this.recordError(outcome.error);
-    } else {
-      this.counters.probesFailed++;
-      // The session counts misses after it reports the probe: judge health once it has.
-      if (outcome.error instanceof SmppResponseTimeoutError) queueMicrotask(() => this.refreshHealth());
-      this.probeOk = false;
-      this.probeRttMs = null;
-      this.probeSeq = outcome.sequenceNumber ?? null;
-      this.probeError = outcome.error.message;
-    }
+    this.book.recordProbe(outcome);
     this.emit('probe', { ...outcome, bindId: this.id });
     this.refreshHealth();
   }
-
-  // ------------------------------------------------------------------ health
 
   private setRunState(state: BindRunState): void {
     if (this.runState === state) return;
@@ -795,126 +680,31 @@ export class BindSupervisor extends EventEmitter<BindEvents> {
     this.refreshHealth();
   }
 
-  private notBoundReason(): string {
-    const o = this.options;
-    switch (this.runState) {
-      case 'idle':
-        return 'not started';
-      case 'connecting':
-        return `connecting to ${o.host}:${o.port}${this.lastError ? ` (last error: ${this.lastError.message})` : ''}`;
-      case 'binding':
-        return `binding as ${o.bindType} to ${o.host}:${o.port}`;
-      case 'backoff': {
-        const inMs = this.nextAttemptAt === null ? 0 : Math.max(0, this.nextAttemptAt - Date.now());
-        return `${this.lastError?.message ?? 'not bound'}; reconnecting in ${(inMs / 1000).toFixed(1)} s`;
-      }
-      default:
-        return 'not bound';
-    }
-  }
+  // ------------------------------------------------------------------ health (the book's)
 
   /** The rules' verdict now (read-only). */
   evaluate(now = this.clock.now()): HealthVerdict {
-    const session = this.session;
-    const bound = this.runState === 'bound' && session?.bound === true;
-    // One facts object per bind, refilled: the registry's sweep evaluates every bind every second.
-    const facts = this.facts;
-    facts.standbyOwner = this.standbyOwner;
-    facts.stopped = this.runState === 'stopped' || this.runState === 'stopping';
-    facts.bound = bound;
-    facts.notBoundReason = bound ? undefined : this.notBoundReason();
-    // The session owns the count: a miss, or a PDU that proves the peer is there, resetting it.
-    facts.consecutiveMisses = session?.missed ?? 0;
-    facts.lastAliveAt = this.lastAliveAt();
-    facts.probeRejectedStatus = bound ? this.probeRejectedStatus : null;
-    facts.lastRttMs = this.probeOk ? this.probeRttMs : null;
-    facts.throttledUntil = this.throttledUntil;
-    return evaluateHealth(facts, this.rules, now);
+    return this.book.evaluate(now);
   }
 
   /** Re-evaluates the rules and emits a transition when the status changed. Returns the verdict. */
   refreshHealth(now = this.clock.now()): HealthVerdict {
-    const verdict = this.evaluate(now);
-    const previous = this.verdict;
-    // Keep the verdict held when nothing changed, so the sweep leaves no long-lived garbage.
-    if (verdict.code === previous.code && verdict.reason === previous.reason) return previous;
-    this.verdict = verdict;
-    if (verdict.status !== previous.status) {
-      this.verdictSince = Date.now();
-      const transition: HealthTransition = {
-        bindId: this.id,
-        from: previous.status,
-        to: verdict.status,
-        code: verdict.code,
-        reason: verdict.reason,
-        at: new Date(this.verdictSince).toISOString(),
-      };
-      const level = verdict.status === 'healthy' || verdict.status === 'stopped' ? 'info' : 'warn';
-      this.log[level](
-        { from: previous.status, to: verdict.status, code: verdict.code },
-        `health ${previous.status} -> ${verdict.status}: ${verdict.reason}`,
-      );
-      this.emit('transition', transition);
-    }
-    return verdict;
-  }
-
-  private lastProbeView(): LastProbe | null {
-    if (this.probeOk === null) return null;
-    return {
-      at: new Date(this.probeAtWall).toISOString(),
-      ok: this.probeOk,
-      rttMs: this.probeRttMs,
-      trigger: this.probeTrigger,
-      sequenceNumber: this.probeSeq,
-      error: this.probeError,
-    };
+    return this.book.refresh(now);
   }
 
   /** The full health model of this bind. */
   health(now = this.clock.now()): BindHealth {
-    const verdict = this.refreshHealth(now);
-    const session = this.session;
-    const pdusIn: Record<string, number> = { ...this.closedIn };
-    const pdusOut: Record<string, number> = { ...this.closedOut };
-    if (session) {
-      addCounts(pdusIn, session.pdusIn);
-      addCounts(pdusOut, session.pdusOut);
-    }
-    return {
-      id: this.id,
-      status: verdict.status,
-      code: verdict.code,
-      reason: verdict.reason,
-      since: new Date(this.verdictSince).toISOString(),
-      state: this.runState,
-      sessionState: session ? session.state : null,
-      bindType: this.options.bindType,
-      remoteAddress: `${this.options.host}:${this.options.port}`,
-      lastProbe: this.lastProbeView(),
-      rtt: this.rtt.summary(),
-      consecutiveFailures: session?.missed ?? 0,
-      counters: { ...this.counters, pdusIn, pdusOut },
-      lastError: this.lastError,
-      boundAt: this.boundAtWall === null ? null : new Date(this.boundAtWall).toISOString(),
-      uptimeMs: this.boundAt === null ? null : Math.round(now - this.boundAt),
-      window: session ? session.windowUsage : { used: 0, capacity: this.options.windowSize, waiting: 0 },
-      throttled: now < this.throttledUntil,
-      reconnect: {
-        attempt: this.attempt,
-        nextAttemptAt: this.nextAttemptAt === null ? null : new Date(this.nextAttemptAt).toISOString(),
-      },
-    };
+    return this.book.health(now);
   }
 
   /** The current status without building the whole model (cheap, for readiness and metrics). */
   get status(): HealthStatus {
-    return this.refreshHealth().status;
+    return this.book.refresh().status;
   }
 
   /** Last probe's round trip in ms, or null. */
   get lastRttMs(): number | null {
-    return this.probeOk ? this.probeRttMs : null;
+    return this.book.lastRttMs;
   }
 
   /**
@@ -922,36 +712,60 @@ export class BindSupervisor extends EventEmitter<BindEvents> {
    * binds a scrape must not allocate a model (and sort an RTT ring) per bind.
    */
   metricsCounts(): { reconnects: number; probesFailed: number; windowInFlight: number } {
-    return {
-      reconnects: this.counters.reconnects,
-      probesFailed: this.counters.probesFailed,
-      windowInFlight: this.session?.windowUsage.used ?? 0,
-    };
+    return this.book.metricsCounts();
   }
 
   /** Adds this bind's PDU counts by command (closed sessions and the current one) into the targets. */
   addPduCounts(pdusIn: Record<string, number>, pdusOut: Record<string, number>): void {
-    addCounts(pdusIn, this.closedIn);
-    addCounts(pdusOut, this.closedOut);
-    if (this.session) {
-      addCounts(pdusIn, this.session.pdusIn);
-      addCounts(pdusOut, this.session.pdusOut);
-    }
+    this.book.addPduCounts(pdusIn, pdusOut);
   }
 
   /** Ms since something last proved the link alive, or null when not bound. */
   aliveAgeMs(now = this.clock.now()): number | null {
-    if (this.boundAt === null) return null;
-    return now - this.lastAliveAt();
+    return this.book.aliveAgeMs(now);
   }
 
-  /** The last proof of life: an answered probe, any whole PDU from the SMSC, or the bind itself. */
-  private lastAliveAt(): number {
-    return Math.max(
-      this.lastProbeOkAt,
-      this.boundAt ?? Number.NEGATIVE_INFINITY,
-      this.session?.lastReceivedAt ?? 0,
-    );
+  // ------------------------------------------------------------------ cheap reads (message routing)
+
+  /** A bound session is in service: not connecting, binding, unbinding, stopping or on standby. */
+  get isBound(): boolean {
+    return this.runState === 'bound' && this.session !== null && this.session.bound;
+  }
+
+  /** Requests in flight on the session that count against its window; 0 without a session. */
+  get windowInUse(): number {
+    return this.session?.windowUsed ?? 0;
+  }
+
+  /** The window's size: the session's in use, else the configured windowSize (what the next one gets). */
+  get windowCapacity(): number {
+    return this.session?.windowCapacity ?? this.opts.windowSize;
+  }
+
+  /** Within THROTTLE_COOLDOWN_MS of the last ESME_RTHROTTLED answer to a request of ours. */
+  isThrottled(now = this.clock.now()): boolean {
+    return this.book.isThrottled(now);
+  }
+
+  /**
+   * The routing facts in one call, filled into `out` (by default one object this bind keeps and
+   * refills: read it before the next call, do not keep it). Allocates nothing.
+   */
+  readState(out: BindReadState = this.readout, now = this.clock.now()): BindReadState {
+    const session = this.session;
+    if (session === null) {
+      out.bound = false;
+      out.inFlight = 0;
+      out.capacity = this.opts.windowSize;
+      out.waiting = 0;
+    } else {
+      out.bound = this.runState === 'bound' && session.bound;
+      out.inFlight = session.windowUsed;
+      out.capacity = session.windowCapacity;
+      out.waiting = session.windowWaiting;
+    }
+    out.throttled = this.book.isThrottled(now);
+    return out;
   }
 }
 
@@ -993,18 +807,4 @@ function sameValue(a: unknown, b: unknown): boolean {
     if (!sameValue(ra[key], rb[key])) return false;
   }
   return true;
-}
-
-/** The OS error code (ECONNREFUSED, ECONNRESET, ...) of an error or the error it wraps. */
-function errnoOf(error: unknown): string | undefined {
-  for (let e = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string' && /^E[A-Z0-9_]+$/.test(code) && !isErrorCode(code)) return code;
-  }
-  return undefined;
-}
-
-/** Adds per-command counts into `target`. */
-function addCounts(target: Record<string, number>, source: Readonly<Record<string, number>>): void {
-  for (const k in source) target[k] = (target[k] ?? 0) + source[k]!;
 }

@@ -336,6 +336,21 @@ export class SmppSession extends EventEmitter<SessionEvents> {
     return { used: this.window.used, capacity: this.window.capacity, waiting: this.window.waiting };
   }
 
+  /** Requests in flight that count against the window (windowUsage.used without an object, for hot paths). */
+  get windowUsed(): number {
+    return this.window.used;
+  }
+
+  /** The window's capacity (windowUsage.capacity without an object). */
+  get windowCapacity(): number {
+    return this.window.capacity;
+  }
+
+  /** Requests queued for a window slot (windowUsage.waiting without an object). */
+  get windowWaiting(): number {
+    return this.window.waiting;
+  }
+
   /** Resolves once the session is closed, whatever closed it. */
   whenClosed(): Promise<void> {
     return this.closedPromise;
