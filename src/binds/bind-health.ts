@@ -150,6 +150,7 @@ export class BindHealthBook {
     notBoundReason: undefined,
     consecutiveMisses: 0,
     lastAliveAt: Number.NEGATIVE_INFINITY,
+    outputBlocked: false,
     probeRejectedStatus: null,
     lastRttMs: null,
     throttledUntil: Number.NEGATIVE_INFINITY,
@@ -307,6 +308,7 @@ export class BindHealthBook {
     // The session owns the count: a miss, or a PDU that proves the peer is there, resetting it.
     facts.consecutiveMisses = session?.missed ?? 0;
     facts.lastAliveAt = this.lastAliveAt();
+    facts.outputBlocked = bound && session?.readingPaused === true;
     facts.probeRejectedStatus = bound ? this.probeRejectedStatus : null;
     facts.lastRttMs = this.lastRttMs;
     facts.throttledUntil = this.throttledUntil;

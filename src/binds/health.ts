@@ -8,6 +8,8 @@
  *   unhealthy  PROBES_MISSED    maxMissedProbes consecutive enquire_links went unanswered
  *   unhealthy  PROBE_STALE      nothing proved the link alive for interval + maxMissedProbes × timeout
  *                               (a safety net should probing ever stall)
+ *   degraded   OUTPUT_BLOCKED   the SMSC is not reading our output: reading is paused until it drains
+ *                               (the connection closes as write_stalled after writeStallTimeoutMs)
  *   degraded   PROBE_MISSED     the last enquire_link went unanswered (the next one is already out)
  *   degraded   PROBE_REJECTED   the last enquire_link was answered with generic_nack or an error status
  *                               (the link is alive; lasts until a probe is answered OK)
@@ -23,6 +25,7 @@ export type HealthCode =
   | 'NOT_BOUND'
   | 'PROBES_MISSED'
   | 'PROBE_STALE'
+  | 'OUTPUT_BLOCKED'
   | 'PROBE_MISSED'
   | 'PROBE_REJECTED'
   | 'HIGH_LATENCY'
@@ -46,6 +49,8 @@ export interface HealthFacts {
   consecutiveMisses: number;
   /** Last time something proved the link alive: a probe answered, any whole PDU received, or the bind itself. */
   lastAliveAt: number;
+  /** The session stopped reading because the SMSC does not read our output (write backpressure). */
+  outputBlocked?: boolean;
   /** The status name the last probe was refused with (generic_nack, non-zero status), or null. */
   probeRejectedStatus?: string | null;
   lastRttMs: number | null;
@@ -74,6 +79,11 @@ const OK: HealthVerdict = Object.freeze({
   status: 'healthy',
   code: 'OK',
   reason: 'bound and answering enquire_link',
+});
+const OUTPUT_BLOCKED: HealthVerdict = Object.freeze({
+  status: 'degraded',
+  code: 'OUTPUT_BLOCKED',
+  reason: 'the SMSC is not reading our output: reading paused until it drains (write_stalled if it does not)',
 });
 const THROTTLED: HealthVerdict = Object.freeze({
   status: 'degraded',
@@ -111,6 +121,7 @@ export function evaluateHealth(facts: HealthFacts, rules: HealthRules, now: numb
       reason: `nothing received from the SMSC for ${Math.round(silentMs)} ms (limit ${bound} ms)`,
     };
   }
+  if (facts.outputBlocked) return OUTPUT_BLOCKED;
   if (facts.consecutiveMisses > 0) {
     return {
       status: 'degraded',

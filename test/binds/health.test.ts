@@ -107,6 +107,13 @@ describe('evaluateHealth: each code', () => {
     expect(past.reason).toBe('nothing received from the SMSC for 50001 ms (limit 50000 ms)');
   });
 
+  it('OUTPUT_BLOCKED: reading paused because the SMSC does not read our output', () => {
+    const v = evaluateHealth(facts({ outputBlocked: true }), rules, NOW);
+    expect(v).toMatchObject({ status: 'degraded', code: 'OUTPUT_BLOCKED' });
+    expect(v.reason).toContain('not reading our output');
+    expect(evaluateHealth(facts({ outputBlocked: false }), rules, NOW).code).toBe('OK');
+  });
+
   it('PROBE_REJECTED: the last probe was answered with an error status (alive, but refused)', () => {
     const v = evaluateHealth(facts({ probeRejectedStatus: 'ESME_RINVCMDID' }), rules, NOW);
     expect(v).toMatchObject({ status: 'degraded', code: 'PROBE_REJECTED' });
@@ -137,6 +144,7 @@ describe('evaluateHealth: precedence', () => {
     bound: false,
     consecutiveMisses: 2,
     lastAliveAt: NOW - 60_000,
+    outputBlocked: true,
     probeRejectedStatus: 'ESME_RINVCMDID',
     lastRttMs: 5_000,
     throttledUntil: NOW + 5_000,
@@ -146,14 +154,15 @@ describe('evaluateHealth: precedence', () => {
     ['NOT_BOUND', { stopped: false }],
     ['PROBES_MISSED', { bound: true }],
     ['PROBE_STALE', { consecutiveMisses: 1 }],
-    ['PROBE_MISSED', { lastAliveAt: NOW }],
+    ['OUTPUT_BLOCKED', { lastAliveAt: NOW }],
+    ['PROBE_MISSED', { outputBlocked: false }],
     ['PROBE_REJECTED', { consecutiveMisses: 0 }],
     ['HIGH_LATENCY', { probeRejectedStatus: null }],
     ['THROTTLED', { lastRttMs: 5 }],
     ['OK', { throttledUntil: NOW }],
   ];
 
-  it('STOPPED > NOT_BOUND > PROBES_MISSED > PROBE_STALE > PROBE_MISSED > PROBE_REJECTED > HIGH_LATENCY > THROTTLED > OK', () => {
+  it('STOPPED > NOT_BOUND > PROBES_MISSED > PROBE_STALE > OUTPUT_BLOCKED > PROBE_MISSED > PROBE_REJECTED > HIGH_LATENCY > THROTTLED > OK', () => {
     let f: HealthFacts = facts(worst);
     const seen: string[] = [];
     for (const [code, change] of order) {

@@ -111,6 +111,7 @@ describe('an SMSC that floods enquire_link and never reads our answers', () => {
     const unbound: string[] = [];
     let maxQueued = 0;
     let pausedSeen = false;
+    let blockedSeen = false;
     let statusAtClose: string | undefined;
     bind.on('bound', ({ session }) => sessions.push(session));
     let reasonAtClose: string | undefined;
@@ -127,6 +128,7 @@ describe('an SMSC that floods enquire_link and never reads our answers', () => {
       if (!s || s.closed) return;
       maxQueued = Math.max(maxQueued, s.queuedBytes);
       pausedSeen ||= s.readingPaused;
+      if (s.readingPaused) blockedSeen ||= bind.evaluate().code === 'OUTPUT_BLOCKED';
     }, 5);
     cleanup.push(async () => clearInterval(sampler));
     registry.startAll();
@@ -135,6 +137,8 @@ describe('an SMSC that floods enquire_link and never reads our answers', () => {
     await waitFor(() => unbound.length > 0, 40_000, 'the first session closed');
     expect(unbound[0]).toBe('write_stalled');
     expect(statusAtClose).toBe('unhealthy');
+    // While reading was paused the bind said why, before the stall closed it.
+    expect(blockedSeen).toBe(true);
     expect(reasonAtClose).toContain('write_stalled');
     expect(bind.health().lastError).toMatchObject({ code: 'SMPP_ERR_SESSION_WRITE_STALLED' });
     const first = sessions[0]!;
