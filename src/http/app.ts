@@ -1,7 +1,7 @@
 /**
  * The HTTP API as a fastify instance: what operators curl, Kubernetes probes and Prometheus
  * scrapes. buildApp() wires the plugins and routes and returns the instance ready to listen;
- * main.ts listens and closes it.
+ * src/cli/serve.ts listens and closes it.
  */
 import { createServer, type RequestListener, type Server } from 'node:http';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -80,7 +80,7 @@ export function createLimitedServer(limits: HttpServerLimits, handler: RequestLi
 export interface BuildAppDeps {
   registry: BindRegistry;
   config: HttpAppConfig;
-  /** pino logger (main.ts sets its redact paths); none = silent. */
+  /** pino logger (src/cli/serve.ts sets its redact paths); none = silent. */
   logger?: FastifyBaseLogger;
   /** Turns a bind's options into what GET /binds/:id shows; the response schema keeps only safe keys anyway. */
   redactBind?: (options: BindOptions) => object;
@@ -130,11 +130,11 @@ export async function buildApp(deps: BuildAppDeps): Promise<App> {
     ajv: AJV_OPTIONS,
     bodyLimit: bodyLimitBytes,
     serverFactory: (handler) => createLimitedServer(limits, handler),
-    // On close, idle keep-alive connections close at once; main.ts cuts the busy ones after a grace.
+    // On close, idle keep-alive connections close at once; closeApp() cuts the busy ones after a grace.
     forceCloseConnections: 'idle',
     // Ids up to this long reach the schema, which answers VALIDATION_FAILED past 128 characters.
     routerOptions: { maxParamLength: 512 },
-    // fastify's own 503 while closing has a body of another shape; main.ts fails readiness first instead.
+    // fastify's own 503 while closing has a body of another shape; serve fails readiness first instead.
     return503OnClosing: false,
     frameworkErrors: frameworkErrorHandler(bodyLimitBytes),
     // Parser errors (431, 408, 400) in the one error shape; a missing Host is checked by requireHost.
