@@ -33,7 +33,9 @@ const HEX = /^[0-9a-f]+$/;
 /** The format-independent clean-up: no NULs, no surrounding space, lower case, no leading zeros. */
 export function cleanMessageId(id: string): string {
   const lower = id.replace(/\0/g, '').trim().toLowerCase();
-  return lower.replace(/^0+(?=.)/, '');
+  // Zeros go only in front of a digit or letter: '0 !' stays as it is (stripping would leave ' !',
+  // which a second pass would trim: not a fixed point).
+  return lower.replace(/^0+(?=[0-9a-z])/, '');
 }
 
 function base(side: IdSide, format: IdFormat): 10 | 16 | undefined {

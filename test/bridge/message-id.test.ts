@@ -73,6 +73,15 @@ describe('canonicalMessageId', () => {
     );
   });
 
+  it('keeps an id whose leading zeros stand before a space or a sign as it is (found by the property below)', () => {
+    expect(canonicalMessageId('0 !', 'submit', 'string')).toBe('0 !');
+    expect(canonicalMessageId('0 !', 'receipt', 'string')).toBe(
+      canonicalMessageId('0 !', 'submit', 'string'),
+    );
+    expect(canonicalMessageId('007a', 'submit', 'string')).toBe('7a');
+    expect(canonicalMessageId('000', 'submit', 'string')).toBe('0');
+  });
+
   it('property: different numbers never collide, and canonical forms are fixed points', () => {
     fc.assert(
       fc.property(
