@@ -99,7 +99,7 @@ const ERRNO_REASONS: Record<string, string> = {
 };
 
 /** A short reason for a connect failure: errno words, TLS codes, or a timeout. */
-function connectReason(error: SmppError): string {
+export function connectReason(error: SmppError): string {
   const code = (error.cause as NodeJS.ErrnoException | undefined)?.code;
   if (code === undefined) return /no answer within/.test(error.message) ? 'timeout' : 'connect failed';
   return ERRNO_REASONS[code] ?? (code.startsWith('E') && !code.startsWith('ERR_') ? code : `tls: ${code}`);

@@ -13,9 +13,10 @@
  * Exit codes: 0 every bind bound and every submit_sm answered ESME_ROK (and, with --receipts,
  * every receipt received); 1 otherwise, with the summary; 2 usage error.
  */
-import { readFile } from 'node:fs/promises';
 import type { Duplex } from 'node:stream';
+import { connectReason } from '../binds/probe.js';
 import { RttStats, type RttSummary } from '../binds/rtt-stats.js';
+import { cleanMessageId } from '../bridge/message-id.js';
 import { ErrorCode, SmppError } from '../errors.js';
 import { statusInfo, statusName } from '../protocol/command-status.js';
 import { RegisteredDelivery } from '../protocol/constants.js';
@@ -31,7 +32,7 @@ import {
   SmppWindowWaitTimeoutError,
 } from '../session/errors.js';
 import { type BindCommand, SmppSession } from '../session/session.js';
-import { ExitCode, parseCommandArgs, UsageError } from './args.js';
+import { type ClientCommandDeps, ExitCode, parseCommandArgs, runClientCommand, UsageError } from './args.js';
 import { defaultBurst, TokenBucket } from './pacer.js';
 
 const MAX_SYSTEM_ID = bindFieldMaxChars('system_id');
@@ -311,16 +312,6 @@ function latencyOf(s: RttSummary): LatencySummary {
   };
 }
 
-const ERRNO_REASONS: Record<string, string> = {
-  ECONNREFUSED: 'connection refused',
-  ECONNRESET: 'connection reset',
-  ENOTFOUND: 'host not found',
-  EAI_AGAIN: 'host not found',
-  EHOSTUNREACH: 'host unreachable',
-  ENETUNREACH: 'network unreachable',
-  ETIMEDOUT: 'timeout',
-};
-
 /** Why a bind failed, in words that name the SMSC. */
 function bindFailure(error: unknown, where: string): LoadtestFailure {
   if (error instanceof SmppBindError) {
@@ -337,15 +328,8 @@ function bindFailure(error: unknown, where: string): LoadtestFailure {
     return { reason: 'timeout', code: error.code, message: full };
   if (!(error instanceof SmppError)) return { reason: 'error', code: ErrorCode.Connect, message: full };
   let reason: string = error.code;
-  if (error.code === ErrorCode.Connect) {
-    const errno = (error.cause as NodeJS.ErrnoException | undefined)?.code;
-    reason =
-      errno === undefined
-        ? /no answer within/.test(message)
-          ? 'timeout'
-          : 'connect failed'
-        : (ERRNO_REASONS[errno] ?? errno);
-  } else if (error.code === ErrorCode.ConnectionClosed) reason = 'connection closed';
+  if (error.code === ErrorCode.Connect) reason = connectReason(error);
+  else if (error.code === ErrorCode.ConnectionClosed) reason = 'connection closed';
   return { reason, code: error.code, message: full };
 }
 
@@ -358,60 +342,17 @@ function errorOutcome(error: unknown): string {
   return 'error';
 }
 
-/** The canonical form of a message id: trimmed, lower case, no leading zeros. */
-function canonicalId(id: string): string {
-  return id
-    .replace(/\0/g, '')
-    .trim()
-    .toLowerCase()
-    .replace(/^0+(?=.)/, '');
-}
-
 // ------------------------------------------------------------------ command
 
-export interface LoadtestDeps {
-  stdout?: (text: string) => void;
-  stderr?: (text: string) => void;
-  env?: NodeJS.ProcessEnv;
-  /** Stops the run early, like SIGINT (which is listened to when this is not given). */
-  signal?: AbortSignal;
+export interface LoadtestDeps extends ClientCommandDeps {
   connect?: (options: ConnectOptions) => Promise<Duplex>;
   /** Time between progress lines (default 1000 ms). */
   progressIntervalMs?: number;
 }
 
-export async function runLoadtest(argv: string[], deps: LoadtestDeps = {}): Promise<number> {
-  const out = deps.stdout ?? ((t: string) => process.stdout.write(t));
-  const err = deps.stderr ?? ((t: string) => process.stderr.write(t));
-  let args: LoadtestArgs;
-  try {
-    args = parseLoadtestArgs(argv, deps.env ?? process.env);
-  } catch (error) {
-    if (!(error instanceof UsageError)) throw error;
-    err(`loadtest: ${error.message}\nrun 'smpp-bridge loadtest --help' for the options\n`);
-    return ExitCode.Usage;
-  }
-  if (args.help) {
-    out(`${LOADTEST_USAGE}\n`);
-    return ExitCode.Ok;
-  }
-  let ca: Buffer | undefined;
-  if (args.tlsCaFile !== undefined) {
-    try {
-      ca = await readFile(args.tlsCaFile);
-    } catch (error) {
-      err(
-        `loadtest: --tls-ca: cannot read ${args.tlsCaFile}: ${(error as NodeJS.ErrnoException).code ?? error}\n`,
-      );
-      return ExitCode.Usage;
-    }
-  }
-  // SIGINT stops early (and still prints the summary) unless the caller brings its own signal.
-  const controller = new AbortController();
-  const signal = deps.signal ?? controller.signal;
-  const onSigint = (): void => controller.abort();
-  if (!deps.signal) process.once('SIGINT', onSigint);
-  try {
+export function runLoadtest(argv: string[], deps: LoadtestDeps = {}): Promise<number> {
+  return runClientCommand('loadtest', LOADTEST_USAGE, argv, deps, parseLoadtestArgs, async (context) => {
+    const { args, ca, signal, out, err } = context;
     const run = new LoadRun(args, ca, signal, deps.connect ?? connectSocket, {
       out: args.json ? () => {} : out,
       progress: args.quiet ? () => {} : err,
@@ -421,9 +362,7 @@ export async function runLoadtest(argv: string[], deps: LoadtestDeps = {}): Prom
     if (args.json) out(`${JSON.stringify(report, null, 2)}\n`);
     else printSummary(report, args, out, err);
     return report.ok ? ExitCode.Ok : ExitCode.Failure;
-  } finally {
-    if (!deps.signal) process.off('SIGINT', onSigint);
-  }
+  });
 }
 
 const ms3 = (n: number | null): string => (n === null ? '-' : n.toFixed(3));
@@ -716,14 +655,14 @@ class LoadRun {
     if (this.finished) return;
     const at = performance.now();
     for (const candidate of normaliseMessageId(id)) {
-      const key = canonicalId(candidate);
+      const key = cleanMessageId(candidate);
       const sentAt = this.awaitingReceipt.get(key);
       if (sentAt === undefined) continue;
       this.awaitingReceipt.delete(key);
       this.countReceipt(at - sentAt, stat);
       return;
     }
-    this.earlyReceipts.set(canonicalId(id), { at, stat });
+    this.earlyReceipts.set(cleanMessageId(id), { at, stat });
   }
 
   private countReceipt(latencyMs: number, stat: string): void {
@@ -825,7 +764,7 @@ class LoadRun {
           this.acknowledged++;
           if (!args.receipts) return;
           this.receiptsExpected++;
-          const key = canonicalId(resp.message_id);
+          const key = cleanMessageId(resp.message_id);
           const early = this.earlyReceipts.get(key);
           if (early) {
             this.earlyReceipts.delete(key);

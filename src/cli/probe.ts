@@ -4,13 +4,12 @@
  * 0 bound and every enquire_link answered, 1 failure (with the reason), 2 usage error. Ctrl-C
  * stops early and still prints the summary.
  */
-import { readFile } from 'node:fs/promises';
 import type { Duplex } from 'node:stream';
 import { type ProbeArgs, type ProbeReport, probeOnce } from '../binds/probe.js';
 import { bindFieldMaxChars } from '../protocol/layouts.js';
 import { type ConnectOptions, connectSocket } from '../session/connect.js';
 import type { BindCommand } from '../session/session.js';
-import { ExitCode, parseCommandArgs, UsageError } from './args.js';
+import { type ClientCommandDeps, ExitCode, parseCommandArgs, runClientCommand, UsageError } from './args.js';
 
 export const PROBE_USAGE = `usage: smpp-bridge probe --host HOST [--port PORT] --system-id ID [options]
 
@@ -121,63 +120,32 @@ export function parseProbeArgs(argv: readonly string[], env: NodeJS.ProcessEnv =
   };
 }
 
-export interface ProbeCommandDeps {
-  stdout?: (text: string) => void;
-  stderr?: (text: string) => void;
-  env?: NodeJS.ProcessEnv;
-  /** Stops the run early, like SIGINT (which is listened to when this is not given). */
-  signal?: AbortSignal;
+export interface ProbeCommandDeps extends ClientCommandDeps {
   connect?: (options: ConnectOptions) => Promise<Duplex>;
 }
 
 const ms3 = (n: number): string => n.toFixed(3);
 
-export async function runProbeCommand(argv: string[], deps: ProbeCommandDeps = {}): Promise<number> {
-  const out = deps.stdout ?? ((t: string) => process.stdout.write(t));
-  const err = deps.stderr ?? ((t: string) => process.stderr.write(t));
-  let args: ProbeArgs;
-  try {
-    args = parseProbeArgs(argv, deps.env ?? process.env);
-  } catch (error) {
-    if (!(error instanceof UsageError)) throw error;
-    err(`probe: ${error.message}\nrun 'smpp-bridge probe --help' for the options\n`);
-    return ExitCode.Usage;
-  }
-  if (args.help) {
-    out(`${PROBE_USAGE}\n`);
-    return ExitCode.Ok;
-  }
-  let ca: Buffer | undefined;
-  if (args.tlsCaFile !== undefined) {
-    try {
-      ca = await readFile(args.tlsCaFile);
-    } catch (error) {
-      err(
-        `probe: --tls-ca: cannot read ${args.tlsCaFile}: ${(error as NodeJS.ErrnoException).code ?? error}\n`,
+export function runProbeCommand(argv: string[], deps: ProbeCommandDeps = {}): Promise<number> {
+  return runClientCommand(
+    'probe',
+    PROBE_USAGE,
+    argv,
+    deps,
+    parseProbeArgs,
+    async ({ args, ca, signal, out, err }) => {
+      const report = await probeOnce(
+        args,
+        ca,
+        signal,
+        deps.connect ?? connectSocket,
+        args.json ? () => {} : out,
       );
-      return ExitCode.Usage;
-    }
-  }
-
-  // SIGINT stops early (and still prints the summary) unless the caller brings its own signal.
-  const controller = new AbortController();
-  const signal = deps.signal ?? controller.signal;
-  const onSigint = (): void => controller.abort();
-  if (!deps.signal) process.once('SIGINT', onSigint);
-  try {
-    const report = await probeOnce(
-      args,
-      ca,
-      signal,
-      deps.connect ?? connectSocket,
-      args.json ? () => {} : out,
-    );
-    if (args.json) out(`${JSON.stringify(report, null, 2)}\n`);
-    else printSummary(report, args, out, err);
-    return report.ok ? ExitCode.Ok : ExitCode.Failure;
-  } finally {
-    if (!deps.signal) process.off('SIGINT', onSigint);
-  }
+      if (args.json) out(`${JSON.stringify(report, null, 2)}\n`);
+      else printSummary(report, args, out, err);
+      return report.ok ? ExitCode.Ok : ExitCode.Failure;
+    },
+  );
 }
 
 function printSummary(
