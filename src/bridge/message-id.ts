@@ -19,6 +19,8 @@
  * gives ONE key per id, for an index, and needs the route's format to know which base each side is in.
  */
 
+import { cleanMessageId } from '../protocol/receipt.js';
+
 /** How a route's SMSC writes message ids on each side. */
 export type IdFormat = 'string' | 'hexSubmitDecReceipt' | 'decSubmitHexReceipt';
 
@@ -30,13 +32,7 @@ export type IdSide = 'submit' | 'receipt';
 const MAX_NUMERIC_LENGTH = 64;
 const HEX = /^[0-9a-f]+$/;
 
-/** The format-independent clean-up: no NULs, no surrounding space, lower case, no leading zeros. */
-export function cleanMessageId(id: string): string {
-  const lower = id.replace(/\0/g, '').trim().toLowerCase();
-  // Zeros go only in front of a digit or letter: '0 !' stays as it is (stripping would leave ' !',
-  // which a second pass would trim: not a fixed point).
-  return lower.replace(/^0+(?=[0-9a-z])/, '');
-}
+export { cleanMessageId };
 
 function base(side: IdSide, format: IdFormat): 10 | 16 | undefined {
   switch (format) {

@@ -405,6 +405,17 @@ export function receiptTlvs(r: ReceiptTlvFields): { tag: number; value: Buffer }
 const MAX_NUMERIC_ID_LENGTH = 64;
 
 /**
+ * The format-independent clean-up of an SMSC message id, on the submit side and the receipt side
+ * alike: no NULs (C strings arrive NUL-padded), no surrounding space, lower case, no leading zeros
+ * (an id of only zeros stays "0"). Zeros go only in front of a digit or letter, so the result is a
+ * fixed point ('0 !' stays as it is rather than becoming ' !', which a second pass would trim).
+ */
+export function cleanMessageId(id: string): string {
+  const lower = id.replace(/\0/g, '').trim().toLowerCase();
+  return lower.replace(/^0+(?=[0-9a-z])/, '');
+}
+
+/**
  * Forms under which a message id may come back in a receipt: the trimmed id, lower-cased, without
  * leading zeros, and its hex↔decimal counterparts (an SMSC may answer submit_sm with hex and
  * report decimal, or the reverse). Two ids match when their candidate lists share an entry.
@@ -414,7 +425,7 @@ export function normaliseMessageId(id: string): string[] {
   const trimmed = id.replace(/\0/g, '').trim();
   if (trimmed.length === 0) return [];
   const lower = trimmed.toLowerCase();
-  const stripped = lower.replace(/^0+(?=.)/, '');
+  const stripped = cleanMessageId(trimmed);
   const out = new Set([trimmed, lower, stripped]);
   if (stripped.length <= MAX_NUMERIC_ID_LENGTH) {
     if (/^\d+$/.test(stripped)) out.add(BigInt(stripped).toString(16));

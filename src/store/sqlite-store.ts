@@ -4,11 +4,13 @@
  * `synchronous=FULL` by default (a commit survives power loss); `NORMAL` survives process
  * crashes but may lose the last commits on power loss.
  */
+
 import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { SmppError } from '../errors.js';
+import { cleanMessageId } from '../protocol/receipt.js';
 import {
   conflictError,
   fencedError,
@@ -21,7 +23,6 @@ import { type Committer, GroupCommitQueue } from './group-commit.js';
 import { MIGRATIONS, SCHEMA_VERSION_TABLE, SQLITE_TYPES } from './schema.js';
 import {
   type BindLease,
-  canonicalSmscMessageId,
   DEFAULT_IDEMPOTENCY_TTL_MS,
   DEFAULT_PARKED_RECEIPT_TTL_MS,
   DEFAULT_RETENTION_DAYS,
@@ -774,7 +775,7 @@ class SqliteOps implements StoreOps {
           `UPDATE message_parts SET state = 'submitted', smsc_message_id = ?, submit_status = 0,
              error_code = NULL, error_message = NULL, updated_at = ?
            WHERE id = ?`,
-          canonicalSmscMessageId(outcome.smscMessageId),
+          cleanMessageId(outcome.smscMessageId),
           now,
           partId,
         );
@@ -839,7 +840,7 @@ class SqliteOps implements StoreOps {
   async recordReceipt(receipt: Receipt): Promise<PartRecord | undefined> {
     const row = this.one(
       'SELECT id FROM message_parts WHERE smsc_message_id = ? ORDER BY id DESC LIMIT 1',
-      canonicalSmscMessageId(receipt.smscMessageId),
+      cleanMessageId(receipt.smscMessageId),
     );
     if (row === undefined) return undefined;
     this.run(
@@ -856,7 +857,7 @@ class SqliteOps implements StoreOps {
 
   async parkReceipt(receipt: Receipt, ttlMs = DEFAULT_PARKED_RECEIPT_TTL_MS): Promise<ParkedReceipt> {
     const now = this.now();
-    const smscMessageId = canonicalSmscMessageId(receipt.smscMessageId);
+    const smscMessageId = cleanMessageId(receipt.smscMessageId);
     const row = this.one(
       `INSERT INTO parked_receipts (smsc_message_id, bind_id, stat, err, done_at, received_at, expires_at)
        VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING *`,
@@ -872,7 +873,7 @@ class SqliteOps implements StoreOps {
   }
 
   async takeParkedReceipts(smscMessageId: string): Promise<ParkedReceipt[]> {
-    const id = canonicalSmscMessageId(smscMessageId);
+    const id = cleanMessageId(smscMessageId);
     const rows = this.all(
       'SELECT * FROM parked_receipts WHERE smsc_message_id = ? AND expires_at > ? ORDER BY id',
       id,

@@ -129,7 +129,7 @@ export interface PartRecord {
   bindId: string | null;
   epoch: number | null;
   sequenceNumber: number | null;
-  /** Canonical form (see canonicalSmscMessageId). */
+  /** Canonical form (cleanMessageId in src/protocol/receipt.ts). */
   smscMessageId: string | null;
   /** command_status of the submit_sm_resp. */
   submitStatus: number | null;
@@ -413,18 +413,3 @@ export const DEFAULT_PARKED_RECEIPT_TTL_MS = 10 * 60 * 1000;
 export const DEFAULT_RETENTION_DAYS = 7;
 const DAY_MS = 24 * 60 * 60 * 1000;
 export const retentionMs = (days: number): number => days * DAY_MS;
-
-/**
- * One spelling per SMSC message id, so a receipt finds its part: trimmed, NULs and case
- * dropped, leading zeros removed ("0001A2" and "1a2" are the same id). Whether an id is
- * hex or decimal cannot be told from the id; the receipt matcher may try both forms.
- */
-export function canonicalSmscMessageId(id: string): string {
-  // C strings may arrive NUL-padded.
-  const trimmed = id
-    .replace(/\u0000/g, '')
-    .trim()
-    .toLowerCase();
-  const stripped = trimmed.replace(/^0+/, '');
-  return stripped === '' && trimmed !== '' ? '0' : stripped;
-}
