@@ -17,8 +17,18 @@ import type {
   MessageRecord,
   MessageStatus,
   PartRecord,
+  Store,
   StoreTx,
 } from '../store/store.js';
+import type { RouteTable } from './routing.js';
+
+/** What the HTTP layer is given when the message path runs (serve wires it; absent = no message routes work). */
+export interface MessagePath {
+  readonly store: Store;
+  readonly outbound: OutboundPort;
+  /** The routes in use (config `routes`, or the default route over every transmitter-capable bind). */
+  routes(): RouteTable;
+}
 
 /** What the HTTP layer needs from the outbound engine. */
 export interface OutboundPort {

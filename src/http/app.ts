@@ -9,6 +9,7 @@ import Fastify, { type FastifyBaseLogger, LogController } from 'fastify';
 import pino from 'pino';
 import type { BindOptions } from '../binds/bind-options.js';
 import type { BindRegistry } from '../binds/registry.js';
+import type { MessagePath } from '../bridge/ports.js';
 import { SinceTracker, safeBindConfig } from './bind-views.js';
 import type { App, HttpAppConfig, HttpServerLimits, RouteContext } from './context.js';
 import { LoopMonitor } from './loop-monitor.js';
@@ -94,6 +95,8 @@ export interface BuildAppDeps {
   sseHeartbeatMs?: number;
   /** Headers not complete within this get 408 REQUEST_TIMEOUT (overrides config http.headersTimeoutMs). */
   headersTimeoutMs?: number;
+  /** The message path (store, outbound engine, routes); without it the message routes answer 503. */
+  messagePath?: MessagePath;
 }
 
 const SHARED_SCHEMAS = [
@@ -174,6 +177,7 @@ export async function buildApp(deps: BuildAppDeps): Promise<App> {
     sseHeartbeatMs: deps.sseHeartbeatMs ?? 15_000,
     redactBind: deps.redactBind ?? safeBindConfig,
     startedAt: performance.now(),
+    messagePath: deps.messagePath ?? null,
   };
   registerBindRoutes(app, ctx);
   registerHealthRoutes(app, ctx);

@@ -9,6 +9,7 @@ import type {
 } from 'fastify';
 import type { BindOptions } from '../binds/bind-options.js';
 import type { BindRegistry, ReadinessPolicy } from '../binds/registry.js';
+import type { MessagePath } from '../bridge/ports.js';
 import type { SinceTracker } from './bind-views.js';
 import type { LoopMonitor } from './loop-monitor.js';
 
@@ -46,4 +47,6 @@ export interface RouteContext {
   sseHeartbeatMs: number;
   redactBind: (options: BindOptions) => object;
   startedAt: number;
+  /** The message path when it runs (serve), else null. */
+  messagePath: MessagePath | null;
 }
