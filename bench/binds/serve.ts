@@ -79,7 +79,9 @@ interface Service {
 }
 
 function startService(cwd: string, configPath: string): Promise<Service> {
-  const child = spawn(process.execPath, ['dist/cli.js', 'serve', '--config', configPath], {
+  // SERVE_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") goes to the service's node: profile it in place.
+  const nodeArgs = (process.env.SERVE_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, 'dist/cli.js', 'serve', '--config', configPath], {
     cwd,
     stdio: ['ignore', 'pipe', 'inherit'],
   });
