@@ -8,6 +8,10 @@ export interface LoadOptions {
   connections: number;
   durationS: number;
   method?: 'GET' | 'POST';
+  headers?: Record<string, string>;
+  body?: string;
+  /** Requests per second across all connections; unset = as fast as answers come. */
+  overallRate?: number;
 }
 
 export interface LoadResult {
@@ -61,6 +65,9 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     connections: options.connections,
     duration: options.durationS,
     method: options.method ?? 'GET',
+    ...(options.headers ? { headers: options.headers } : {}),
+    ...(options.body !== undefined ? { body: options.body } : {}),
+    ...(options.overallRate ? { overallRate: options.overallRate } : {}),
   });
   instance.on('response', (_client, statusCode, _bytes, responseTimeMs) => {
     const us = responseTimeMs * 1_000;
