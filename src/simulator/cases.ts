@@ -383,11 +383,12 @@ export class CaseTable {
     return undefined;
   }
 
-  /** Whether a no_response case swallows this answer: `share` of them, spread evenly. */
+  /** Whether a no_response case swallows this answer: `share` of them, spread evenly, the first included. */
   swallow(entry: CaseEntry & { case: CaseOf<'no_response'> }, now: number): boolean {
     const s = this.state(entry.id, now);
+    // The first message is one of them; then one every 1/share (share 0.25: the 1st, 5th, 9th...).
     s.owed += entry.case.share ?? 1;
-    if (s.owed >= 1 - 1e-9) {
+    if (s.owed > 1e-9) {
       s.owed -= 1;
       return true;
     }
