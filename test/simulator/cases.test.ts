@@ -97,7 +97,12 @@ describe('receipt_before_resp', () => {
       },
     });
     s.setCase({ kind: 'receipt_before_resp', respDelayMs: 60_000 }, { systemId: 'acme' });
-    const resp = track(submit(e).then((r) => (order.push('resp'), r)));
+    const resp = track(
+      submit(e).then((r) => {
+        order.push('resp');
+        return r;
+      }),
+    );
     await waitFor(() => inbox(e).length === 1, 3_000, 'the receipt');
     clock.advance(59_999);
     await settle();
@@ -112,7 +117,12 @@ describe('receipt_before_resp', () => {
   it('with no delay still writes the receipt before the response on the same connection', async () => {
     const { sim: s } = await sim();
     const order: string[] = [];
-    const e = await esme({ onDeliver: () => (order.push('receipt'), 0) });
+    const e = await esme({
+      onDeliver: () => {
+        order.push('receipt');
+        return 0;
+      },
+    });
     s.setCase({ kind: 'receipt_before_resp' });
     await submit(e).then(() => order.push('resp'));
     expect(order).toEqual(['receipt', 'resp']);
@@ -126,7 +136,11 @@ describe('reverse_parts', () => {
     s.setCase({ kind: 'reverse_parts' }, { destinationPrefix: '4477' });
     const answered: number[] = [];
     const part = (seq: number) =>
-      track(submit(e, udhPart(9, 3, seq, `part ${seq}`)).then((r) => (answered.push(seq), r)));
+      track(
+        submit(e, udhPart(9, 3, seq, `part ${seq}`)).then(() => {
+          answered.push(seq);
+        }),
+      );
     const p1 = part(1);
     const p2 = part(2);
     await waitFor(() => s.messages().length === 2, 3_000, 'two parts stored');
