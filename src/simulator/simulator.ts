@@ -10,7 +10,11 @@
  *   sim-session.ts       one connection: identity, timers, answer queue, read backpressure
  *   fault-player.ts      faults on each request (intercept) and each answer (onAnswer)
  *   request-handlers.ts  binds, submits, query/cancel/replace
- *   deliveries.ts        receipts and MO messages as deliver_sm
+ *   deliveries.ts        receipts as deliver_sm (and the choice of receiving session)
+ *   mo-sender.ts         MO messages as deliver_sm: in parts, redelivered, in bursts
+ *   cases.ts             message-path cases per account or destination prefix (throttle bursts,
+ *                        reversed part answers, id formats, receipt orders, lost responses, ...)
+ *   delivery-log.ts      the bounded record of every deliver_sm and the answer it got
  * The session answers enquire_link, unbind, wrong-state requests and unknown commands itself;
  * the simulator sees every request first (its interceptor, which is how faults take over) and
  * every answer last (the session's answerHook, which is how answers are delayed or broken).
