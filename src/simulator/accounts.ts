@@ -11,8 +11,9 @@ import { Value } from 'typebox/value';
 import type { PathSegment } from '../config/config-path.js';
 import { CommandStatus } from '../protocol/command-status.js';
 import { bindFieldMaxChars } from '../protocol/layouts.js';
+import { checkCase, checkCaseScope, type SimCase } from './cases.js';
 import type { SimIssue } from './errors.js';
-import { issuesOf, pathOf, StatusSchema, statusCode, strict } from './validate.js';
+import { issuesOf, pathOf, StatusSchema, segmentsOf, statusCode, strict } from './validate.js';
 
 export type BindType = 'transmitter' | 'receiver' | 'transceiver';
 export const BIND_TYPES: readonly BindType[] = ['transmitter', 'receiver', 'transceiver'];
@@ -26,6 +27,8 @@ export interface SimAccount {
   maxBinds?: number;
   /** Status for a bind over maxBinds: ESME_RALYBND (default) or e.g. ESME_RBINDFAIL. */
   overLimitStatus?: number;
+  /** Message-path cases (cases.ts) for this system_id, each with an optional `destinationPrefix`. */
+  cases?: (SimCase & { destinationPrefix?: string })[];
 }
 
 /** A C-Octet String field of bind_*: printable ASCII within the spec's length (reference §4.1). */
@@ -51,6 +54,8 @@ export const SimAccountSchema = Type.Object(
     bindTypes: Type.Optional(Type.Array(Type.Union(BIND_TYPES.map((t) => Type.Literal(t))), { minItems: 1 })),
     maxBinds: Type.Optional(Type.Integer({ minimum: 1 })),
     overLimitStatus: Type.Optional(StatusSchema),
+    // Checked by cases.ts (resolveAccounts), which also turns status names into codes.
+    cases: Type.Optional(Type.Array(Type.Unknown(), { maxItems: 100 })),
   },
   strict,
 );
@@ -81,6 +86,27 @@ export function resolveAccounts(
       });
     }
     seen.add(account.systemId);
+    if (account.cases !== undefined) {
+      account.cases = account.cases.map((raw, j) => {
+        const { destinationPrefix, ...rest } = raw as Record<string, unknown>;
+        const checked = checkCaseScope(destinationPrefix === undefined ? undefined : { destinationPrefix }, [
+          ...at,
+          i,
+          'cases',
+          j,
+        ]);
+        const c = checkCase(rest, [...at, i, 'cases', j]);
+        for (const issue of [...c.issues, ...checked.issues]) {
+          issues.push({ path: segmentsOf(issue.path), message: issue.message });
+        }
+        return c.case
+          ? {
+              ...c.case,
+              ...(destinationPrefix === undefined ? {} : { destinationPrefix: destinationPrefix as string }),
+            }
+          : (raw as SimCase);
+      });
+    }
     if (account.overLimitStatus !== undefined) {
       const code = statusCode(account.overLimitStatus);
       if (code === undefined) {

@@ -10,19 +10,38 @@
  *   POST   /faults            { fault, scope? } → 201 { id }
  *   DELETE /faults/:id        204, or 404
  *   DELETE /faults            204: every fault off
- *   POST   /mo                { from, to, text?, dataCoding?, systemId?, tlvs?: [{ tag, hex }] } → { delivered }
+ *   GET    /cases             the message-path cases switched on: [{ id, case, scope }]
+ *   GET    /cases/catalogue   every case kind with what it does
+ *   POST   /cases             { case, scope?: { systemId?, destinationPrefix? } } → 201 { id }
+ *   DELETE /cases/:id         204, or 404
+ *   DELETE /cases             204: every case off
+ *   POST   /mo                { from, to, text?, dataCoding?, systemId?, tlvs?: [{ tag, hex }],
+ *                              split?: { method: udh8|udh16|sar|payload, reference? }, dropParts?: [n],
+ *                              redeliver?: { timeoutMs, attempts, delayMs? } } → { id, parts, sent, delivered }
+ *   POST   /mo/bursts         the same plus { count, ratePerSecond } → 201 the burst; `{n}` in text is its number
+ *   GET    /mo/bursts         bursts running and recently finished; GET /mo/bursts/:id one of them
+ *   DELETE /mo/bursts/:id     204: stops it (MO already sent finish)
+ *   GET    /messages          the messages accepted, oldest first (?systemId=&destination=&after=<seq>&limit=)
  *   GET    /messages/:id      a message the simulator accepted: its state and dates, or 404
+ *   GET    /deliveries        every deliver_sm written and its answer (?kind=receipt|mo&systemId=&moId=&outcome=&after=&limit=)
  *
  * Bodies are checked with TypeBox schemas; every error is `{ code, message }` (400 for bad
  * input, 404 for what does not exist). Statuses in faults may be numbers or names.
  */
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
-import { Type } from 'typebox';
+import { type Static, Type } from 'typebox';
 import { ErrorCode } from '../errors.js';
 import { type Logger, silentLogger } from '../logger.js';
+import { EsmClass } from '../protocol/constants.js';
+import { decodeText } from '../protocol/text.js';
+import { CASE_CATALOGUE, CASE_KINDS, checkCase, checkCaseScope } from './cases.js';
+import type { DeliveryOutcome } from './delivery-log.js';
 import { SimErrorCode, type SimIssue, SimulatorError } from './errors.js';
 import { checkFault, checkScope, FAULT_CATALOGUE, FAULT_KINDS } from './faults.js';
+import type { StoredMessage } from './message-store.js';
+import { MAX_BURST_COUNT, MAX_BURST_RATE, type MoRequest } from './mo-sender.js';
 import type { SmscSimulator } from './simulator.js';
+import { MAX_TIMER_MS } from './timer-set.js';
 import { issuesOf, strict } from './validate.js';
 
 export interface ControlApiOptions {
@@ -33,27 +52,130 @@ export interface ControlApiOptions {
 
 const FaultBodySchema = Type.Object({ fault: Type.Unknown(), scope: Type.Optional(Type.Unknown()) }, strict);
 
-const MoBodySchema = Type.Object(
-  {
-    from: Type.String({ minLength: 1, maxLength: 20 }),
-    to: Type.String({ minLength: 1, maxLength: 20 }),
-    text: Type.Optional(Type.String({ maxLength: 10_000 })),
-    dataCoding: Type.Optional(Type.Integer({ minimum: 0, maximum: 255 })),
-    systemId: Type.Optional(Type.String({ minLength: 1, maxLength: 15 })),
-    tlvs: Type.Optional(
-      Type.Array(
-        Type.Object(
-          {
-            tag: Type.Integer({ minimum: 0, maximum: 0xffff }),
-            hex: Type.String({ pattern: '^(?:[0-9a-fA-F]{2})*$', maxLength: 2_000, expected: 'hex octets' }),
-          },
-          strict,
-        ),
+const MoFields = {
+  from: Type.String({ minLength: 1, maxLength: 20 }),
+  to: Type.String({ minLength: 1, maxLength: 20 }),
+  text: Type.Optional(Type.String({ maxLength: 10_000 })),
+  dataCoding: Type.Optional(Type.Integer({ minimum: 0, maximum: 255 })),
+  systemId: Type.Optional(Type.String({ minLength: 1, maxLength: 15 })),
+  tlvs: Type.Optional(
+    Type.Array(
+      Type.Object(
+        {
+          tag: Type.Integer({ minimum: 0, maximum: 0xffff }),
+          hex: Type.String({ pattern: '^(?:[0-9a-fA-F]{2})*$', maxLength: 2_000, expected: 'hex octets' }),
+        },
+        strict,
       ),
+      { maxItems: 32 },
     ),
+  ),
+  split: Type.Optional(
+    Type.Object(
+      {
+        method: Type.Union([
+          Type.Literal('udh8'),
+          Type.Literal('udh16'),
+          Type.Literal('sar'),
+          Type.Literal('payload'),
+        ]),
+        reference: Type.Optional(Type.Integer({ minimum: 0, maximum: 0xffff })),
+      },
+      strict,
+    ),
+  ),
+  dropParts: Type.Optional(Type.Array(Type.Integer({ minimum: 1, maximum: 255 }), { maxItems: 255 })),
+  redeliver: Type.Optional(
+    Type.Object(
+      {
+        timeoutMs: Type.Integer({ minimum: 1, maximum: MAX_TIMER_MS }),
+        attempts: Type.Integer({ minimum: 0, maximum: 100 }),
+        delayMs: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_TIMER_MS })),
+      },
+      strict,
+    ),
+  ),
+};
+
+const MoBodySchema = Type.Object(MoFields, strict);
+
+const BurstBodySchema = Type.Object(
+  {
+    ...MoFields,
+    count: Type.Integer({ minimum: 1, maximum: MAX_BURST_COUNT }),
+    ratePerSecond: Type.Integer({ minimum: 1, maximum: MAX_BURST_RATE }),
   },
   strict,
 );
+
+const CaseBodySchema = Type.Object({ case: Type.Unknown(), scope: Type.Optional(Type.Unknown()) }, strict);
+
+const Seq = Type.String({ pattern: '^\\d{1,15}$', expected: 'a whole number' });
+const Limit = Type.String({ pattern: '^[1-9]\\d{0,4}$', expected: 'a whole number from 1 to 10000' });
+
+const MessagesQuerySchema = Type.Object(
+  {
+    systemId: Type.Optional(Type.String({ minLength: 1, maxLength: 15 })),
+    destination: Type.Optional(Type.String({ minLength: 1, maxLength: 21 })),
+    after: Type.Optional(Seq),
+    limit: Type.Optional(Limit),
+  },
+  strict,
+);
+
+const DeliveriesQuerySchema = Type.Object(
+  {
+    kind: Type.Optional(Type.Union([Type.Literal('receipt'), Type.Literal('mo')])),
+    systemId: Type.Optional(Type.String({ minLength: 1, maxLength: 15 })),
+    moId: Type.Optional(Type.String({ minLength: 1, maxLength: 30 })),
+    outcome: Type.Optional(
+      Type.Union([Type.Literal('pending'), Type.Literal('ok'), Type.Literal('error'), Type.Literal('none')]),
+    ),
+    after: Type.Optional(Seq),
+    limit: Type.Optional(Limit),
+  },
+  strict,
+);
+
+type MoBody = Static<typeof MoBodySchema>;
+
+/** An MO request body as the simulator takes it (TLVs as octets). */
+function moOf(body: MoBody): MoRequest {
+  const { tlvs, ...rest } = body;
+  return {
+    ...rest,
+    ...(tlvs ? { tlvs: tlvs.map((t) => ({ tag: t.tag, value: Buffer.from(t.hex, 'hex') })) } : {}),
+  } as MoRequest;
+}
+
+function limitOf(raw: string | undefined): number {
+  return Math.min(Number(raw ?? 1_000), 10_000);
+}
+
+/** A stored message as the control API shows it. */
+export function messageView(m: Readonly<StoredMessage>) {
+  let octets = m.payload;
+  if (m.esmClass & EsmClass.UDHI && octets.length > 0) octets = octets.subarray(1 + (octets[0] ?? 0));
+  return {
+    seq: m.seq ?? 0,
+    id: m.id,
+    receiptId: m.receiptId ?? m.id,
+    systemId: m.systemId,
+    sessionId: m.sessionId,
+    command: m.command,
+    source: m.source.addr,
+    destinations: m.destinations.map((d) => d.addr),
+    dataCoding: m.dataCoding,
+    text: decodeText(octets, m.dataCoding).text,
+    part: m.concat ?? null,
+    registeredDelivery: m.registeredDelivery,
+    responded: m.responded ?? true,
+    state: m.stat ?? 'ENROUTE',
+    messageState: m.state,
+    submitDate: m.submitDate.toISOString(),
+    finalDate: m.finalDate?.toISOString() ?? null,
+  };
+}
 
 const FAULT_ID = /^[1-9]\d{0,9}$/;
 
@@ -69,9 +191,8 @@ function check(what: string, schema: Parameters<typeof issuesOf>[0], value: unkn
   if (issues.length > 0) throw invalid(what, issues);
 }
 
-function faultId(raw: string): number {
-  if (!FAULT_ID.test(raw))
-    throw invalid('fault id', [{ path: 'id', message: 'expected a positive integer' }]);
+function faultId(raw: string, what = 'fault id'): number {
+  if (!FAULT_ID.test(raw)) throw invalid(what, [{ path: 'id', message: 'expected a positive integer' }]);
   return Number(raw);
 }
 
@@ -134,26 +255,72 @@ export function buildControlApi(sim: SmscSimulator, options: ControlApiOptions =
     return reply.code(204).send();
   });
 
+  app.get('/cases', async () => sim.cases());
+  app.get('/cases/catalogue', async () =>
+    CASE_KINDS.map((kind) => ({ kind, summary: CASE_CATALOGUE[kind].summary })),
+  );
+
+  app.post('/cases', async (request, reply) => {
+    check('case request', CaseBodySchema, request.body);
+    const body = request.body as { case: unknown; scope?: unknown };
+    const c = checkCase(body.case, ['case']);
+    const scope = checkCaseScope(body.scope, ['scope']);
+    const issues = [...c.issues, ...scope.issues];
+    if (issues.length > 0 || !c.case || !scope.scope) throw invalid('case', issues);
+    const id = sim.setCase(c.case, scope.scope);
+    log.info({ id, case: c.case, scope: scope.scope, remote: request.ip }, 'control API: case on');
+    return reply.code(201).send({ id });
+  });
+
+  app.delete<{ Params: { id: string } }>('/cases/:id', async (request, reply) => {
+    sim.clearCase(faultId(request.params.id, 'case id'));
+    return reply.code(204).send();
+  });
+
+  app.delete('/cases', async (_request, reply) => {
+    sim.clearCase();
+    return reply.code(204).send();
+  });
+
   app.post('/mo', async (request) => {
     check('MO request', MoBodySchema, request.body);
-    const body = request.body as {
-      from: string;
-      to: string;
-      text?: string;
-      dataCoding?: number;
-      systemId?: string;
-      tlvs?: { tag: number; hex: string }[];
-    };
-    return sim.injectMo({
-      from: body.from,
-      to: body.to,
-      ...(body.text !== undefined ? { text: body.text } : {}),
-      ...(body.dataCoding !== undefined ? { dataCoding: body.dataCoding } : {}),
-      ...(body.systemId !== undefined ? { systemId: body.systemId } : {}),
-      ...(body.tlvs
-        ? { tlvs: body.tlvs.map((t) => ({ tag: t.tag, value: Buffer.from(t.hex, 'hex') })) }
-        : {}),
-    });
+    return sim.sendMo(moOf(request.body as MoBody));
+  });
+
+  app.post('/mo/bursts', async (request, reply) => {
+    check('burst request', BurstBodySchema, request.body);
+    const body = request.body as MoBody & { count: number; ratePerSecond: number };
+    const burst = sim.startMoBurst({ ...moOf(body), count: body.count, ratePerSecond: body.ratePerSecond });
+    log.info({ burst, remote: request.ip }, 'control API: MO burst started');
+    return reply.code(201).send(burst);
+  });
+
+  app.get('/mo/bursts', async () => sim.moBursts());
+
+  app.get<{ Params: { id: string } }>('/mo/bursts/:id', async (request) => {
+    const id = faultId(request.params.id, 'burst id');
+    const burst = sim.moBursts().find((b) => b.id === id);
+    if (burst === undefined) throw new SimulatorError(SimErrorCode.NotFound, `no burst with id ${id}`);
+    return burst;
+  });
+
+  app.delete<{ Params: { id: string } }>('/mo/bursts/:id', async (request, reply) => {
+    sim.stopMoBurst(faultId(request.params.id, 'burst id'));
+    return reply.code(204).send();
+  });
+
+  app.get('/messages', async (request) => {
+    const q = (request.query ?? {}) as Record<string, string>;
+    const issues = issuesOf(MessagesQuerySchema, q);
+    if (issues.length > 0) throw invalid('messages query', issues);
+    return sim
+      .messages({
+        ...(q.systemId ? { systemId: q.systemId } : {}),
+        ...(q.destination ? { destination: q.destination } : {}),
+        ...(q.after ? { after: Number(q.after) } : {}),
+        limit: limitOf(q.limit),
+      })
+      .map(messageView);
   });
 
   app.get<{ Params: { id: string } }>('/messages/:id', async (request) => {
@@ -164,18 +331,21 @@ export function buildControlApi(sim: SmscSimulator, options: ControlApiOptions =
         `no message with id ${JSON.stringify(request.params.id)}`,
       );
     }
-    return {
-      id: m.id,
-      systemId: m.systemId,
-      command: m.command,
-      source: m.source.addr,
-      destinations: m.destinations.map((d) => d.addr),
-      registeredDelivery: m.registeredDelivery,
-      state: m.stat ?? 'ENROUTE',
-      messageState: m.state,
-      submitDate: m.submitDate.toISOString(),
-      finalDate: m.finalDate?.toISOString() ?? null,
-    };
+    return messageView(m);
+  });
+
+  app.get('/deliveries', async (request) => {
+    const q = (request.query ?? {}) as Record<string, string>;
+    const issues = issuesOf(DeliveriesQuerySchema, q);
+    if (issues.length > 0) throw invalid('deliveries query', issues);
+    return sim.deliveryRecords({
+      ...(q.kind ? { kind: q.kind as 'receipt' | 'mo' } : {}),
+      ...(q.systemId ? { systemId: q.systemId } : {}),
+      ...(q.moId ? { moId: q.moId } : {}),
+      ...(q.outcome ? { outcome: q.outcome as DeliveryOutcome } : {}),
+      ...(q.after ? { after: Number(q.after) } : {}),
+      limit: limitOf(q.limit),
+    });
   });
 
   return app;

@@ -8,6 +8,7 @@ import { Npi, TlvTag, Ton } from '../protocol/constants.js';
 import type { PduInit } from '../protocol/pdu.js';
 import { chooseEncoding, encodeText } from '../protocol/text.js';
 import type { SmppSession } from '../session/session.js';
+import type { DeliveryLog } from './delivery-log.js';
 import { type SimIssue, SimulatorError } from './errors.js';
 import type { FaultPlayer } from './fault-player.js';
 import type { Address, MessageStore, StoredMessage } from './message-store.js';
@@ -82,6 +83,8 @@ export interface DeliveriesOptions {
   onSent(): void;
   /** The ESME acknowledged a receipt with status 0. */
   onReceipt(event: { messageId: string; systemId: string; sessionId: number; stat: string }): void;
+  /** Every deliver_sm written and its answer. */
+  record: DeliveryLog;
 }
 
 export class Deliveries {
@@ -90,7 +93,8 @@ export class Deliveries {
 
   constructor(private readonly opts: DeliveriesOptions) {
     this.sender = new ReceiptSender({
-      pick: (systemId) => this.pickReceiver(systemId),
+      pick: (systemId, avoid) => this.pickReceiver(systemId, avoid),
+      record: opts.record,
       timers: opts.timers,
       log: opts.log,
       retries: opts.receipts.retries,
@@ -105,13 +109,19 @@ export class Deliveries {
     this.sender.close();
   }
 
-  /** A bound RX/TRX session of this system_id that may receive now (round robin), if any. */
-  pickReceiver(systemId: string): SmppSession | undefined {
-    const candidates: SimSession[] = [];
+  /**
+   * A bound RX/TRX session of this system_id that may receive now (round robin), if any; one
+   * other than session `avoid` when there is one.
+   */
+  pickReceiver(systemId: string, avoid?: number): SmppSession | undefined {
+    let candidates: SimSession[] = [];
     for (const s of this.opts.live.values()) {
       if (s.systemId !== systemId || (s.bindType !== 'receiver' && s.bindType !== 'transceiver')) continue;
       if (!s.session.bound || this.opts.faults.silent(s)) continue;
       candidates.push(s);
+    }
+    if (avoid !== undefined && candidates.some((s) => s.id !== avoid)) {
+      candidates = candidates.filter((s) => s.id !== avoid);
     }
     if (candidates.length === 0) return undefined;
     const turn = this.roundRobin.get(systemId) ?? 0;
@@ -119,43 +129,31 @@ export class Deliveries {
     return candidates[turn % candidates.length]?.session;
   }
 
-  /** The message store's onFinal: a receipt per destination when registered_delivery asks. */
+  /**
+   * The message store's onFinal: a receipt per destination when registered_delivery asks (or
+   * what a receipts case lists, one after the other; none for a no_response case that says so).
+   */
   onFinal(message: StoredMessage): void {
     const stat = message.stat;
-    if (stat === undefined || !wantsReceipt(message.registeredDelivery, stat)) return;
-    for (const destination of message.destinations) {
-      this.sender.send({
-        systemId: message.systemId,
-        messageId: message.id,
-        init: receiptDeliverSm(message, destination),
-      });
-    }
-  }
-
-  /**
-   * Sends an MO message as deliver_sm to one bound RX/TRX session of each system_id (or of the
-   * one given), and resolves with how many answered it with status 0.
-   */
-  async injectMo(mo: MoMessage): Promise<{ delivered: number }> {
-    const init = moDeliverSm(mo);
-    const targets = new Map<string, SmppSession>();
-    for (const s of this.opts.live.values()) {
-      const id = s.systemId;
-      if (id === undefined || targets.has(id) || (mo.systemId !== undefined && id !== mo.systemId)) continue;
-      const session = this.pickReceiver(id);
-      if (session) targets.set(id, session);
-    }
-    const answers = await Promise.all(
-      [...targets.values()].map((session) =>
-        session.request('deliver_sm', init, { timeoutMs: this.opts.receipts.responseTimeoutMs }).then(
-          (resp) => resp.command === 'deliver_sm_resp' && resp.command_status === 0,
-          () => false,
-        ),
-      ),
-    );
-    const delivered = answers.filter(Boolean).length;
-    this.opts.log.debug({ from: mo.from, to: mo.to, delivered, targets: targets.size }, 'MO injected');
-    return { delivered };
+    const plan = message.receiptPlan;
+    if (stat === undefined || plan?.none || !wantsReceipt(message.registeredDelivery, stat)) return;
+    const stats = plan?.stats ?? [stat];
+    const gapMs = plan?.gapMs ?? 0;
+    stats.forEach((as, i) => {
+      const send = (): void => {
+        for (const destination of message.destinations) {
+          this.sender.send({
+            systemId: message.systemId,
+            messageId: message.id,
+            stat: as,
+            init: receiptDeliverSm(message, destination, as),
+            ...(plan?.otherBind ? { avoidSessionId: message.sessionId } : {}),
+          });
+        }
+      };
+      if (i === 0 || gapMs === 0) send();
+      else this.opts.timers.set(send, gapMs * i);
+    });
   }
 
   private onReceiptDelivered(job: DeliveryJob): void {
@@ -164,7 +162,7 @@ export class Deliveries {
       messageId: job.messageId,
       systemId: job.systemId,
       sessionId: message?.sessionId ?? 0,
-      stat: message?.stat ?? 'UNKNOWN',
+      stat: job.stat ?? message?.stat ?? 'UNKNOWN',
     });
   }
 }

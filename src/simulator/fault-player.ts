@@ -150,6 +150,15 @@ export class FaultPlayer {
   /** Sees each answer last: writes it now (false), or later, broken, or never (true). */
   onAnswer(s: SimSession, buf: Buffer, pdu: Pdu): boolean {
     if (s.dropping) return true;
+    if (s.captures.size > 0) {
+      // A case (cases.ts) holds, delays or swallows this answer; the answer faults do not see it.
+      const capture = s.captures.get(pdu.sequence_number);
+      if (capture !== undefined) {
+        s.captures.delete(pdu.sequence_number);
+        capture(buf);
+        return true;
+      }
+    }
     const req = s.lastRequest?.sequence_number === pdu.sequence_number ? s.lastRequest : undefined;
     const faults = this.matching(s, req);
     if (faults.length === 0) {

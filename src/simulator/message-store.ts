@@ -62,6 +62,25 @@ export interface StoredMessage {
   /** What the message will become at its outcome time. */
   planned: Outcome;
   finalDate: Date | undefined;
+  /** 1, 2, ... in the order accepted (set by the store). */
+  seq?: number;
+  /** The id the receipts carry when an id_format case renders it unlike `id` (the submit_sm_resp's). */
+  receiptId?: string;
+  /** The concatenation element of this part (UDH or SAR), when it is one part of a longer message. */
+  concat?: { method: 'udh8' | 'udh16' | 'sar'; reference: number; total: number; seq: number };
+  /** False when a no_response case kept its submit_sm_resp from being written. */
+  responded?: boolean;
+  /** What cases asked of its receipts. */
+  receiptPlan?: { otherBind?: boolean; stats?: ReceiptStat[]; gapMs?: number; none?: boolean };
+}
+
+export interface MessageQuery {
+  systemId?: string;
+  /** Exact destination_addr (a leading '+' ignored). */
+  destination?: string;
+  /** Messages with seq above this. */
+  after?: number;
+  limit?: number;
 }
 
 export type MessageIdFormat = 'hex' | 'decimal';
@@ -178,6 +197,7 @@ export class MessageStore {
   private readonly onFinal: (message: StoredMessage) => void;
   private readonly prefix: string;
   private counter = 0;
+  private accepted = 0;
 
   constructor(options: MessageStoreOptions = {}) {
     this.clock = options.clock ?? realClock;
@@ -200,6 +220,11 @@ export class MessageStore {
       : `${this.prefix}${n.toString().padStart(8, '0')}`;
   }
 
+  /** The number an id of nextId() stands for (id_format renders it in other forms). */
+  numberOf(id: string): bigint {
+    return this.idFormat === 'hex' ? BigInt(`0x${id}`) : BigInt(id);
+  }
+
   get size(): number {
     return this.messages.size;
   }
@@ -216,6 +241,7 @@ export class MessageStore {
   /** Stores an ENROUTE message that becomes final (its `planned` outcome) in `finalInMs`. */
   add(message: StoredMessage, finalInMs: number): void {
     if (this.closed) return;
+    message.seq = ++this.accepted;
     this.messages.set(message.id, message);
     this.order.push(message.id);
     this.schedule(message, finalInMs);
@@ -233,6 +259,27 @@ export class MessageStore {
 
   isPending(message: StoredMessage): boolean {
     return this.due.has(message.id);
+  }
+
+  /** Makes a pending message final now (its receipt goes out before this returns). */
+  finishNow(message: StoredMessage): void {
+    if (!this.due.delete(message.id)) return;
+    this.finalise(message.id);
+  }
+
+  /** Messages in the order accepted (the oldest kept first), for tests and the control API. */
+  list(query: MessageQuery = {}): StoredMessage[] {
+    const limit = query.limit ?? 1_000;
+    const wanted = query.destination === undefined ? undefined : query.destination.replace(/^\+/, '');
+    const out: StoredMessage[] = [];
+    for (const m of this.messages.values()) {
+      if (out.length >= limit) break;
+      if (query.after !== undefined && (m.seq ?? 0) <= query.after) continue;
+      if (query.systemId !== undefined && m.systemId !== query.systemId) continue;
+      if (wanted !== undefined && !m.destinations.some((d) => d.addr.replace(/^\+/, '') === wanted)) continue;
+      out.push(m);
+    }
+    return out;
   }
 
   /** cancel_sm: the message becomes DELETED now, and no receipt follows. */

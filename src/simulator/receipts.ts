@@ -14,9 +14,10 @@ import { isRetriable, statusName } from '../protocol/command-status.js';
 import { DataCoding, EsmClass, RegisteredDelivery } from '../protocol/constants.js';
 import { SmppEncodeError } from '../protocol/errors.js';
 import type { Pdu, PduInit } from '../protocol/pdu.js';
-import { formatReceiptText, receiptTlvs } from '../protocol/receipt.js';
+import { formatReceiptText, type ReceiptStat, receiptTlvs } from '../protocol/receipt.js';
 import { decodeText } from '../protocol/text.js';
 import type { SmppSession } from '../session/session.js';
+import type { DeliveryLog } from './delivery-log.js';
 import type { SimIssue } from './errors.js';
 import { normaliseDestination } from './faults.js';
 import {
@@ -147,13 +148,21 @@ export function receiptExcerpt(message: Pick<StoredMessage, 'payload' | 'dataCod
     .join('');
 }
 
-/** The receipt deliver_sm for one destination of a final message. */
-export function receiptDeliverSm(message: StoredMessage, destination: Address): PduInit<'deliver_sm'> {
-  const stat = message.stat ?? message.planned.stat;
+/**
+ * The receipt deliver_sm for one destination of a final message; `as` sends another stat than
+ * the message's own (the receipts case: ENROUTE after DELIVRD).
+ */
+export function receiptDeliverSm(
+  message: StoredMessage,
+  destination: Address,
+  as?: ReceiptStat,
+): PduInit<'deliver_sm'> {
+  const stat = as ?? message.stat ?? message.planned.stat;
   const doneDate = message.finalDate ?? new Date();
-  const err = message.planned.err;
+  const err = stat === 'DELIVRD' || stat === 'ENROUTE' || stat === 'ACCEPTD' ? '000' : message.planned.err;
+  const id = message.receiptId ?? message.id;
   const text = formatReceiptText({
-    id: message.id,
+    id,
     sub: 1,
     dlvrd: stat === 'DELIVRD' ? 1 : 0,
     submitDate: message.submitDate,
@@ -175,7 +184,7 @@ export function receiptDeliverSm(message: StoredMessage, destination: Address): 
     data_coding: DataCoding.SMSC_DEFAULT,
     short_message: Buffer.from(text, 'latin1'),
     tlvs: receiptTlvs({
-      id: message.id,
+      id,
       stat,
       ...(failed ? { networkErrorCode: { type: 3, code } } : {}),
     }),
@@ -185,13 +194,19 @@ export function receiptDeliverSm(message: StoredMessage, destination: Address): 
 export interface DeliveryJob {
   systemId: string;
   init: PduInit<'deliver_sm'>;
-  /** For logs: the message id. */
+  /** For logs: the message id (the one the receipt carries). */
   messageId: string;
+  /** The stat the receipt carries. */
+  stat?: string;
+  /** Another session of the system_id is preferred to this one (receipt_other_bind). */
+  avoidSessionId?: number;
 }
 
 export interface ReceiptSenderOptions {
-  /** An RX/TRX session bound with this system_id that may receive now, if any. */
-  pick(systemId: string): SmppSession | undefined;
+  /** An RX/TRX session bound with this system_id that may receive now (preferably not `avoid`), if any. */
+  pick(systemId: string, avoid?: number): SmppSession | undefined;
+  /** Where each attempt and its answer are recorded. */
+  record?: DeliveryLog;
   timers: TimerSet;
   log: Logger;
   retries: number;
@@ -229,7 +244,7 @@ export class ReceiptSender {
 
   private attempt(job: DeliveryJob, n: number): void {
     if (this.closed) return;
-    const session = this.opts.pick(job.systemId);
+    const session = this.opts.pick(job.systemId, job.avoidSessionId);
     if (session === undefined) {
       this.retry(job, n, `no RX/TRX session of ${job.systemId} can take it`);
       return;
@@ -241,9 +256,21 @@ export class ReceiptSender {
     this.inFlight++;
     const request = session.request('deliver_sm', job.init, { timeoutMs: this.opts.responseTimeoutMs });
     this.opts.onSent(job);
+    const record = this.opts.record?.add({
+      kind: 'receipt',
+      at: this.opts.timers.now(),
+      sessionId: session.id,
+      systemId: job.systemId,
+      from: job.init.source_addr ?? '',
+      to: job.init.destination_addr ?? '',
+      attempt: n,
+      messageId: job.messageId,
+      stat: job.stat ?? '',
+    });
     request.then(
       (resp) => {
         this.inFlight--;
+        if (record) this.opts.record?.answered(record, resp.command_status);
         if (resp.command === 'deliver_sm_resp' && resp.command_status === 0) {
           this.opts.onDelivered(job, resp);
         } else if (isRetriable(resp.command_status)) {
@@ -257,6 +284,7 @@ export class ReceiptSender {
       },
       (error: Error) => {
         this.inFlight--;
+        if (record) this.opts.record?.unanswered(record, error.message);
         if (error instanceof SmppEncodeError) {
           this.opts.log.warn(
             { messageId: job.messageId, err: error.message },

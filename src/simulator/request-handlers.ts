@@ -8,12 +8,14 @@
 import type { EventEmitter } from 'node:events';
 import type { Logger } from '../logger.js';
 import { CommandStatus } from '../protocol/command-status.js';
-import { MessageState, TlvTag } from '../protocol/constants.js';
+import { EsmClass, MessageState, TlvTag } from '../protocol/constants.js';
 import { createPdu, type Pdu, type PduOf } from '../protocol/pdu.js';
+import { parseUdh } from '../protocol/segments.js';
 import { formatAbsoluteTime, parseSmppTime, resolveSmppTime } from '../protocol/time.js';
-import { tlvBytes } from '../protocol/tlv.js';
+import { type Tlv, tlvBytes, tlvNumber } from '../protocol/tlv.js';
 import type { BindCommand } from '../session/session.js';
 import type { AccountBook, BindType } from './accounts.js';
+import { type CaseTable, DEFAULT_HOLD_TIMEOUT_MS, renderId } from './cases.js';
 import { moDeliverSm } from './deliveries.js';
 import type { FaultPlayer } from './fault-player.js';
 import { firstOf } from './faults.js';
@@ -45,6 +47,7 @@ export interface RequestContext {
   /** system_id the simulator gives in bind_resp. */
   systemId: string;
   counts: { binds: number; submits: number };
+  cases: CaseTable;
   events: EventEmitter<SimulatorEvents>;
 }
 
@@ -215,6 +218,16 @@ export class RequestHandlers {
     }
 
     const first = destinations[0] as Address;
+    const cases = this.ctx.cases;
+    const clockNow = s.timers.now();
+    const throttle = cases.find('throttle', systemId, first.addr);
+    if (throttle) {
+      const status = cases.throttle(throttle, clockNow);
+      if (status !== undefined) {
+        session.respond(pdu, { command_status: status });
+        return;
+      }
+    }
     const { outcome, delayMs } = plannedOutcome(this.ctx.receipts, first.addr);
     // Answers held back by a delay fault: the receipt must not overtake the submit_sm_resp.
     const held = this.ctx.faults.heldMs(s, pdu);
@@ -224,7 +237,23 @@ export class RequestHandlers {
       outcome.err = this.ctx.receipts.err ?? '001';
       finalInMs = Math.max(expiresInMs, 0);
     }
-    const id = this.ctx.store.nextId();
+    let id = this.ctx.store.nextId();
+    let receiptId: string | undefined;
+    const idFormat = cases.find('id_format', systemId, first.addr)?.case;
+    if (idFormat) {
+      const value = this.ctx.store.numberOf(id);
+      id = renderId(value, idFormat.submit, idFormat.submitLeadingZeros);
+      receiptId = renderId(value, idFormat.receipt, idFormat.receiptLeadingZeros);
+    }
+    const noResponse = cases.find('no_response', systemId, first.addr);
+    const swallow = noResponse !== undefined && cases.swallow(noResponse, clockNow);
+    const receiptsCase = cases.find('receipts', systemId, first.addr)?.case;
+    const receiptPlan: NonNullable<StoredMessage['receiptPlan']> = {
+      ...(cases.find('receipt_other_bind', systemId, first.addr) ? { otherBind: true } : {}),
+      ...(receiptsCase ? { stats: receiptsCase.stats, gapMs: receiptsCase.gapMs ?? 0 } : {}),
+      ...(swallow && noResponse.case.receipt === false ? { none: true } : {}),
+    };
+    const concat = concatOf(pdu, payload);
     const message: StoredMessage = {
       id,
       systemId,
@@ -242,9 +271,31 @@ export class RequestHandlers {
       stat: undefined,
       planned: outcome,
       finalDate: undefined,
+      ...(receiptId !== undefined ? { receiptId } : {}),
+      ...(concat ? { concat } : {}),
+      responded: !swallow,
+      ...(Object.keys(receiptPlan).length > 0 ? { receiptPlan } : {}),
     };
     this.ctx.store.add(message, Math.min(finalInMs, MAX_TIMER_MS));
     this.ctx.counts.submits++;
+    const early = cases.find('receipt_before_resp', systemId, first.addr)?.case;
+    // The receipt deliver_sm is written now, before the answer below.
+    if (early) this.ctx.store.finishNow(message);
+    if (swallow) s.captures.set(pdu.sequence_number, () => {});
+    else if (early?.respDelayMs) {
+      const readyAt = clockNow + early.respDelayMs;
+      s.captures.set(pdu.sequence_number, (buf) => s.answers.push({ buf, readyAt }));
+    } else if (concat) {
+      const reverse = cases.find('reverse_parts', systemId, first.addr)?.case;
+      if (reverse) {
+        const key = `${message.source.addr}|${first.addr}|${concat.method}|${concat.reference}|${concat.total}`;
+        const timeoutMs = reverse.holdTimeoutMs ?? DEFAULT_HOLD_TIMEOUT_MS;
+        s.captures.set(pdu.sequence_number, (buf) => {
+          if (!s.parts.hold(key, concat.total, concat.seq, buf, timeoutMs))
+            s.answers.push({ buf, readyAt: 0 });
+        });
+      }
+    }
     if (pdu.command === 'submit_multi') session.respond(pdu, { message_id: id, unsuccess_sme: unsuccess });
     else session.respond(pdu, { message_id: id });
     const events = this.ctx.events;
@@ -333,6 +384,31 @@ export class RequestHandlers {
     }
     s.session.respond(pdu);
   }
+}
+
+/** The concatenation element of a submitted part: its UDH (with UDHI set), else its SAR TLVs. */
+function concatOf(
+  pdu: { esm_class: number; tlvs?: Tlv[] | undefined },
+  payload: Buffer,
+): StoredMessage['concat'] {
+  if (pdu.esm_class & EsmClass.UDHI) {
+    const udh = parseUdh(payload);
+    if (!(udh instanceof Error) && udh.concat) {
+      const c = udh.concat;
+      return {
+        method: c.referenceBits === 8 ? 'udh8' : 'udh16',
+        reference: c.reference,
+        total: c.total,
+        seq: c.seq,
+      };
+    }
+  }
+  const reference = tlvNumber(pdu.tlvs, TlvTag.sar_msg_ref_num);
+  const total = tlvNumber(pdu.tlvs, TlvTag.sar_total_segments);
+  const seq = tlvNumber(pdu.tlvs, TlvTag.sar_segment_seqnum);
+  if (reference === undefined || total === undefined || seq === undefined) return undefined;
+  if (total < 1 || seq < 1 || seq > total) return undefined;
+  return { method: 'sar', reference, total, seq };
 }
 
 /**

@@ -10,18 +10,18 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { type Static, Type } from 'typebox';
 import { ConfigError, type ConfigIssue } from '../config/config-error.js';
-import type { PathSegment } from '../config/config-path.js';
 import { type Env, interpolateTree } from '../config/interpolate.js';
 import { LOG_LEVELS, type LogLevel } from '../config/schema.js';
 import { parseYaml } from '../config/yaml-source.js';
 import { DEFAULT_MAX_PDU_LENGTH } from '../protocol/constants.js';
 import { checkAccounts } from './accounts.js';
+import { type CaseScope, checkScopedCase, type SimCase } from './cases.js';
 import type { SimIssue } from './errors.js';
 import { checkFault, checkScope, type Fault, type FaultScope } from './faults.js';
 import { checkReceiptOptions, type ReceiptOptions } from './receipts.js';
 import type { SimulatorOptions } from './simulator.js';
 import { MAX_TIMER_MS } from './timer-set.js';
-import { issuesOf, pathOf, strict } from './validate.js';
+import { issuesOf, pathOf, segmentsOf, strict } from './validate.js';
 
 const Host = Type.String({ pattern: '^\\S+$', expected: 'a host name or IP address' });
 const Port = Type.Integer({ minimum: 0, maximum: 65_535 });
@@ -64,6 +64,8 @@ export const SimulatorFileSchema = Type.Object(
     accounts: Type.Optional(Type.Unknown()),
     receipts: Type.Optional(Type.Unknown()),
     faults: Type.Optional(Type.Array(Type.Unknown())),
+    cases: Type.Optional(Type.Array(Type.Unknown())),
+    maxDeliveryRecords: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000 })),
   },
   strict,
 );
@@ -83,17 +85,6 @@ export interface ParseSimulatorConfigOptions {
   baseDir?: string;
   source?: string;
   env?: Env;
-}
-
-/** `faults[2].scope.systemId` → ['faults', 2, 'scope', 'systemId'] (to find its line). */
-function segmentsOf(path: string): PathSegment[] {
-  const out: PathSegment[] = [];
-  for (const m of path.matchAll(/([A-Za-z_$][\w$]*)|\[(\d+)\]|\[("(?:[^"\\]|\\.)*")\]/g)) {
-    if (m[1] !== undefined) out.push(m[1]);
-    else if (m[2] !== undefined) out.push(Number(m[2]));
-    else if (m[3] !== undefined) out.push(JSON.parse(m[3]) as string);
-  }
-  return out;
 }
 
 export function parseSimulatorConfig(
@@ -148,6 +139,15 @@ export function parseSimulatorConfig(
     });
     simulator.faults = faults;
   }
+  if (Array.isArray(file.cases)) {
+    const cases: { case: SimCase; scope: CaseScope }[] = [];
+    file.cases.forEach((entry, i) => {
+      const checked = checkScopedCase(entry, ['cases', i]);
+      issues.push(...checked.issues);
+      if (checked.entry) cases.push(checked.entry);
+    });
+    simulator.cases = cases;
+  }
   if (file.tls) {
     const baseDir = options.baseDir ?? process.cwd();
     const read = (key: 'key' | 'cert' | 'ca'): string | undefined => {
@@ -198,6 +198,7 @@ export function parseSimulatorConfig(
     'messageIdFormat',
     'maxMessages',
     'maxConnections',
+    'maxDeliveryRecords',
   ] as const) {
     if (file[key] !== undefined) (simulator as Record<string, unknown>)[key] = file[key];
   }

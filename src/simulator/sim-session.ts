@@ -9,6 +9,7 @@ import type { Clock } from '../session/clock.js';
 import type { SmppSession } from '../session/session.js';
 import type { BindType } from './accounts.js';
 import { AnswerQueue } from './answer-faults.js';
+import { PartHolder } from './part-holder.js';
 import { TimerSet } from './timer-set.js';
 import type { SimSessionInfo } from './types.js';
 
@@ -27,6 +28,13 @@ export class SimSession {
   dropping = false;
   /** Reading from the client is paused (see applyBackpressure). */
   paused = false;
+  /**
+   * Answers a case takes over, by sequence_number (held, delayed or never written): the fault
+   * player hands the encoded answer to the function instead of writing it.
+   */
+  readonly captures = new Map<number, (buf: Buffer) => void>();
+  /** Answers to the parts of concatenated messages held by a reverse_parts case. */
+  readonly parts: PartHolder;
 
   constructor(
     readonly session: SmppSession,
@@ -44,6 +52,7 @@ export class SimSession {
       () => clock.now(),
       () => this.resumeReading(),
     );
+    this.parts = new PartHolder(this.timers, (buf) => this.answers.push({ buf, readyAt: 0 }));
   }
 
   get id(): number {
@@ -95,5 +104,7 @@ export class SimSession {
   release(): void {
     this.timers.clearAll(true);
     this.answers.clear();
+    this.parts.clear();
+    this.captures.clear();
   }
 }

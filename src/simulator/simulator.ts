@@ -10,7 +10,11 @@
  *   sim-session.ts       one connection: identity, timers, answer queue, read backpressure
  *   fault-player.ts      faults on each request (intercept) and each answer (onAnswer)
  *   request-handlers.ts  binds, submits, query/cancel/replace
- *   deliveries.ts        receipts and MO messages as deliver_sm
+ *   deliveries.ts        receipts as deliver_sm (and the choice of receiving session)
+ *   mo-sender.ts         MO messages as deliver_sm: in parts, redelivered, in bursts
+ *   cases.ts             message-path cases per account or destination prefix (throttle bursts,
+ *                        reversed part answers, id formats, receipt orders, lost responses, ...)
+ *   delivery-log.ts      the bounded record of every deliver_sm and the answer it got
  * The session answers enquire_link, unbind, wrong-state requests and unknown commands itself;
  * the simulator sees every request first (its interceptor, which is how faults take over) and
  * every answer last (the session's answerHook, which is how answers are delayed or broken).
@@ -24,11 +28,14 @@ import { type Clock, realClock } from '../session/clock.js';
 import { SmppSession } from '../session/session.js';
 import type { CloseReason } from '../session/state.js';
 import { AccountBook, checkAccounts } from './accounts.js';
+import { type CaseEntry, type CaseScope, CaseTable, caseNotFound, type SimCase } from './cases.js';
 import { Deliveries } from './deliveries.js';
+import { DeliveryLog, type DeliveryQuery, type DeliveryRecord } from './delivery-log.js';
 import { SimErrorCode, type SimIssue, SimulatorError } from './errors.js';
 import { FaultPlayer } from './fault-player.js';
 import { type Fault, type FaultScope, FaultTable, notFound } from './faults.js';
-import { MessageStore, type StoredMessage } from './message-store.js';
+import { type MessageQuery, MessageStore, type StoredMessage } from './message-store.js';
+import { type BurstInfo, type BurstRequest, type MoRequest, type MoResult, MoSender } from './mo-sender.js';
 import { checkReceiptOptions, type ResolvedReceiptOptions, resolveReceiptOptions } from './receipts.js';
 import { RequestHandlers } from './request-handlers.js';
 import { SimServer } from './server.js';
@@ -43,7 +50,11 @@ import type {
 } from './types.js';
 
 export type { BindType, SimAccount } from './accounts.js';
+export type { CaseEntry, CaseScope, SimCase } from './cases.js';
+export type { DeliveryQuery, DeliveryRecord } from './delivery-log.js';
 export type { Fault, FaultEntry, FaultScope } from './faults.js';
+export type { MessageQuery, StoredMessage } from './message-store.js';
+export type { BurstInfo, BurstRequest, MoRequest, MoResult } from './mo-sender.js';
 export type { ReceiptOptions } from './receipts.js';
 export type {
   MoMessage,
@@ -64,6 +75,9 @@ export class SmscSimulator extends EventEmitter<SimulatorEvents> {
   private readonly clock: Clock;
   private readonly accounts: AccountBook;
   private readonly faultTable = new FaultTable();
+  private readonly caseTable = new CaseTable();
+  private readonly record: DeliveryLog;
+  private readonly mo: MoSender;
   private readonly player: FaultPlayer;
   private readonly receiptOptions: ResolvedReceiptOptions;
   private readonly store: MessageStore;
@@ -88,6 +102,7 @@ export class SmscSimulator extends EventEmitter<SimulatorEvents> {
     this.accounts = new AccountBook(options.accounts);
     this.receiptOptions = resolveReceiptOptions(options.receipts);
     this.timers = new TimerSet(this.clock);
+    this.record = new DeliveryLog(options.maxDeliveryRecords);
     this.player = new FaultPlayer(this.faultTable, this.log, this.clock);
     this.store = new MessageStore({
       ...(options.messageIdFormat ? { idFormat: options.messageIdFormat } : {}),
@@ -106,6 +121,16 @@ export class SmscSimulator extends EventEmitter<SimulatorEvents> {
         this.counts.receiptsSent++;
       },
       onReceipt: (event) => this.emit('receipt', event),
+      record: this.record,
+    });
+    this.mo = new MoSender({
+      live: this.live,
+      deliveries: this.deliveries,
+      cases: this.caseTable,
+      record: this.record,
+      timers: this.timers,
+      log: this.log,
+      responseTimeoutMs: this.receiptOptions.responseTimeoutMs,
     });
     this.handlers = new RequestHandlers({
       accounts: this.accounts,
@@ -117,8 +142,20 @@ export class SmscSimulator extends EventEmitter<SimulatorEvents> {
       systemId: options.systemId ?? 'SMPPSIM',
       counts: this.counts,
       events: this,
+      cases: this.caseTable,
     });
     for (const { fault, scope } of options.faults ?? []) this.faultTable.add(fault, scope);
+    const now = this.clock.now();
+    for (const account of options.accounts ?? []) {
+      for (const { destinationPrefix, ...c } of account.cases ?? []) {
+        this.caseTable.add(
+          c as SimCase,
+          { systemId: account.systemId, ...(destinationPrefix ? { destinationPrefix } : {}) },
+          now,
+        );
+      }
+    }
+    for (const { case: c, scope } of options.cases ?? []) this.caseTable.add(c, scope ?? {}, now);
   }
 
   // ------------------------------------------------------------------ lifecycle
@@ -164,6 +201,7 @@ export class SmscSimulator extends EventEmitter<SimulatorEvents> {
     this.closing = (async () => {
       this.store.close();
       this.deliveries.close();
+      this.mo.close();
       this.timers.clearAll(true);
       const serverClosed = this.server?.stopListening() ?? Promise.resolve();
       await Promise.all(
@@ -218,8 +256,62 @@ export class SmscSimulator extends EventEmitter<SimulatorEvents> {
    * Sends an MO message as deliver_sm to one bound RX/TRX session of each system_id (or of the
    * one given), and resolves with how many answered it with status 0.
    */
-  injectMo(mo: MoMessage): Promise<{ delivered: number }> {
-    return this.deliveries.injectMo(mo);
+  async injectMo(mo: MoMessage): Promise<{ delivered: number }> {
+    const { delivered } = await this.mo.send(mo);
+    return { delivered };
+  }
+
+  /**
+   * Sends an MO message, in parts if asked (some dropped), each deliver_sm again when its answer
+   * does not come in time (its `redeliver` policy or an mo_redeliver case); resolves once every
+   * part is answered or given up on.
+   */
+  sendMo(mo: MoRequest): Promise<MoResult> {
+    return this.mo.send(mo);
+  }
+
+  /** Starts a burst of MO (`count` at `ratePerSecond`); `{n}` in the text becomes its number. */
+  startMoBurst(burst: BurstRequest): BurstInfo {
+    return this.mo.startBurst(burst);
+  }
+
+  /** Stops a burst (MO already sent still finish); throws SimulatorError for an unknown id. */
+  stopMoBurst(id: number): void {
+    if (!this.mo.stopBurst(id)) throw new SimulatorError(SimErrorCode.NotFound, `no burst with id ${id}`);
+  }
+
+  moBursts(): BurstInfo[] {
+    return this.mo.listBursts();
+  }
+
+  /** Switches a message-path case on; returns its id. Throws SimulatorError for an invalid one. */
+  setCase(c: SimCase, scope: CaseScope = {}): number {
+    const entry = this.caseTable.add(c, scope, this.clock.now());
+    this.log.info({ id: entry.id, case: entry.case, scope: entry.scope }, `case ${entry.case.kind} on`);
+    return entry.id;
+  }
+
+  /** Switches one case off, or all of them without an id. Throws SimulatorError for an unknown id. */
+  clearCase(id?: number): void {
+    if (id === undefined) {
+      this.caseTable.clear();
+      return;
+    }
+    if (!this.caseTable.remove(id)) throw caseNotFound(id);
+  }
+
+  cases(): CaseEntry[] {
+    return this.caseTable.list();
+  }
+
+  /** The messages accepted (the store keeps the last maxMessages), oldest first. */
+  messages(query: MessageQuery = {}): Readonly<StoredMessage>[] {
+    return this.store.list(query);
+  }
+
+  /** Every deliver_sm written (receipts and MO, each attempt) and its answer; the last maxDeliveryRecords. */
+  deliveryRecords(query: DeliveryQuery = {}): DeliveryRecord[] {
+    return this.record.list(query);
   }
 
   counters(): SimulatorCounters {

@@ -35,6 +35,11 @@ export class TimerSet {
     };
   }
 
+  /** The clock's time (ms). */
+  now(): number {
+    return this.clock.now();
+  }
+
   /** Timers set and not yet fired or cleared. */
   get size(): number {
     return this.live.size;

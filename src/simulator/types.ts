@@ -8,6 +8,7 @@ import type { Tlv } from '../protocol/tlv.js';
 import type { Clock } from '../session/clock.js';
 import type { CloseReason, SessionState } from '../session/state.js';
 import type { BindType, SimAccount } from './accounts.js';
+import type { CaseScope, SimCase } from './cases.js';
 import type { Fault, FaultScope } from './faults.js';
 import type { MessageIdFormat } from './message-store.js';
 import type { ReceiptOptions } from './receipts.js';
@@ -49,6 +50,10 @@ export interface SimulatorOptions {
   maxConnections?: number;
   /** Faults switched on from the start (the config file's `faults`). */
   faults?: { fault: Fault; scope?: FaultScope }[];
+  /** Message-path cases switched on from the start (the config file's `cases`; accounts add their own). */
+  cases?: { case: SimCase; scope?: CaseScope }[];
+  /** deliver_sm records kept for GET /deliveries (the oldest are forgotten). Default 10000. */
+  maxDeliveryRecords?: number;
   /**
    * Every timer of the simulator and its sessions runs on this clock (answer delays, receipts,
    * its own enquire_link, throttle windows, session-init and TLS handshake deadlines). Default:

@@ -37,3 +37,14 @@ export function statusCode(value: number | string): number | undefined {
   if (typeof value === 'number') return value;
   return Object.hasOwn(CommandStatus, value) ? CommandStatus[value as CommandStatusName] : undefined;
 }
+
+/** `faults[2].scope.systemId` → ['faults', 2, 'scope', 'systemId'] (to find its line). */
+export function segmentsOf(path: string): PathSegment[] {
+  const out: PathSegment[] = [];
+  for (const m of path.matchAll(/([A-Za-z_$][\w$]*)|\[(\d+)\]|\[("(?:[^"\\]|\\.)*")\]/g)) {
+    if (m[1] !== undefined) out.push(m[1]);
+    else if (m[2] !== undefined) out.push(Number(m[2]));
+    else if (m[3] !== undefined) out.push(JSON.parse(m[3]) as string);
+  }
+  return out;
+}

@@ -28,8 +28,8 @@ export interface EsmeOptions extends Partial<Omit<SessionOptions, 'role' | 'onRe
   systemId?: string;
   password?: string;
   tls?: ConnectOptions['tls'];
-  /** Status to answer a received deliver_sm with; default 0. */
-  onDeliver?: (pdu: PduOf<'deliver_sm'>) => number;
+  /** Status to answer a received deliver_sm with (null: no answer at all); default 0. */
+  onDeliver?: (pdu: PduOf<'deliver_sm'>) => number | null;
 }
 
 const inboxes = new WeakMap<SmppSession, PduOf<'deliver_sm'>[]>();
@@ -64,7 +64,8 @@ export async function openEsme(port: number, options: EsmeOptions = {}): Promise
     onRequest: (pdu: Pdu, s: SmppSession) => {
       if (pdu.command === 'deliver_sm') {
         received.push(pdu);
-        s.respond(pdu, { command_status: onDeliver ? onDeliver(pdu) : 0 });
+        const status = onDeliver ? onDeliver(pdu) : 0;
+        if (status !== null) s.respond(pdu, { command_status: status });
       } else if (pdu.command === 'data_sm') {
         s.respond(pdu, { message_id: '' });
       }

@@ -138,7 +138,7 @@ describe('control API', () => {
         tlvs: [{ tag: TlvTag.user_message_reference, hex: '0007' }],
       },
     });
-    expect(res.json()).toEqual({ delivered: 1 });
+    expect(res.json()).toEqual({ id: expect.stringMatching(/^mo-\d+$/), parts: 1, sent: 1, delivered: 1 });
     const mo = inbox(esme)[0]!;
     expect(mo.short_message.toString()).toBe('STOP');
     expect(findTlv(mo.tlvs, TlvTag.user_message_reference)).toBe(7);

@@ -69,6 +69,9 @@ describe('simulator config file', () => {
       ],
     });
     expect(config.simulator.tls).toBeUndefined();
+    expect(config.simulator.accounts?.[1]?.cases).toEqual([{ kind: 'receipt_other_bind' }]);
+    expect(config.simulator.cases?.map((c) => c.case.kind)).toEqual(['reverse_parts', 'receipts']);
+    expect(config.simulator.maxDeliveryRecords).toBe(10_000);
   });
 
   it('takes variables referenced in string values from the environment', () => {
@@ -167,6 +170,56 @@ describe('simulator config file', () => {
   });
 });
 
+describe('cases in the simulator file', () => {
+  it("takes cases with scopes and an account's own cases, status names as codes", () => {
+    const config = parseSimulatorConfig(
+      [
+        'accounts:',
+        '  - systemId: shop',
+        '    password: pw',
+        '    cases:',
+        '      - { kind: receipt_other_bind }',
+        '      - { kind: throttle, tps: 5, status: ESME_RMSGQFUL, destinationPrefix: "44" }',
+        'maxDeliveryRecords: 500',
+        'cases:',
+        '  - kind: reverse_parts',
+        '    holdTimeoutMs: 2000',
+        '    scope: { destinationPrefix: "+4477" }',
+        '  - { kind: no_response, share: 0.1 }',
+      ].join('\n'),
+      { env: {} },
+    );
+    expect(config.simulator.accounts?.[0]?.cases).toEqual([
+      { kind: 'receipt_other_bind' },
+      { kind: 'throttle', tps: 5, status: CommandStatus.ESME_RMSGQFUL, destinationPrefix: '44' },
+    ]);
+    expect(config.simulator.cases).toEqual([
+      { case: { kind: 'reverse_parts', holdTimeoutMs: 2000 }, scope: { destinationPrefix: '+4477' } },
+      { case: { kind: 'no_response', share: 0.1 }, scope: {} },
+    ]);
+    expect(config.simulator.maxDeliveryRecords).toBe(500);
+  });
+
+  it('reports bad cases with their paths and lines', () => {
+    const issues = issuesOf(
+      [
+        'cases:',
+        '  - { kind: throttle, burstCount: 3 }',
+        '  - { kind: receipts, stats: [LOST] }',
+        'accounts:',
+        '  - systemId: shop',
+        '    password: pw',
+        '    cases: [{ kind: id_format, submit: hex }]',
+      ].join('\n'),
+    );
+    expect(issues.map((i) => [i.path, i.line])).toEqual([
+      ['cases[0].periodMs', 2],
+      ['cases[1].stats[0]', 3],
+      ['accounts[0].cases[0].receipt', 7],
+    ]);
+  });
+});
+
 describe('one account schema for `simulator` and `serve`', () => {
   const ACCOUNTS = `
   - systemId: shop
@@ -205,6 +258,20 @@ describe('one account schema for `simulator` and `serve`', () => {
       },
     ]);
     expect(embedded).toEqual(standalone);
+  });
+
+  it("the service config takes an account's cases and reports a bad one with its path", () => {
+    const embedded = parseConfigText(
+      'simulator:\n  enabled: true\n  accounts:\n    - { systemId: a, password: x, cases: [{ kind: throttle, tps: 1, status: ESME_RTHROTTLED }] }',
+      { env: {}, baseDir: process.cwd() },
+    ).simulator.accounts;
+    expect(embedded?.[0]?.cases).toEqual([
+      { kind: 'throttle', tps: 1, status: CommandStatus.ESME_RTHROTTLED },
+    ]);
+    const issues = serviceIssues(
+      'simulator:\n  enabled: true\n  accounts:\n    - { systemId: a, password: x, cases: [{ kind: nope }] }',
+    );
+    expect(issues.map((i) => i.path)).toEqual(['simulator.accounts[0].cases[0].kind']);
   });
 
   it('the service config rejects what the simulator rejects, with the key path', () => {
