@@ -6,8 +6,8 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BindOptions, BindTuning } from '../binds/bind-options.js';
-import { DEFAULT_DEDUP_WINDOW_MS, DEFAULT_REASSEMBLY_TIMEOUT_MS } from '../bridge/mo-reassembly.js';
 import { DEFAULT_BIND_TUNING } from '../binds/bind-options.js';
+import { DEFAULT_DEDUP_WINDOW_MS, DEFAULT_REASSEMBLY_TIMEOUT_MS } from '../bridge/mo-reassembly.js';
 import type { SimAccount } from '../simulator/accounts.js';
 import type { LogLevel, ReadinessPolicy } from './schema.js';
 

@@ -142,7 +142,10 @@ describe('inbound requests', () => {
 
   it("answers a bind's own inboundErrorStatus over the registry's, with or without a handler", async () => {
     const failing = await world(
-      { inboundErrorStatus: CommandStatus.ESME_RSYSERR, inbound: () => Promise.reject(new Error('store down')) },
+      {
+        inboundErrorStatus: CommandStatus.ESME_RSYSERR,
+        inbound: () => Promise.reject(new Error('store down')),
+      },
       { inboundErrorStatus: CommandStatus.ESME_RX_T_APPN },
     );
     const resp = deliver(failing);

@@ -32,7 +32,11 @@ export function classifyInbound(pdu: Pdu): InboundKind {
     findTlv(pdu.tlvs, TlvTag.receipted_message_id) !== undefined &&
     findTlv(pdu.tlvs, TlvTag.message_state) !== undefined;
   if (flagged || byTlv) {
-    const receipt = parseReceipt({ short_message: shortMessage, esm_class: pdu.esm_class, tlvs: pdu.tlvs ?? [] });
+    const receipt = parseReceipt({
+      short_message: shortMessage,
+      esm_class: pdu.esm_class,
+      tlvs: pdu.tlvs ?? [],
+    });
     if (receipt) return { kind: 'receipt', receipt };
     if (flagged) return { kind: 'unreadable_receipt' };
   }

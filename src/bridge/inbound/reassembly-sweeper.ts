@@ -75,7 +75,10 @@ export class ReassemblySweeper {
         if (n < SWEEP_BATCH || this.closed) break;
       }
     } catch (error) {
-      this.deps.logger?.warn({ err: error, delivered }, 'MO reassembly sweep failed; retrying at the next one');
+      this.deps.logger?.warn(
+        { err: error, delivered },
+        'MO reassembly sweep failed; retrying at the next one',
+      );
     }
     return delivered;
   }

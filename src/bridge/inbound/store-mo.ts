@@ -11,9 +11,10 @@
  * If the transaction fails nothing of it remains (the fingerprint neither), the caller answers a
  * temporary error and the SMSC redelivers.
  */
-import type { InboundEventSink } from '../ports.js';
-import type { MoPart } from '../mo-reassembly.js';
+
 import type { InboundPartRecord, NewInboundMessage, Store, StoreTx } from '../../store/store.js';
+import type { MoPart } from '../mo-reassembly.js';
+import type { InboundEventSink } from '../ports.js';
 import { decodeBody, receivedMessage } from './received-message.js';
 
 export type MoOutcome = 'delivered' | 'part_stored' | 'duplicate';
