@@ -34,9 +34,6 @@ export const ErrorCode = {
   InboundHandler: 'SMPP_ERR_INBOUND_HANDLER',
   InboundTimeout: 'SMPP_ERR_INBOUND_TIMEOUT',
   InboundMalformed: 'SMPP_ERR_INBOUND_MALFORMED',
-  InboundNotFound: 'SMPP_ERR_INBOUND_NOT_FOUND',
-  InboundUnavailable: 'SMPP_ERR_INBOUND_UNAVAILABLE',
-  InboundInvalidCursor: 'SMPP_ERR_INBOUND_INVALID_CURSOR',
   // probe command
   Probe: 'SMPP_ERR_PROBE',
   Interrupted: 'SMPP_ERR_INTERRUPTED',

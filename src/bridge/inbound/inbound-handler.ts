@@ -12,7 +12,6 @@
  * MO sets that never complete are delivered incomplete by the ReassemblySweeper this owns: call
  * `start()` once the store is open and `close()` before closing it.
  */
-import { randomUUID } from 'node:crypto';
 import type { BindSupervisor, InboundHandler, InboundResult } from '../../binds/bind.js';
 import { ErrorCode } from '../../errors.js';
 import { type Logger, silentLogger } from '../../logger.js';
@@ -28,6 +27,7 @@ import {
 } from '../mo-reassembly.js';
 import type { InboundEventSink, ReceiptSink } from '../ports.js';
 import { classifyInbound } from './classify.js';
+import { createInboundIdGenerator } from './inbound-id.js';
 import { ReassemblySweeper } from './reassembly-sweeper.js';
 import { type MoOutcome, storeMo } from './store-mo.js';
 
@@ -49,6 +49,7 @@ export interface InboundHandlerDeps {
   sweepIntervalMs?: number;
   /** GSM 7-bit user data arrives bit-packed (default false: one septet per octet). */
   gsm7Packed?: boolean;
+  /** Ids of stored messages; default time-ordered UUIDv7 (inbound-id.ts). */
   newId?: () => string;
   logger?: Logger;
 }
@@ -68,7 +69,7 @@ export function createInboundHandler(deps: InboundHandlerDeps): InboundPath {
   const clock = deps.clock ?? realClock;
   const now = deps.now ?? Date.now;
   const log = deps.logger ?? silentLogger;
-  const newId = deps.newId ?? randomUUID;
+  const newId = deps.newId ?? createInboundIdGenerator(now);
   const reassemblyTimeoutMs = deps.reassemblyTimeoutMs ?? DEFAULT_REASSEMBLY_TIMEOUT_MS;
   const dedupWindowMs = deps.dedupWindowMs ?? DEFAULT_DEDUP_WINDOW_MS;
   const sweeper = new ReassemblySweeper({
