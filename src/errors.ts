@@ -33,6 +33,7 @@ export const ErrorCode = {
   InvalidBindOptions: 'SMPP_ERR_BIND_INVALID_OPTIONS',
   InboundHandler: 'SMPP_ERR_INBOUND_HANDLER',
   InboundTimeout: 'SMPP_ERR_INBOUND_TIMEOUT',
+  InboundMalformed: 'SMPP_ERR_INBOUND_MALFORMED',
   // probe command
   Probe: 'SMPP_ERR_PROBE',
   Interrupted: 'SMPP_ERR_INTERRUPTED',

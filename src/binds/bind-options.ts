@@ -52,6 +52,12 @@ export interface BindTuning {
   /** A PDU begun and not complete after this long closes the connection (frame_stalled); default responseTimeoutMs. */
   frameTimeoutMs?: number;
   reconnect: ReconnectOptions;
+  /**
+   * The command_status answering a deliver_sm/data_sm that could not be stored (store failing,
+   * closed, too slow): a temporary error, so the SMSC redelivers. Default ESME_RSYSERR; some SMSCs
+   * treat ESME_RX_T_APPN as final, others want it.
+   */
+  inboundErrorStatus?: number;
 }
 
 export interface BindOptions extends BindTuning {

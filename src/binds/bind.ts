@@ -96,11 +96,20 @@ export interface InboundResult {
  */
 export type InboundHandler = (pdu: Pdu, bind: BindSupervisor) => Promise<InboundResult> | InboundResult;
 
-/** Default inbound handler while nothing stores messages: ask the SMSC to retry later, never lose one. */
-export const refuseInbound: InboundHandler = () => ({ commandStatus: CommandStatus.ESME_RX_T_APPN });
+/**
+ * Default inbound handler while nothing stores messages: answer the bind's temporary error status
+ * (inboundErrorStatus, default ESME_RSYSERR) so the SMSC retries later; never lose one.
+ */
+export const refuseInbound: InboundHandler = (_pdu, bind) => ({
+  commandStatus: bind.options.inboundErrorStatus ?? DEFAULT_INBOUND_ERROR_STATUS,
+});
 
 export const DEFAULT_INBOUND_TIMEOUT_MS = 5_000;
-export const DEFAULT_INBOUND_ERROR_STATUS = CommandStatus.ESME_RX_T_APPN;
+/**
+ * A temporary error every SMSC retries: some treat ESME_RX_T_APPN as final and drop the message, so it
+ * is opt-in per bind (`inboundErrorStatus`).
+ */
+export const DEFAULT_INBOUND_ERROR_STATUS = CommandStatus.ESME_RSYSERR;
 
 /**
  * What the message router reads of a bind, thousands of times a second: numbers and booleans,
@@ -133,11 +142,14 @@ export interface BindSupervisorDeps {
   /** Uniform in [0, 1): jitters each session's first keepalive after bind (default Math.random). */
   keepaliveRandom?: () => number;
   connect?: (options: ConnectOptions) => Promise<Duplex>;
-  /** Answers inbound deliver_sm/data_sm (default: refuseInbound, ESME_RX_T_APPN). */
+  /** Answers inbound deliver_sm/data_sm (default: refuseInbound, the bind's inboundErrorStatus). */
   inbound?: InboundHandler;
   /** How long the inbound handler may take before the answer is inboundErrorStatus (default 5000 ms). */
   inboundTimeoutMs?: number;
-  /** The answer when the handler throws or is too slow: a temporary error (default ESME_RX_T_APPN). */
+  /**
+   * The answer when the handler throws or is too slow: a temporary error (default ESME_RSYSERR). A
+   * bind's own `inboundErrorStatus` option overrides it.
+   */
   inboundErrorStatus?: number;
 }
 
@@ -598,6 +610,7 @@ export class BindSupervisor extends EventEmitter<BindEvents> {
       this.log.debug({ command: pdu.command }, 'inbound request without a response ignored');
       return;
     }
+    const errorStatus = this.opts.inboundErrorStatus ?? this.inboundErrorStatus;
     const call: InboundCall = { session, timer: null, done: false };
     this.inboundCalls.add(call);
     const answer = (commandStatus: number, messageId?: string): void => {
@@ -620,18 +633,18 @@ export class BindSupervisor extends EventEmitter<BindEvents> {
         // error status instead, so the PDU still gets exactly one answer.
         this.log.warn(
           { err: error, code: ErrorCode.InboundHandler, command: pdu.command, seq: pdu.sequence_number },
-          `the inbound handler's answer cannot be sent; answering ${statusInfo(this.inboundErrorStatus).name}`,
+          `the inbound handler's answer cannot be sent; answering ${statusInfo(errorStatus).name}`,
         );
-        session.respond(pdu, { command_status: this.inboundErrorStatus });
+        session.respond(pdu, { command_status: errorStatus });
       }
     };
     const fail = (error: SmppError): void => {
       if (call.done) return;
       this.log.warn(
         { err: error, code: error.code, command: pdu.command, seq: pdu.sequence_number },
-        `${error.message}; answering ${statusInfo(this.inboundErrorStatus).name}`,
+        `${error.message}; answering ${statusInfo(errorStatus).name}`,
       );
-      answer(this.inboundErrorStatus);
+      answer(errorStatus);
     };
     call.timer = this.clock.setTimer(() => {
       call.timer = null;

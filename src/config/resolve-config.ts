@@ -11,6 +11,7 @@ import {
   type TlsOptions,
   withBindDefaults,
 } from '../binds/bind-options.js';
+import { CommandStatus } from '../protocol/command-status.js';
 import { resolveAccounts } from '../simulator/accounts.js';
 import {
   BIND_TYPE_NAMES,
@@ -23,6 +24,7 @@ import {
 import {
   DEFAULT_HTTP,
   DEFAULT_LOG_LEVEL,
+  DEFAULT_MO,
   DEFAULT_READINESS,
   DEFAULT_SHUTDOWN,
   DEFAULT_SIMULATOR,
@@ -55,6 +57,7 @@ export function resolveConfig(
       perBindHistograms: file.metrics?.perBindHistograms ?? false,
     },
     store: { ...DEFAULT_STORE, ...file.store },
+    mo: { ...DEFAULT_MO, ...file.mo },
     defaults,
     binds: (file.binds ?? []).map((bind, index) => resolveBind(bind, defaults, tlsFiles.get(index) ?? {})),
     simulator: resolveSimulator(file.simulator),
@@ -65,19 +68,26 @@ export function resolveConfig(
 function overlayTuning(base: BindTuning, overlay: TuningInput): BindTuning {
   const tuning: BindTuning = { ...base, reconnect: { ...base.reconnect, ...overlay.reconnect } };
   for (const key of TUNING_KEYS) {
+    if (key === 'reconnect' || key === 'inboundErrorStatus') continue;
     const value = overlay[key];
-    if (key !== 'reconnect' && typeof value === 'number') tuning[key] = value;
+    if (typeof value === 'number') tuning[key] = value;
+  }
+  const status = overlay.inboundErrorStatus;
+  if (status !== undefined) {
+    tuning.inboundErrorStatus =
+      typeof status === 'number' ? status : CommandStatus[status as keyof typeof CommandStatus];
   }
   return tuning;
 }
 
 function resolveBind(bind: BindInput, defaults: BindTuning, pem: TlsFileContents): BindOptions {
-  const { tls, bindType, interfaceVersion, reconnect, ...rest } = bind;
-  const tuning = overlayTuning(defaults, { reconnect });
+  const { tls, bindType, interfaceVersion, reconnect, inboundErrorStatus, ...rest } = bind;
+  const tuning = overlayTuning(defaults, { reconnect, inboundErrorStatus });
   return withBindDefaults(
     {
       ...rest,
       reconnect: tuning.reconnect,
+      ...(tuning.inboundErrorStatus === undefined ? {} : { inboundErrorStatus: tuning.inboundErrorStatus }),
       tls: resolveTls(tls, pem),
       ...(bindType === undefined ? {} : { bindType: BIND_TYPE_NAMES[bindType] }),
       ...(interfaceVersion === undefined

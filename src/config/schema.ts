@@ -13,6 +13,7 @@ import {
   MAX_TIMER_MS,
   type ReconnectOptions,
 } from '../binds/bind-options.js';
+import { COMMAND_STATUS_TABLE } from '../protocol/command-status.js';
 import { InterfaceVersion } from '../protocol/constants.js';
 import { bindField, SimAccountSchema } from '../simulator/accounts.js';
 
@@ -89,6 +90,21 @@ export const ReconnectSchema = Type.Object(
   strict,
 );
 
+/** The temporary command_status names (the SMSC retries them), for `inboundErrorStatus`. */
+export const TEMPORARY_STATUS_NAMES: readonly string[] = COMMAND_STATUS_TABLE.filter(
+  (row) => row.retryClass === 'retry',
+).map((row) => row.name);
+
+const inboundErrorStatus = Type.Union(
+  [
+    ...TEMPORARY_STATUS_NAMES.map((name) => Type.Literal(name)),
+    Type.Integer({ minimum: 1, maximum: 0xffffffff }),
+  ],
+  {
+    expected: `a temporary command_status: ${TEMPORARY_STATUS_NAMES.join(', ')}, or a vendor code as a number`,
+  },
+);
+
 /** Every BindTuning key, optional: both `defaults` and each bind may set any of them. */
 const tuningProperties = {
   enquireLinkIntervalMs: Type.Optional(durationMs(1000)),
@@ -107,6 +123,7 @@ const tuningProperties = {
   writeHighWaterMarkBytes: Type.Optional(Type.Integer({ minimum: 1024, maximum: 1024 * 1024 * 1024 })),
   writeStallTimeoutMs: Type.Optional(durationMs(1)),
   frameTimeoutMs: Type.Optional(durationMs(1)),
+  inboundErrorStatus: Type.Optional(inboundErrorStatus),
   reconnect: Type.Optional(ReconnectSchema),
 } satisfies Record<keyof BindTuning, TSchema>;
 
@@ -238,6 +255,15 @@ export const ConfigFileSchema = Type.Object(
           retentionDays: Type.Optional(
             Type.Integer({ minimum: 1, maximum: 3650, expected: 'a whole number of days from 1 to 3650' }),
           ),
+        },
+        strict,
+      ),
+    ),
+    mo: Type.Optional(
+      Type.Object(
+        {
+          reassemblyTimeoutMs: Type.Optional(durationMs(1000)),
+          dedupWindowMs: Type.Optional(durationMs(0)),
         },
         strict,
       ),

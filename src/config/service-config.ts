@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BindOptions, BindTuning } from '../binds/bind-options.js';
 import { DEFAULT_BIND_TUNING } from '../binds/bind-options.js';
+import { DEFAULT_DEDUP_WINDOW_MS, DEFAULT_REASSEMBLY_TIMEOUT_MS } from '../bridge/mo-reassembly.js';
 import type { SimAccount } from '../simulator/accounts.js';
 import type { LogLevel, ReadinessPolicy } from './schema.js';
 
@@ -68,6 +69,14 @@ export interface StoreConfig {
   retentionDays: number;
 }
 
+/** Mobile-originated messages (src/bridge/inbound). */
+export interface MoConfig {
+  /** A multi-part MO still missing parts this long after its first part is delivered with `incomplete: true`. */
+  reassemblyTimeoutMs: number;
+  /** A deliver_sm seen again within this window is a redelivery (our answer was lost): delivered once. */
+  dedupWindowMs: number;
+}
+
 export interface ServiceConfig {
   /** No config file: run the embedded simulator and (added by the process wiring) a bind to it. */
   demo: boolean;
@@ -81,6 +90,7 @@ export interface ServiceConfig {
   /** perBindHistograms: per-bind RTT histograms and PDU counts on /metrics (about 40 series per bind). */
   metrics: { enabled: boolean; perBindHistograms: boolean };
   store: StoreConfig;
+  mo: MoConfig;
   /** The tuning every bind starts from: the built-in defaults overlaid with the file's `defaults`. */
   defaults: BindTuning;
   binds: BindOptions[];
@@ -104,6 +114,10 @@ export const DEFAULT_STORE: StoreConfig = {
   synchronous: 'full',
   retentionDays: 7,
 };
+export const DEFAULT_MO: MoConfig = {
+  reassemblyTimeoutMs: DEFAULT_REASSEMBLY_TIMEOUT_MS,
+  dedupWindowMs: DEFAULT_DEDUP_WINDOW_MS,
+};
 export const DEFAULT_SIMULATOR: SimulatorConfig = { enabled: false, host: '127.0.0.1', port: 0 };
 
 /** The configuration of demo mode: no binds yet, the simulator on a free loopback port. */
@@ -118,6 +132,7 @@ export function demoConfig(): ServiceConfig {
     metrics: { enabled: true, perBindHistograms: false },
     // Demo data is throwaway: a file of this process in the OS temp directory.
     store: { ...DEFAULT_STORE, path: join(tmpdir(), `smpp-bridge-demo-${process.pid}.db`) },
+    mo: { ...DEFAULT_MO },
     defaults: { ...DEFAULT_BIND_TUNING, reconnect: { ...DEFAULT_BIND_TUNING.reconnect } },
     binds: [],
     simulator: { ...DEFAULT_SIMULATOR, enabled: true },

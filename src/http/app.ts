@@ -27,6 +27,7 @@ import { lazyChildLoggerFactory } from './request-logger.js';
 import { registerBindRoutes } from './routes/binds.js';
 import { registerEventRoutes } from './routes/events.js';
 import { registerHealthRoutes } from './routes/health.js';
+import { registerInboundRoutes } from './routes/inbound.js';
 import { registerOpsRoutes } from './routes/ops.js';
 import {
   BindConfigSchema,
@@ -183,6 +184,7 @@ export async function buildApp(deps: BuildAppDeps): Promise<App> {
   registerHealthRoutes(app, ctx);
   registerOpsRoutes(app, ctx);
   registerEventRoutes(app, ctx);
+  registerInboundRoutes(app, ctx);
   if (config.metrics.enabled) {
     const metrics = installMetrics(app, registry, {
       perBindHistograms: config.metrics.perBindHistograms === true,

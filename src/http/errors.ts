@@ -21,6 +21,10 @@ export const HTTP_ERRORS = {
   },
   UNAUTHORIZED: { status: 401, meaning: 'A bearer token is required and was missing or not accepted.' },
   BIND_NOT_FOUND: { status: 404, meaning: 'No bind is configured with this id.' },
+  INBOUND_NOT_FOUND: {
+    status: 404,
+    meaning: 'No inbound message with this id (or it was pruned after the retention).',
+  },
   NOT_FOUND: { status: 404, meaning: 'No route matches this method and path.' },
   REQUEST_TIMEOUT: { status: 408, meaning: 'The request headers did not arrive in time.' },
   BIND_EXISTS: { status: 409, meaning: 'A bind with this id already exists.' },
@@ -58,6 +62,10 @@ export const HTTP_ERRORS = {
     meaning: 'The bind has no bound SMPP session right now (connecting or backing off).',
   },
   BIND_STOPPED: { status: 503, meaning: 'The bind is stopped or the service is shutting down.' },
+  MESSAGES_UNAVAILABLE: {
+    status: 503,
+    meaning: 'The message path does not run in this process (no store is configured or it is starting).',
+  },
   PROBE_REJECTED: {
     status: 502,
     meaning:

@@ -181,6 +181,22 @@ export const MIGRATIONS: readonly Migration[] = [
       'CREATE INDEX webhook_events_message ON webhook_events (message_id, state, id)',
     ],
   },
+  {
+    version: 2,
+    name: 'inbound: route, data coding and incompleteness of MO messages; redelivery fingerprints',
+    statements: (t) => [
+      'ALTER TABLE inbound_messages ADD COLUMN route TEXT',
+      'ALTER TABLE inbound_messages ADD COLUMN data_coding INTEGER NOT NULL DEFAULT 0',
+      'ALTER TABLE inbound_messages ADD COLUMN incomplete INTEGER NOT NULL DEFAULT 0',
+      'CREATE INDEX inbound_messages_page ON inbound_messages (received_at, id)',
+      `CREATE TABLE inbound_fingerprints (
+        fingerprint TEXT PRIMARY KEY,
+        seen_at ${t.int64} NOT NULL,
+        expires_at ${t.int64} NOT NULL
+      )`,
+      'CREATE INDEX inbound_fingerprints_expires ON inbound_fingerprints (expires_at)',
+    ],
+  },
 ];
 
 /** The newest schema version this code knows. */

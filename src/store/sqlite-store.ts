@@ -29,9 +29,11 @@ import {
   type Fence,
   FINAL_MESSAGE_STATUSES,
   type IdempotencyBegin,
+  type InboundGroup,
   type InboundMessageRecord,
   type InboundPartRecord,
   type InboundProgress,
+  type InboundQuery,
   type MessageEvent,
   type MessagePatch,
   type MessageRecord,
@@ -229,6 +231,12 @@ export class SqliteStore implements Store {
            WHERE received_at < ? LIMIT ${PRUNE_CHUNK})`,
         cutoff,
       ],
+      [
+        'inboundFingerprints',
+        `DELETE FROM inbound_fingerprints WHERE fingerprint IN (SELECT fingerprint FROM inbound_fingerprints
+           WHERE expires_at <= ? LIMIT ${PRUNE_CHUNK})`,
+        now,
+      ],
     ];
     const result: PruneResult = {
       messages: 0,
@@ -236,6 +244,7 @@ export class SqliteStore implements Store {
       parkedReceipts: 0,
       inboundMessages: 0,
       inboundParts: 0,
+      inboundFingerprints: 0,
       webhooks: 0,
     };
     for (const [key, sql, bound] of chunks) {
@@ -316,6 +325,9 @@ export class SqliteStore implements Store {
   createInboundMessage(message: NewInboundMessage, groupKey?: string) {
     return this.queue.run((tx) => tx.createInboundMessage(message, groupKey));
   }
+  recordInboundFingerprint(fingerprint: string, windowMs: number) {
+    return this.queue.run((tx) => tx.recordInboundFingerprint(fingerprint, windowMs));
+  }
   enqueueWebhook(event: NewWebhookEvent) {
     return this.queue.run((tx) => tx.enqueueWebhook(event));
   }
@@ -338,6 +350,12 @@ export class SqliteStore implements Store {
   }
   getInboundMessage(id: string) {
     return this.reads.getInboundMessage(id);
+  }
+  listInboundMessages(query: InboundQuery) {
+    return this.reads.listInboundMessages(query);
+  }
+  listStaleInboundGroups(receivedBefore: number, limit: number) {
+    return this.reads.listStaleInboundGroups(receivedBefore, limit);
   }
   getWebhook(eventId: string) {
     return this.reads.getWebhook(eventId);
@@ -898,20 +916,7 @@ class SqliteOps implements StoreOps {
       part.dataCoding,
       this.now(),
     );
-    const parts = this.all(
-      'SELECT * FROM inbound_parts WHERE group_key = ? ORDER BY part_index',
-      part.groupKey,
-    ).map(
-      (row): InboundPartRecord => ({
-        groupKey: String(row.group_key),
-        index: Number(row.part_index),
-        total: Number(row.total_parts),
-        bindId: String(row.bind_id),
-        payload: row.payload as Buffer,
-        dataCoding: Number(row.data_coding),
-        receivedAt: Number(row.received_at),
-      }),
-    );
+    const parts = this.inboundParts(part.groupKey);
     if (parts.length >= part.total) return { complete: true, parts };
     return { complete: false, received: parts.length, total: part.total };
   }
@@ -926,12 +931,15 @@ class SqliteOps implements StoreOps {
       body: bytes(message.body) as Buffer,
       partsCount: message.partsCount,
       metadata: message.metadata ?? null,
+      route: message.route ?? null,
+      dataCoding: message.dataCoding ?? 0,
+      incomplete: message.incomplete ?? false,
       receivedAt: this.now(),
     };
     this.run(
       `INSERT INTO inbound_messages (id, bind_id, source_addr, dest_addr, encoding, body, parts_count,
-         metadata, received_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         metadata, received_at, route, data_coding, incomplete)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       record.id,
       record.bindId,
       record.from,
@@ -941,6 +949,9 @@ class SqliteOps implements StoreOps {
       record.partsCount,
       json(record.metadata ?? undefined),
       record.receivedAt,
+      record.route,
+      record.dataCoding,
+      record.incomplete ? 1 : 0,
     );
     if (groupKey !== undefined) this.run('DELETE FROM inbound_parts WHERE group_key = ?', groupKey);
     return record;
@@ -948,18 +959,73 @@ class SqliteOps implements StoreOps {
 
   async getInboundMessage(id: string): Promise<InboundMessageRecord | undefined> {
     const row = this.one('SELECT * FROM inbound_messages WHERE id = ?', id);
-    if (row === undefined) return undefined;
-    return {
-      id: String(row.id),
-      bindId: String(row.bind_id),
-      from: String(row.source_addr),
-      to: String(row.dest_addr),
-      encoding: String(row.encoding),
-      body: row.body as Buffer,
-      partsCount: Number(row.parts_count),
-      metadata: parseJson(row.metadata),
-      receivedAt: Number(row.received_at),
-    };
+    return row === undefined ? undefined : toInboundMessage(row);
+  }
+
+  async listInboundMessages(query: InboundQuery): Promise<InboundMessageRecord[]> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (query.since !== undefined) {
+      where.push('received_at >= ?');
+      params.push(query.since);
+    }
+    if (query.bindId !== undefined) {
+      where.push('bind_id = ?');
+      params.push(query.bindId);
+    }
+    if (query.from !== undefined) {
+      where.push('source_addr = ?');
+      params.push(query.from);
+    }
+    if (query.after !== undefined) {
+      where.push('(received_at > ? OR (received_at = ? AND id > ?))');
+      params.push(query.after.receivedAt, query.after.receivedAt, query.after.id);
+    }
+    const sql = `SELECT * FROM inbound_messages ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
+       ORDER BY received_at, id LIMIT ?`;
+    return this.all(sql, ...params, Math.max(0, Math.floor(query.limit))).map(toInboundMessage);
+  }
+
+  async listStaleInboundGroups(receivedBefore: number, limit: number): Promise<InboundGroup[]> {
+    const groups = this.all(
+      `SELECT group_key, MIN(received_at) AS first_received_at FROM inbound_parts
+       GROUP BY group_key HAVING MIN(received_at) < ? ORDER BY first_received_at, group_key LIMIT ?`,
+      receivedBefore,
+      Math.max(0, Math.floor(limit)),
+    );
+    return groups.map((row) => ({
+      groupKey: String(row.group_key),
+      firstReceivedAt: Number(row.first_received_at),
+      parts: this.inboundParts(String(row.group_key)),
+    }));
+  }
+
+  async recordInboundFingerprint(fingerprint: string, windowMs: number): Promise<boolean> {
+    const now = this.now();
+    const changed = this.run(
+      `INSERT INTO inbound_fingerprints (fingerprint, seen_at, expires_at) VALUES (?, ?, ?)
+       ON CONFLICT (fingerprint) DO UPDATE SET seen_at = excluded.seen_at, expires_at = excluded.expires_at
+       WHERE inbound_fingerprints.expires_at <= ?`,
+      fingerprint,
+      now,
+      now + windowMs,
+      now,
+    );
+    return changed > 0;
+  }
+
+  private inboundParts(groupKey: string): InboundPartRecord[] {
+    return this.all('SELECT * FROM inbound_parts WHERE group_key = ? ORDER BY part_index', groupKey).map(
+      (row): InboundPartRecord => ({
+        groupKey: String(row.group_key),
+        index: Number(row.part_index),
+        total: Number(row.total_parts),
+        bindId: String(row.bind_id),
+        payload: row.payload as Buffer,
+        dataCoding: Number(row.data_coding),
+        receivedAt: Number(row.received_at),
+      }),
+    );
   }
 
   // ---------------------------------------------------------------- webhooks
@@ -1102,6 +1168,23 @@ function toParked(row: Row): ParkedReceipt {
     doneAt: num(row.done_at),
     receivedAt: Number(row.received_at),
     expiresAt: Number(row.expires_at),
+  };
+}
+
+function toInboundMessage(row: Row): InboundMessageRecord {
+  return {
+    id: String(row.id),
+    bindId: String(row.bind_id),
+    from: String(row.source_addr),
+    to: String(row.dest_addr),
+    encoding: String(row.encoding),
+    body: row.body as Buffer,
+    partsCount: Number(row.parts_count),
+    metadata: parseJson(row.metadata),
+    route: str(row.route),
+    dataCoding: Number(row.data_coding),
+    incomplete: Number(row.incomplete) !== 0,
+    receivedAt: Number(row.received_at),
   };
 }
 

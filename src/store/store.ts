@@ -254,12 +254,45 @@ export interface NewInboundMessage {
   body: Uint8Array;
   partsCount: number;
   metadata?: Record<string, unknown> | null;
+  /** The route of the bind it came on; null (the default) when the bind is in no route. */
+  route?: string | null;
+  /** The data_coding of its parts (default 0): `body` is decoded by it. */
+  dataCoding?: number;
+  /** Parts were still missing when reassembly gave up (default false). */
+  incomplete?: boolean;
 }
 
-export interface InboundMessageRecord extends Omit<NewInboundMessage, 'body' | 'metadata'> {
+export interface InboundMessageRecord
+  extends Omit<NewInboundMessage, 'body' | 'metadata' | 'route' | 'dataCoding' | 'incomplete'> {
   body: Buffer;
   metadata: Record<string, unknown> | null;
+  route: string | null;
+  dataCoding: number;
+  incomplete: boolean;
   receivedAt: number;
+}
+
+/** A concatenation group still waiting for parts. */
+export interface InboundGroup {
+  groupKey: string;
+  /** When its first stored part was received. */
+  firstReceivedAt: number;
+  parts: InboundPartRecord[];
+}
+
+/** Where a page of inbound messages starts: after this one (they are ordered by receivedAt, then id). */
+export interface InboundCursor {
+  receivedAt: number;
+  id: string;
+}
+
+export interface InboundQuery {
+  /** Received at or after (ms). */
+  since?: number;
+  bindId?: string;
+  from?: string;
+  after?: InboundCursor;
+  limit: number;
 }
 
 // ---------------------------------------------------------------------------- webhooks
@@ -355,6 +388,19 @@ export interface StoreOps {
   /** Stores the message; with `groupKey`, the group's parts are removed in the same transaction. */
   createInboundMessage(message: NewInboundMessage, groupKey?: string): Promise<InboundMessageRecord>;
   getInboundMessage(id: string): Promise<InboundMessageRecord | undefined>;
+  /** Oldest first (receivedAt, then id), at most `query.limit`. */
+  listInboundMessages(query: InboundQuery): Promise<InboundMessageRecord[]>;
+  /**
+   * Groups whose first part was received before `receivedBefore`, oldest first, at most `limit`.
+   * Call it inside the transaction that delivers them, so a part arriving meanwhile is not lost.
+   */
+  listStaleInboundGroups(receivedBefore: number, limit: number): Promise<InboundGroup[]>;
+  /**
+   * Remembers a deliver_sm's fingerprint for `windowMs`: true when it is new (or its window
+   * passed), false when it was seen within the window (a redelivery). Inside the transaction
+   * that stores the PDU, so a failed store forgets it again.
+   */
+  recordInboundFingerprint(fingerprint: string, windowMs: number): Promise<boolean>;
 
   // webhook outbox
   enqueueWebhook(event: NewWebhookEvent): Promise<WebhookEvent>;
@@ -375,6 +421,8 @@ export interface PruneResult {
   parkedReceipts: number;
   inboundMessages: number;
   inboundParts: number;
+  /** Redelivery fingerprints whose window passed. */
+  inboundFingerprints: number;
   webhooks: number;
 }
 

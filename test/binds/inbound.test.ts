@@ -47,11 +47,14 @@ afterEach(async () => {
   }
 });
 
-async function world(deps: Omit<BindRegistryOptions, 'clock' | 'connect'> = {}): Promise<World> {
+async function world(
+  deps: Omit<BindRegistryOptions, 'clock' | 'connect'> = {},
+  bindOver: Partial<BindOptions> = {},
+): Promise<World> {
   const clock = new FakeClock();
   const net = new MemoryNetwork(clock);
   const registry = new BindRegistry({ clock, connect: net.connect, sweepIntervalMs: 1_000, ...deps });
-  const bind = registry.add(options());
+  const bind = registry.add(options(bindOver));
   registry.startAll();
   await settle(6);
   expect(bind.state).toBe('bound');
@@ -91,11 +94,11 @@ function answers(w: World): Pdu[] {
 }
 
 describe('inbound requests', () => {
-  it('without a handler answers ESME_RX_T_APPN (ask the SMSC to retry; nothing is lost)', async () => {
+  it('without a handler answers ESME_RSYSERR (ask the SMSC to retry; nothing is lost)', async () => {
     const w = await world();
     const resp = deliver(w);
     await settle(6);
-    expect((await resp).command_status).toBe(CommandStatus.ESME_RX_T_APPN);
+    expect((await resp).command_status).toBe(CommandStatus.ESME_RSYSERR);
   });
 
   it("answers with the handler's status and message_id, for deliver_sm and data_sm", async () => {
@@ -137,11 +140,28 @@ describe('inbound requests', () => {
     expect(w.net.sessions).toHaveLength(1);
   });
 
+  it("answers a bind's own inboundErrorStatus over the registry's, with or without a handler", async () => {
+    const failing = await world(
+      {
+        inboundErrorStatus: CommandStatus.ESME_RSYSERR,
+        inbound: () => Promise.reject(new Error('store down')),
+      },
+      { inboundErrorStatus: CommandStatus.ESME_RX_T_APPN },
+    );
+    const resp = deliver(failing);
+    await settle(6);
+    expect((await resp).command_status).toBe(CommandStatus.ESME_RX_T_APPN);
+    const unhandled = await world({}, { inboundErrorStatus: CommandStatus.ESME_RX_T_APPN });
+    const refused = deliver(unhandled);
+    await settle(6);
+    expect((await refused).command_status).toBe(CommandStatus.ESME_RX_T_APPN);
+  });
+
   it('answers a result without a valid commandStatus with the error status', async () => {
     const w = await world({ inbound: (async () => ({ commandStatus: -1 })) as InboundHandler });
     const resp = deliver(w);
     await settle(6);
-    expect((await resp).command_status).toBe(CommandStatus.ESME_RX_T_APPN);
+    expect((await resp).command_status).toBe(CommandStatus.ESME_RSYSERR);
   });
 
   it('answers a message_id too long to encode with the error status, without crashing', async () => {
@@ -152,7 +172,7 @@ describe('inbound requests', () => {
     });
     const resp = deliver(w);
     await settle(6);
-    expect((await resp).command_status).toBe(CommandStatus.ESME_RX_T_APPN);
+    expect((await resp).command_status).toBe(CommandStatus.ESME_RSYSERR);
     expect(answers(w)).toHaveLength(1);
     expect(log.codes).toEqual(['SMPP_ERR_INBOUND_HANDLER']);
     expect(w.bind.state).toBe('bound');
@@ -173,7 +193,7 @@ describe('inbound requests', () => {
     await w.net.advance(1_990, 10);
     expect(answers(w)).toHaveLength(0);
     await w.net.advance(10, 10);
-    expect((await resp).command_status).toBe(CommandStatus.ESME_RX_T_APPN);
+    expect((await resp).command_status).toBe(CommandStatus.ESME_RSYSERR);
     // The handler settles afterwards: no second answer goes out.
     finish!();
     await settle(6);

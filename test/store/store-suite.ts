@@ -5,7 +5,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../src/errors.js';
-import type { BindLease, NewMessage, Store } from '../../src/store/store.js';
+import type { BindLease, NewInboundMessage, NewMessage, Store } from '../../src/store/store.js';
 
 export interface StoreDatabase {
   /** Opens the database this test owns (again, if it was closed). */
@@ -555,6 +555,100 @@ export function describeStore(name: string, factory: StoreFactory): void {
         expect(await store.addInboundPart(part(1))).toEqual({ complete: false, received: 1, total: 3 });
         expect(await store.getInboundMessage('nope')).toBeUndefined();
       });
+
+      const mo = (id: string, overrides: Partial<NewInboundMessage> = {}): NewInboundMessage => ({
+        id,
+        bindId: 'b1',
+        from: '447700900123',
+        to: '12345',
+        encoding: 'gsm7',
+        body: Buffer.from(`hello ${id}`),
+        partsCount: 1,
+        ...overrides,
+      });
+
+      it('keeps the route, data coding and incompleteness of a message (defaults: none, 0, false)', async () => {
+        const full = await store.createInboundMessage(
+          mo('mo-full', { route: 'r1', dataCoding: 8, incomplete: true, partsCount: 3 }),
+        );
+        expect(full).toMatchObject({ route: 'r1', dataCoding: 8, incomplete: true, partsCount: 3 });
+        expect(await store.getInboundMessage('mo-full')).toEqual(full);
+        const plain = await store.createInboundMessage(mo('mo-plain'));
+        expect(plain).toMatchObject({ route: null, dataCoding: 0, incomplete: false });
+        expect(await store.getInboundMessage('mo-plain')).toEqual(plain);
+      });
+
+      it('pages messages oldest first by cursor, and filters by time, bind and sender', async () => {
+        for (const [i, bindId, from] of [
+          [0, 'b1', 'A'],
+          [1, 'b2', 'B'],
+          [2, 'b1', 'A'],
+          [3, 'b1', 'B'],
+        ] as const) {
+          await store.createInboundMessage(mo(`mo${i}`, { bindId, from }));
+          if (i !== 2) t += 1_000; // mo2 and mo3 share a millisecond: the id breaks the tie
+        }
+        const ids = (rows: { id: string }[]) => rows.map((r) => r.id);
+        const first = await store.listInboundMessages({ limit: 2 });
+        expect(ids(first)).toEqual(['mo0', 'mo1']);
+        const last = first.at(-1)!;
+        const second = await store.listInboundMessages({
+          limit: 2,
+          after: { receivedAt: last.receivedAt, id: last.id },
+        });
+        expect(ids(second)).toEqual(['mo2', 'mo3']);
+        const end = second.at(-1)!;
+        expect(await store.listInboundMessages({ limit: 2, after: end })).toEqual([]);
+        expect(ids(await store.listInboundMessages({ limit: 10, bindId: 'b1' }))).toEqual([
+          'mo0',
+          'mo2',
+          'mo3',
+        ]);
+        expect(ids(await store.listInboundMessages({ limit: 10, from: 'B' }))).toEqual(['mo1', 'mo3']);
+        expect(ids(await store.listInboundMessages({ limit: 10, since: end.receivedAt }))).toEqual([
+          'mo2',
+          'mo3',
+        ]);
+      });
+
+      it('lists the groups waiting longer than a cutoff, with their parts, oldest first', async () => {
+        const other = { ...part(0), groupKey: 'other', total: 2 };
+        await store.addInboundPart(other);
+        t += 1_000;
+        await store.addInboundPart(part(2));
+        t += 1_000;
+        await store.addInboundPart(part(0));
+        expect(await store.listStaleInboundGroups(t - 1_000, 10)).toEqual([
+          expect.objectContaining({ groupKey: 'other', firstReceivedAt: t - 2_000 }),
+        ]);
+        const stale = await store.transaction((tx) => tx.listStaleInboundGroups(t + 1, 10));
+        expect(stale.map((g) => [g.groupKey, g.firstReceivedAt, g.parts.map((p) => p.index)])).toEqual([
+          ['other', t - 2_000, [0]],
+          [part(0).groupKey, t - 1_000, [0, 2]],
+        ]);
+        expect(await store.listStaleInboundGroups(t + 1, 1)).toHaveLength(1);
+      });
+
+      it('recognises a fingerprint within its window only, and forgets it when its transaction fails', async () => {
+        expect(await store.recordInboundFingerprint('fp1', 60_000)).toBe(true);
+        t += 59_999;
+        expect(await store.recordInboundFingerprint('fp1', 60_000)).toBe(false);
+        t += 1;
+        expect(await store.recordInboundFingerprint('fp1', 60_000)).toBe(true);
+        const failing = store.transaction(async (tx) => {
+          expect(await tx.recordInboundFingerprint('fp2', 60_000)).toBe(true);
+          throw new Error('the part could not be stored');
+        });
+        await expect(failing).rejects.toThrow('the part could not be stored');
+        expect(await store.recordInboundFingerprint('fp2', 60_000)).toBe(true);
+      });
+
+      it('remembers fingerprints across a reopen', async () => {
+        expect(await store.recordInboundFingerprint('fp1', 60_000)).toBe(true);
+        await store.close();
+        store = await open();
+        expect(await store.recordInboundFingerprint('fp1', 60_000)).toBe(false);
+      });
     });
 
     describe('webhook outbox', () => {
@@ -660,6 +754,7 @@ export function describeStore(name: string, factory: StoreFactory): void {
           payload: Buffer.from('x'),
           dataCoding: 0,
         });
+        await store.recordInboundFingerprint('fp-old', 60_000);
 
         t += RETENTION_DAYS * DAY_MS;
         await store.createMessage(message('new-delivered'), onePart);
@@ -672,6 +767,7 @@ export function describeStore(name: string, factory: StoreFactory): void {
           parkedReceipts: 1,
           inboundMessages: 0,
           inboundParts: 1,
+          inboundFingerprints: 1,
           webhooks: 1,
         });
         expect(await store.getMessage('old-delivered')).toBeUndefined();
