@@ -181,6 +181,11 @@ export const MIGRATIONS: readonly Migration[] = [
       'CREATE INDEX webhook_events_message ON webhook_events (message_id, state, id)',
     ],
   },
+  {
+    version: 2,
+    name: 'messages listed newest first (GET /messages)',
+    statements: () => ['CREATE INDEX messages_created ON messages (created_at, id)'],
+  },
 ];
 
 /** The newest schema version this code knows. */
