@@ -27,6 +27,7 @@ import { lazyChildLoggerFactory } from './request-logger.js';
 import { registerBindRoutes } from './routes/binds.js';
 import { registerEventRoutes } from './routes/events.js';
 import { registerHealthRoutes } from './routes/health.js';
+import { type MessageRouteOptions, registerMessageRoutes } from './routes/messages.js';
 import { registerOpsRoutes } from './routes/ops.js';
 import {
   BindConfigSchema,
@@ -39,6 +40,7 @@ import {
   RebindAcceptedSchema,
 } from './schemas/bind.js';
 import { ErrorSchema } from './schemas/common.js';
+import { MESSAGE_SCHEMAS } from './schemas/messages.js';
 import { LivenessSchema, ReadinessSchema, SnapshotSchema, TransitionSchema } from './schemas/ops.js';
 import { AJV_OPTIONS, installQueryNumberGuard } from './validation.js';
 import { packageVersion } from './version.js';
@@ -97,6 +99,11 @@ export interface BuildAppDeps {
   headersTimeoutMs?: number;
   /** The message path (store, outbound engine, routes); without it the message routes answer 503. */
   messagePath?: MessagePath;
+  /**
+   * The message routes' options: the callback URL policy (default: public addresses only), the queue
+   * bound (default config `outbound.maxQueuedParts`, else DEFAULT_MAX_QUEUED_PARTS), the clock.
+   */
+  messages?: MessageRouteOptions;
 }
 
 const SHARED_SCHEMAS = [
@@ -113,6 +120,7 @@ const SHARED_SCHEMAS = [
   LivenessSchema,
   TransitionSchema,
   SnapshotSchema,
+  ...MESSAGE_SCHEMAS,
 ];
 
 export async function buildApp(deps: BuildAppDeps): Promise<App> {
@@ -183,6 +191,11 @@ export async function buildApp(deps: BuildAppDeps): Promise<App> {
   registerHealthRoutes(app, ctx);
   registerOpsRoutes(app, ctx);
   registerEventRoutes(app, ctx);
+  const maxQueuedParts = config.outbound?.maxQueuedParts;
+  registerMessageRoutes(app, ctx, {
+    ...(maxQueuedParts === undefined ? {} : { maxQueuedParts }),
+    ...deps.messages,
+  });
   if (config.metrics.enabled) {
     const metrics = installMetrics(app, registry, {
       perBindHistograms: config.metrics.perBindHistograms === true,

@@ -134,7 +134,9 @@ export function describeStore(name: string, factory: StoreFactory): void {
         expect(await store.getMessage('m1')).toEqual(updated);
         const cleared = await store.updateMessage('m1', { error: null, metadata: { a: 1 } });
         expect(cleared).toMatchObject({ status: 'failed', error: null, metadata: { a: 1 } });
-        expect(await codeOf(store.updateMessage('nope', { status: 'submitted' }))).toBe(ErrorCode.StoreNotFound);
+        expect(await codeOf(store.updateMessage('nope', { status: 'submitted' }))).toBe(
+          ErrorCode.StoreNotFound,
+        );
       });
 
       it('lists messages newest first, filtered by clientRef, status and since, a page at a time', async () => {
@@ -158,7 +160,10 @@ export function describeStore(name: string, factory: StoreFactory): void {
         const page1 = await store.listMessages({ limit: 2 });
         expect(ids(page1)).toEqual(['d', 'c']);
         const last = page1.at(-1)!;
-        const page2 = await store.listMessages({ limit: 2, after: { createdAt: last.createdAt, id: last.id } });
+        const page2 = await store.listMessages({
+          limit: 2,
+          after: { createdAt: last.createdAt, id: last.id },
+        });
         expect(ids(page2)).toEqual(['b', 'a']);
       });
 
@@ -385,7 +390,10 @@ export function describeStore(name: string, factory: StoreFactory): void {
         expect((await store.listParts('q0')).map((p) => p.state)).toEqual(['canceled', 'canceled']);
         expect((await store.cancelMessage('nope')).kind).toBe('not_found');
         // Canceling twice is too late the second time: the message is no longer queued.
-        expect(await store.cancelMessage('q0')).toMatchObject({ kind: 'too_late', reason: 'the message is canceled' });
+        expect(await store.cancelMessage('q0')).toMatchObject({
+          kind: 'too_late',
+          reason: 'the message is canceled',
+        });
       });
 
       it('refuses to cancel once a part was claimed, and changes nothing', async () => {
