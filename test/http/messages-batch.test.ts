@@ -105,7 +105,7 @@ describe('Idempotency-Key', () => {
     expect(first.statusCode).toBe(202);
     expect(first.headers['idempotent-replayed']).toBeUndefined();
     // The same body with its keys in another order is the same request.
-    const again = await post('/messages', { metadata: { b: [1, 2], a: 1 }, ...body }, headers);
+    const again = await post('/messages', { ...body, metadata: { b: [1, 2], a: 1 } }, headers);
     expect(again.statusCode).toBe(202);
     expect(again.headers['idempotent-replayed']).toBe('true');
     expect(again.json()).toEqual(first.json());

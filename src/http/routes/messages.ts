@@ -34,6 +34,11 @@ import {
   BATCH_BODY_LIMIT_BYTES,
   BATCH_MAX_MESSAGES,
   type BatchResult,
+  EXAMPLE_ACCEPTED,
+  EXAMPLE_BATCH,
+  EXAMPLE_CANCELED,
+  EXAMPLE_DETAIL,
+  EXAMPLE_SUMMARY,
   IdempotencyHeadersSchema,
   MESSAGE_LIST_DEFAULT_LIMIT,
   type MessageAccepted,
@@ -227,18 +232,7 @@ export function registerMessageRoutes(app: App, ctx: RouteContext, options: Mess
         body: SendMessageBodySchema,
         response: {
           202: jsonResponse('MessageAccepted', 'Stored durably; it will be sent (now, or at sendAt).', {
-            queued: {
-              value: {
-                id: '0193a6f4-5c1e-7cc0-9f7e-1d2b3c4d5e6f',
-                status: 'queued',
-                encoding: 'gsm7',
-                parts: 1,
-                route: 'default',
-                clientRef: 'order-17',
-                sendAt: null,
-                createdAt: '2026-12-07T03:00:00.000Z',
-              },
-            },
+            queued: { value: EXAMPLE_ACCEPTED },
           }),
           ...errorResponses(
             ...SEND_ERRORS,
@@ -299,7 +293,12 @@ export function registerMessageRoutes(app: App, ctx: RouteContext, options: Mess
         headers: IdempotencyHeadersSchema,
         body: SendBatchBodySchema,
         response: {
-          202: jsonResponse('BatchResult', 'The valid messages are stored; one result per message.'),
+          202: jsonResponse('BatchResult', 'The valid messages are stored; one result per message.', {
+            mixed: {
+              summary: 'One accepted, one refused',
+              value: EXAMPLE_BATCH,
+            },
+          }),
           ...errorResponses(...SEND_ERRORS),
         },
       },
@@ -392,7 +391,7 @@ export function registerMessageRoutes(app: App, ctx: RouteContext, options: Mess
         security: READ_SECURITY,
         params: MessageIdParamsSchema,
         response: {
-          200: jsonResponse('MessageDetail', 'The message.'),
+          200: jsonResponse('MessageDetail', 'The message.', { delivered: { value: EXAMPLE_DETAIL } }),
           ...errorResponses(
             'VALIDATION_FAILED',
             'UNAUTHORIZED',
@@ -427,7 +426,9 @@ export function registerMessageRoutes(app: App, ctx: RouteContext, options: Mess
         security: READ_SECURITY,
         querystring: MessageListQuerySchema,
         response: {
-          200: jsonResponse('MessageList', 'One page of messages, newest first.'),
+          200: jsonResponse('MessageList', 'One page of messages, newest first.', {
+            page: { value: { messages: [EXAMPLE_SUMMARY], nextCursor: null } },
+          }),
           ...errorResponses(
             'VALIDATION_FAILED',
             'UNAUTHORIZED',
@@ -498,7 +499,7 @@ export function registerMessageRoutes(app: App, ctx: RouteContext, options: Mess
         security: WRITE_SECURITY,
         params: MessageIdParamsSchema,
         response: {
-          200: jsonResponse('MessageSummary', 'Canceled.'),
+          200: jsonResponse('MessageSummary', 'Canceled.', { canceled: { value: EXAMPLE_CANCELED } }),
           ...errorResponses(
             'VALIDATION_FAILED',
             'UNAUTHORIZED',

@@ -154,7 +154,7 @@ const clientRef = Nullable('string', { description: 'Your reference, as given.' 
 const dateTime = (description: string) => Type.String({ format: 'date-time', description });
 const nullableDateTime = (description: string) => Nullable('string', { format: 'date-time', description });
 
-const EXAMPLE_ACCEPTED = {
+export const EXAMPLE_ACCEPTED = {
   id: '0193a6f4-5c1e-7cc0-9f7e-1d2b3c4d5e6f',
   status: 'queued',
   encoding: 'gsm7',
@@ -222,6 +222,59 @@ const summaryFields = {
   sendAt: nullableDateTime('When a scheduled message is (or was) due.'),
   createdAt: dateTime('When it was accepted.'),
   updatedAt: dateTime('When its status last changed.'),
+};
+
+export const EXAMPLE_SUMMARY = {
+  id: '0193a6f4-5c1e-7cc0-9f7e-1d2b3c4d5e6f',
+  status: 'delivered',
+  clientRef: 'order-17',
+  route: 'default',
+  from: 'ACME',
+  to: '+447700900123',
+  encoding: 'gsm7',
+  partsCount: 1,
+  error: null,
+  sendAt: null,
+  createdAt: '2026-12-07T03:00:00.000Z',
+  updatedAt: '2026-12-07T03:00:04.210Z',
+};
+
+export const EXAMPLE_DETAIL = {
+  ...EXAMPLE_SUMMARY,
+  receipt: 'final',
+  validitySeconds: null,
+  callbackUrl: null,
+  metadata: { orderId: 17 },
+  parts: [
+    {
+      index: 0,
+      state: 'submitted',
+      bindId: 'main',
+      smscMessageId: '5e0c3a1f',
+      submitStatus: 0,
+      submitStatusName: 'ESME_ROK',
+      attempts: 1,
+      error: null,
+      receipt: { stat: 'DELIVRD', err: '000', doneDate: '2026-12-07T03:00:04.000Z' },
+    },
+  ],
+  events: [
+    {
+      seq: 1,
+      type: 'accepted',
+      data: { status: 'queued', route: 'default', parts: 1, encoding: 'gsm7' },
+      at: '2026-12-07T03:00:00.000Z',
+    },
+    { seq: 2, type: 'status', data: { status: 'submitted' }, at: '2026-12-07T03:00:00.012Z' },
+    { seq: 3, type: 'status', data: { status: 'delivered' }, at: '2026-12-07T03:00:04.210Z' },
+  ],
+};
+
+export const EXAMPLE_CANCELED = {
+  ...EXAMPLE_SUMMARY,
+  status: 'canceled',
+  sendAt: '2026-12-24T18:00:00.000Z',
+  updatedAt: '2026-12-07T03:10:00.000Z',
 };
 
 export const MessageSummarySchema = Type.Object(summaryFields, {
@@ -300,6 +353,30 @@ export const MessageListSchema = Type.Object(
   { $id: 'MessageList', title: 'MessageList', additionalProperties: false },
 );
 
+export const EXAMPLE_BATCH = {
+  accepted: 1,
+  rejected: 1,
+  results: [
+    { index: 0, accepted: true, message: EXAMPLE_ACCEPTED },
+    {
+      index: 1,
+      accepted: false,
+      error: {
+        code: 'INVALID_ADDRESS',
+        message: 'to must be an MSISDN (+ and up to 15 digits) or a short code',
+        details: {
+          errors: [
+            {
+              field: 'body/messages/1/to',
+              message: 'to must be an MSISDN (+ and up to 15 digits) or a short code',
+            },
+          ],
+        },
+      },
+    },
+  ],
+};
+
 export const BatchResultSchema = Type.Object(
   {
     accepted: Type.Integer({ minimum: 0, description: 'How many messages were accepted.' }),
@@ -321,31 +398,7 @@ export const BatchResultSchema = Type.Object(
     $id: 'BatchResult',
     title: 'BatchResult',
     additionalProperties: false,
-    examples: [
-      {
-        accepted: 1,
-        rejected: 1,
-        results: [
-          { index: 0, accepted: true, message: EXAMPLE_ACCEPTED },
-          {
-            index: 1,
-            accepted: false,
-            error: {
-              code: 'INVALID_ADDRESS',
-              message: 'to must be an MSISDN (+ and up to 15 digits) or a short code',
-              details: {
-                errors: [
-                  {
-                    field: 'body/messages/1/to',
-                    message: 'to must be an MSISDN (+ and up to 15 digits) or a short code',
-                  },
-                ],
-              },
-            },
-          },
-        ],
-      },
-    ],
+    examples: [EXAMPLE_BATCH],
   },
 );
 export type BatchResult = Static<typeof BatchResultSchema>;
