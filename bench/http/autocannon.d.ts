@@ -19,6 +19,8 @@ declare module 'autocannon' {
       headers?: Record<string, string>;
       body?: string;
       pipelining?: number;
+      /** Requests per second across all connections (autocannon lowers connections to it). */
+      overallRate?: number;
     }
 
     interface Histogram {
