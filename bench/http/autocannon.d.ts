@@ -19,7 +19,7 @@ declare module 'autocannon' {
       headers?: Record<string, string>;
       body?: string;
       pipelining?: number;
-      /** Requests per second across all connections (a steady offered load). */
+      /** Requests per second across all connections (autocannon lowers connections to it). */
       overallRate?: number;
     }
 

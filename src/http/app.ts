@@ -28,6 +28,7 @@ import { registerBindRoutes } from './routes/binds.js';
 import { registerEventRoutes } from './routes/events.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerInboundRoutes } from './routes/inbound.js';
+import { type MessageRouteOptions, registerMessageRoutes } from './routes/messages.js';
 import { registerOpsRoutes } from './routes/ops.js';
 import {
   BindConfigSchema,
@@ -40,6 +41,7 @@ import {
   RebindAcceptedSchema,
 } from './schemas/bind.js';
 import { ErrorSchema } from './schemas/common.js';
+import { MESSAGE_SCHEMAS } from './schemas/messages.js';
 import { LivenessSchema, ReadinessSchema, SnapshotSchema, TransitionSchema } from './schemas/ops.js';
 import { AJV_OPTIONS, installQueryNumberGuard } from './validation.js';
 import { packageVersion } from './version.js';
@@ -98,6 +100,11 @@ export interface BuildAppDeps {
   headersTimeoutMs?: number;
   /** The message path (store, outbound engine, routes); without it the message routes answer 503. */
   messagePath?: MessagePath;
+  /**
+   * The message routes' options: the callback URL policy (default: public addresses only), the queue
+   * bound (default config `outbound.maxQueuedParts`, else DEFAULT_MAX_QUEUED_PARTS), the clock.
+   */
+  messages?: MessageRouteOptions;
 }
 
 const SHARED_SCHEMAS = [
@@ -114,6 +121,7 @@ const SHARED_SCHEMAS = [
   LivenessSchema,
   TransitionSchema,
   SnapshotSchema,
+  ...MESSAGE_SCHEMAS,
 ];
 
 export async function buildApp(deps: BuildAppDeps): Promise<App> {
@@ -185,6 +193,11 @@ export async function buildApp(deps: BuildAppDeps): Promise<App> {
   registerOpsRoutes(app, ctx);
   registerEventRoutes(app, ctx);
   registerInboundRoutes(app, ctx);
+  const maxQueuedParts = config.outbound?.maxQueuedParts;
+  registerMessageRoutes(app, ctx, {
+    ...(maxQueuedParts === undefined ? {} : { maxQueuedParts }),
+    ...deps.messages,
+  });
   if (config.metrics.enabled) {
     const metrics = installMetrics(app, registry, {
       perBindHistograms: config.metrics.perBindHistograms === true,

@@ -19,6 +19,8 @@ export interface HttpAppConfig {
   readiness: { policy: ReadinessPolicy; minHealthy: number };
   http: { bodyLimitBytes: number } & Partial<HttpServerLimits>;
   metrics: { enabled: boolean; perBindHistograms?: boolean };
+  /** The queue bound of POST /messages (config `outbound.maxQueuedParts`), when configured. */
+  outbound?: { maxQueuedParts?: number };
 }
 
 /** How long clients may take and how many may connect (config `http.*`; defaults in app.ts). */

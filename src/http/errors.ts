@@ -25,14 +25,54 @@ export const HTTP_ERRORS = {
     status: 404,
     meaning: 'No inbound message with this id (or it was pruned after the retention).',
   },
+  MESSAGE_NOT_FOUND: {
+    status: 404,
+    meaning: 'No message with this id (or it was pruned after the retention).',
+  },
   NOT_FOUND: { status: 404, meaning: 'No route matches this method and path.' },
   REQUEST_TIMEOUT: { status: 408, meaning: 'The request headers did not arrive in time.' },
   BIND_EXISTS: { status: 409, meaning: 'A bind with this id already exists.' },
+  MESSAGE_NOT_CANCELABLE: {
+    status: 409,
+    meaning: 'The message can no longer be canceled: a part was already claimed, sent or settled.',
+  },
+  IDEMPOTENCY_KEY_IN_USE: {
+    status: 409,
+    meaning: 'A request with this Idempotency-Key is still being processed; retry after it finished.',
+  },
   BODY_TOO_LARGE: { status: 413, meaning: 'The body is larger than http.bodyLimitBytes.' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, meaning: 'The body is not application/json.' },
   INVALID_BIND_OPTIONS: {
     status: 422,
     meaning: "The bind's options cannot be used; details name each field.",
+  },
+  TOO_MANY_PARTS: {
+    status: 422,
+    meaning: 'The message needs more parts than maxParts allows; it is never truncated.',
+  },
+  INVALID_ADDRESS: {
+    status: 422,
+    meaning: 'to or from is not an MSISDN, a short code or (from only) an alphanumeric sender.',
+  },
+  INVALID_HEX: { status: 422, meaning: 'binary.hex or binary.udhHex is not valid hex (or a bad UDH).' },
+  UNENCODABLE_TEXT: { status: 422, meaning: 'The text cannot be encoded in the encoding asked for.' },
+  INVALID_MESSAGE: {
+    status: 422,
+    meaning: 'The message cannot be sent as given (both or neither of text and binary, a bad sendAt...).',
+  },
+  ROUTE_NOT_FOUND: { status: 422, meaning: 'The route named in the request is not configured.' },
+  NO_ROUTE: { status: 422, meaning: 'No configured route matches the destination.' },
+  CALLBACK_URL_REFUSED: {
+    status: 422,
+    meaning: 'The callbackUrl is not allowed (scheme, credentials, or a private or loopback address).',
+  },
+  IDEMPOTENCY_KEY_MISMATCH: {
+    status: 422,
+    meaning: 'This Idempotency-Key was used with a different request in the last 24 hours.',
+  },
+  QUEUE_FULL: {
+    status: 429,
+    meaning: 'The outbound queue holds as many parts as it may; Retry-After says when to retry.',
   },
   PROBE_RATE_LIMITED: {
     status: 429,
@@ -66,6 +106,10 @@ export const HTTP_ERRORS = {
     status: 503,
     meaning: 'The message path does not run in this process (no store is configured or it is starting).',
   },
+  STORE_UNAVAILABLE: {
+    status: 503,
+    meaning: 'The store could not durably write the request; nothing was accepted. Retry later.',
+  },
   PROBE_REJECTED: {
     status: 502,
     meaning:
@@ -95,6 +139,17 @@ export interface HttpErrorDetails {
   retryClass?: RetryClass;
   /** PROBE_REJECTED: the round trip of the refused probe. */
   rttMs?: number;
+  /** TOO_MANY_PARTS: how many parts the message needs, and the limit. */
+  parts?: number;
+  maxParts?: number;
+  /** ROUTE_NOT_FOUND: the route asked for. */
+  route?: string;
+  /** MESSAGE_NOT_FOUND, MESSAGE_NOT_CANCELABLE: the message, and its status. */
+  messageId?: string;
+  status?: string;
+  /** QUEUE_FULL: the parts queued now and the bound. */
+  queuedParts?: number;
+  maxQueuedParts?: number;
 }
 
 export interface HttpErrorBody {
@@ -181,6 +236,31 @@ function stringOf(error: object, key: string): string | undefined {
   return typeof v === 'string' ? v : undefined;
 }
 
+const PLAN_CODES: Record<string, HttpErrorCode> = {
+  [ErrorCode.BridgeTooManyParts]: 'TOO_MANY_PARTS',
+  [ErrorCode.BridgeInvalidAddress]: 'INVALID_ADDRESS',
+  [ErrorCode.BridgeInvalidHex]: 'INVALID_HEX',
+  [ErrorCode.BridgeUnencodable]: 'UNENCODABLE_TEXT',
+  [ErrorCode.BridgeInvalidMessage]: 'INVALID_MESSAGE',
+};
+
+/**
+ * A send request that cannot become PDUs (src/bridge/plan-message.ts PlanError): 422 with the field
+ * at fault as `body/<field>`, and for TOO_MANY_PARTS the count and the limit.
+ */
+function fromPlanError(error: SmppError): HttpApiError {
+  const code = PLAN_CODES[error.code] ?? 'INVALID_MESSAGE';
+  const field = stringOf(error, 'field');
+  const details: HttpErrorDetails = {};
+  if (field !== undefined)
+    details.errors = [{ field: `body/${field.replace(/\./g, '/')}`, message: error.message }];
+  const parts = numberOf(error, 'parts');
+  const maxParts = numberOf(error, 'maxParts');
+  if (parts !== undefined) details.parts = parts;
+  if (maxParts !== undefined) details.maxParts = maxParts;
+  return new HttpApiError(code, error.message, { details, cause: error });
+}
+
 /**
  * Maps an error of the bind or session layer to the API's error, or null when it is not one of
  * theirs (the caller then answers INTERNAL_ERROR). The one place SMPP_ERR_* meets HTTP statuses.
@@ -231,6 +311,26 @@ export function fromSmppError(error: unknown, bindId?: string): HttpApiError | n
       if (typeof e.rttMs === 'number') details.rttMs = e.rttMs;
       return new HttpApiError('PROBE_REJECTED', error.message, { details, cause: error });
     }
+    case ErrorCode.BridgeTooManyParts:
+    case ErrorCode.BridgeInvalidAddress:
+    case ErrorCode.BridgeInvalidHex:
+    case ErrorCode.BridgeUnencodable:
+    case ErrorCode.BridgeInvalidMessage:
+      return fromPlanError(error);
+    case ErrorCode.BridgeNoRoute:
+      return new HttpApiError('NO_ROUTE', error.message, { cause: error });
+    case ErrorCode.WebhookUrlRefused:
+      return new HttpApiError('CALLBACK_URL_REFUSED', error.message, {
+        details: { errors: [{ field: 'body/callbackUrl', message: error.message }] },
+        cause: error,
+      });
+    case ErrorCode.StoreOpen:
+    case ErrorCode.StoreClosed:
+    case ErrorCode.StoreCommit:
+      return new HttpApiError('STORE_UNAVAILABLE', 'the store cannot accept writes now', {
+        headers: { 'retry-after': '1' },
+        cause: error,
+      });
     case ErrorCode.Stopped:
       return new HttpApiError('BIND_STOPPED', error.message, { details: base, cause: error });
     case ErrorCode.UnknownBind:

@@ -197,6 +197,11 @@ export const MIGRATIONS: readonly Migration[] = [
       'CREATE INDEX inbound_fingerprints_expires ON inbound_fingerprints (expires_at)',
     ],
   },
+  {
+    version: 3,
+    name: 'messages listed newest first (GET /messages)',
+    statements: () => ['CREATE INDEX messages_created ON messages (created_at, id)'],
+  },
 ];
 
 /** The newest schema version this code knows. */

@@ -23,6 +23,7 @@ import { type Committer, GroupCommitQueue } from './group-commit.js';
 import { MIGRATIONS, SCHEMA_VERSION_TABLE, SQLITE_TYPES } from './schema.js';
 import {
   type BindLease,
+  type CancelResult,
   DEFAULT_IDEMPOTENCY_TTL_MS,
   DEFAULT_PARKED_RECEIPT_TTL_MS,
   DEFAULT_RETENTION_DAYS,
@@ -36,6 +37,7 @@ import {
   type InboundQuery,
   type MessageEvent,
   type MessagePatch,
+  type MessageQuery,
   type MessageRecord,
   type MessageStatus,
   type NewInboundMessage,
@@ -345,6 +347,12 @@ export class SqliteStore implements Store {
   listParts(messageId: string) {
     return this.reads.listParts(messageId);
   }
+  listMessages(query: MessageQuery) {
+    return this.reads.listMessages(query);
+  }
+  cancelMessage(id: string) {
+    return this.queue.run((tx) => tx.cancelMessage(id));
+  }
   listMessageEvents(messageId: string) {
     return this.reads.listMessageEvents(messageId);
   }
@@ -561,6 +569,57 @@ class SqliteOps implements StoreOps {
     return this.all('SELECT * FROM message_parts WHERE message_id = ? ORDER BY part_index', messageId).map(
       toPart,
     );
+  }
+
+  async listMessages(query: MessageQuery): Promise<MessageRecord[]> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (query.clientRef !== undefined) {
+      where.push('client_ref = ?');
+      params.push(query.clientRef);
+    }
+    if (query.statuses !== undefined && query.statuses.length > 0) {
+      where.push(`status IN (${query.statuses.map(() => '?').join(', ')})`);
+      params.push(...query.statuses);
+    }
+    if (query.since !== undefined) {
+      where.push('created_at >= ?');
+      params.push(query.since);
+    }
+    if (query.after !== undefined) {
+      where.push('(created_at < ? OR (created_at = ? AND id < ?))');
+      params.push(query.after.createdAt, query.after.createdAt, query.after.id);
+    }
+    const sql = `SELECT * FROM messages${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''}
+       ORDER BY created_at DESC, id DESC LIMIT ?`;
+    return this.all(sql, ...params, query.limit).map(toMessage);
+  }
+
+  async cancelMessage(id: string): Promise<CancelResult> {
+    const message = await this.getMessage(id);
+    if (message === undefined) return { kind: 'not_found' };
+    if (message.status !== 'queued' && message.status !== 'scheduled') {
+      return { kind: 'too_late', message, reason: `the message is ${message.status}` };
+    }
+    const busy = this.one(
+      "SELECT part_index, state FROM message_parts WHERE message_id = ? AND state <> 'queued' ORDER BY part_index LIMIT 1",
+      id,
+    );
+    if (busy !== undefined) {
+      return {
+        kind: 'too_late',
+        message,
+        reason: `part ${Number(busy.part_index)} is already ${String(busy.state)}`,
+      };
+    }
+    const now = this.now();
+    this.run(
+      "UPDATE message_parts SET state = 'canceled', updated_at = ? WHERE message_id = ? AND state = 'queued'",
+      now,
+      id,
+    );
+    this.run("UPDATE messages SET status = 'canceled', updated_at = ? WHERE id = ?", now, id);
+    return { kind: 'canceled', message: { ...message, status: 'canceled', updatedAt: now } };
   }
 
   // ---------------------------------------------------------------- events

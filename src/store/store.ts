@@ -109,6 +109,28 @@ export interface MessageRecord {
   updatedAt: number;
 }
 
+/** Which messages listMessages returns: newest first (createdAt, then id, both descending). */
+export interface MessageQuery {
+  clientRef?: string;
+  /** Any of these statuses. */
+  statuses?: readonly MessageStatus[];
+  /** Created at or after this time (ms). */
+  since?: number;
+  /** Continue after this message (the last of the previous page). */
+  after?: { createdAt: number; id: string };
+  limit: number;
+}
+
+/**
+ * What came of cancelMessage. `canceled`: the message and every part were queued (or scheduled)
+ * and are canceled now, atomically: no part can be claimed afterwards. `too_late`: a part was
+ * already claimed, sent or settled (or the message is no longer queued or scheduled); nothing changed.
+ */
+export type CancelResult =
+  | { kind: 'canceled'; message: MessageRecord }
+  | { kind: 'not_found' }
+  | { kind: 'too_late'; message: MessageRecord; reason: string };
+
 export interface MessagePatch {
   status?: MessageStatus;
   /** null clears it. */
@@ -122,9 +144,18 @@ export interface MessagePatch {
  * A part's life: queued → claimed (by a bind, for a visibility timeout) → sending (the
  * PDU is about to be written) → submitted | rejected, or back to queued (throttled, or
  * released). `unknown`: the PDU may have reached the SMSC but no response was recorded
- * (timeout, or a crash while sending) — resending could duplicate the SMS.
+ * (timeout, or a crash while sending) — resending could duplicate the SMS. `canceled`: the
+ * message was canceled while the part was still queued (cancelMessage); it is never claimed.
  */
-export const PART_STATES = ['queued', 'claimed', 'sending', 'submitted', 'rejected', 'unknown'] as const;
+export const PART_STATES = [
+  'queued',
+  'claimed',
+  'sending',
+  'submitted',
+  'rejected',
+  'unknown',
+  'canceled',
+] as const;
 export type PartState = (typeof PART_STATES)[number];
 
 export interface NewPart {
@@ -343,6 +374,10 @@ export interface StoreOps {
   /** Throws SMPP_ERR_STORE_NOT_FOUND when there is no such message. */
   updateMessage(id: string, patch: MessagePatch): Promise<MessageRecord>;
   listParts(messageId: string): Promise<PartRecord[]>;
+  /** A page of messages matching `query`, newest first. */
+  listMessages(query: MessageQuery): Promise<MessageRecord[]>;
+  /** Cancels a message whose parts are all still queued (see CancelResult). */
+  cancelMessage(id: string): Promise<CancelResult>;
 
   // message events
   appendMessageEvent(messageId: string, type: string, data: unknown): Promise<MessageEvent>;

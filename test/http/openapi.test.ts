@@ -88,6 +88,11 @@ describe('the OpenAPI document', () => {
         'GET /readyz',
         'POST /binds/{id}/enquire',
         'POST /binds/{id}/rebind',
+        'POST /messages',
+        'POST /messages/batch',
+        'GET /messages',
+        'GET /messages/{id}',
+        'DELETE /messages/{id}',
       ].sort(),
     );
   });
@@ -147,9 +152,9 @@ describe('the OpenAPI document', () => {
     }
   });
 
-  it('requires a bearer token on POST routes, accepts one on reads, and none on the probes', () => {
+  it('requires a bearer token on POST and DELETE routes, accepts one on reads, and none on the probes', () => {
     for (const [path, method, op] of operations()) {
-      if (method === 'post') {
+      if (method === 'post' || method === 'delete') {
         expect(op.security, path).toEqual([{ bearerAuth: [] }]);
         expect(op.responses['401'], path).toBeDefined();
       } else if (path === '/livez' || path === '/readyz') {
@@ -171,6 +176,7 @@ describe('the OpenAPI document', () => {
 
   it('names the shared schemas by their $id', () => {
     expect(Object.keys(doc.components.schemas!).sort()).toEqual([
+      'BatchResult',
       'BindConfig',
       'BindDetail',
       'BindHealth',
@@ -181,6 +187,10 @@ describe('the OpenAPI document', () => {
       'InboundList',
       'InboundMessage',
       'Liveness',
+      'MessageAccepted',
+      'MessageDetail',
+      'MessageList',
+      'MessageSummary',
       'ProbeResult',
       'Readiness',
       'RebindAccepted',

@@ -139,6 +139,48 @@ export function describeStore(name: string, factory: StoreFactory): void {
         );
       });
 
+      it('lists messages newest first, filtered by clientRef, status and since, a page at a time', async () => {
+        for (const [id, ref] of [
+          ['a', 'x'],
+          ['b', 'y'],
+          ['c', 'x'],
+          ['d', 'x'],
+        ] as const) {
+          await store.createMessage(message(id, { clientRef: ref }), onePart);
+          t += 1000;
+        }
+        await store.updateMessage('c', { status: 'failed' });
+        const ids = (list: { id: string }[]) => list.map((m) => m.id);
+        expect(ids(await store.listMessages({ limit: 10 }))).toEqual(['d', 'c', 'b', 'a']);
+        expect(ids(await store.listMessages({ clientRef: 'x', limit: 10 }))).toEqual(['d', 'c', 'a']);
+        expect(ids(await store.listMessages({ statuses: ['queued'], limit: 10 }))).toEqual(['d', 'b', 'a']);
+        expect(ids(await store.listMessages({ statuses: ['failed', 'canceled'], limit: 10 }))).toEqual(['c']);
+        const since = Date.UTC(2026, 0, 1) + 1000;
+        expect(ids(await store.listMessages({ since, limit: 10 }))).toEqual(['d', 'c', 'b']);
+        const page1 = await store.listMessages({ limit: 2 });
+        expect(ids(page1)).toEqual(['d', 'c']);
+        const last = page1.at(-1)!;
+        const page2 = await store.listMessages({
+          limit: 2,
+          after: { createdAt: last.createdAt, id: last.id },
+        });
+        expect(ids(page2)).toEqual(['b', 'a']);
+      });
+
+      it('pages through messages created in the same millisecond without repeats or gaps', async () => {
+        for (const id of ['m1', 'm2', 'm3', 'm4', 'm5']) await store.createMessage(message(id), onePart);
+        const seen: string[] = [];
+        let after: { createdAt: number; id: string } | undefined;
+        for (;;) {
+          const page = await store.listMessages(after === undefined ? { limit: 2 } : { limit: 2, after });
+          if (page.length === 0) break;
+          seen.push(...page.map((m) => m.id));
+          const last = page.at(-1)!;
+          after = { createdAt: last.createdAt, id: last.id };
+        }
+        expect(seen).toEqual(['m5', 'm4', 'm3', 'm2', 'm1']);
+      });
+
       it('keeps a message across a close and reopen', async () => {
         await store.createMessage(message('m1'), onePart);
         await store.close();
@@ -329,6 +371,46 @@ export function describeStore(name: string, factory: StoreFactory): void {
         const rest = await store.claimParts(lease, 'default', 10, 30_000);
         expect(rest.map((p) => p.payload.toString())).toEqual(['q2.0', 'q2.1']);
         expect(await store.claimParts(lease, 'default', 10, 30_000)).toEqual([]);
+      });
+
+      it('cancels a queued or scheduled message atomically: its parts are never claimed afterwards', async () => {
+        await queueMessages(2);
+        await store.createMessage(message('later', { sendAt: t + 60_000 }), onePart);
+        const canceled = await store.cancelMessage('q0');
+        expect(canceled).toMatchObject({ kind: 'canceled', message: { id: 'q0', status: 'canceled' } });
+        expect((await store.getMessage('q0'))?.status).toBe('canceled');
+        expect((await store.listParts('q0')).map((p) => p.state)).toEqual(['canceled', 'canceled']);
+        expect((await store.cancelMessage('later')).kind).toBe('canceled');
+        t += 120_000;
+        const claimed = await store.claimParts(lease, 'default', 10, 30_000);
+        expect(claimed.map((p) => p.messageId)).toEqual(['q1', 'q1']);
+        // A takeover recovers claimed and sending parts; canceled ones stay canceled.
+        t += 60_001;
+        await store.acquireBindLease('b1', 'replica-b', 60_000);
+        expect((await store.listParts('q0')).map((p) => p.state)).toEqual(['canceled', 'canceled']);
+        expect((await store.cancelMessage('nope')).kind).toBe('not_found');
+        // Canceling twice is too late the second time: the message is no longer queued.
+        expect(await store.cancelMessage('q0')).toMatchObject({
+          kind: 'too_late',
+          reason: 'the message is canceled',
+        });
+      });
+
+      it('refuses to cancel once a part was claimed, and changes nothing', async () => {
+        await queueMessages(1);
+        await store.claimParts(lease, 'default', 1, 30_000);
+        const result = await store.cancelMessage('q0');
+        expect(result).toMatchObject({ kind: 'too_late', reason: 'part 0 is already claimed' });
+        expect((await store.getMessage('q0'))?.status).toBe('queued');
+        expect((await store.listParts('q0')).map((p) => p.state)).toEqual(['claimed', 'queued']);
+        // The claim and the cancel race inside one transaction each: the loser sees the winner's write.
+        await store.createMessage(message('race'), onePart);
+        const [claim, cancel] = await Promise.all([
+          store.claimParts(lease, 'default', 10, 30_000),
+          store.cancelMessage('race'),
+        ]);
+        const claimedRace = claim.some((p) => p.messageId === 'race');
+        expect(claimedRace).toBe(cancel.kind === 'too_late');
       });
 
       it('hands a claimed part out again once its visibility timeout passed', async () => {

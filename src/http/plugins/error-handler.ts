@@ -69,10 +69,13 @@ export function toHttpError(
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return new HttpApiError('INVALID_JSON', e.message ?? 'the body is not valid JSON');
-    case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return new HttpApiError('BODY_TOO_LARGE', `the body is larger than ${bodyLimitBytes} bytes`, {
-        details: { limitBytes: bodyLimitBytes },
+    case 'FST_ERR_CTP_BODY_TOO_LARGE': {
+      // A route may set its own limit (POST /messages/batch).
+      const limitBytes = request.routeOptions?.bodyLimit ?? bodyLimitBytes;
+      return new HttpApiError('BODY_TOO_LARGE', `the body is larger than ${limitBytes} bytes`, {
+        details: { limitBytes },
       });
+    }
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE': {
       const type = request.headers['content-type'];
       return new HttpApiError(

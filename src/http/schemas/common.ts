@@ -70,6 +70,23 @@ export const ErrorSchema = Type.Object(
           rttMs: Type.Optional(
             Type.Number({ minimum: 0, description: 'PROBE_REJECTED: the round trip of the refused probe.' }),
           ),
+          parts: Type.Optional(
+            Type.Integer({ minimum: 0, description: 'TOO_MANY_PARTS: the parts the message needs.' }),
+          ),
+          maxParts: Type.Optional(
+            Type.Integer({ minimum: 0, description: 'TOO_MANY_PARTS: the most parts allowed.' }),
+          ),
+          route: Type.Optional(Type.String({ description: 'ROUTE_NOT_FOUND: the route asked for.' })),
+          messageId: Type.Optional(Type.String()),
+          status: Type.Optional(
+            Type.String({ description: 'MESSAGE_NOT_CANCELABLE: the status of the message now.' }),
+          ),
+          queuedParts: Type.Optional(
+            Type.Integer({ minimum: 0, description: 'QUEUE_FULL: parts waiting to be sent.' }),
+          ),
+          maxQueuedParts: Type.Optional(
+            Type.Integer({ minimum: 0, description: 'QUEUE_FULL: the bound of the queue.' }),
+          ),
         },
         { additionalProperties: false },
       ),
@@ -108,6 +125,80 @@ const ERROR_EXAMPLES: Record<HttpErrorCode, object> = {
     message: 'a bearer token is required (Authorization: Bearer <token>)',
   },
   BIND_NOT_FOUND: { code: 'BIND_NOT_FOUND', message: "no bind with id 'nope'", details: { bindId: 'nope' } },
+  MESSAGE_NOT_FOUND: {
+    code: 'MESSAGE_NOT_FOUND',
+    message: "no message with id 'nope'",
+    details: { messageId: 'nope' },
+  },
+  MESSAGE_NOT_CANCELABLE: {
+    code: 'MESSAGE_NOT_CANCELABLE',
+    message: 'message 0193a6f4-5c1e-7cc0-9f7e-1d2b3c4d5e6f cannot be canceled: part 0 is already sending',
+    details: { messageId: '0193a6f4-5c1e-7cc0-9f7e-1d2b3c4d5e6f', status: 'queued' },
+  },
+  IDEMPOTENCY_KEY_IN_USE: {
+    code: 'IDEMPOTENCY_KEY_IN_USE',
+    message: 'a request with this Idempotency-Key is still being processed',
+  },
+  TOO_MANY_PARTS: {
+    code: 'TOO_MANY_PARTS',
+    message: 'the message needs 8 parts; at most 6 are allowed (maxParts)',
+    details: {
+      parts: 8,
+      maxParts: 6,
+      errors: [
+        { field: 'body/text', message: 'the message needs 8 parts; at most 6 are allowed (maxParts)' },
+      ],
+    },
+  },
+  INVALID_ADDRESS: {
+    code: 'INVALID_ADDRESS',
+    message: 'to must be an MSISDN (+ and up to 15 digits) or a short code',
+    details: {
+      errors: [{ field: 'body/to', message: 'to must be an MSISDN (+ and up to 15 digits) or a short code' }],
+    },
+  },
+  INVALID_HEX: {
+    code: 'INVALID_HEX',
+    message: 'binary.hex must be an even number of hex digits',
+    details: {
+      errors: [{ field: 'body/binary/hex', message: 'binary.hex must be an even number of hex digits' }],
+    },
+  },
+  UNENCODABLE_TEXT: {
+    code: 'UNENCODABLE_TEXT',
+    message: "character '€' cannot be encoded in latin1",
+    details: { errors: [{ field: 'body/text', message: "character '€' cannot be encoded in latin1" }] },
+  },
+  INVALID_MESSAGE: {
+    code: 'INVALID_MESSAGE',
+    message: 'give exactly one of text and binary',
+    details: { errors: [{ field: 'body/text', message: 'give exactly one of text and binary' }] },
+  },
+  ROUTE_NOT_FOUND: { code: 'ROUTE_NOT_FOUND', message: 'no route "bulk"', details: { route: 'bulk' } },
+  NO_ROUTE: { code: 'NO_ROUTE', message: 'no route for destination +15550100' },
+  CALLBACK_URL_REFUSED: {
+    code: 'CALLBACK_URL_REFUSED',
+    message: 'callbackUrl resolves to 127.0.0.1, a loopback address',
+    details: {
+      errors: [
+        { field: 'body/callbackUrl', message: 'callbackUrl resolves to 127.0.0.1, a loopback address' },
+      ],
+    },
+  },
+  IDEMPOTENCY_KEY_MISMATCH: {
+    code: 'IDEMPOTENCY_KEY_MISMATCH',
+    message: 'this Idempotency-Key was used with a different request',
+  },
+  QUEUE_FULL: {
+    code: 'QUEUE_FULL',
+    message: 'the outbound queue is full (100000 parts); retry later',
+    details: { queuedParts: 99998, maxQueuedParts: 100000, retryAfterMs: 1000 },
+  },
+  MESSAGES_UNAVAILABLE: {
+    code: 'MESSAGES_UNAVAILABLE',
+    message: 'the message path does not run in this process',
+  },
+  STORE_UNAVAILABLE: { code: 'STORE_UNAVAILABLE', message: 'the store cannot accept writes now' },
   NOT_FOUND: { code: 'NOT_FOUND', message: 'no route GET /nope' },
   NOT_BOUND: {
     code: 'NOT_BOUND',
