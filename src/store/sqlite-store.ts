@@ -376,6 +376,21 @@ function migrate(db: Db, now: number): void {
 // ---------------------------------------------------------------------------- operations
 
 /** Prepared statements of one connection, prepared once each. */
+/** A part that may be claimed now (parameters: queue, now, now). */
+const CLAIMABLE = `p.queue = ? AND ((p.state = 'queued' AND p.not_before <= ?) OR (p.state = 'claimed' AND p.claimed_until <= ?))`;
+/** …and not held back by a sibling (parameters: now, bindId, now). */
+const NOT_HELD = `NOT EXISTS (SELECT 1 FROM message_parts s WHERE s.message_id = p.message_id AND s.id <> p.id AND (
+    (s.part_index < p.part_index AND s.state = 'queued' AND s.not_before > ?)
+    OR (s.bind_id IS NOT NULL AND s.bind_id <> ? AND (s.state IN ('sending', 'submitted')
+        OR (s.state = 'claimed' AND s.claimed_until > ?)))))`;
+/** The first `limit` claimable parts, in queue order (their messages are claimed). */
+const CLAIMABLE_MESSAGES_SQL = `SELECT p.message_id FROM message_parts p
+  WHERE ${CLAIMABLE} AND ${NOT_HELD} ORDER BY p.id LIMIT ?`;
+/** Claims every claimable part of one message. */
+const CLAIM_MESSAGE_PARTS_SQL = `UPDATE message_parts SET state = 'claimed', bind_id = ?, epoch = ?, claimed_until = ?, updated_at = ?
+  WHERE id IN (SELECT p.id FROM message_parts p WHERE p.message_id = ? AND ${CLAIMABLE} AND ${NOT_HELD})
+  RETURNING *`;
+
 class Statements {
   private readonly cache = new Map<string, Database.Statement>();
   constructor(readonly db: Db) {}
@@ -707,28 +722,37 @@ class SqliteOps implements StoreOps {
   async claimParts(fence: Fence, queue: string, limit: number, visibilityMs: number): Promise<PartRecord[]> {
     this.checkFence(fence);
     const now = this.now();
-    const rows = this.all(
-      `SELECT id FROM message_parts
-       WHERE queue = ? AND ((state = 'queued' AND not_before <= ?) OR (state = 'claimed' AND claimed_until <= ?))
-       ORDER BY id LIMIT ?`,
-      queue,
-      now,
-      now,
-      limit,
-    );
+    // Whole messages, in queue order: the first `limit` claimable parts name the messages, and
+    // every claimable part of those messages is claimed with them, past `limit` if need be
+    // (a message is never split
+    // between two claimers). A part is held back while an earlier part of its message waits for
+    // a retry (parts go out in order), and while a sibling is with another bind (claimed,
+    // sending or submitted there: all parts of a message go to one bind).
+    const messages = this.all(CLAIMABLE_MESSAGES_SQL, queue, now, now, now, fence.bindId, now, limit);
+    if (messages.length === 0) return [];
     const claimed: PartRecord[] = [];
-    for (const row of rows) {
-      this.run(
-        `UPDATE message_parts SET state = 'claimed', bind_id = ?, epoch = ?, claimed_until = ?, updated_at = ?
-         WHERE id = ?`,
+    const seen = new Set<string>();
+    for (const row of messages) {
+      const messageId = String(row.message_id);
+      if (seen.has(messageId)) continue;
+      seen.add(messageId);
+      const parts = this.all(
+        CLAIM_MESSAGE_PARTS_SQL,
         fence.bindId,
         fence.epoch,
         now + visibilityMs,
         now,
-        row.id,
+        messageId,
+        queue,
+        now,
+        now,
+        now,
+        fence.bindId,
+        now,
       );
-      claimed.push(this.part(Number(row.id)));
+      for (const part of parts) claimed.push(toPart(part));
     }
+    claimed.sort((a, b) => a.id - b.id);
     return claimed;
   }
 

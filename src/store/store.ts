@@ -334,7 +334,13 @@ export interface StoreOps {
   releaseBindLease(lease: BindLease): Promise<void>;
 
   // outbound queue (every write is fenced)
-  /** Up to `limit` parts of `queue`, oldest first, claimed for `visibilityMs`. */
+  /**
+   * The oldest claimable parts of `queue`, claimed for `visibilityMs`, by whole messages: the
+   * first `limit` parts name the messages, and every claimable part of those is claimed (so the
+   * last message may take the count past `limit`; a message is never split between claimers).
+   * A part is held back while an earlier part of its message waits for a retry, and while a
+   * sibling is claimed, sending or submitted on another bind (all parts go to one bind).
+   */
   claimParts(fence: Fence, queue: string, limit: number, visibilityMs: number): Promise<PartRecord[]>;
   /** Marks a claimed part `sending`, before its submit_sm is written to the socket. */
   markPartSending(fence: Fence, partId: number, sequenceNumber: number): Promise<PartRecord>;

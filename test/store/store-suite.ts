@@ -134,7 +134,9 @@ export function describeStore(name: string, factory: StoreFactory): void {
         expect(await store.getMessage('m1')).toEqual(updated);
         const cleared = await store.updateMessage('m1', { error: null, metadata: { a: 1 } });
         expect(cleared).toMatchObject({ status: 'failed', error: null, metadata: { a: 1 } });
-        expect(await codeOf(store.updateMessage('nope', { status: 'submitted' }))).toBe(ErrorCode.StoreNotFound);
+        expect(await codeOf(store.updateMessage('nope', { status: 'submitted' }))).toBe(
+          ErrorCode.StoreNotFound,
+        );
       });
 
       it('keeps a message across a close and reopen', async () => {
@@ -327,6 +329,47 @@ export function describeStore(name: string, factory: StoreFactory): void {
         const rest = await store.claimParts(lease, 'default', 10, 30_000);
         expect(rest.map((p) => p.payload.toString())).toEqual(['q2.0', 'q2.1']);
         expect(await store.claimParts(lease, 'default', 10, 30_000)).toEqual([]);
+      });
+
+      it('claims whole messages: never splits one between claimers, keeps its parts on one bind and in order', async () => {
+        await queueMessages(2);
+        const other = (await store.acquireBindLease('b2', 'replica-a', 60_000))!;
+        // A limit that ends inside a message takes the whole message.
+        const first = await store.claimParts(lease, 'default', 1, 30_000);
+        expect(first.map((p) => p.payload.toString())).toEqual(['q0.0', 'q0.1']);
+        const second = await store.claimParts(other, 'default', 3, 30_000);
+        expect(second.map((p) => p.payload.toString())).toEqual(['q1.0', 'q1.1']);
+        // q0.0 is submitted on b1; q0.1 is throttled back to the queue: only b1 may take it.
+        await store.markPartSending(lease, first[0]!.id, 1);
+        await store.recordSubmitOutcome(lease, first[0]!.id, { kind: 'accepted', smscMessageId: '1' });
+        await store.markPartSending(lease, first[1]!.id, 2);
+        await store.recordSubmitOutcome(lease, first[1]!.id, {
+          kind: 'retry',
+          commandStatus: 0x58,
+          retryAt: t,
+        });
+        expect(await store.claimParts(other, 'default', 10, 30_000)).toEqual([]);
+        expect((await store.claimParts(lease, 'default', 10, 30_000)).map((p) => p.id)).toEqual([
+          first[1]!.id,
+        ]);
+      });
+
+      it('holds a part back while an earlier part of its message waits for a retry', async () => {
+        await queueMessages(1);
+        const [p0, p1] = await store.claimParts(lease, 'default', 10, 30_000);
+        await store.markPartSending(lease, p0!.id, 1);
+        await store.recordSubmitOutcome(lease, p0!.id, {
+          kind: 'retry',
+          commandStatus: 0x08,
+          retryAt: t + 1_000,
+        });
+        await store.releaseParts(lease, [p1!.id]);
+        expect(await store.claimParts(lease, 'default', 10, 30_000)).toEqual([]);
+        t += 1_000;
+        expect((await store.claimParts(lease, 'default', 10, 30_000)).map((p) => p.id)).toEqual([
+          p0!.id,
+          p1!.id,
+        ]);
       });
 
       it('hands a claimed part out again once its visibility timeout passed', async () => {
