@@ -301,6 +301,12 @@ export class SqliteStore implements Store {
   releaseParts(fence: Fence, partIds: readonly number[]) {
     return this.queue.run((tx) => tx.releaseParts(fence, partIds));
   }
+  countOpenParts() {
+    return this.reads.countOpenParts();
+  }
+  listMessagesPastValidity(now: number, limit: number) {
+    return this.reads.listMessagesPastValidity(now, limit);
+  }
   recordReceipt(receipt: Receipt) {
     return this.queue.run((tx) => tx.recordReceipt(receipt));
   }
@@ -376,8 +382,15 @@ function migrate(db: Db, now: number): void {
 // ---------------------------------------------------------------------------- operations
 
 /** Prepared statements of one connection, prepared once each. */
+/** The part's message has a final status (canceled, failed, …): its queued parts are never sent. */
+const MESSAGE_FINAL = `EXISTS (SELECT 1 FROM messages m WHERE m.id = p.message_id AND m.status IN (${[
+  ...FINAL_MESSAGE_STATUSES,
+]
+  .map((s) => `'${s}'`)
+  .join(', ')}))`;
 /** A part that may be claimed now (parameters: queue, now, now). */
-const CLAIMABLE = `p.queue = ? AND ((p.state = 'queued' AND p.not_before <= ?) OR (p.state = 'claimed' AND p.claimed_until <= ?))`;
+const CLAIMABLE = `p.queue = ? AND ((p.state = 'queued' AND p.not_before <= ?) OR (p.state = 'claimed' AND p.claimed_until <= ?))
+  AND NOT ${MESSAGE_FINAL}`;
 /** …and not held back by a sibling (parameters: now, bindId, now). */
 const NOT_HELD = `NOT EXISTS (SELECT 1 FROM message_parts s WHERE s.message_id = p.message_id AND s.id <> p.id AND (
     (s.part_index < p.part_index AND s.state = 'queued' AND s.not_before > ?)
@@ -658,6 +671,13 @@ class SqliteOps implements StoreOps {
       lease.expiresAt,
     );
     // What older epochs left: a PDU that may have gone out is unknown; a claim goes back.
+    const recovered = this.all(
+      `SELECT DISTINCT message_id FROM message_parts
+       WHERE bind_id = ? AND state IN ('sending', 'claimed') AND epoch < ? ORDER BY message_id`,
+      bindId,
+      epoch,
+    ).map((r) => String(r.message_id));
+    if (recovered.length > 0) lease.recovered = recovered;
     this.run(
       `UPDATE message_parts SET state = 'unknown', error_code = ?, error_message = ?, claimed_until = NULL,
          updated_at = ?
@@ -860,6 +880,26 @@ class SqliteOps implements StoreOps {
   }
 
   // ---------------------------------------------------------------- receipts
+
+  async countOpenParts(): Promise<number> {
+    const row = this.one(
+      `SELECT COUNT(*) AS n FROM message_parts p
+       WHERE p.state IN ('queued', 'claimed', 'sending') AND NOT ${MESSAGE_FINAL}`,
+    );
+    return Number(row?.n ?? 0);
+  }
+
+  async listMessagesPastValidity(now: number, limit: number): Promise<MessageRecord[]> {
+    const finals = [...FINAL_MESSAGE_STATUSES].map((s) => `'${s}'`).join(', ');
+    return this.all(
+      `SELECT * FROM messages m WHERE m.validity_ms IS NOT NULL AND m.status NOT IN (${finals})
+         AND COALESCE(m.send_at, m.created_at) + m.validity_ms <= ?
+         AND EXISTS (SELECT 1 FROM message_parts p WHERE p.message_id = m.id AND p.state IN ('queued', 'claimed'))
+       ORDER BY m.created_at LIMIT ?`,
+      now,
+      limit,
+    ).map(toMessage);
+  }
 
   async recordReceipt(receipt: Receipt): Promise<PartRecord | undefined> {
     const row = this.one(

@@ -177,6 +177,11 @@ export interface Fence {
 export interface BindLease extends Fence {
   owner: string;
   expiresAt: number;
+  /**
+   * Set by acquireBindLease when it took the bind from an older epoch: the messages whose parts it
+   * recovered (`sending` → `unknown`, `claimed` → `queued`), so the caller recomputes their status.
+   */
+  recovered?: string[];
 }
 
 // ---------------------------------------------------------------------------- receipts
@@ -347,6 +352,13 @@ export interface StoreOps {
   recordSubmitOutcome(fence: Fence, partId: number, outcome: SubmitOutcome): Promise<PartRecord>;
   /** Claimed (not yet sending) parts go back to the queue, e.g. when the bind drops. */
   releaseParts(fence: Fence, partIds: readonly number[]): Promise<void>;
+  /** Parts not settled yet (queued, claimed or sending) of messages whose status is not final: the queue bound. */
+  countOpenParts(): Promise<number>;
+  /**
+   * Up to `limit` messages not final, with a validity, that still have a part not yet sent
+   * (queued or claimed) and whose validity ran out: (sendAt ?? createdAt) + validityMs <= now.
+   */
+  listMessagesPastValidity(now: number, limit: number): Promise<MessageRecord[]>;
 
   // receipts
   /** Applies a receipt to the part with that SMSC id; undefined when none matches yet (park it). */

@@ -372,6 +372,27 @@ export function describeStore(name: string, factory: StoreFactory): void {
         ]);
       });
 
+      it('never hands out the parts of a message whose status is final (canceled, failed…)', async () => {
+        await queueMessages(2);
+        expect(await store.countOpenParts()).toBe(4);
+        await store.updateMessage('q0', { status: 'canceled' });
+        expect(await store.countOpenParts()).toBe(2);
+        expect((await store.claimParts(lease, 'default', 10, 30_000)).map((p) => p.messageId)).toEqual([
+          'q1',
+          'q1',
+        ]);
+      });
+
+      it('lists messages whose validity ran out while a part was still unsent', async () => {
+        await store.createMessage(message('short', { validityMs: 1_000 }), onePart);
+        await store.createMessage(message('long', { validityMs: 60_000 }), onePart);
+        await store.createMessage(message('none'), onePart);
+        expect(await store.listMessagesPastValidity(t + 999, 10)).toEqual([]);
+        expect((await store.listMessagesPastValidity(t + 1_000, 10)).map((m) => m.id)).toEqual(['short']);
+        await store.updateMessage('short', { status: 'failed' });
+        expect(await store.listMessagesPastValidity(t + 1_000, 10)).toEqual([]);
+      });
+
       it('hands a claimed part out again once its visibility timeout passed', async () => {
         await store.createMessage(message('v'), onePart);
         const claimed = await store.claimParts(lease, 'default', 1, 30_000);
@@ -505,6 +526,7 @@ export function describeStore(name: string, factory: StoreFactory): void {
         t += 60_000;
         const lease2 = await after.acquireBindLease('b1', 'replica-a-restarted', 60_000);
         expect(lease2?.epoch).toBe(2);
+        expect(lease2?.recovered).toEqual(['q0']);
         const parts = await after.listParts('q0');
         expect(parts.map((p) => p.state)).toEqual(['unknown', 'queued']);
         expect(parts[0]?.error?.code).toBe('SEND_INTERRUPTED');
