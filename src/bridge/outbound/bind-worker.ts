@@ -390,10 +390,13 @@ export class BindWorker {
         this.throttleStreak++;
         this.pausedUntil = Math.max(this.pausedUntil, this.d.clock.now() + decision.pauseMs);
         await this.releaseLocal();
+        // Due at once: the bind's pause is what holds it back here (a due time on the wall
+        // clock could end after the pause and let the next part overtake it); another bind of
+        // the route that is not throttled may take it meanwhile.
         await store.recordSubmitOutcome(lease, part.id, {
           kind: 'retry',
           commandStatus: decision.commandStatus,
-          retryAt: wallNow() + decision.pauseMs,
+          retryAt: wallNow(),
           error: statusError(decision.commandStatus),
         });
         this.arm(decision.pauseMs);
@@ -419,7 +422,7 @@ export class BindWorker {
         await store.recordSubmitOutcome(lease, part.id, {
           kind: 'retry',
           commandStatus: 0,
-          retryAt: wallNow() + Math.max(0, this.pausedUntil - this.d.clock.now()),
+          retryAt: wallNow(),
         });
         return;
       }
