@@ -91,7 +91,7 @@ export class BindWorker {
   private sendChain: Promise<void> = Promise.resolve();
   private readonly bucketConfig: TokenBucketConfig | null;
   private bucket: TokenBucketState | null = null;
-  private readonly idle = new Set<() => void>();
+  private readonly idleWaiters = new Set<() => void>();
 
   constructor(deps: BindWorkerDeps) {
     this.d = deps;
@@ -109,6 +109,11 @@ export class BindWorker {
   /** Responses outstanding (for the shutdown drain). */
   get outstanding(): number {
     return this.marking + this.inFlight;
+  }
+
+  /** Not in its send loop and nothing outstanding (tests on a fake clock step when this holds). */
+  get idle(): boolean {
+    return !this.running && this.outstanding === 0;
   }
 
   /** Runs the send loop now (or again once the current pass ends). */
@@ -132,7 +137,7 @@ export class BindWorker {
   /** Resolves when no response is outstanding (or at once). */
   whenIdle(): Promise<void> {
     if (this.outstanding === 0) return Promise.resolve();
-    return new Promise((resolve) => this.idle.add(resolve));
+    return new Promise((resolve) => this.idleWaiters.add(resolve));
   }
 
   /** The lease was lost: forget what is held (the store gives it to the new owner). */
@@ -340,9 +345,9 @@ export class BindWorker {
   }
 
   private settleIdle(): void {
-    if (this.outstanding > 0 || this.idle.size === 0) return;
-    for (const resolve of [...this.idle]) resolve();
-    this.idle.clear();
+    if (this.outstanding > 0 || this.idleWaiters.size === 0) return;
+    for (const resolve of [...this.idleWaiters]) resolve();
+    this.idleWaiters.clear();
   }
 
   private policy(route: Route): SubmitPolicy {

@@ -211,6 +211,12 @@ export class OutboundEngine implements OutboundPort {
     return n;
   }
 
+  /** Every worker is out of its send loop with nothing outstanding. */
+  get idle(): boolean {
+    for (const worker of this.workers.values()) if (!worker.idle) return false;
+    return true;
+  }
+
   private poll(): void {
     if (this.stopped) return;
     for (const worker of this.workers.values()) worker.wake();
