@@ -11,6 +11,8 @@ import {
   type TlsOptions,
   withBindDefaults,
 } from '../binds/bind-options.js';
+import { outboundOptions } from '../bridge/outbound/options.js';
+import type { RouteConfig } from '../bridge/routing.js';
 import { resolveAccounts } from '../simulator/accounts.js';
 import {
   BIND_TYPE_NAMES,
@@ -57,6 +59,8 @@ export function resolveConfig(
     store: { ...DEFAULT_STORE, ...file.store },
     defaults,
     binds: (file.binds ?? []).map((bind, index) => resolveBind(bind, defaults, tlsFiles.get(index) ?? {})),
+    routes: (file.routes ?? []).map((route) => ({ ...route }) as RouteConfig),
+    outbound: outboundOptions(file.outbound ?? {}),
     simulator: resolveSimulator(file.simulator),
   };
 }

@@ -7,6 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BindOptions, BindTuning } from '../binds/bind-options.js';
 import { DEFAULT_BIND_TUNING } from '../binds/bind-options.js';
+import { DEFAULT_OUTBOUND, type OutboundOptions } from '../bridge/outbound/options.js';
+import type { RouteConfig } from '../bridge/routing.js';
 import type { SimAccount } from '../simulator/accounts.js';
 import type { LogLevel, ReadinessPolicy } from './schema.js';
 
@@ -84,6 +86,10 @@ export interface ServiceConfig {
   /** The tuning every bind starts from: the built-in defaults overlaid with the file's `defaults`. */
   defaults: BindTuning;
   binds: BindOptions[];
+  /** Outbound routes; empty = one `default` route over every transmitter-capable bind. */
+  routes: RouteConfig[];
+  /** The outbound engine's knobs, defaults filled in. */
+  outbound: OutboundOptions;
   simulator: SimulatorConfig;
 }
 
@@ -120,6 +126,8 @@ export function demoConfig(): ServiceConfig {
     store: { ...DEFAULT_STORE, path: join(tmpdir(), `smpp-bridge-demo-${process.pid}.db`) },
     defaults: { ...DEFAULT_BIND_TUNING, reconnect: { ...DEFAULT_BIND_TUNING.reconnect } },
     binds: [],
+    routes: [],
+    outbound: { ...DEFAULT_OUTBOUND, retry: { ...DEFAULT_OUTBOUND.retry } },
     simulator: { ...DEFAULT_SIMULATOR, enabled: true },
   };
 }
