@@ -28,6 +28,13 @@ export interface MessagePath {
   readonly outbound: OutboundPort;
   /** The routes in use (config `routes`, or the default route over every transmitter-capable bind). */
   routes(): RouteTable;
+  /**
+   * Whether the store accepted a write at the last check (cached: readiness reads it per request
+   * without I/O). Absent: not checked.
+   */
+  storeHealth?(): { ok: boolean; error?: string };
+  /** Told of every committed status change (the SSE stream, metrics). Returns the unsubscribe. */
+  onStatusChange?(listener: (change: MessageStatusChange) => void): () => void;
 }
 
 /** What the HTTP layer needs from the outbound engine. */
@@ -36,6 +43,8 @@ export interface OutboundPort {
   notifyQueued(route: string): void;
   /** Parts accepted and not yet settled (queued, claimed or sending), across routes: the queue bound. */
   queuedParts(): number;
+  /** The bound on queuedParts() above which new messages are refused (429); config outbound.maxQueuedParts. */
+  readonly maxQueuedParts?: number;
 }
 
 /** A message's status moved (or an event worth publishing was recorded for it). */
