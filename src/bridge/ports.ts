@@ -35,6 +35,10 @@ export interface MessagePath {
   storeHealth?(): { ok: boolean; error?: string };
   /** Told of every committed status change (the SSE stream, metrics). Returns the unsubscribe. */
   onStatusChange?(listener: (change: MessageStatusChange) => void): () => void;
+  /** Told of every submit_sm response: its route and round trip in ms (metrics). Returns the unsubscribe. */
+  onSubmitLatency?(listener: (route: string, latencyMs: number) => void): () => void;
+  /** Receipts matched to a part, and receipts parked without a match (orphans), since start. */
+  receiptCounts?(): { matched: number; orphaned: number };
 }
 
 /** What the HTTP layer needs from the outbound engine. */

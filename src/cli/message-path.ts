@@ -108,6 +108,12 @@ export async function startMessagePath(
     storeHealth: () =>
       health.ok ? { ok: true } : { ok: false, error: health.error ?? 'the store cannot accept writes' },
     onStatusChange: (listener) => engine.onStatusChange(listener),
+    onSubmitLatency: (listener) =>
+      engine.onSubmitLatency((route, _bind, latencyMs) => listener(route, latencyMs)),
+    receiptCounts: () => ({
+      matched: engine.counters.receiptsMatched,
+      orphaned: engine.counters.receiptsOrphaned,
+    }),
   };
   let closed = false;
   return {

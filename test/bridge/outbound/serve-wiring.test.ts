@@ -32,6 +32,20 @@ describe('serve: the message path', () => {
     const { messagePath, store } = service.messages;
     expect(messagePath.routes().routes.map((r) => [r.id, r.binds])).toEqual([['default', ['demo']]]);
 
+    // The SSE stream carries message status changes.
+    const abort = new AbortController();
+    const stream = await fetch(`${service.url}/events`, { signal: abort.signal });
+    const reader = stream.body!.getReader();
+    let sse = '';
+    const sawSubmitted = (async () => {
+      const decoder = new TextDecoder();
+      while (!/event: message\ndata: \{[^\n]*"status":"submitted"/.test(sse)) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        sse += decoder.decode(value);
+      }
+    })();
+
     await store.createMessage(
       {
         id: 'hello',
@@ -49,6 +63,14 @@ describe('serve: the message path', () => {
       15_000,
       'submitted',
     );
+    await sawSubmitted;
+    abort.abort();
+    expect(sse).toMatch(/"id":"hello"[^\n]*"previous":"queued","status":"submitted"/);
+    const metrics = await (await fetch(`${service.url}/metrics`)).text();
+    expect(metrics).toContain('smpp_message_status_changes_total{route="default",status="submitted"} 1');
+    expect(metrics).toContain('smpp_submit_latency_seconds_count{route="default"} 1');
+    expect(metrics).toMatch(/smpp_outbound_queued_parts \d+/);
+    expect(metrics).toContain('smpp_receipts_total{result="matched"} 0');
     const part = (await store.listParts('hello'))[0]!;
     expect(service.simulator?.message(part.smscMessageId!)).toBeDefined();
 
