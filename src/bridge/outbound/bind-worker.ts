@@ -67,6 +67,12 @@ export interface BindWorkerDeps {
   observer: WorkerObserver;
   /** Called when the fence was refused (the lease is lost): the engine re-acquires. */
   onFenced: (bindId: string) => void;
+  /**
+   * Whether this bind may take the route's messages now: always for round_robin and
+   * least_outstanding (the binds pull as they have room, which balances by capacity); for
+   * failover only while no bind listed before it in the route is usable.
+   */
+  mayTake: (route: Route, bindId: string) => boolean;
 }
 
 const SEND_INTERRUPTED_MARGIN_MS = 1_000;
@@ -109,6 +115,11 @@ export class BindWorker {
   /** Responses outstanding (for the shutdown drain). */
   get outstanding(): number {
     return this.marking + this.inFlight;
+  }
+
+  /** Bound, lease held, not paused: it can send now. */
+  get usable(): boolean {
+    return this.lease !== null && this.d.bind()?.isBound === true && this.d.clock.now() >= this.pausedUntil;
   }
 
   /** Not in its send loop and nothing outstanding (tests on a fake clock step when this holds). */
@@ -228,6 +239,7 @@ export class BindWorker {
     }
     for (let k = 0; k < routes.length; k++) {
       const route = routes[(this.routeCursor + k) % routes.length]!;
+      if (!this.d.mayTake(route, this.bindId)) continue;
       let parts: PartRecord[];
       try {
         parts = await store.claimParts(lease, route.id, limit, options.visibilityTimeoutMs);

@@ -127,6 +127,14 @@ export class OutboundEngine implements OutboundPort {
           },
         },
         onFenced: () => this.armLeases(0),
+        mayTake: (route, id) => {
+          if (route.strategy !== 'failover') return true;
+          for (const other of route.binds) {
+            if (other === id) return true;
+            if (this.workers.get(other)?.usable) return false;
+          }
+          return true;
+        },
       });
       this.workers.set(bindId, worker);
       for (const route of routes) {
@@ -160,7 +168,10 @@ export class OutboundEngine implements OutboundPort {
   async start(): Promise<void> {
     if (this.started) return;
     this.started = true;
-    const onTransition = (t: { bindId: string }): void => this.workers.get(t.bindId)?.wake();
+    // A transition of one bind may hand a failover route to another: wake them all (cheap).
+    const onTransition = (): void => {
+      for (const worker of this.workers.values()) worker.wake();
+    };
     this.registry.on('transition', onTransition);
     this.unsubscribe.push(() => this.registry.off('transition', onTransition));
     for (const worker of this.workers.values()) this.followBind(worker.bindId);

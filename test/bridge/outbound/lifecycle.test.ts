@@ -190,3 +190,20 @@ describe('outbound engine: message lifecycle', () => {
     expect(events.find((e) => e.type === 'receipt')?.data).toMatchObject({ parked: true, stat: 'DELIVRD' });
   });
 });
+
+describe('outbound engine: route strategies', () => {
+  it('failover: the first usable bind takes everything; the next one only while the first is down', async () => {
+    const h = await harness({
+      binds: 2,
+      routes: [{ id: 'default', binds: ['b1', 'b2'], strategy: 'failover' }],
+    });
+    await h.bound();
+    for (let i = 0; i < 3; i++) await h.send(`f${i}`);
+    for (let i = 0; i < 3; i++) await h.until(`f${i}`, 'delivered');
+    for (let i = 0; i < 3; i++) expect((await h.parts(`f${i}`))[0]!.bindId).toBe('b1');
+    await h.registry.stop('b1');
+    await h.send('f3');
+    await h.until('f3', 'delivered');
+    expect((await h.parts('f3'))[0]!.bindId).toBe('b2');
+  });
+});
