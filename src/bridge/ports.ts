@@ -28,6 +28,17 @@ export interface MessagePath {
   readonly outbound: OutboundPort;
   /** The routes in use (config `routes`, or the default route over every transmitter-capable bind). */
   routes(): RouteTable;
+  /**
+   * Whether the store accepted a write at the last check (cached: readiness reads it per request
+   * without I/O). Absent: not checked.
+   */
+  storeHealth?(): { ok: boolean; error?: string };
+  /** Told of every committed status change (the SSE stream, metrics). Returns the unsubscribe. */
+  onStatusChange?(listener: (change: MessageStatusChange) => void): () => void;
+  /** Told of every submit_sm response: its route and round trip in ms (metrics). Returns the unsubscribe. */
+  onSubmitLatency?(listener: (route: string, latencyMs: number) => void): () => void;
+  /** Receipts matched to a part, and receipts parked without a match (orphans), since start. */
+  receiptCounts?(): { matched: number; orphaned: number };
 }
 
 /** What the HTTP layer needs from the outbound engine. */
@@ -36,6 +47,8 @@ export interface OutboundPort {
   notifyQueued(route: string): void;
   /** Parts accepted and not yet settled (queued, claimed or sending), across routes: the queue bound. */
   queuedParts(): number;
+  /** The bound on queuedParts() above which new messages are refused (429); config outbound.maxQueuedParts. */
+  readonly maxQueuedParts?: number;
 }
 
 /** A message's status moved (or an event worth publishing was recorded for it). */

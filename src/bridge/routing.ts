@@ -42,6 +42,8 @@ export interface RouteConfig {
   /** PDUs per second for each bind of the route (one token bucket per bind: token-bucket.ts). */
   tps?: number;
   idFormat?: IdFormat;
+  /** Resend after a response timeout (may duplicate the SMS). Default false. */
+  resubmitOnTimeout?: boolean;
 }
 
 export interface Route {
@@ -52,6 +54,7 @@ export interface Route {
   readonly strategy: RouteStrategy;
   readonly tps?: number;
   readonly idFormat: IdFormat;
+  readonly resubmitOnTimeout?: boolean;
 }
 
 export interface RouteTable {
@@ -139,6 +142,7 @@ export function buildRouteTable(
             strategy: r.strategy ?? 'round_robin',
             idFormat: r.idFormat ?? 'string',
             ...(r.tps === undefined ? {} : { tps: r.tps }),
+            ...(r.resubmitOnTimeout ? { resubmitOnTimeout: true } : {}),
           };
           return route;
         })

@@ -8,9 +8,10 @@
  *
  * Shutdown on SIGTERM/SIGINT, in order: readiness fails (503) → the HTTP listener stops
  * accepting and idle connections close → requests in flight get shutdown.httpDrainTimeoutMs,
- * then their connections are cut → every bind unbinds, the whole within shutdown.unbindTimeoutMs
- * (binds still waiting then are abandoned) → the embedded simulator closes → exit 0. A second
- * signal exits at once.
+ * then their connections are cut → the outbound engine stops claiming and lets submit_sm
+ * responses in flight land (up to shutdown.unbindTimeoutMs) → every bind unbinds, the whole within
+ * shutdown.unbindTimeoutMs (binds still waiting then are abandoned) → the message store closes →
+ * the embedded simulator closes → exit 0. A second signal exits at once.
  */
 import type pino from 'pino';
 import { withBindDefaults } from '../binds/bind-options.js';
@@ -22,6 +23,7 @@ import { type App, buildApp, closeApp } from '../http/app.js';
 import type { Logger } from '../logger.js';
 import { createSimulator, type SmscSimulator } from '../simulator/simulator.js';
 import { ExitCode, parseCommandArgs, UsageError } from './args.js';
+import { type RunningMessagePath, startMessagePath } from './message-path.js';
 import { trapStopSignals } from './run-until-signal.js';
 import { createServiceLogger } from './service-logger.js';
 
@@ -43,6 +45,8 @@ export interface RunningService {
   config: ServiceConfig;
   registry: BindRegistry;
   simulator: SmscSimulator | null;
+  /** The store and the outbound engine (messagePath is what the HTTP routes use). */
+  messages: RunningMessagePath;
   url: string;
   /** Graceful shutdown in the documented order; resolves when everything is closed. */
   shutdown(): Promise<void>;
@@ -120,7 +124,9 @@ export async function startService(config: ServiceConfig, logger: pino.Logger): 
     const registry = new BindRegistry({ logger: log });
     await registry.reconcile(binds);
     started.push(() => registry.stopAll(config.shutdown.unbindTimeoutMs));
-    const app: App = await buildApp({ registry, config, logger });
+    const messages = await startMessagePath(config, registry, log, { binds });
+    started.push(() => messages.close());
+    const app: App = await buildApp({ registry, config, logger, messagePath: messages.messagePath });
     started.push(() => app.close());
     const url = await app
       .listen({ host: config.http.host, port: config.http.port })
@@ -141,7 +147,14 @@ export async function startService(config: ServiceConfig, logger: pino.Logger): 
         );
         const { cut } = await closeApp(app, httpDrainTimeoutMs);
         if (cut) logger.warn(`HTTP requests still in flight after ${httpDrainTimeoutMs} ms were cut`);
-        logger.info('HTTP closed; unbinding');
+        logger.info('HTTP closed; sending stops, responses in flight may land');
+        const { outstanding } = await messages.stopSending(unbindTimeoutMs);
+        if (outstanding > 0) {
+          logger.warn(
+            `${outstanding} submit_sm responses did not land within ${unbindTimeoutMs} ms; those parts become unknown at the next start`,
+          );
+        }
+        logger.info('unbinding');
         const { abandoned } = await registry.stopAll(unbindTimeoutMs);
         if (abandoned.length > 0) {
           logger.warn(
@@ -149,12 +162,13 @@ export async function startService(config: ServiceConfig, logger: pino.Logger): 
             `${abandoned.length} binds did not unbind within ${unbindTimeoutMs} ms; their connections were closed`,
           );
         }
+        await messages.close();
         if (simulator) await simulator.close();
         logger.info('stopped');
       })();
       return shuttingDown;
     };
-    return { config, registry, simulator, url, shutdown };
+    return { config, registry, simulator, messages, url, shutdown };
   } catch (error) {
     for (const close of started.reverse()) await close().catch(() => {});
     if (error instanceof StartError) throw error;

@@ -31,6 +31,7 @@ export function crossFieldIssues(root: unknown): PathIssue[] {
   checkUniqueIds(binds, issues);
   checkReadiness(root.readiness, binds.length, issues);
   checkHttpTimeouts(root.http, issues);
+  checkRoutes(root.routes, binds, issues);
   if (isTree(root.simulator)) {
     issues.push(...resolveAccounts(root.simulator.accounts, ['simulator', 'accounts']).issues);
   }
@@ -124,4 +125,41 @@ function checkHttpTimeouts(http: unknown, issues: PathIssue[]): void {
       message: `http.headersTimeoutMs (${headers}) must not exceed http.requestTimeoutMs (${request}): the headers are part of the request`,
     });
   }
+}
+
+/** Route ids unique; each route's binds configured and able to send (not receivers). */
+function checkRoutes(routes: unknown, binds: readonly unknown[], issues: PathIssue[]): void {
+  if (!Array.isArray(routes)) return;
+  const bindTypes = new Map<string, unknown>();
+  for (const bind of binds) {
+    if (isTree(bind) && typeof bind.id === 'string') bindTypes.set(bind.id, bind.bindType ?? 'transceiver');
+  }
+  const firstIndex = new Map<string, number>();
+  routes.forEach((route, index) => {
+    if (!isTree(route)) return;
+    if (typeof route.id === 'string') {
+      const first = firstIndex.get(route.id);
+      if (first === undefined) firstIndex.set(route.id, index);
+      else
+        issues.push({
+          path: ['routes', index, 'id'],
+          message: `duplicate route id "${route.id}": routes[${first}] has it too`,
+        });
+    }
+    if (!Array.isArray(route.binds)) return;
+    route.binds.forEach((bindId, j) => {
+      if (typeof bindId !== 'string') return;
+      if (!bindTypes.has(bindId)) {
+        issues.push({
+          path: ['routes', index, 'binds', j],
+          message: `no bind "${bindId}" is configured (binds[].id)`,
+        });
+      } else if (bindTypes.get(bindId) === 'receiver' || bindTypes.get(bindId) === 'rx') {
+        issues.push({
+          path: ['routes', index, 'binds', j],
+          message: `bind "${bindId}" is a receiver and cannot send`,
+        });
+      }
+    });
+  });
 }

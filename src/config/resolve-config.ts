@@ -12,6 +12,8 @@ import {
   withBindDefaults,
 } from '../binds/bind-options.js';
 import { CommandStatus } from '../protocol/command-status.js';
+import { outboundOptions } from '../bridge/outbound/options.js';
+import type { RouteConfig } from '../bridge/routing.js';
 import { resolveAccounts } from '../simulator/accounts.js';
 import {
   BIND_TYPE_NAMES,
@@ -60,6 +62,8 @@ export function resolveConfig(
     mo: { ...DEFAULT_MO, ...file.mo },
     defaults,
     binds: (file.binds ?? []).map((bind, index) => resolveBind(bind, defaults, tlsFiles.get(index) ?? {})),
+    routes: (file.routes ?? []).map((route) => ({ ...route }) as RouteConfig),
+    outbound: outboundOptions(file.outbound ?? {}),
     simulator: resolveSimulator(file.simulator),
   };
 }

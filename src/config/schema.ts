@@ -187,6 +187,55 @@ export const BindSchema = Type.Object(
 );
 export type BindInput = Static<typeof BindSchema>;
 
+export const ROUTE_STRATEGY_NAMES = ['round_robin', 'least_outstanding', 'failover'] as const;
+export const ID_FORMAT_NAMES = ['string', 'hexSubmitDecReceipt', 'decSubmitHexReceipt'] as const;
+
+/** One `routes:` entry (src/bridge/routing.ts); bind ids are checked against `binds` in config-rules.ts. */
+export const RouteSchema = Type.Object(
+  {
+    id: Type.String({ pattern: BIND_ID_PATTERN.source, expected: 'a route id (letters, digits, . _ -)' }),
+    binds: Type.Array(Type.String({ minLength: 1, expected: 'a bind id' }), { minItems: 1 }),
+    prefixes: Type.Optional(
+      Type.Array(
+        Type.String({ pattern: '^\\+?[0-9]{1,20}$', expected: 'digits, with an optional leading +' }),
+      ),
+    ),
+    strategy: Type.Optional(Type.Union(ROUTE_STRATEGY_NAMES.map((name) => Type.Literal(name)))),
+    tps: Type.Optional(
+      Type.Number({ exclusiveMinimum: 0, maximum: 1_000_000, expected: 'PDUs per second, above 0' }),
+    ),
+    idFormat: Type.Optional(Type.Union(ID_FORMAT_NAMES.map((name) => Type.Literal(name)))),
+    resubmitOnTimeout: Type.Optional(Type.Boolean()),
+  },
+  strict,
+);
+export type RouteInput = Static<typeof RouteSchema>;
+
+/** The outbound engine's knobs (src/bridge/outbound/options.ts has the defaults). */
+export const OutboundSchema = Type.Object(
+  {
+    maxQueuedParts: Type.Optional(Type.Integer({ minimum: 1 })),
+    claimBatch: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000 })),
+    visibilityTimeoutMs: Type.Optional(durationMs(1_000)),
+    pollIntervalMs: Type.Optional(durationMs(10)),
+    validitySweepIntervalMs: Type.Optional(durationMs(100)),
+    leaseTtlMs: Type.Optional(durationMs(1_000)),
+    retry: Type.Optional(
+      Type.Object(
+        {
+          maxAttempts: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
+          retryInitialDelayMs: Type.Optional(durationMs(0)),
+          retryMaxDelayMs: Type.Optional(durationMs(0)),
+          throttleInitialPauseMs: Type.Optional(durationMs(0)),
+          throttleMaxPauseMs: Type.Optional(durationMs(0)),
+        },
+        strict,
+      ),
+    ),
+  },
+  strict,
+);
+
 /** The whole file. Every section is optional; `binds` may be empty. */
 export const ConfigFileSchema = Type.Object(
   {
@@ -270,6 +319,8 @@ export const ConfigFileSchema = Type.Object(
     ),
     defaults: Type.Optional(TuningSchema),
     binds: Type.Optional(Type.Array(BindSchema)),
+    routes: Type.Optional(Type.Array(RouteSchema)),
+    outbound: Type.Optional(OutboundSchema),
     simulator: Type.Optional(
       Type.Object(
         {

@@ -8,6 +8,8 @@ import { join } from 'node:path';
 import type { BindOptions, BindTuning } from '../binds/bind-options.js';
 import { DEFAULT_BIND_TUNING } from '../binds/bind-options.js';
 import { DEFAULT_DEDUP_WINDOW_MS, DEFAULT_REASSEMBLY_TIMEOUT_MS } from '../bridge/mo-reassembly.js';
+import { DEFAULT_OUTBOUND, type OutboundOptions } from '../bridge/outbound/options.js';
+import type { RouteConfig } from '../bridge/routing.js';
 import type { SimAccount } from '../simulator/accounts.js';
 import type { LogLevel, ReadinessPolicy } from './schema.js';
 
@@ -94,6 +96,10 @@ export interface ServiceConfig {
   /** The tuning every bind starts from: the built-in defaults overlaid with the file's `defaults`. */
   defaults: BindTuning;
   binds: BindOptions[];
+  /** Outbound routes; empty = one `default` route over every transmitter-capable bind. */
+  routes: RouteConfig[];
+  /** The outbound engine's knobs, defaults filled in. */
+  outbound: OutboundOptions;
   simulator: SimulatorConfig;
 }
 
@@ -135,6 +141,8 @@ export function demoConfig(): ServiceConfig {
     mo: { ...DEFAULT_MO },
     defaults: { ...DEFAULT_BIND_TUNING, reconnect: { ...DEFAULT_BIND_TUNING.reconnect } },
     binds: [],
+    routes: [],
+    outbound: { ...DEFAULT_OUTBOUND, retry: { ...DEFAULT_OUTBOUND.retry } },
     simulator: { ...DEFAULT_SIMULATOR, enabled: true },
   };
 }

@@ -201,6 +201,7 @@ export async function buildApp(deps: BuildAppDeps): Promise<App> {
   if (config.metrics.enabled) {
     const metrics = installMetrics(app, registry, {
       perBindHistograms: config.metrics.perBindHistograms === true,
+      ...(deps.messagePath ? { messagePath: deps.messagePath } : {}),
     });
     // A bind removed from the registry takes its label series with it.
     const onRemoved = ({ bindId }: { bindId: string }): void => metrics.forgetBind(bindId);

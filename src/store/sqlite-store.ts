@@ -312,6 +312,12 @@ export class SqliteStore implements Store {
   releaseParts(fence: Fence, partIds: readonly number[]) {
     return this.queue.run((tx) => tx.releaseParts(fence, partIds));
   }
+  countOpenParts() {
+    return this.reads.countOpenParts();
+  }
+  listMessagesPastValidity(now: number, limit: number) {
+    return this.reads.listMessagesPastValidity(now, limit);
+  }
   recordReceipt(receipt: Receipt) {
     return this.queue.run((tx) => tx.recordReceipt(receipt));
   }
@@ -402,6 +408,28 @@ function migrate(db: Db, now: number): void {
 // ---------------------------------------------------------------------------- operations
 
 /** Prepared statements of one connection, prepared once each. */
+/** The part's message has a final status (canceled, failed, …): its queued parts are never sent. */
+const MESSAGE_FINAL = `EXISTS (SELECT 1 FROM messages m WHERE m.id = p.message_id AND m.status IN (${[
+  ...FINAL_MESSAGE_STATUSES,
+]
+  .map((s) => `'${s}'`)
+  .join(', ')}))`;
+/** A part that may be claimed now (parameters: queue, now, now). */
+const CLAIMABLE = `p.queue = ? AND ((p.state = 'queued' AND p.not_before <= ?) OR (p.state = 'claimed' AND p.claimed_until <= ?))
+  AND NOT ${MESSAGE_FINAL}`;
+/** …and not held back by a sibling (parameters: now, bindId, now). */
+const NOT_HELD = `NOT EXISTS (SELECT 1 FROM message_parts s WHERE s.message_id = p.message_id AND s.id <> p.id AND (
+    (s.part_index < p.part_index AND s.state = 'queued' AND s.not_before > ?)
+    OR (s.bind_id IS NOT NULL AND s.bind_id <> ? AND (s.state IN ('sending', 'submitted')
+        OR (s.state = 'claimed' AND s.claimed_until > ?)))))`;
+/** The first `limit` claimable parts, in queue order (their messages are claimed). */
+const CLAIMABLE_MESSAGES_SQL = `SELECT p.message_id FROM message_parts p
+  WHERE ${CLAIMABLE} AND ${NOT_HELD} ORDER BY p.id LIMIT ?`;
+/** Claims every claimable part of one message. */
+const CLAIM_MESSAGE_PARTS_SQL = `UPDATE message_parts SET state = 'claimed', bind_id = ?, epoch = ?, claimed_until = ?, updated_at = ?
+  WHERE id IN (SELECT p.id FROM message_parts p WHERE p.message_id = ? AND ${CLAIMABLE} AND ${NOT_HELD})
+  RETURNING *`;
+
 class Statements {
   private readonly cache = new Map<string, Database.Statement>();
   constructor(readonly db: Db) {}
@@ -720,6 +748,13 @@ class SqliteOps implements StoreOps {
       lease.expiresAt,
     );
     // What older epochs left: a PDU that may have gone out is unknown; a claim goes back.
+    const recovered = this.all(
+      `SELECT DISTINCT message_id FROM message_parts
+       WHERE bind_id = ? AND state IN ('sending', 'claimed') AND epoch < ? ORDER BY message_id`,
+      bindId,
+      epoch,
+    ).map((r) => String(r.message_id));
+    if (recovered.length > 0) lease.recovered = recovered;
     this.run(
       `UPDATE message_parts SET state = 'unknown', error_code = ?, error_message = ?, claimed_until = NULL,
          updated_at = ?
@@ -784,28 +819,37 @@ class SqliteOps implements StoreOps {
   async claimParts(fence: Fence, queue: string, limit: number, visibilityMs: number): Promise<PartRecord[]> {
     this.checkFence(fence);
     const now = this.now();
-    const rows = this.all(
-      `SELECT id FROM message_parts
-       WHERE queue = ? AND ((state = 'queued' AND not_before <= ?) OR (state = 'claimed' AND claimed_until <= ?))
-       ORDER BY id LIMIT ?`,
-      queue,
-      now,
-      now,
-      limit,
-    );
+    // Whole messages, in queue order: the first `limit` claimable parts name the messages, and
+    // every claimable part of those messages is claimed with them, past `limit` if need be
+    // (a message is never split
+    // between two claimers). A part is held back while an earlier part of its message waits for
+    // a retry (parts go out in order), and while a sibling is with another bind (claimed,
+    // sending or submitted there: all parts of a message go to one bind).
+    const messages = this.all(CLAIMABLE_MESSAGES_SQL, queue, now, now, now, fence.bindId, now, limit);
+    if (messages.length === 0) return [];
     const claimed: PartRecord[] = [];
-    for (const row of rows) {
-      this.run(
-        `UPDATE message_parts SET state = 'claimed', bind_id = ?, epoch = ?, claimed_until = ?, updated_at = ?
-         WHERE id = ?`,
+    const seen = new Set<string>();
+    for (const row of messages) {
+      const messageId = String(row.message_id);
+      if (seen.has(messageId)) continue;
+      seen.add(messageId);
+      const parts = this.all(
+        CLAIM_MESSAGE_PARTS_SQL,
         fence.bindId,
         fence.epoch,
         now + visibilityMs,
         now,
-        row.id,
+        messageId,
+        queue,
+        now,
+        now,
+        now,
+        fence.bindId,
+        now,
       );
-      claimed.push(this.part(Number(row.id)));
+      for (const part of parts) claimed.push(toPart(part));
     }
+    claimed.sort((a, b) => a.id - b.id);
     return claimed;
   }
 
@@ -913,6 +957,26 @@ class SqliteOps implements StoreOps {
   }
 
   // ---------------------------------------------------------------- receipts
+
+  async countOpenParts(): Promise<number> {
+    const row = this.one(
+      `SELECT COUNT(*) AS n FROM message_parts p
+       WHERE p.state IN ('queued', 'claimed', 'sending') AND NOT ${MESSAGE_FINAL}`,
+    );
+    return Number(row?.n ?? 0);
+  }
+
+  async listMessagesPastValidity(now: number, limit: number): Promise<MessageRecord[]> {
+    const finals = [...FINAL_MESSAGE_STATUSES].map((s) => `'${s}'`).join(', ');
+    return this.all(
+      `SELECT * FROM messages m WHERE m.validity_ms IS NOT NULL AND m.status NOT IN (${finals})
+         AND COALESCE(m.send_at, m.created_at) + m.validity_ms <= ?
+         AND EXISTS (SELECT 1 FROM message_parts p WHERE p.message_id = m.id AND p.state IN ('queued', 'claimed'))
+       ORDER BY m.created_at LIMIT ?`,
+      now,
+      limit,
+    ).map(toMessage);
+  }
 
   async recordReceipt(receipt: Receipt): Promise<PartRecord | undefined> {
     const row = this.one(

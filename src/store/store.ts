@@ -208,6 +208,11 @@ export interface Fence {
 export interface BindLease extends Fence {
   owner: string;
   expiresAt: number;
+  /**
+   * Set by acquireBindLease when it took the bind from an older epoch: the messages whose parts it
+   * recovered (`sending` → `unknown`, `claimed` → `queued`), so the caller recomputes their status.
+   */
+  recovered?: string[];
 }
 
 // ---------------------------------------------------------------------------- receipts
@@ -402,13 +407,26 @@ export interface StoreOps {
   releaseBindLease(lease: BindLease): Promise<void>;
 
   // outbound queue (every write is fenced)
-  /** Up to `limit` parts of `queue`, oldest first, claimed for `visibilityMs`. */
+  /**
+   * The oldest claimable parts of `queue`, claimed for `visibilityMs`, by whole messages: the
+   * first `limit` parts name the messages, and every claimable part of those is claimed (so the
+   * last message may take the count past `limit`; a message is never split between claimers).
+   * A part is held back while an earlier part of its message waits for a retry, and while a
+   * sibling is claimed, sending or submitted on another bind (all parts go to one bind).
+   */
   claimParts(fence: Fence, queue: string, limit: number, visibilityMs: number): Promise<PartRecord[]>;
   /** Marks a claimed part `sending`, before its submit_sm is written to the socket. */
   markPartSending(fence: Fence, partId: number, sequenceNumber: number): Promise<PartRecord>;
   recordSubmitOutcome(fence: Fence, partId: number, outcome: SubmitOutcome): Promise<PartRecord>;
   /** Claimed (not yet sending) parts go back to the queue, e.g. when the bind drops. */
   releaseParts(fence: Fence, partIds: readonly number[]): Promise<void>;
+  /** Parts not settled yet (queued, claimed or sending) of messages whose status is not final: the queue bound. */
+  countOpenParts(): Promise<number>;
+  /**
+   * Up to `limit` messages not final, with a validity, that still have a part not yet sent
+   * (queued or claimed) and whose validity ran out: (sendAt ?? createdAt) + validityMs <= now.
+   */
+  listMessagesPastValidity(now: number, limit: number): Promise<MessageRecord[]>;
 
   // receipts
   /** Applies a receipt to the part with that SMSC id; undefined when none matches yet (park it). */

@@ -25,7 +25,8 @@ function writeConfig(lines: string[]): string {
   const dir = mkdtempSync(join(tmpdir(), 'smpp-bridge-lifecycle-'));
   dirs.push(dir);
   const path = join(dir, 'config.yaml');
-  writeFileSync(path, lines.join('\n'));
+  // Each service its own message store (the default ./data/ would be shared by parallel runs).
+  writeFileSync(path, [...lines, `store: { path: ${JSON.stringify(join(dir, 'store.db'))} }`].join('\n'));
   return path;
 }
 

@@ -56,7 +56,10 @@ function runLikeNpm(script: string): {
   const dir = mkdtempSync(join(tmpdir(), 'smpp-bridge-npm-'));
   dirs.push(dir);
   const config = join(dir, 'config.yaml');
-  writeFileSync(config, 'http: { host: 127.0.0.1, port: 0 }\nbinds: []\n');
+  writeFileSync(
+    config,
+    `http: { host: 127.0.0.1, port: 0 }\nbinds: []\nstore: { path: ${JSON.stringify(join(dir, 'store.db'))} }\n`,
+  );
   const command = script.replace('node dist/cli.js', `"${process.execPath}" --import tsx src/cli.ts`);
   const shell = spawn('sh', ['-c', command], {
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -59,6 +59,7 @@ describe('smpp-bridge serve (real processes)', () => {
       configPath,
       [
         'http: { host: 127.0.0.1, port: 0 }',
+        `store: { path: ${JSON.stringify(join(dir, 'store.db'))} }`,
         'log: { level: info }',
         `defaults: { enquireLinkIntervalMs: ${INTERVAL_MS}, enquireLinkTimeoutMs: ${TIMEOUT_MS}, maxMissedProbes: ${MAX_MISSED} }`,
         'binds:',

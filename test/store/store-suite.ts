@@ -411,6 +411,66 @@ export function describeStore(name: string, factory: StoreFactory): void {
         ]);
         const claimedRace = claim.some((p) => p.messageId === 'race');
         expect(claimedRace).toBe(cancel.kind === 'too_late');
+      it('claims whole messages: never splits one between claimers, keeps its parts on one bind and in order', async () => {
+        await queueMessages(2);
+        const other = (await store.acquireBindLease('b2', 'replica-a', 60_000))!;
+        // A limit that ends inside a message takes the whole message.
+        const first = await store.claimParts(lease, 'default', 1, 30_000);
+        expect(first.map((p) => p.payload.toString())).toEqual(['q0.0', 'q0.1']);
+        const second = await store.claimParts(other, 'default', 3, 30_000);
+        expect(second.map((p) => p.payload.toString())).toEqual(['q1.0', 'q1.1']);
+        // q0.0 is submitted on b1; q0.1 is throttled back to the queue: only b1 may take it.
+        await store.markPartSending(lease, first[0]!.id, 1);
+        await store.recordSubmitOutcome(lease, first[0]!.id, { kind: 'accepted', smscMessageId: '1' });
+        await store.markPartSending(lease, first[1]!.id, 2);
+        await store.recordSubmitOutcome(lease, first[1]!.id, {
+          kind: 'retry',
+          commandStatus: 0x58,
+          retryAt: t,
+        });
+        expect(await store.claimParts(other, 'default', 10, 30_000)).toEqual([]);
+        expect((await store.claimParts(lease, 'default', 10, 30_000)).map((p) => p.id)).toEqual([
+          first[1]!.id,
+        ]);
+      });
+
+      it('holds a part back while an earlier part of its message waits for a retry', async () => {
+        await queueMessages(1);
+        const [p0, p1] = await store.claimParts(lease, 'default', 10, 30_000);
+        await store.markPartSending(lease, p0!.id, 1);
+        await store.recordSubmitOutcome(lease, p0!.id, {
+          kind: 'retry',
+          commandStatus: 0x08,
+          retryAt: t + 1_000,
+        });
+        await store.releaseParts(lease, [p1!.id]);
+        expect(await store.claimParts(lease, 'default', 10, 30_000)).toEqual([]);
+        t += 1_000;
+        expect((await store.claimParts(lease, 'default', 10, 30_000)).map((p) => p.id)).toEqual([
+          p0!.id,
+          p1!.id,
+        ]);
+      });
+
+      it('never hands out the parts of a message whose status is final (canceled, failed…)', async () => {
+        await queueMessages(2);
+        expect(await store.countOpenParts()).toBe(4);
+        await store.updateMessage('q0', { status: 'canceled' });
+        expect(await store.countOpenParts()).toBe(2);
+        expect((await store.claimParts(lease, 'default', 10, 30_000)).map((p) => p.messageId)).toEqual([
+          'q1',
+          'q1',
+        ]);
+      });
+
+      it('lists messages whose validity ran out while a part was still unsent', async () => {
+        await store.createMessage(message('short', { validityMs: 1_000 }), onePart);
+        await store.createMessage(message('long', { validityMs: 60_000 }), onePart);
+        await store.createMessage(message('none'), onePart);
+        expect(await store.listMessagesPastValidity(t + 999, 10)).toEqual([]);
+        expect((await store.listMessagesPastValidity(t + 1_000, 10)).map((m) => m.id)).toEqual(['short']);
+        await store.updateMessage('short', { status: 'failed' });
+        expect(await store.listMessagesPastValidity(t + 1_000, 10)).toEqual([]);
       });
 
       it('hands a claimed part out again once its visibility timeout passed', async () => {
@@ -546,6 +606,7 @@ export function describeStore(name: string, factory: StoreFactory): void {
         t += 60_000;
         const lease2 = await after.acquireBindLease('b1', 'replica-a-restarted', 60_000);
         expect(lease2?.epoch).toBe(2);
+        expect(lease2?.recovered).toEqual(['q0']);
         const parts = await after.listParts('q0');
         expect(parts.map((p) => p.state)).toEqual(['unknown', 'queued']);
         expect(parts[0]?.error?.code).toBe('SEND_INTERRUPTED');

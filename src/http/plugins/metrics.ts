@@ -17,9 +17,10 @@
  * Names follow Prometheus conventions: base units (_seconds), _total for counters, HELP and TYPE
  * for each family, so `promtool check metrics` accepts the output without warnings.
  */
-import { collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { BindSupervisor } from '../../binds/bind.js';
 import type { BindRegistry, RegistryEvents } from '../../binds/registry.js';
+import type { MessagePath } from '../../bridge/ports.js';
 import type { App } from '../context.js';
 import { errorResponses } from '../schemas/common.js';
 
@@ -45,6 +46,66 @@ export interface MetricsOptions {
   defaultMetrics?: boolean;
   /** Adds smpp_bind_enquire_link_rtt_seconds{bind,trigger} and smpp_bind_pdus_total{bind,...}. */
   perBindHistograms?: boolean;
+  /** Adds the message path's families (smpp_message_*, smpp_submit_*, smpp_receipts_total, smpp_outbound_*). */
+  messagePath?: MessagePath;
+}
+
+/** submit_sm round trips, in seconds. */
+export const SUBMIT_BUCKETS_SECONDS = [
+  0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30,
+];
+
+/**
+ * The message path's families, on prom-client: labels are routes and statuses only (bounded by
+ * the config), never a message. Returns the unsubscribe.
+ */
+function installMessageMetrics(register: Registry, path: MessagePath): () => void {
+  const changes = new Counter({
+    name: 'smpp_message_status_changes_total',
+    help: 'Messages that moved into each status, by route.',
+    labelNames: ['route', 'status'],
+    registers: [register],
+  });
+  const latency = new Histogram({
+    name: 'smpp_submit_latency_seconds',
+    help: 'Round trip of submit_sm (written to its response), in seconds, by route.',
+    labelNames: ['route'],
+    buckets: SUBMIT_BUCKETS_SECONDS,
+    registers: [register],
+  });
+  new Gauge({
+    name: 'smpp_outbound_queued_parts',
+    help: 'Parts accepted and not settled yet (queued, claimed or sending): the queue depth behind the 429 bound.',
+    registers: [register],
+    collect() {
+      this.set(path.outbound.queuedParts());
+    },
+  });
+  if (path.receiptCounts) {
+    const counts = path.receiptCounts.bind(path);
+    new Counter({
+      name: 'smpp_receipts_total',
+      help: 'Delivery receipts: matched to a part, or orphaned (parked without a match yet).',
+      labelNames: ['result'],
+      registers: [register],
+      collect() {
+        const c = counts();
+        this.reset();
+        this.inc({ result: 'matched' }, c.matched);
+        this.inc({ result: 'orphaned' }, c.orphaned);
+      },
+    });
+  }
+  const offs: (() => void)[] = [];
+  if (path.onStatusChange) {
+    offs.push(path.onStatusChange((c) => changes.inc({ route: c.message.route, status: c.status })));
+  }
+  if (path.onSubmitLatency) {
+    offs.push(path.onSubmitLatency((route, ms) => latency.observe({ route }, ms / 1000)));
+  }
+  return () => {
+    for (const off of offs) off();
+  };
 }
 
 export interface AppMetrics {
@@ -154,6 +215,9 @@ export function createMetrics(binds: BindRegistry, options: MetricsOptions = {})
     }
   };
   binds.on('probe', onProbe);
+  const stopMessageMetrics = options.messagePath
+    ? installMessageMetrics(register, options.messagePath)
+    : () => {};
 
   const renderBinds = async (): Promise<string> => {
     const up = family('smpp_bind_up', 'gauge', 'Whether the bind has a bound SMPP session (1) or not (0).');
@@ -273,6 +337,7 @@ export function createMetrics(binds: BindRegistry, options: MetricsOptions = {})
     },
     close() {
       binds.off('probe', onProbe);
+      stopMessageMetrics();
     },
   };
 }
@@ -327,7 +392,7 @@ export function installMetrics(app: App, binds: BindRegistry, options: MetricsOp
         operationId: 'getMetrics',
         summary: 'Prometheus metrics',
         description:
-          'Text exposition format 0.0.4. Per bind: smpp_bind_up, smpp_bind_status, smpp_bind_last_rtt_seconds, smpp_reconnects_total, smpp_probe_failures_total, smpp_window_in_flight. Over all binds: smpp_enquire_link_rtt_seconds{trigger}, smpp_pdus_total{direction,command}, smpp_binds{status}. With metrics.perBindHistograms: smpp_bind_enquire_link_rtt_seconds and smpp_bind_pdus_total. And the process_* and nodejs_* defaults.',
+          'Text exposition format 0.0.4. Per bind: smpp_bind_up, smpp_bind_status, smpp_bind_last_rtt_seconds, smpp_reconnects_total, smpp_probe_failures_total, smpp_window_in_flight. Over all binds: smpp_enquire_link_rtt_seconds{trigger}, smpp_pdus_total{direction,command}, smpp_binds{status}. With metrics.perBindHistograms: smpp_bind_enquire_link_rtt_seconds and smpp_bind_pdus_total. When the message path runs: smpp_message_status_changes_total{route,status}, smpp_submit_latency_seconds{route}, smpp_outbound_queued_parts, smpp_receipts_total{result}. And the process_* and nodejs_* defaults.',
         tags: ['ops'],
         security: [{}, { bearerAuth: [] }],
         response: {

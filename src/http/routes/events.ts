@@ -9,6 +9,7 @@
 import type { ServerResponse } from 'node:http';
 import { Type } from 'typebox';
 import type { HealthTransition } from '../../binds/bind.js';
+import type { MessageStatusChange } from '../../bridge/ports.js';
 import type { App, RouteContext } from '../context.js';
 import { errorResponses } from '../schemas/common.js';
 
@@ -31,13 +32,35 @@ export function registerEventRoutes(app: App, ctx: RouteContext): void {
     });
     for (const res of open.keys()) res.write(text);
   };
+  // Message status changes (when the message path runs): one listener while streams are open.
+  const fanOutMessage = (c: MessageStatusChange): void => {
+    const text = frame('message', {
+      id: c.message.id,
+      clientRef: c.message.clientRef,
+      route: c.message.route,
+      previous: c.previous,
+      status: c.status,
+      error: c.message.error,
+      sequence: c.sequence,
+      at: new Date(c.at).toISOString(),
+    });
+    for (const res of open.keys()) res.write(text);
+  };
+  let stopMessages: (() => void) | null = null;
   const follow = (res: ServerResponse, cleanup: () => void): void => {
-    if (open.size === 0) registry.on('transition', fanOut);
+    if (open.size === 0) {
+      registry.on('transition', fanOut);
+      stopMessages = ctx.messagePath?.onStatusChange?.(fanOutMessage) ?? null;
+    }
     open.set(res, cleanup);
   };
   const forget = (res: ServerResponse): boolean => {
     if (!open.delete(res)) return false;
-    if (open.size === 0) registry.off('transition', fanOut);
+    if (open.size === 0) {
+      registry.off('transition', fanOut);
+      stopMessages?.();
+      stopMessages = null;
+    }
     return true;
   };
 
@@ -56,7 +79,9 @@ export function registerEventRoutes(app: App, ctx: RouteContext): void {
         summary: 'Health transitions as server-sent events',
         description: [
           'A text/event-stream. First `event: snapshot` with every bind as it is now (data: Snapshot),',
-          'then `event: transition` for each status change (data: Transition), and a `: heartbeat` comment',
+          'then `event: transition` for each status change (data: Transition), `event: message` for each',
+          'message status change when the message path runs (data: { id, clientRef, route, previous, status,',
+          'error, sequence, at }), and a `: heartbeat` comment',
           'every 15 s. Try: curl -N http://localhost:8080/events',
         ].join(' '),
         tags: ['events'],

@@ -49,7 +49,7 @@ export function registerOpsRoutes(app: App, ctx: RouteContext): void {
         operationId: 'getReadiness',
         summary: 'Readiness: enough binds pass by the configured policy',
         description:
-          'Policies: all binds pass, any one, a majority (quorum), or at least readiness.minHealthy. Healthy and degraded binds pass; with strict=true only healthy ones. Answers 503 at once once shutdown began (draining).',
+          'Policies: all binds pass, any one, a majority (quorum), or at least readiness.minHealthy. Healthy and degraded binds pass; with strict=true only healthy ones. Answers 503 at once once shutdown began (draining), and while the message store cannot accept writes (`store.ok` false).',
         tags: ['ops'],
         security: [],
         querystring: Type.Object(
@@ -70,8 +70,17 @@ export function registerOpsRoutes(app: App, ctx: RouteContext): void {
     (request, reply) => {
       const strict = request.query.strict === true;
       const result = registry.readiness(config.readiness.policy, config.readiness.minHealthy, strict);
-      if (!result.ready) reply.code(503);
-      return reply.send({ ...result, draining: registry.isDraining, strict });
+      // A process whose store cannot accept writes would answer 202 to nothing durable: not ready.
+      const store = ctx.messagePath?.storeHealth?.();
+      const ready = result.ready && (store === undefined || store.ok);
+      if (!ready) reply.code(503);
+      return reply.send({
+        ...result,
+        ready,
+        draining: registry.isDraining,
+        strict,
+        ...(store ? { store } : {}),
+      });
     },
   );
 }

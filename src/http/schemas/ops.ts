@@ -21,6 +21,20 @@ export const ReadinessSchema = Type.Object(
         { additionalProperties: false },
       ),
     ),
+    store: Type.Optional(
+      Type.Object(
+        {
+          ok: Type.Boolean({
+            description: 'The message store accepted a write at its last check (every 5 s).',
+          }),
+          error: Type.Optional(Type.String()),
+        },
+        {
+          additionalProperties: false,
+          description: 'Present when the message path runs; not ok = not ready.',
+        },
+      ),
+    ),
   },
   {
     $id: 'Readiness',

@@ -1,0 +1,506 @@
+/**
+ * One bind's sender: while the bind is bound, its window has room, it is not paused (throttled)
+ * and its token bucket allows, it claims parts of its routes' queues from the store (whole
+ * messages, oldest first) and submits them, in order.
+ *
+ * - `markPartSending` commits before the PDU is written: the marks of a batch go to the store
+ *   together (one group commit), and the PDUs are written in order as their marks land.
+ * - Outcomes through submit-outcome.ts: ESME_RTHROTTLED/ESME_RMSGQFUL pause the bind and put the
+ *   same part back (its id keeps its place at the head of the queue; parts held locally go back
+ *   too, so nothing overtakes it); temporary errors are retried later, up to maxAttempts; a
+ *   response timeout makes the part `unknown` (the message `failed` RESPONSE_TIMEOUT) unless the
+ *   route resubmits.
+ * - Nothing to do → it sleeps: woken by the engine (notifyQueued, the bind bound, a response,
+ *   the slow poll), by its own pause or bucket timer. No loop runs while the bind is down.
+ */
+import type { BindSupervisor } from '../../binds/bind.js';
+import type { Logger } from '../../logger.js';
+import { statusInfo } from '../../protocol/command-status.js';
+import type { Pdu } from '../../protocol/pdu.js';
+import type { Clock, TimerHandle } from '../../session/clock.js';
+import {
+  SmppConnectionClosedError,
+  SmppNotBoundError,
+  SmppResponseTimeoutError,
+  SmppWindowWaitTimeoutError,
+} from '../../session/errors.js';
+import type { BindLease, MessageRecord, PartRecord, Store } from '../../store/store.js';
+import { canonicalMessageId } from '../message-id.js';
+import type { Route } from '../routing.js';
+import { decideSubmitOutcome, type SubmitPolicy, type SubmitResult } from '../submit-outcome.js';
+import {
+  defaultBurst,
+  newBucket,
+  type TokenBucketConfig,
+  type TokenBucketState,
+  take,
+} from '../token-bucket.js';
+import type { OutboundOptions } from './options.js';
+import type { StatusRecorder } from './status.js';
+import { submitInit } from './submit-pdu.js';
+
+/** A claimed part, with what is needed to send it. */
+interface Held {
+  part: PartRecord;
+  message: MessageRecord;
+  route: Route;
+}
+
+/** What the worker reports (the engine's metrics). */
+export interface WorkerObserver {
+  submitted(route: string, bindId: string, latencyMs: number, commandStatus: number): void;
+  /** Parked receipts applied when their submit_sm_resp landed. */
+  receiptsMatched(n: number): void;
+}
+
+export interface BindWorkerDeps {
+  bindId: string;
+  routes: readonly Route[];
+  store: Store;
+  recorder: StatusRecorder;
+  bind: () => BindSupervisor | undefined;
+  clock: Clock;
+  wallNow: () => number;
+  options: OutboundOptions;
+  logger: Logger;
+  random: () => number;
+  observer: WorkerObserver;
+  /** Called when the fence was refused (the lease is lost): the engine re-acquires. */
+  onFenced: (bindId: string) => void;
+  /**
+   * Whether this bind may take the route's messages now: always for round_robin and
+   * least_outstanding (the binds pull as they have room, which balances by capacity); for
+   * failover only while no bind listed before it in the route is usable.
+   */
+  mayTake: (route: Route, bindId: string) => boolean;
+}
+
+const SEND_INTERRUPTED_MARGIN_MS = 1_000;
+
+export class BindWorker {
+  readonly bindId: string;
+  lease: BindLease | null = null;
+  private readonly d: BindWorkerDeps;
+  /** Claimed parts not yet sent, oldest first (`head` is the next). */
+  private local: Held[] = [];
+  private head = 0;
+  private marking = 0;
+  private inFlight = 0;
+  private pausedUntil = 0;
+  private throttleStreak = 0;
+  private routeCursor = 0;
+  private running = false;
+  private again = false;
+  private stopped = false;
+  private timer: TimerHandle | null = null;
+  private timerAt = Number.POSITIVE_INFINITY;
+  private sendChain: Promise<void> = Promise.resolve();
+  private readonly bucketConfig: TokenBucketConfig | null;
+  private bucket: TokenBucketState | null = null;
+  private readonly idleWaiters = new Set<() => void>();
+
+  constructor(deps: BindWorkerDeps) {
+    this.d = deps;
+    this.bindId = deps.bindId;
+    const tpsList = deps.routes.map((r) => r.tps).filter((t): t is number => t !== undefined);
+    const tps = tpsList.length > 0 ? Math.min(...tpsList) : undefined;
+    this.bucketConfig = tps === undefined ? null : { ratePerSecond: tps, burst: defaultBurst(tps) };
+  }
+
+  /** Parts claimed, being marked or waiting for their response. */
+  get busy(): number {
+    return this.local.length - this.head + this.marking + this.inFlight;
+  }
+
+  /** Responses outstanding (for the shutdown drain). */
+  get outstanding(): number {
+    return this.marking + this.inFlight;
+  }
+
+  /** Bound, lease held, not paused: it can send now. */
+  get usable(): boolean {
+    return this.lease !== null && this.d.bind()?.isBound === true && this.d.clock.now() >= this.pausedUntil;
+  }
+
+  /** Not in its send loop and nothing outstanding (tests on a fake clock step when this holds). */
+  get idle(): boolean {
+    return !this.running && this.outstanding === 0;
+  }
+
+  /** Runs the send loop now (or again once the current pass ends). */
+  wake(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    void this.run();
+  }
+
+  /** Stops claiming and sending; parts held locally go back to the queue. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.timer?.clear();
+    this.timer = null;
+    await this.releaseLocal();
+  }
+
+  /** Resolves when no response is outstanding (or at once). */
+  whenIdle(): Promise<void> {
+    if (this.outstanding === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.add(resolve));
+  }
+
+  /** The lease was lost: forget what is held (the store gives it to the new owner). */
+  dropLease(): void {
+    this.lease = null;
+    this.local = [];
+    this.head = 0;
+  }
+
+  private async run(): Promise<void> {
+    this.running = true;
+    try {
+      do {
+        this.again = false;
+        await this.pump();
+      } while (this.again && !this.stopped);
+    } catch (error) {
+      this.d.logger.error({ err: error, bind: this.bindId }, 'outbound: the send loop failed');
+    } finally {
+      this.running = false;
+    }
+  }
+
+  private arm(delayMs: number): void {
+    const at = this.d.clock.now() + delayMs;
+    if (this.timer !== null && this.timerAt <= at && this.timerAt > this.d.clock.now()) return;
+    this.timerAt = at;
+    if (this.timer === null) this.timer = this.d.clock.setTimer(() => this.wake(), delayMs);
+    else this.timer.refresh(delayMs);
+  }
+
+  private async pump(): Promise<void> {
+    for (;;) {
+      const lease = this.lease;
+      if (this.stopped || lease === null) return;
+      const bind = this.d.bind();
+      if (!bind?.isBound) return;
+      const now = this.d.clock.now();
+      if (now < this.pausedUntil) {
+        this.arm(this.pausedUntil - now);
+        return;
+      }
+      const room = bind.windowCapacity - Math.max(this.inFlight, bind.windowInUse) - this.marking;
+      if (room <= 0) return; // a response wakes us
+      if (this.head >= this.local.length) {
+        const claimed = await this.claim(lease, room);
+        if (claimed === 0) return;
+        continue;
+      }
+      const batch: Held[] = [];
+      const staleBefore = this.d.wallNow() + SEND_INTERRUPTED_MARGIN_MS;
+      while (batch.length < room && this.head < this.local.length) {
+        const held = this.local[this.head]!;
+        if (held.part.claimedUntil !== null && held.part.claimedUntil <= staleBefore) {
+          // Held past its visibility: the store may hand it out again; claim afresh.
+          this.local = [];
+          this.head = 0;
+          break;
+        }
+        if (this.bucketConfig !== null) {
+          this.bucket ??= newBucket(this.bucketConfig, now);
+          const taken = take(this.bucket, this.bucketConfig, 1, now);
+          this.bucket = taken.state;
+          if (!taken.ok) {
+            this.arm(taken.waitMs);
+            break;
+          }
+        }
+        batch.push(held);
+        this.head++;
+      }
+      if (this.head >= this.local.length) {
+        this.local = [];
+        this.head = 0;
+      }
+      if (batch.length === 0) return;
+      this.dispatch(lease, bind, batch);
+    }
+  }
+
+  /** Claims from the routes' queues in turn; the number of parts now held. */
+  private async claim(lease: BindLease, room: number): Promise<number> {
+    const { routes, store, options } = this.d;
+    let limit = Math.max(room, Math.min(options.claimBatch, room * 4));
+    if (this.bucketConfig !== null) {
+      // No more than a few seconds' worth at the route's rate: held parts must go out well within the visibility.
+      limit = Math.min(limit, Math.max(1, Math.ceil(this.bucketConfig.ratePerSecond * 2)));
+    }
+    for (let k = 0; k < routes.length; k++) {
+      const route = routes[(this.routeCursor + k) % routes.length]!;
+      if (!this.d.mayTake(route, this.bindId)) continue;
+      let parts: PartRecord[];
+      try {
+        parts = await store.claimParts(lease, route.id, limit, options.visibilityTimeoutMs);
+      } catch (error) {
+        this.storeFailed(error, 'claim');
+        return 0;
+      }
+      if (parts.length === 0) continue;
+      this.routeCursor = (this.routeCursor + k + 1) % routes.length;
+      const held = await this.withMessages(lease, route, parts);
+      for (const h of held) this.local.push(h);
+      if (held.length > 0) return held.length;
+    }
+    return 0;
+  }
+
+  /** Pairs parts with their messages; messages past their validity fail here (once) and are not sent. */
+  private async withMessages(lease: BindLease, route: Route, parts: PartRecord[]): Promise<Held[]> {
+    const messages = new Map<string, MessageRecord | undefined>();
+    const expired: string[] = [];
+    const now = this.d.wallNow();
+    for (const part of parts) {
+      if (messages.has(part.messageId)) continue;
+      const message = await this.d.store.getMessage(part.messageId);
+      messages.set(part.messageId, message);
+      if (
+        message &&
+        message.validityMs !== null &&
+        (message.sendAt ?? message.createdAt) + message.validityMs <= now
+      ) {
+        expired.push(message.id);
+      }
+    }
+    const held: Held[] = [];
+    const drop: number[] = [];
+    for (const part of parts) {
+      const message = messages.get(part.messageId);
+      if (message === undefined || expired.includes(part.messageId)) drop.push(part.id);
+      else held.push({ part, message, route });
+    }
+    if (expired.length > 0) {
+      try {
+        await this.d.recorder.transaction(async (tx, recompute) => {
+          for (const id of expired) await recompute(id, { failure: 'VALIDITY_EXPIRED' });
+          // The message is final now: its parts are never claimed again.
+          await tx.releaseParts(lease, drop);
+        });
+      } catch (error) {
+        this.storeFailed(error, 'expire');
+      }
+    }
+    return held;
+  }
+
+  private dispatch(lease: BindLease, bind: BindSupervisor, batch: Held[]): void {
+    const { store } = this.d;
+    this.marking += batch.length;
+    const marks = batch.map((held) =>
+      store.markPartSending(lease, held.part.id, 0).then(
+        (part) => {
+          held.part = part;
+          return true;
+        },
+        (error: unknown) => {
+          this.storeFailed(error, 'mark');
+          return false;
+        },
+      ),
+    );
+    this.sendChain = this.sendChain.then(async () => {
+      for (let i = 0; i < batch.length; i++) {
+        const ok = await marks[i];
+        this.marking--;
+        if (!ok || this.stopped) {
+          this.settleIdle();
+          continue;
+        }
+        this.send(lease, bind, batch[i]!);
+      }
+    });
+  }
+
+  private send(lease: BindLease, bind: BindSupervisor, held: Held): void {
+    this.inFlight++;
+    const { clock } = this.d;
+    const sentAt = clock.now();
+    let result: Promise<SubmitResult>;
+    if (sentAt < this.pausedUntil) {
+      // Paused (throttled) since the batch was marked: it goes back, unsent, keeping its place.
+      result = Promise.resolve({ kind: 'not_sent' });
+    } else {
+      result = bind.request('submit_sm', submitInit(held.message, held.part)).then(
+        (resp: Pdu): SubmitResult => ({
+          kind: 'response',
+          commandStatus: resp.command_status,
+          messageId: (resp as { message_id?: string }).message_id ?? '',
+        }),
+        (error: unknown): SubmitResult => {
+          if (error instanceof SmppResponseTimeoutError) return { kind: 'timeout' };
+          if (error instanceof SmppNotBoundError || error instanceof SmppWindowWaitTimeoutError)
+            return { kind: 'not_sent' };
+          if (error instanceof SmppConnectionClosedError) return { kind: 'closed' };
+          return { kind: 'closed' };
+        },
+      );
+    }
+    result
+      .then((r) => this.settle(lease, held, r, clock.now() - sentAt))
+      .catch((error: unknown) => this.storeFailed(error, 'settle'))
+      .finally(() => {
+        this.inFlight--;
+        this.settleIdle();
+        this.wake();
+      });
+  }
+
+  private settleIdle(): void {
+    if (this.outstanding > 0 || this.idleWaiters.size === 0) return;
+    for (const resolve of [...this.idleWaiters]) resolve();
+    this.idleWaiters.clear();
+  }
+
+  private policy(route: Route): SubmitPolicy {
+    return { ...this.d.options.retry, resubmitOnTimeout: route.resubmitOnTimeout === true };
+  }
+
+  private async settle(lease: BindLease, held: Held, result: SubmitResult, latencyMs: number): Promise<void> {
+    const { store, recorder, wallNow } = this.d;
+    const { part, route } = held;
+    const decision = decideSubmitOutcome(
+      result,
+      { attempts: part.attempts, throttleStreak: this.throttleStreak },
+      this.policy(route),
+      this.d.random,
+    );
+    if (result.kind === 'response') {
+      this.d.observer.submitted(route.id, this.bindId, latencyMs, result.commandStatus);
+    }
+    switch (decision.action) {
+      case 'accept': {
+        this.throttleStreak = 0;
+        const smscMessageId = canonicalMessageId(decision.messageId, 'submit', route.idFormat);
+        const matched = await recorder.transaction(async (tx, recompute) => {
+          await tx.recordSubmitOutcome(lease, part.id, { kind: 'accepted', smscMessageId });
+          // Receipts that came before this response wait for it.
+          const parked = smscMessageId === '' ? [] : await tx.takeParkedReceipts(smscMessageId);
+          for (const receipt of parked) {
+            await tx.recordReceipt(receipt);
+            await tx.appendMessageEvent(part.messageId, 'receipt', {
+              part: part.index,
+              bindId: receipt.bindId,
+              stat: receipt.stat,
+              err: receipt.err ?? null,
+              doneAt: receipt.doneAt ?? null,
+              parked: true,
+            });
+          }
+          await recompute(part.messageId);
+          return parked.length;
+        });
+        if (matched > 0) this.d.observer.receiptsMatched(matched);
+        return;
+      }
+      case 'pause_and_requeue': {
+        this.throttleStreak++;
+        this.pausedUntil = Math.max(this.pausedUntil, this.d.clock.now() + decision.pauseMs);
+        await this.releaseLocal();
+        // Due at once: the bind's pause is what holds it back here (a due time on the wall
+        // clock could end after the pause and let the next part overtake it); another bind of
+        // the route that is not throttled may take it meanwhile.
+        await store.recordSubmitOutcome(lease, part.id, {
+          kind: 'retry',
+          commandStatus: decision.commandStatus,
+          retryAt: wallNow(),
+          error: statusError(decision.commandStatus),
+        });
+        this.arm(decision.pauseMs);
+        return;
+      }
+      case 'retry': {
+        await this.releaseLocal();
+        await store.recordSubmitOutcome(lease, part.id, {
+          kind: 'retry',
+          commandStatus: decision.commandStatus ?? 0,
+          retryAt: wallNow() + decision.delayMs,
+          ...(decision.commandStatus === undefined ? {} : { error: statusError(decision.commandStatus) }),
+        });
+        if (decision.rebind)
+          this.d
+            .bind()
+            ?.rebind()
+            .catch(() => {});
+        return;
+      }
+      case 'requeue': {
+        await this.releaseLocal();
+        await store.recordSubmitOutcome(lease, part.id, {
+          kind: 'retry',
+          commandStatus: 0,
+          retryAt: wallNow(),
+        });
+        return;
+      }
+      case 'reject':
+        await recorder.transaction(async (tx, recompute) => {
+          await tx.recordSubmitOutcome(lease, part.id, {
+            kind: 'rejected',
+            commandStatus: decision.commandStatus,
+            error: statusError(decision.commandStatus),
+          });
+          await recompute(part.messageId);
+        });
+        return;
+      case 'unknown':
+        await recorder.transaction(async (tx, recompute) => {
+          await tx.recordSubmitOutcome(lease, part.id, {
+            kind: 'unknown',
+            error: {
+              code: decision.reason,
+              message:
+                decision.reason === 'RESPONSE_TIMEOUT'
+                  ? 'no submit_sm_resp within the response timeout; the SMS may have been sent'
+                  : 'the connection closed before the submit_sm_resp; the SMS may have been sent',
+            },
+          });
+          await recompute(part.messageId);
+        });
+        return;
+    }
+  }
+
+  /** Parts held locally go back to the queue (a throttle or retry: nothing may overtake the part). */
+  private async releaseLocal(): Promise<void> {
+    const lease = this.lease;
+    const ids = this.local.slice(this.head).map((h) => h.part.id);
+    this.local = [];
+    this.head = 0;
+    if (lease === null || ids.length === 0) return;
+    try {
+      await this.d.store.releaseParts(lease, ids);
+    } catch (error) {
+      this.storeFailed(error, 'release');
+    }
+  }
+
+  private storeFailed(error: unknown, what: string): void {
+    const code = (error as { code?: unknown }).code;
+    if (code === 'SMPP_ERR_STORE_FENCED') {
+      this.d.logger.warn(
+        { bind: this.bindId },
+        `outbound: the bind's lease was lost (${what}); re-acquiring`,
+      );
+      this.dropLease();
+      this.d.onFenced(this.bindId);
+      return;
+    }
+    this.d.logger.error({ err: error, bind: this.bindId }, `outbound: store ${what} failed`);
+  }
+}
+
+function statusError(commandStatus: number): { code: string; message: string } {
+  const info = statusInfo(commandStatus);
+  return { code: info.name, message: info.description };
+}

@@ -1,0 +1,352 @@
+/**
+ * The outbound engine: one BindWorker per bind that is in a route, the bind leases that fence
+ * their writes, the receipt correlation, and the slow timers (poll, lease renewal, validity
+ * sweep). It is the OutboundPort the HTTP routes notify, and the ReceiptSink the inbound handler
+ * calls.
+ *
+ * Start: every bind's lease is acquired (after a crash, the new owner's acquire turns parts left
+ * `sending` into `unknown` and requeues claimed ones; their messages' statuses are recomputed
+ * here, so nothing accepted is lost or silently stuck). A lease held by another owner is tried
+ * again at every renewal.
+ *
+ * Stop (shutdown order): stop claiming (held parts go back to the queue) → let responses in
+ * flight land, up to `drainMs` → release the leases. The caller then unbinds and closes the store.
+ */
+import type { BindRegistry } from '../../binds/registry.js';
+import type { Logger } from '../../logger.js';
+import { silentLogger } from '../../logger.js';
+import { type Clock, realClock, type TimerHandle } from '../../session/clock.js';
+import type { BindLease, Store } from '../../store/store.js';
+import type { MessagePath, OutboundPort, ReceiptSink, StatusEventSink } from '../ports.js';
+import type { RouteTable } from '../routing.js';
+import { BindWorker } from './bind-worker.js';
+import { type LeaseManager, StoreLeases } from './leases.js';
+import { DEFAULT_OUTBOUND, type OutboundOptions } from './options.js';
+import { ReceiptCorrelator } from './receipts.js';
+import { type StatusListener, StatusRecorder } from './status.js';
+
+/** Counters the metrics read (plain numbers: no per-message labels). */
+export interface OutboundCounters {
+  /** submit_sm responses by route and command status name. */
+  readonly responses: Map<string, number>;
+  receiptsMatched: number;
+  receiptsOrphaned: number;
+}
+
+export type SubmitLatencyListener = (route: string, bindId: string, latencyMs: number) => void;
+
+export interface OutboundEngineDeps {
+  store: Store;
+  registry: BindRegistry;
+  routes: RouteTable;
+  options?: OutboundOptions;
+  /** Told of every status change in the store transaction (the webhook fan-out). Default: none. */
+  sink?: StatusEventSink;
+  /** Default: store leases owned by `${hostname}:${pid}`. */
+  leases?: LeaseManager;
+  /** Timers and the token buckets (monotonic). */
+  clock?: Clock;
+  /** Wall-clock ms, as the store's (retry times, validity). */
+  wallNow?: () => number;
+  logger?: Logger;
+  random?: () => number;
+}
+
+export class OutboundEngine implements OutboundPort {
+  readonly receipts: ReceiptSink;
+  readonly recorder: StatusRecorder;
+  readonly counters: OutboundCounters = { responses: new Map(), receiptsMatched: 0, receiptsOrphaned: 0 };
+  readonly options: OutboundOptions;
+  readonly leases: LeaseManager;
+  private readonly store: Store;
+  private readonly registry: BindRegistry;
+  private readonly routeTable: RouteTable;
+  private readonly clock: Clock;
+  private readonly wallNow: () => number;
+  private readonly log: Logger;
+  private readonly workers = new Map<string, BindWorker>();
+  /** Route id → the workers of its binds. */
+  private readonly byRoute = new Map<string, BindWorker[]>();
+  private readonly latencyListeners = new Set<SubmitLatencyListener>();
+  private pollTimer: TimerHandle | null = null;
+  private leaseTimer: TimerHandle | null = null;
+  private sweepTimer: TimerHandle | null = null;
+  private openParts = 0;
+  private counting = false;
+  private started = false;
+  private stopped = false;
+  private readonly unsubscribe: (() => void)[] = [];
+
+  constructor(deps: OutboundEngineDeps) {
+    this.store = deps.store;
+    this.registry = deps.registry;
+    this.routeTable = deps.routes;
+    this.options = deps.options ?? DEFAULT_OUTBOUND;
+    this.clock = deps.clock ?? realClock;
+    this.wallNow = deps.wallNow ?? Date.now;
+    this.log = deps.logger ?? silentLogger;
+    this.leases = deps.leases ?? new StoreLeases(deps.store, undefined, this.options.leaseTtlMs);
+    this.recorder = new StatusRecorder(deps.store, deps.sink, this.wallNow);
+    this.receipts = new ReceiptCorrelator(this.recorder, deps.routes, {
+      matched: (n) => {
+        this.counters.receiptsMatched += n;
+      },
+      orphaned: (n) => {
+        this.counters.receiptsOrphaned += n;
+      },
+    });
+    const random = deps.random ?? Math.random;
+    const bindRoutes = new Map<string, (typeof deps.routes.routes)[number][]>();
+    for (const route of deps.routes.routes) {
+      for (const bindId of route.binds) {
+        const list = bindRoutes.get(bindId) ?? [];
+        list.push(route);
+        bindRoutes.set(bindId, list);
+      }
+    }
+    for (const [bindId, routes] of bindRoutes) {
+      const worker = new BindWorker({
+        bindId,
+        routes,
+        store: this.store,
+        recorder: this.recorder,
+        bind: () => this.registry.get(bindId),
+        clock: this.clock,
+        wallNow: this.wallNow,
+        options: this.options,
+        logger: this.log,
+        random,
+        observer: {
+          submitted: (route, bind, latencyMs, commandStatus) => {
+            const key = `${route}\u0000${commandStatus}`;
+            this.counters.responses.set(key, (this.counters.responses.get(key) ?? 0) + 1);
+            for (const listener of this.latencyListeners) listener(route, bind, latencyMs);
+          },
+          receiptsMatched: (n) => {
+            this.counters.receiptsMatched += n;
+          },
+        },
+        onFenced: () => this.armLeases(0),
+        mayTake: (route, id) => {
+          if (route.strategy !== 'failover') return true;
+          for (const other of route.binds) {
+            if (other === id) return true;
+            if (this.workers.get(other)?.usable) return false;
+          }
+          return true;
+        },
+      });
+      this.workers.set(bindId, worker);
+      for (const route of routes) {
+        const list = this.byRoute.get(route.id) ?? [];
+        list.push(worker);
+        this.byRoute.set(route.id, list);
+      }
+    }
+  }
+
+  /** The message path for the HTTP layer. */
+  messagePath(): MessagePath {
+    return { store: this.store, outbound: this, routes: () => this.routeTable };
+  }
+
+  routes(): RouteTable {
+    return this.routeTable;
+  }
+
+  /** Status changes after their commit (SSE, metrics). Returns the unsubscribe. */
+  onStatusChange(listener: StatusListener): () => void {
+    return this.recorder.onChange(listener);
+  }
+
+  /** Every submit_sm response's latency. Returns the unsubscribe. */
+  onSubmitLatency(listener: SubmitLatencyListener): () => void {
+    this.latencyListeners.add(listener);
+    return () => this.latencyListeners.delete(listener);
+  }
+
+  async start(): Promise<void> {
+    if (this.started) return;
+    this.started = true;
+    // A transition of one bind may hand a failover route to another: wake them all (cheap).
+    const onTransition = (): void => {
+      for (const worker of this.workers.values()) worker.wake();
+    };
+    this.registry.on('transition', onTransition);
+    this.unsubscribe.push(() => this.registry.off('transition', onTransition));
+    for (const worker of this.workers.values()) this.followBind(worker.bindId);
+    const onAdded = ({ bindId }: { bindId: string }): void => this.followBind(bindId);
+    this.registry.on('added', onAdded);
+    this.unsubscribe.push(() => this.registry.off('added', onAdded));
+    await this.refreshLeases();
+    await this.countOpenParts();
+    this.pollTimer = this.clock.setTimer(() => this.poll(), this.options.pollIntervalMs);
+    this.sweepTimer = this.clock.setTimer(() => void this.sweepValidity(), 0);
+    this.armLeases(Math.floor(this.leases.ttlMs / 3));
+    for (const worker of this.workers.values()) worker.wake();
+  }
+
+  private readonly followed = new Set<string>();
+
+  private followBind(bindId: string): void {
+    const bind = this.registry.get(bindId);
+    const worker = this.workers.get(bindId);
+    if (!bind || !worker || this.followed.has(bindId)) return;
+    this.followed.add(bindId);
+    const onBound = (): void => worker.wake();
+    bind.on('bound', onBound);
+    this.unsubscribe.push(() => {
+      bind.off('bound', onBound);
+      this.followed.delete(bindId);
+    });
+  }
+
+  notifyQueued(route: string): void {
+    this.openParts++;
+    const workers = this.byRoute.get(route);
+    if (workers) for (const worker of workers) worker.wake();
+  }
+
+  queuedParts(): number {
+    return this.openParts;
+  }
+
+  get maxQueuedParts(): number {
+    return this.options.maxQueuedParts;
+  }
+
+  /** Parts held by the workers or waiting for a response (for tests and the shutdown log). */
+  get inFlight(): number {
+    let n = 0;
+    for (const worker of this.workers.values()) n += worker.outstanding;
+    return n;
+  }
+
+  /** Every worker is out of its send loop with nothing outstanding. */
+  get idle(): boolean {
+    for (const worker of this.workers.values()) if (!worker.idle) return false;
+    return true;
+  }
+
+  private poll(): void {
+    if (this.stopped) return;
+    for (const worker of this.workers.values()) worker.wake();
+    void this.countOpenParts();
+    this.pollTimer?.refresh(this.options.pollIntervalMs);
+  }
+
+  private async countOpenParts(): Promise<void> {
+    if (this.counting) return;
+    this.counting = true;
+    try {
+      this.openParts = await this.store.countOpenParts();
+    } catch (error) {
+      this.log.warn({ err: error }, 'outbound: cannot count the open parts');
+    } finally {
+      this.counting = false;
+    }
+  }
+
+  private armLeases(ms: number): void {
+    if (this.stopped) return;
+    if (this.leaseTimer === null) {
+      this.leaseTimer = this.clock.setTimer(() => {
+        void this.refreshLeases().finally(() => this.armLeases(Math.floor(this.leases.ttlMs / 3)));
+      }, ms);
+    } else this.leaseTimer.refresh(ms);
+  }
+
+  /** Acquires missing leases (recovering what an older owner left) and renews held ones. */
+  private async refreshLeases(): Promise<void> {
+    for (const worker of this.workers.values()) {
+      if (this.stopped) return;
+      try {
+        if (worker.lease === null) {
+          const lease = await this.leases.acquire(worker.bindId);
+          if (lease === undefined) continue;
+          if (lease.recovered && lease.recovered.length > 0) await this.recover(lease);
+          worker.lease = lease;
+          worker.wake();
+        } else {
+          const renewed = await this.leases.renew(worker.lease);
+          if (renewed === undefined) {
+            this.log.warn(
+              { bind: worker.bindId },
+              'outbound: the bind lease was lost; this process stops sending on it',
+            );
+            worker.dropLease();
+          } else worker.lease = renewed;
+        }
+      } catch (error) {
+        this.log.warn({ err: error, bind: worker.bindId }, 'outbound: bind lease refresh failed');
+      }
+    }
+  }
+
+  /** Recomputes the messages whose parts an older owner left behind. */
+  private async recover(lease: BindLease): Promise<void> {
+    const ids = lease.recovered ?? [];
+    this.log.warn(
+      { bind: lease.bindId, epoch: lease.epoch, messages: ids.length },
+      'outbound: took the bind over from an earlier owner; parts it was sending are unknown, claimed ones queued again',
+    );
+    await this.recorder.transaction(async (_tx, recompute) => {
+      for (const id of ids) await recompute(id);
+    });
+  }
+
+  /** Fails queued messages whose validity ended (once each), wherever their route stands. */
+  private async sweepValidity(): Promise<void> {
+    if (this.stopped) return;
+    try {
+      for (;;) {
+        const expired = await this.store.listMessagesPastValidity(this.wallNow(), 100);
+        if (expired.length === 0) break;
+        await this.recorder.transaction(async (_tx, recompute) => {
+          for (const message of expired) await recompute(message.id, { failure: 'VALIDITY_EXPIRED' });
+        });
+        if (expired.length < 100) break;
+      }
+    } catch (error) {
+      this.log.warn({ err: error }, 'outbound: validity sweep failed');
+    }
+    if (this.stopped) return;
+    if (this.sweepTimer === null) {
+      this.sweepTimer = this.clock.setTimer(
+        () => void this.sweepValidity(),
+        this.options.validitySweepIntervalMs,
+      );
+    } else this.sweepTimer.refresh(this.options.validitySweepIntervalMs);
+  }
+
+  /**
+   * Stops claiming, lets responses in flight land (up to drainMs), releases the leases. Resolves
+   * with the number of responses still outstanding when the drain ended.
+   */
+  async stop(drainMs = 5_000): Promise<{ outstanding: number }> {
+    if (this.stopped) return { outstanding: this.inFlight };
+    this.stopped = true;
+    this.pollTimer?.clear();
+    this.leaseTimer?.clear();
+    this.sweepTimer?.clear();
+    for (const off of this.unsubscribe.splice(0)) off();
+    await Promise.all([...this.workers.values()].map((w) => w.stop()));
+    const drained = Promise.all([...this.workers.values()].map((w) => w.whenIdle()));
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      drained,
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, drainMs);
+      }),
+    ]);
+    clearTimeout(timer);
+    const outstanding = this.inFlight;
+    for (const worker of this.workers.values()) {
+      const lease = worker.lease;
+      if (lease === null) continue;
+      worker.dropLease();
+      await this.leases.release(lease).catch(() => {});
+    }
+    return { outstanding };
+  }
+}

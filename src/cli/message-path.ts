@@ -1,0 +1,134 @@
+/**
+ * The message path as `serve` runs it: the store (config `store`), the outbound engine over the
+ * binds (config `routes`, `outbound`), a cached store health check for /readyz, and retention
+ * pruning on a timer. serve.ts starts it after the binds exist, hands `messagePath` to the HTTP
+ * app, and stops it in the shutdown order: stop claiming → responses in flight land (bounded) →
+ * [serve unbinds] → close the store.
+ */
+import type { BindRegistry } from '../binds/registry.js';
+import { OutboundEngine } from '../bridge/outbound/engine.js';
+import type { MessagePath, ReceiptSink, StatusEventSink } from '../bridge/ports.js';
+import { type BindInfo, buildRouteTable } from '../bridge/routing.js';
+import type { ServiceConfig } from '../config/service-config.js';
+import type { Logger } from '../logger.js';
+import { openSqliteStore, type SqliteStore } from '../store/sqlite-store.js';
+import type { StoreHealth } from '../store/store.js';
+
+/** How often the store is asked whether it accepts writes (readiness reads the cached answer). */
+export const STORE_HEALTH_INTERVAL_MS = 5_000;
+/** How often finished messages past the retention are pruned. */
+export const PRUNE_INTERVAL_MS = 60 * 60 * 1000;
+
+export interface RunningMessagePath {
+  readonly store: SqliteStore;
+  readonly engine: OutboundEngine;
+  readonly messagePath: MessagePath;
+  /** For the inbound handler: delivery receipts go here. */
+  readonly receipts: ReceiptSink;
+  /** Stop claiming; wait for responses in flight up to drainMs. */
+  stopSending(drainMs: number): Promise<{ outstanding: number }>;
+  /** Stops the timers and closes the store (after the binds unbound). */
+  close(): Promise<void>;
+}
+
+export interface MessagePathOptions {
+  /** The binds the routes may name (config binds plus the demo bind). */
+  binds: readonly BindInfo[];
+  /** The webhook fan-out; default none. */
+  sink?: StatusEventSink;
+}
+
+export async function startMessagePath(
+  config: ServiceConfig,
+  registry: BindRegistry,
+  logger: Logger,
+  options: MessagePathOptions,
+): Promise<RunningMessagePath> {
+  const store = openSqliteStore({
+    path: config.store.path,
+    synchronous: config.store.synchronous,
+    retentionDays: config.store.retentionDays,
+  });
+  if (config.demo) {
+    logger.info(
+      `demo mode: messages are stored in ${config.store.path} (a temporary file; set store.path to keep them)`,
+    );
+  } else logger.info({ path: config.store.path }, `message store: ${config.store.path}`);
+  let engine: OutboundEngine;
+  try {
+    const routes = buildRouteTable(config.routes.length > 0 ? config.routes : undefined, options.binds);
+    engine = new OutboundEngine({
+      store,
+      registry,
+      routes,
+      options: config.outbound,
+      logger: logger.child({ component: 'outbound' }),
+      ...(options.sink ? { sink: options.sink } : {}),
+    });
+    await engine.start();
+  } catch (error) {
+    await store.close().catch(() => {});
+    throw error;
+  }
+
+  let health: StoreHealth = { ok: true, latencyMs: 0 };
+  let checking = false;
+  const check = async (): Promise<void> => {
+    if (checking) return;
+    checking = true;
+    try {
+      const next = await store.healthCheck();
+      if (next.ok !== health.ok) {
+        if (next.ok) logger.info('the message store accepts writes again');
+        else logger.error({ error: next.error }, 'the message store cannot accept writes: not ready');
+      }
+      health = next;
+    } finally {
+      checking = false;
+    }
+  };
+  await check();
+  const healthTimer = setInterval(() => void check(), STORE_HEALTH_INTERVAL_MS);
+  healthTimer.unref();
+  const prune = async (): Promise<void> => {
+    try {
+      const removed = await store.prune(Date.now());
+      if (removed.messages > 0) logger.info({ removed }, `pruned ${removed.messages} finished messages`);
+    } catch (error) {
+      logger.warn({ err: error }, 'pruning the message store failed');
+    }
+  };
+  const pruneTimer = setInterval(() => void prune(), PRUNE_INTERVAL_MS);
+  pruneTimer.unref();
+
+  const messagePath: MessagePath = {
+    store,
+    outbound: engine,
+    routes: () => engine.routes(),
+    storeHealth: () =>
+      health.ok ? { ok: true } : { ok: false, error: health.error ?? 'the store cannot accept writes' },
+    onStatusChange: (listener) => engine.onStatusChange(listener),
+    onSubmitLatency: (listener) =>
+      engine.onSubmitLatency((route, _bind, latencyMs) => listener(route, latencyMs)),
+    receiptCounts: () => ({
+      matched: engine.counters.receiptsMatched,
+      orphaned: engine.counters.receiptsOrphaned,
+    }),
+  };
+  let closed = false;
+  return {
+    store,
+    engine,
+    messagePath,
+    receipts: engine.receipts,
+    stopSending: (drainMs) => engine.stop(drainMs),
+    async close() {
+      if (closed) return;
+      closed = true;
+      clearInterval(healthTimer);
+      clearInterval(pruneTimer);
+      await engine.stop(0);
+      await store.close();
+    },
+  };
+}
