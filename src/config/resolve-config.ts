@@ -12,6 +12,7 @@ import {
   withBindDefaults,
 } from '../binds/bind-options.js';
 import { resolveAccounts } from '../simulator/accounts.js';
+import { resolveWebhooks } from '../webhooks/config.js';
 import {
   BIND_TYPE_NAMES,
   type BindInput,
@@ -58,6 +59,7 @@ export function resolveConfig(
     defaults,
     binds: (file.binds ?? []).map((bind, index) => resolveBind(bind, defaults, tlsFiles.get(index) ?? {})),
     simulator: resolveSimulator(file.simulator),
+    webhooks: resolveWebhooks(file.webhooks),
   };
 }
 

@@ -15,6 +15,7 @@ import {
 } from '../binds/bind-options.js';
 import { InterfaceVersion } from '../protocol/constants.js';
 import { bindField, SimAccountSchema } from '../simulator/accounts.js';
+import { WebhooksSchema } from '../webhooks/config.js';
 
 const strict = { additionalProperties: false } as const;
 
@@ -244,6 +245,7 @@ export const ConfigFileSchema = Type.Object(
     ),
     defaults: Type.Optional(TuningSchema),
     binds: Type.Optional(Type.Array(BindSchema)),
+    webhooks: Type.Optional(WebhooksSchema),
     simulator: Type.Optional(
       Type.Object(
         {

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { BindOptions, BindTuning } from '../binds/bind-options.js';
 import { DEFAULT_BIND_TUNING } from '../binds/bind-options.js';
 import type { SimAccount } from '../simulator/accounts.js';
+import { DEFAULT_WEBHOOKS, type WebhooksConfig } from '../webhooks/config.js';
 import type { LogLevel, ReadinessPolicy } from './schema.js';
 
 export type { LogLevel, ReadinessPolicy } from './schema.js';
@@ -85,6 +86,8 @@ export interface ServiceConfig {
   defaults: BindTuning;
   binds: BindOptions[];
   simulator: SimulatorConfig;
+  /** Where events go (webhooks.endpoints) and how the sender tries. */
+  webhooks: WebhooksConfig;
 }
 
 export const DEFAULT_HTTP: HttpConfig = {
@@ -121,5 +124,6 @@ export function demoConfig(): ServiceConfig {
     defaults: { ...DEFAULT_BIND_TUNING, reconnect: { ...DEFAULT_BIND_TUNING.reconnect } },
     binds: [],
     simulator: { ...DEFAULT_SIMULATOR, enabled: true },
+    webhooks: { ...DEFAULT_WEBHOOKS, endpoints: [], callbackEvents: [...DEFAULT_WEBHOOKS.callbackEvents] },
   };
 }
