@@ -10,6 +10,7 @@ import pino from 'pino';
 import type { BindOptions } from '../binds/bind-options.js';
 import type { BindRegistry } from '../binds/registry.js';
 import type { MessagePath } from '../bridge/ports.js';
+import type { WebhookDeliveryControl } from '../webhooks/delivery.js';
 import { SinceTracker, safeBindConfig } from './bind-views.js';
 import type { App, HttpAppConfig, HttpServerLimits, RouteContext } from './context.js';
 import { LoopMonitor } from './loop-monitor.js';
@@ -28,6 +29,7 @@ import { registerBindRoutes } from './routes/binds.js';
 import { registerEventRoutes } from './routes/events.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerOpsRoutes } from './routes/ops.js';
+import { registerWebhookRoutes } from './routes/webhooks.js';
 import {
   BindConfigSchema,
   BindDetailSchema,
@@ -97,6 +99,8 @@ export interface BuildAppDeps {
   headersTimeoutMs?: number;
   /** The message path (store, outbound engine, routes); without it the message routes answer 503. */
   messagePath?: MessagePath;
+  /** The webhook sender (its endpoints, its metrics, a wake-up after a retry); without it /webhooks/endpoints answers 503. */
+  webhooks?: WebhookDeliveryControl;
 }
 
 const SHARED_SCHEMAS = [
@@ -178,17 +182,20 @@ export async function buildApp(deps: BuildAppDeps): Promise<App> {
     redactBind: deps.redactBind ?? safeBindConfig,
     startedAt: performance.now(),
     messagePath: deps.messagePath ?? null,
+    webhooks: deps.webhooks ?? null,
   };
   registerBindRoutes(app, ctx);
   registerHealthRoutes(app, ctx);
   registerOpsRoutes(app, ctx);
   registerEventRoutes(app, ctx);
+  registerWebhookRoutes(app, ctx);
   if (config.metrics.enabled) {
     const metrics = installMetrics(app, registry, {
       perBindHistograms: config.metrics.perBindHistograms === true,
     });
     // A bind removed from the registry takes its label series with it.
     const onRemoved = ({ bindId }: { bindId: string }): void => metrics.forgetBind(bindId);
+    for (const metric of deps.webhooks?.metrics ?? []) metrics.register.registerMetric(metric);
     registry.on('removed', onRemoved);
     app.addHook('onClose', async () => {
       registry.off('removed', onRemoved);

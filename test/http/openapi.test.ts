@@ -86,6 +86,10 @@ describe('the OpenAPI document', () => {
         'GET /readyz',
         'POST /binds/{id}/enquire',
         'POST /binds/{id}/rebind',
+        'GET /webhooks/deliveries',
+        'GET /webhooks/endpoints',
+        'POST /webhooks/deliveries/{id}/retry',
+        'POST /webhooks/endpoints/{id}/enable',
       ].sort(),
     );
   });
@@ -182,6 +186,10 @@ describe('the OpenAPI document', () => {
       'RebindAccepted',
       'Snapshot',
       'Transition',
+      'WebhookDelivery',
+      'WebhookDeliveryList',
+      'WebhookEndpoint',
+      'WebhookEndpointList',
     ]);
   });
 });

@@ -35,6 +35,7 @@ export async function installSwagger(app: App, version: string): Promise<void> {
         { name: 'health', description: 'Per-bind health checks.' },
         { name: 'ops', description: 'Liveness, readiness and metrics for Kubernetes and Prometheus.' },
         { name: 'events', description: 'Server-sent events.' },
+        { name: 'webhooks', description: 'The webhook outbox: deliveries and endpoints.' },
         { name: 'meta', description: 'This document.' },
       ],
       components: {
