@@ -5,6 +5,7 @@
  */
 import { DEFAULT_BIND_TUNING } from '../binds/bind-options.js';
 import { resolveAccounts } from '../simulator/accounts.js';
+import { webhookConfigIssues } from '../webhooks/config.js';
 import type { PathSegment } from './config-path.js';
 import type { PathIssue } from './schema-issues.js';
 import { DEFAULT_HTTP } from './service-config.js';
@@ -32,6 +33,7 @@ export function crossFieldIssues(root: unknown): PathIssue[] {
   checkReadiness(root.readiness, binds.length, issues);
   checkHttpTimeouts(root.http, issues);
   checkRoutes(root.routes, binds, issues);
+  issues.push(...webhookConfigIssues(root));
   if (isTree(root.simulator)) {
     issues.push(...resolveAccounts(root.simulator.accounts, ['simulator', 'accounts']).issues);
   }

@@ -15,6 +15,7 @@ import { CommandStatus } from '../protocol/command-status.js';
 import { outboundOptions } from '../bridge/outbound/options.js';
 import type { RouteConfig } from '../bridge/routing.js';
 import { resolveAccounts } from '../simulator/accounts.js';
+import { resolveWebhooks } from '../webhooks/config.js';
 import {
   BIND_TYPE_NAMES,
   type BindInput,
@@ -65,6 +66,7 @@ export function resolveConfig(
     routes: (file.routes ?? []).map((route) => ({ ...route }) as RouteConfig),
     outbound: outboundOptions(file.outbound ?? {}),
     simulator: resolveSimulator(file.simulator),
+    webhooks: resolveWebhooks(file.webhooks),
   };
 }
 

@@ -16,6 +16,7 @@ import {
 import { COMMAND_STATUS_TABLE } from '../protocol/command-status.js';
 import { InterfaceVersion } from '../protocol/constants.js';
 import { bindField, SimAccountSchema } from '../simulator/accounts.js';
+import { WebhooksSchema } from '../webhooks/config.js';
 
 const strict = { additionalProperties: false } as const;
 
@@ -321,6 +322,7 @@ export const ConfigFileSchema = Type.Object(
     binds: Type.Optional(Type.Array(BindSchema)),
     routes: Type.Optional(Type.Array(RouteSchema)),
     outbound: Type.Optional(OutboundSchema),
+    webhooks: Type.Optional(WebhooksSchema),
     simulator: Type.Optional(
       Type.Object(
         {

@@ -11,6 +11,7 @@ import { DEFAULT_DEDUP_WINDOW_MS, DEFAULT_REASSEMBLY_TIMEOUT_MS } from '../bridg
 import { DEFAULT_OUTBOUND, type OutboundOptions } from '../bridge/outbound/options.js';
 import type { RouteConfig } from '../bridge/routing.js';
 import type { SimAccount } from '../simulator/accounts.js';
+import { DEFAULT_WEBHOOKS, type WebhooksConfig } from '../webhooks/config.js';
 import type { LogLevel, ReadinessPolicy } from './schema.js';
 
 export type { LogLevel, ReadinessPolicy } from './schema.js';
@@ -101,6 +102,8 @@ export interface ServiceConfig {
   /** The outbound engine's knobs, defaults filled in. */
   outbound: OutboundOptions;
   simulator: SimulatorConfig;
+  /** Where events go (webhooks.endpoints) and how the sender tries. */
+  webhooks: WebhooksConfig;
 }
 
 export const DEFAULT_HTTP: HttpConfig = {
@@ -144,5 +147,6 @@ export function demoConfig(): ServiceConfig {
     routes: [],
     outbound: { ...DEFAULT_OUTBOUND, retry: { ...DEFAULT_OUTBOUND.retry } },
     simulator: { ...DEFAULT_SIMULATOR, enabled: true },
+    webhooks: { ...DEFAULT_WEBHOOKS, endpoints: [], callbackEvents: [...DEFAULT_WEBHOOKS.callbackEvents] },
   };
 }

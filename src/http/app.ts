@@ -10,6 +10,7 @@ import pino from 'pino';
 import type { BindOptions } from '../binds/bind-options.js';
 import type { BindRegistry } from '../binds/registry.js';
 import type { MessagePath } from '../bridge/ports.js';
+import type { WebhookDeliveryControl } from '../webhooks/delivery.js';
 import { SinceTracker, safeBindConfig } from './bind-views.js';
 import type { App, HttpAppConfig, HttpServerLimits, RouteContext } from './context.js';
 import { LoopMonitor } from './loop-monitor.js';
@@ -30,6 +31,7 @@ import { registerHealthRoutes } from './routes/health.js';
 import { registerInboundRoutes } from './routes/inbound.js';
 import { type MessageRouteOptions, registerMessageRoutes } from './routes/messages.js';
 import { registerOpsRoutes } from './routes/ops.js';
+import { registerWebhookRoutes } from './routes/webhooks.js';
 import {
   BindConfigSchema,
   BindDetailSchema,
@@ -105,6 +107,8 @@ export interface BuildAppDeps {
    * bound (default config `outbound.maxQueuedParts`, else DEFAULT_MAX_QUEUED_PARTS), the clock.
    */
   messages?: MessageRouteOptions;
+  /** The webhook sender (its endpoints, its metrics, a wake-up after a retry); without it /webhooks/endpoints answers 503. */
+  webhooks?: WebhookDeliveryControl;
 }
 
 const SHARED_SCHEMAS = [
@@ -187,6 +191,7 @@ export async function buildApp(deps: BuildAppDeps): Promise<App> {
     redactBind: deps.redactBind ?? safeBindConfig,
     startedAt: performance.now(),
     messagePath: deps.messagePath ?? null,
+    webhooks: deps.webhooks ?? null,
   };
   registerBindRoutes(app, ctx);
   registerHealthRoutes(app, ctx);
@@ -198,6 +203,7 @@ export async function buildApp(deps: BuildAppDeps): Promise<App> {
     ...(maxQueuedParts === undefined ? {} : { maxQueuedParts }),
     ...deps.messages,
   });
+  registerWebhookRoutes(app, ctx);
   if (config.metrics.enabled) {
     const metrics = installMetrics(app, registry, {
       perBindHistograms: config.metrics.perBindHistograms === true,
@@ -205,6 +211,7 @@ export async function buildApp(deps: BuildAppDeps): Promise<App> {
     });
     // A bind removed from the registry takes its label series with it.
     const onRemoved = ({ bindId }: { bindId: string }): void => metrics.forgetBind(bindId);
+    for (const metric of deps.webhooks?.metrics ?? []) metrics.register.registerMetric(metric);
     registry.on('removed', onRemoved);
     app.addHook('onClose', async () => {
       registry.off('removed', onRemoved);

@@ -10,6 +10,7 @@ import type {
 import type { BindOptions } from '../binds/bind-options.js';
 import type { BindRegistry, ReadinessPolicy } from '../binds/registry.js';
 import type { MessagePath } from '../bridge/ports.js';
+import type { WebhookDeliveryControl } from '../webhooks/delivery.js';
 import type { SinceTracker } from './bind-views.js';
 import type { LoopMonitor } from './loop-monitor.js';
 
@@ -51,4 +52,6 @@ export interface RouteContext {
   startedAt: number;
   /** The message path when it runs (serve), else null. */
   messagePath: MessagePath | null;
+  /** The webhook sender when it runs (serve), else null. */
+  webhooks: WebhookDeliveryControl | null;
 }

@@ -116,6 +116,16 @@ export const HTTP_ERRORS = {
       'The SMSC answered the enquire_link with generic_nack or an error status (details.statusName): the link is alive, the probe failed.',
   },
   PROBE_TIMEOUT: { status: 504, meaning: 'The SMSC did not answer the enquire_link within the timeout.' },
+  WEBHOOK_DELIVERY_NOT_FOUND: { status: 404, meaning: 'No webhook delivery (outbox event) has this id.' },
+  WEBHOOK_ENDPOINT_NOT_FOUND: { status: 404, meaning: 'No webhook endpoint is configured with this id.' },
+  WEBHOOK_DELIVERY_NOT_DEAD: {
+    status: 409,
+    meaning: 'Only a dead webhook delivery can be retried; this one is pending or delivered.',
+  },
+  WEBHOOKS_UNAVAILABLE: {
+    status: 503,
+    meaning: 'The message path (store and webhook sender) is not running in this process.',
+  },
   RESPONSE_TIMEOUT: {
     status: 504,
     meaning: 'The SMSC did not answer the request within responseTimeoutMs; the outcome is unknown.',

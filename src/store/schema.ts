@@ -202,6 +202,18 @@ export const MIGRATIONS: readonly Migration[] = [
     name: 'messages listed newest first (GET /messages)',
     statements: () => ['CREATE INDEX messages_created ON messages (created_at, id)'],
   },
+  {
+    version: 4,
+    name: 'webhooks: endpoints disabled by a 410, claims by endpoint',
+    statements: (t) => [
+      `CREATE TABLE webhook_endpoints (
+        endpoint TEXT PRIMARY KEY,
+        disabled_at ${t.int64} NOT NULL,
+        reason TEXT NOT NULL
+      )`,
+      'CREATE INDEX webhook_events_endpoint ON webhook_events (endpoint, state, next_attempt_at)',
+    ],
+  },
 ];
 
 /** The newest schema version this code knows. */

@@ -27,6 +27,7 @@ import {
   DEFAULT_IDEMPOTENCY_TTL_MS,
   DEFAULT_PARKED_RECEIPT_TTL_MS,
   DEFAULT_RETENTION_DAYS,
+  type DisabledWebhookEndpoint,
   type Fence,
   FINAL_MESSAGE_STATUSES,
   type IdempotencyBegin,
@@ -60,8 +61,12 @@ import {
   type StoreStats,
   type StoreTx,
   type SubmitOutcome,
+  type WebhookBacklog,
+  type WebhookClaimFilter,
   type WebhookEvent,
   type WebhookOutcome,
+  type WebhookPage,
+  type WebhookQuery,
   type WebhookState,
 } from './store.js';
 
@@ -339,11 +344,17 @@ export class SqliteStore implements Store {
   enqueueWebhook(event: NewWebhookEvent) {
     return this.queue.run((tx) => tx.enqueueWebhook(event));
   }
-  claimWebhooks(limit: number, visibilityMs: number) {
-    return this.queue.run((tx) => tx.claimWebhooks(limit, visibilityMs));
+  claimWebhooks(limit: number, visibilityMs: number, filter?: WebhookClaimFilter) {
+    return this.queue.run((tx) => tx.claimWebhooks(limit, visibilityMs, filter));
   }
   recordWebhookOutcome(eventId: string, outcome: WebhookOutcome) {
     return this.queue.run((tx) => tx.recordWebhookOutcome(eventId, outcome));
+  }
+  retryWebhook(eventId: string) {
+    return this.queue.run((tx) => tx.retryWebhook(eventId));
+  }
+  setWebhookEndpointDisabled(endpoint: string, reason: string | null) {
+    return this.queue.run((tx) => tx.setWebhookEndpointDisabled(endpoint, reason));
   }
 
   // Reads: the reader connection, committed data only.
@@ -373,6 +384,15 @@ export class SqliteStore implements Store {
   }
   getWebhook(eventId: string) {
     return this.reads.getWebhook(eventId);
+  }
+  listWebhooks(query: WebhookQuery) {
+    return this.reads.listWebhooks(query);
+  }
+  webhookBacklog() {
+    return this.reads.webhookBacklog();
+  }
+  listDisabledWebhookEndpoints() {
+    return this.reads.listDisabledWebhookEndpoints();
   }
 }
 
@@ -1185,17 +1205,29 @@ class SqliteOps implements StoreOps {
     return record;
   }
 
-  async claimWebhooks(limit: number, visibilityMs: number): Promise<WebhookEvent[]> {
+  async claimWebhooks(
+    limit: number,
+    visibilityMs: number,
+    filter: WebhookClaimFilter = {},
+  ): Promise<WebhookEvent[]> {
     const now = this.now();
+    // The prefix as a range (endpoint >= p AND endpoint < p + U+FFFF): no LIKE escaping, index-friendly.
     const rows = this.all(
       `SELECT w.id FROM webhook_events w
        WHERE w.state = 'pending' AND w.next_attempt_at <= ? AND (w.claimed_until IS NULL OR w.claimed_until <= ?)
+         AND (? IS NULL OR w.endpoint = ?)
+         AND (? IS NULL OR (w.endpoint >= ? AND w.endpoint < ?))
          AND (w.message_id IS NULL OR NOT EXISTS (
            SELECT 1 FROM webhook_events p
-           WHERE p.message_id = w.message_id AND p.state = 'pending' AND p.id < w.id))
+           WHERE p.message_id = w.message_id AND p.endpoint = w.endpoint AND p.state = 'pending' AND p.id < w.id))
        ORDER BY w.next_attempt_at, w.id LIMIT ?`,
       now,
       now,
+      filter.endpoint ?? null,
+      filter.endpoint ?? null,
+      filter.endpointPrefix ?? null,
+      filter.endpointPrefix ?? null,
+      filter.endpointPrefix === undefined ? null : `${filter.endpointPrefix}\uffff`,
       limit,
     );
     const claimed: WebhookEvent[] = [];
@@ -1229,6 +1261,79 @@ class SqliteOps implements StoreOps {
   async getWebhook(eventId: string): Promise<WebhookEvent | undefined> {
     const row = this.one('SELECT * FROM webhook_events WHERE event_id = ?', eventId);
     return row && toWebhook(row);
+  }
+
+  async listWebhooks(query: WebhookQuery): Promise<WebhookPage> {
+    const state = query.state === 'failed' ? 'pending' : (query.state ?? null);
+    const afterId =
+      query.after === undefined
+        ? 0
+        : Number(this.one('SELECT id FROM webhook_events WHERE event_id = ?', query.after)?.id ?? -1);
+    if (afterId < 0) return { events: [], next: null };
+    const rows = this.all(
+      `SELECT * FROM webhook_events
+       WHERE id > ? AND (? IS NULL OR state = ?) AND (? IS NULL OR endpoint = ?) AND (? = 0 OR attempts > 0)
+       ORDER BY id LIMIT ?`,
+      afterId,
+      state,
+      state,
+      query.endpoint ?? null,
+      query.endpoint ?? null,
+      query.state === 'failed' ? 1 : 0,
+      query.limit + 1,
+    );
+    const events = rows.slice(0, query.limit).map(toWebhook);
+    return { events, next: rows.length > query.limit ? (events.at(-1)?.eventId ?? null) : null };
+  }
+
+  async retryWebhook(eventId: string): Promise<WebhookEvent> {
+    const current = await this.getWebhook(eventId);
+    if (current === undefined) throw notFoundError('webhook event', eventId);
+    if (current.state !== 'dead')
+      throw conflictError(`webhook event ${eventId} is ${current.state}, not dead`);
+    const now = this.now();
+    this.run(
+      `UPDATE webhook_events SET state = 'pending', attempts = 0, next_attempt_at = ?, claimed_until = NULL,
+         updated_at = ?
+       WHERE event_id = ?`,
+      now,
+      now,
+      eventId,
+    );
+    return (await this.getWebhook(eventId)) as WebhookEvent;
+  }
+
+  async webhookBacklog(): Promise<WebhookBacklog[]> {
+    return this.all(
+      `SELECT endpoint, COUNT(*) AS pending, MIN(created_at) AS oldest FROM webhook_events
+       WHERE state = 'pending' GROUP BY endpoint ORDER BY endpoint`,
+    ).map((row) => ({
+      endpoint: String(row.endpoint),
+      pending: Number(row.pending),
+      oldestPendingAt: Number(row.oldest),
+    }));
+  }
+
+  async setWebhookEndpointDisabled(endpoint: string, reason: string | null): Promise<void> {
+    if (reason === null) {
+      this.run('DELETE FROM webhook_endpoints WHERE endpoint = ?', endpoint);
+      return;
+    }
+    this.run(
+      `INSERT INTO webhook_endpoints (endpoint, disabled_at, reason) VALUES (?, ?, ?)
+       ON CONFLICT (endpoint) DO UPDATE SET disabled_at = excluded.disabled_at, reason = excluded.reason`,
+      endpoint,
+      this.now(),
+      reason,
+    );
+  }
+
+  async listDisabledWebhookEndpoints(): Promise<DisabledWebhookEndpoint[]> {
+    return this.all('SELECT * FROM webhook_endpoints ORDER BY endpoint').map((row) => ({
+      endpoint: String(row.endpoint),
+      disabledAt: Number(row.disabled_at),
+      reason: String(row.reason),
+    }));
   }
 }
 

@@ -368,6 +368,42 @@ export type WebhookOutcome =
   | { kind: 'retry'; retryAt: number; error: string }
   | { kind: 'dead'; error: string };
 
+/** Which events a claim may take: one endpoint's, or those whose endpoint starts with a prefix. */
+export interface WebhookClaimFilter {
+  endpoint?: string;
+  endpointPrefix?: string;
+}
+
+export interface WebhookQuery {
+  /** `failed`: pending events that failed at least once (waiting for a retry). */
+  state?: WebhookState | 'failed';
+  endpoint?: string;
+  /** The `next` of the previous page. */
+  after?: string;
+  limit: number;
+}
+
+export interface WebhookPage {
+  /** Oldest first. */
+  events: WebhookEvent[];
+  /** Pass as `after` for the next page; null on the last one. */
+  next: string | null;
+}
+
+/** Pending events of one endpoint: how many, and since when the oldest waits. */
+export interface WebhookBacklog {
+  endpoint: string;
+  pending: number;
+  oldestPendingAt: number;
+}
+
+/** An endpoint the bridge stopped sending to (it answered 410 Gone), until re-enabled. */
+export interface DisabledWebhookEndpoint {
+  endpoint: string;
+  disabledAt: number;
+  reason: string;
+}
+
 // ---------------------------------------------------------------------------- the interface
 
 /** Everything that can be done inside a transaction (and, one at a time, on the store). */
@@ -458,12 +494,26 @@ export interface StoreOps {
   // webhook outbox
   enqueueWebhook(event: NewWebhookEvent): Promise<WebhookEvent>;
   /**
-   * Up to `limit` due events, claimed for `visibilityMs`. An event is claimable only when
-   * every earlier event of its message is delivered or dead.
+   * Up to `limit` due events (of the endpoints `filter` names; all without it), claimed for
+   * `visibilityMs`. An event is claimable only when every earlier event of its message to the
+   * same endpoint is delivered or dead (a message's events reach each endpoint in order; an
+   * endpoint that is down holds back no other endpoint).
    */
-  claimWebhooks(limit: number, visibilityMs: number): Promise<WebhookEvent[]>;
+  claimWebhooks(limit: number, visibilityMs: number, filter?: WebhookClaimFilter): Promise<WebhookEvent[]>;
   recordWebhookOutcome(eventId: string, outcome: WebhookOutcome): Promise<WebhookEvent>;
   getWebhook(eventId: string): Promise<WebhookEvent | undefined>;
+  /** Events by state and endpoint, oldest first, a page at a time. */
+  listWebhooks(query: WebhookQuery): Promise<WebhookPage>;
+  /**
+   * A dead event pending again, due now, its attempts counted afresh (the retry schedule restarts).
+   * SMPP_ERR_STORE_NOT_FOUND when there is none, SMPP_ERR_STORE_CONFLICT when it is not dead.
+   */
+  retryWebhook(eventId: string): Promise<WebhookEvent>;
+  /** Pending events per endpoint (endpoints with none are left out). */
+  webhookBacklog(): Promise<WebhookBacklog[]>;
+  /** Disables the endpoint (durably) with `reason`, or enables it again with null. */
+  setWebhookEndpointDisabled(endpoint: string, reason: string | null): Promise<void>;
+  listDisabledWebhookEndpoints(): Promise<DisabledWebhookEndpoint[]>;
 }
 
 export type StoreTx = StoreOps;

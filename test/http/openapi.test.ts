@@ -93,6 +93,10 @@ describe('the OpenAPI document', () => {
         'GET /messages',
         'GET /messages/{id}',
         'DELETE /messages/{id}',
+        'GET /webhooks/deliveries',
+        'GET /webhooks/endpoints',
+        'POST /webhooks/deliveries/{id}/retry',
+        'POST /webhooks/endpoints/{id}/enable',
       ].sort(),
     );
   });
@@ -196,6 +200,10 @@ describe('the OpenAPI document', () => {
       'RebindAccepted',
       'Snapshot',
       'Transition',
+      'WebhookDelivery',
+      'WebhookDeliveryList',
+      'WebhookEndpoint',
+      'WebhookEndpointList',
     ]);
   });
 });

@@ -866,6 +866,110 @@ export function describeStore(name: string, factory: StoreFactory): void {
         t += 10;
         expect(await store.claimWebhooks(10, 30_000)).toHaveLength(1);
       });
+
+      it('claims one endpoint at a time, and orders a message per endpoint only', async () => {
+        const to = (endpoint: string, messageId: string, type: string) =>
+          store.enqueueWebhook({ ...hook(messageId, type), endpoint });
+        const a1 = await to('a', 'M', 'message.submitted');
+        const b1 = await to('b', 'M', 'message.submitted');
+        const a2 = await to('a', 'M', 'message.delivered');
+        const b2 = await to('b', 'M', 'message.delivered');
+        const cb = await to('callback:https://x.test/1', 'N', 'message.submitted');
+        // a is down: its first event stays pending; b's events are not held back by it.
+        expect((await store.claimWebhooks(10, 30_000, { endpoint: 'a' })).map((e) => e.eventId)).toEqual([
+          a1.eventId,
+        ]);
+        await store.recordWebhookOutcome(a1.eventId, {
+          kind: 'retry',
+          retryAt: t + 60_000,
+          error: 'HTTP 503',
+        });
+        expect((await store.claimWebhooks(10, 30_000, { endpoint: 'b' })).map((e) => e.eventId)).toEqual([
+          b1.eventId,
+        ]);
+        await store.recordWebhookOutcome(b1.eventId, { kind: 'delivered' });
+        expect((await store.claimWebhooks(10, 30_000, { endpoint: 'b' })).map((e) => e.eventId)).toEqual([
+          b2.eventId,
+        ]);
+        expect(await store.claimWebhooks(10, 30_000, { endpoint: 'a' })).toEqual([]);
+        expect(
+          (await store.claimWebhooks(10, 30_000, { endpointPrefix: 'callback:' })).map((e) => e.eventId),
+        ).toEqual([cb.eventId]);
+        expect(a2.state).toBe('pending');
+      });
+
+      it('lists events by state and endpoint a page at a time, and retries a dead one afresh', async () => {
+        const events = [];
+        for (let i = 0; i < 5; i++) {
+          events.push(await store.enqueueWebhook({ ...hook(`m${i}`, 'message.submitted'), endpoint: 'e' }));
+        }
+        const other = await store.enqueueWebhook({ ...hook('x', 'message.submitted'), endpoint: 'f' });
+        await store.claimWebhooks(10, 30_000);
+        await store.recordWebhookOutcome(events[0]!.eventId, { kind: 'dead', error: 'HTTP 404' });
+        await store.recordWebhookOutcome(events[1]!.eventId, {
+          kind: 'retry',
+          retryAt: t + 5_000,
+          error: 'HTTP 500',
+        });
+        await store.recordWebhookOutcome(events[2]!.eventId, { kind: 'delivered' });
+
+        const page1 = await store.listWebhooks({ endpoint: 'e', limit: 2 });
+        expect(page1.events.map((e) => e.eventId)).toEqual([events[0]!.eventId, events[1]!.eventId]);
+        const page2 = await store.listWebhooks({ endpoint: 'e', limit: 2, after: page1.next as string });
+        const page3 = await store.listWebhooks({ endpoint: 'e', limit: 2, after: page2.next as string });
+        expect([...page2.events, ...page3.events].map((e) => e.eventId)).toEqual(
+          events.slice(2).map((e) => e.eventId),
+        );
+        expect(page3.next).toBeNull();
+        expect((await store.listWebhooks({ state: 'dead', limit: 10 })).events.map((e) => e.eventId)).toEqual(
+          [events[0]!.eventId],
+        );
+        expect(
+          (await store.listWebhooks({ state: 'failed', limit: 10 })).events.map((e) => e.eventId),
+        ).toEqual([events[1]!.eventId]);
+        expect((await store.listWebhooks({ state: 'pending', limit: 10 })).events).toHaveLength(4);
+        expect((await store.listWebhooks({ endpoint: 'f', limit: 10 })).events[0]?.eventId).toBe(
+          other.eventId,
+        );
+
+        t += 1_000;
+        const retried = await store.retryWebhook(events[0]!.eventId);
+        expect(retried).toMatchObject({
+          state: 'pending',
+          attempts: 0,
+          nextAttemptAt: t,
+          lastError: 'HTTP 404',
+        });
+        expect((await store.claimWebhooks(10, 30_000, { endpoint: 'e' })).map((e) => e.eventId)).toEqual([
+          events[0]!.eventId,
+        ]);
+        expect(await codeOf(store.retryWebhook(events[2]!.eventId))).toBe(ErrorCode.StoreConflict);
+        expect(await codeOf(store.retryWebhook('nope'))).toBe(ErrorCode.StoreNotFound);
+      });
+
+      it('counts pending events per endpoint with the age of the oldest', async () => {
+        const first = t;
+        await store.enqueueWebhook({ ...hook('m1', 'a'), endpoint: 'e' });
+        t += 500;
+        const done = await store.enqueueWebhook({ ...hook('m2', 'a'), endpoint: 'e' });
+        await store.enqueueWebhook({ ...hook('m3', 'a'), endpoint: 'f' });
+        await store.recordWebhookOutcome(done.eventId, { kind: 'delivered' });
+        expect(await store.webhookBacklog()).toEqual([
+          { endpoint: 'e', pending: 1, oldestPendingAt: first },
+          { endpoint: 'f', pending: 1, oldestPendingAt: first + 500 },
+        ]);
+      });
+
+      it('keeps an endpoint disabled until enabled again', async () => {
+        expect(await store.listDisabledWebhookEndpoints()).toEqual([]);
+        await store.setWebhookEndpointDisabled('crm', 'the endpoint answered 410 Gone');
+        await store.setWebhookEndpointDisabled('crm', 'again');
+        expect(await store.listDisabledWebhookEndpoints()).toEqual([
+          { endpoint: 'crm', disabledAt: t, reason: 'again' },
+        ]);
+        await store.setWebhookEndpointDisabled('crm', null);
+        expect(await store.listDisabledWebhookEndpoints()).toEqual([]);
+      });
     });
 
     describe('prune', () => {

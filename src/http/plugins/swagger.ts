@@ -36,6 +36,7 @@ export async function installSwagger(app: App, version: string): Promise<void> {
         { name: 'ops', description: 'Liveness, readiness and metrics for Kubernetes and Prometheus.' },
         { name: 'events', description: 'Server-sent events.' },
         { name: 'inbound', description: 'Mobile-originated messages received from the SMSCs.' },
+        { name: 'webhooks', description: 'The webhook outbox: deliveries and endpoints.' },
         { name: 'meta', description: 'This document.' },
       ],
       components: {

@@ -270,6 +270,23 @@ const ERROR_EXAMPLES: Record<HttpErrorCode, object> = {
     message: 'submit_sm refused: ESME_RINVDSTADR (0x0000000b) Invalid destination address',
     details: { bindId: 'main', commandStatus: 11, statusName: 'ESME_RINVDSTADR', retryClass: 'permanent' },
   },
+  WEBHOOK_DELIVERY_NOT_FOUND: {
+    code: 'WEBHOOK_DELIVERY_NOT_FOUND',
+    message: "no webhook delivery with id 'evt_nope'",
+  },
+  WEBHOOK_ENDPOINT_NOT_FOUND: {
+    code: 'WEBHOOK_ENDPOINT_NOT_FOUND',
+    message: "no webhook endpoint with id 'nope'",
+  },
+  WEBHOOK_DELIVERY_NOT_DEAD: {
+    code: 'WEBHOOK_DELIVERY_NOT_DEAD',
+    message: 'webhook delivery evt_2kq… is pending, not dead',
+    details: { state: 'pending' },
+  },
+  WEBHOOKS_UNAVAILABLE: {
+    code: 'WEBHOOKS_UNAVAILABLE',
+    message: 'webhook delivery is not running in this process (no store)',
+  },
   RESPONSE_TIMEOUT: {
     code: 'RESPONSE_TIMEOUT',
     message: 'no response to submit_sm seq 42 within 30000 ms',

@@ -1,0 +1,92 @@
+/**
+ * The webhook fan-out: told of every status change and every received message inside the
+ * transaction that records it (src/bridge/ports.ts), it enqueues one outbox row per endpoint that
+ * subscribes (its `events`, and its `routes` when it has some) and, for status events, one for the
+ * message's own callbackUrl (unless `webhooks.allowCallbackUrl: false`). Nothing is sent here: the
+ * sender claims the rows from the outbox after the commit, so a crash loses neither the change nor
+ * its events, and SMPP handling never waits for an HTTP receiver.
+ */
+import type {
+  InboundEventSink,
+  MessageStatusChange,
+  ReceivedMessage,
+  StatusEventSink,
+} from '../bridge/ports.js';
+import type { StoreOps, StoreTx } from '../store/store.js';
+import type { WebhookEndpointConfig, WebhooksConfig } from './config.js';
+import {
+  type BindHealthChange,
+  bindHealthPayload,
+  receivedPayload,
+  statusEventType,
+  statusPayload,
+  type WebhookEventType,
+  type WebhookPayload,
+} from './events.js';
+
+/** Outbox rows for a message's callbackUrl have the endpoint `callback:<url>`. */
+export const CALLBACK_PREFIX = 'callback:';
+/** The endpoint id of the callback worker (and the metrics label of every callback URL). */
+export const CALLBACK_ENDPOINT = 'callback';
+
+export const callbackEndpointKey = (url: string): string => CALLBACK_PREFIX + url;
+
+/** The endpoint id an outbox row is sent by: the configured endpoint's, or `callback`. */
+export const endpointOf = (key: string): string =>
+  key.startsWith(CALLBACK_PREFIX) ? CALLBACK_ENDPOINT : key;
+
+function subscribes(endpoint: WebhookEndpointConfig, type: WebhookEventType, route: string | null): boolean {
+  if (!endpoint.events.includes(type)) return false;
+  if (endpoint.routes === null || type === 'bind.health_changed') return true;
+  return route !== null && endpoint.routes.includes(route);
+}
+
+export class WebhookFanOut implements StatusEventSink, InboundEventSink {
+  constructor(
+    private readonly config: WebhooksConfig,
+    /** Called with the endpoint ids that got rows (the sender claims them once the commit is done). */
+    private readonly onEnqueued: (endpoints: ReadonlySet<string>) => void = () => {},
+  ) {}
+
+  async onStatusChanged(tx: StoreTx, change: MessageStatusChange): Promise<void> {
+    const type = statusEventType(change.status);
+    if (type === undefined) return;
+    const { message } = change;
+    const payload = statusPayload(type, change);
+    const keys = this.subscribers(type, message.route);
+    const callback =
+      this.config.allowCallbackUrl &&
+      message.callbackUrl !== null &&
+      this.config.callbackEvents.includes(type);
+    if (callback) keys.push(callbackEndpointKey(message.callbackUrl as string));
+    await this.enqueue(tx, keys, message.id, payload);
+  }
+
+  async onMessageReceived(tx: StoreTx, received: ReceivedMessage): Promise<void> {
+    const keys = this.subscribers('message.received', received.route);
+    await this.enqueue(tx, keys, null, receivedPayload(received));
+  }
+
+  /** A bind's health moved (the registry's SSE transitions): `bind.health_changed` to its subscribers. */
+  async onBindHealthChanged(store: StoreOps, change: BindHealthChange): Promise<void> {
+    const keys = this.subscribers('bind.health_changed', null);
+    await this.enqueue(store, keys, null, bindHealthPayload(change));
+  }
+
+  private subscribers(type: WebhookEventType, route: string | null): string[] {
+    return this.config.endpoints.filter((e) => subscribes(e, type, route)).map((e) => e.id);
+  }
+
+  private async enqueue(
+    ops: StoreOps,
+    keys: readonly string[],
+    messageId: string | null,
+    payload: WebhookPayload,
+  ): Promise<void> {
+    if (keys.length === 0) return;
+    for (const endpoint of keys) {
+      await ops.enqueueWebhook({ messageId, endpoint, type: payload.type, payload });
+    }
+    this.onEnqueued(new Set(keys.map(endpointOf)));
+  }
+}
