@@ -289,7 +289,7 @@ export class PduTrace implements PduRecorder {
   private delta(timeUs: number): number {
     if (this.records === 0) return 0;
     const d = timeUs - this.lastUs;
-    return d > 0 ? d : 0;
+    return Math.max(d, 0);
   }
 
   private commit(at: number, end: number, timeUs: number, pdu: boolean): void {

@@ -35,7 +35,7 @@ describe('PduTrace', () => {
     const clock = fakeUs(1_000_000, 250);
     const trace = new PduTrace({ size: 3, nowUs: clock.nowUs });
     const sent = [enquire(1), enquireResp(1), submit(2), enquireResp(9, 8), submit(3, 'x'.repeat(100))];
-    sent.forEach((b, i) => trace.record(i % 2 === 0, b));
+    for (const [i, b] of sent.entries()) trace.record(i % 2 === 0, b);
     const held = pdus(trace.read());
     expect(held.map((r) => r.bytes)).toEqual(sent.slice(2));
     expect(held.map((r) => r.out)).toEqual([true, false, true]);
