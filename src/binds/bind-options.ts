@@ -52,6 +52,10 @@ export interface BindTuning {
   /** A PDU begun and not complete after this long closes the connection (frame_stalled); default responseTimeoutMs. */
   frameTimeoutMs?: number;
   reconnect: ReconnectOptions;
+  /** PDUs the bind's trace keeps, both directions (GET /binds/:id/trace; 0 = off; default 200). */
+  traceSize?: number;
+  /** Bytes the bind's trace may take at most (default 65536); the oldest PDUs go first. */
+  traceMaxBytes?: number;
 }
 
 export interface BindOptions extends BindTuning {
@@ -85,6 +89,8 @@ export const DEFAULT_BIND_TUNING: BindTuning = {
   rttWindowSize: 256,
   writeHighWaterMarkBytes: 1024 * 1024,
   reconnect: { initialDelayMs: 1_000, maxDelayMs: 60_000, stableAfterMs: 60_000 },
+  traceSize: 200,
+  traceMaxBytes: 64 * 1024,
 };
 
 export const DEFAULT_TLS: TlsOptions = { enabled: false, rejectUnauthorized: true };
