@@ -365,15 +365,16 @@ export class PduTrace implements PduRecorder {
     }
   }
 
-  /** Evicts the oldest record; true when it was a PDU. */
+  /** Evicts the oldest record; true when it was a PDU. Allocates nothing unless it is a connection marker. */
   private evictOne(): boolean {
     const b = this.buf as Uint8Array;
-    const [record, next] = decodeRecord(b, this.head);
-    this.records--;
-    const wasPdu = record.kind === 'pdu';
+    const at = this.head;
+    const kind = (b[at] as number) >> KIND_SHIFT;
+    const wasPdu = kind !== KIND_CONN;
     if (wasPdu) this.pdus--;
-    else this.headConnection = record.endpoints;
-    this.head = next;
+    else this.headConnection = (decodeRecord(b, at)[0] as { endpoints: TraceEndpoints }).endpoints;
+    this.head = recordEnd(b, at);
+    this.records--;
     if (this.wrapAt >= 0 && this.head >= this.wrapAt) {
       this.head = 0;
       this.wrapAt = -1;
@@ -386,10 +387,37 @@ export class PduTrace implements PduRecorder {
       return wasPdu;
     }
     // The new oldest record's time: the old one's plus its delta.
-    const [, , delta] = decodeRecord(b, this.head);
-    this.headUs += delta;
+    this.headUs += readVarint(b, this.head + 1);
     return wasPdu;
   }
+}
+
+/** Where readVarint stopped (module scratch: no tuple per call on the hot path). */
+let varintEnd = 0;
+
+function readVarint(b: Uint8Array, at: number): number {
+  let i = at;
+  let n = 0;
+  let scale = 1;
+  for (;;) {
+    const byte = b[i++] as number;
+    n += (byte & 0x7f) * scale;
+    scale *= 128;
+    if (byte < 0x80) break;
+  }
+  varintEnd = i;
+  return n;
+}
+
+/** The offset just past the record at `at`. */
+function recordEnd(b: Uint8Array, at: number): number {
+  const flags = b[at] as number;
+  const kind = flags >> KIND_SHIFT;
+  readVarint(b, at + 1);
+  if (kind === KIND_ENQUIRE || kind === KIND_ENQUIRE_RESP) return varintEnd + 4;
+  let length = readVarint(b, varintEnd);
+  if (kind !== KIND_CONN && (flags & CUT) !== 0) length = readVarint(b, varintEnd);
+  return varintEnd + length;
 }
 
 function writeVarint(b: Uint8Array, i: number, n: number): number {
@@ -401,17 +429,11 @@ function writeVarint(b: Uint8Array, i: number, n: number): number {
   return i;
 }
 
-/** Decodes the record at `i`: the record (timeUs 0, set by the caller), the next offset, the time delta. */
-function decodeRecord(b: Uint8Array, i: number): [TraceRecord, number, number] {
-  const flags = b[i++] as number;
-  let delta = 0;
-  let scale = 1;
-  for (;;) {
-    const byte = b[i++] as number;
-    delta += (byte & 0x7f) * scale;
-    scale *= 128;
-    if (byte < 0x80) break;
-  }
+/** Decodes the record at `at`: the record (timeUs 0, set by the caller), the next offset, the time delta. */
+function decodeRecord(b: Uint8Array, at: number): [TraceRecord, number, number] {
+  const flags = b[at] as number;
+  const delta = readVarint(b, at + 1);
+  let i = varintEnd;
   const kind = flags >> KIND_SHIFT;
   const out = (flags & OUT) !== 0;
   if (kind === KIND_ENQUIRE || kind === KIND_ENQUIRE_RESP) {
@@ -424,8 +446,8 @@ function decodeRecord(b: Uint8Array, i: number): [TraceRecord, number, number] {
     bytes[15] = b[i + 3] as number;
     return [{ kind: 'pdu', timeUs: 0, out, length: 16, bytes }, i + 4, delta];
   }
-  let length = 0;
-  [length, i] = readVarint(b, i);
+  const length = readVarint(b, i);
+  i = varintEnd;
   if (kind === KIND_CONN) {
     const [localAddress = '', localPort = '0', remoteAddress = '', remotePort = '0'] = Buffer.from(
       b.subarray(i, i + length),
@@ -441,18 +463,10 @@ function decodeRecord(b: Uint8Array, i: number): [TraceRecord, number, number] {
     return [{ kind: 'connection', timeUs: 0, endpoints }, i + length, delta];
   }
   let keep = length;
-  if ((flags & CUT) !== 0) [keep, i] = readVarint(b, i);
+  if ((flags & CUT) !== 0) {
+    keep = readVarint(b, i);
+    i = varintEnd;
+  }
   const bytes = Buffer.from(b.subarray(i, i + keep));
   return [{ kind: 'pdu', timeUs: 0, out, length, bytes }, i + keep, delta];
-}
-
-function readVarint(b: Uint8Array, i: number): [number, number] {
-  let n = 0;
-  let scale = 1;
-  for (;;) {
-    const byte = b[i++] as number;
-    n += (byte & 0x7f) * scale;
-    scale *= 128;
-    if (byte < 0x80) return [n, i];
-  }
 }
