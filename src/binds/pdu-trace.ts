@@ -91,9 +91,14 @@ export function maskPassword(pdu: Uint8Array): void {
 }
 
 function varintSize(n: number): number {
-  let size = 1;
-  while (n >= 0x80) {
-    n = Math.floor(n / 128);
+  if (n < 0x80) return 1;
+  if (n < 0x4000) return 2;
+  if (n < 0x200000) return 3;
+  if (n < 0x10000000) return 4;
+  let size = 4;
+  let rest = Math.floor(n / 0x10000000);
+  while (rest > 0) {
+    rest = Math.floor(rest / 128);
     size++;
   }
   return size;
@@ -421,6 +426,15 @@ function recordEnd(b: Uint8Array, at: number): number {
 }
 
 function writeVarint(b: Uint8Array, i: number, n: number): number {
+  if (n < 0x80000000) {
+    // Small enough for 32-bit integer shifts (deltas under 35 minutes, every length).
+    while (n >= 0x80) {
+      b[i++] = (n & 0x7f) | 0x80;
+      n >>>= 7;
+    }
+    b[i++] = n;
+    return i;
+  }
   while (n >= 0x80) {
     b[i++] = (n & 0x7f) | 0x80;
     n = Math.floor(n / 128);

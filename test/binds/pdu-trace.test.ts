@@ -59,6 +59,14 @@ describe('PduTrace', () => {
     expect(held[0]?.timeUs).toBe(clock.peek() - 199 * 1_000);
   });
 
+  it('keeps exact times across long silences (hours, days between PDUs)', () => {
+    const stamps = [1_000, 1_001, 1_001 + 3_600_000_000, 1_001 + 3_600_000_000 + 9 * 86_400_000_000, 2e15];
+    let i = 0;
+    const trace = new PduTrace({ size: 3, nowUs: () => stamps[i++] as number });
+    for (let seq = 1; seq <= stamps.length; seq++) trace.record(true, enquire(seq));
+    expect(pdus(trace.read()).map((r) => r.timeUs)).toEqual(stamps.slice(2));
+  });
+
   it('a keepalive PDU costs 9 bytes or less: 200 of them fit in 2 KiB', () => {
     const trace = new PduTrace({ size: 200, nowUs: fakeUs(0, 30_000_000).nowUs });
     for (let seq = 1; seq <= 1_000; seq++) {
