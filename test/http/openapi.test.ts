@@ -79,6 +79,9 @@ describe('the OpenAPI document', () => {
         'GET /binds',
         'GET /binds/{id}',
         'GET /binds/{id}/health',
+        'GET /binds/{id}/trace',
+        'GET /binds/{id}/trace.pcap',
+        'GET /binds/{id}/trace/stream',
         'GET /events',
         'GET /livez',
         'GET /metrics',
@@ -181,6 +184,8 @@ describe('the OpenAPI document', () => {
       'Readiness',
       'RebindAccepted',
       'Snapshot',
+      'Trace',
+      'TraceEntry',
       'Transition',
     ]);
   });

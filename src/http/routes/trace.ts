@@ -16,6 +16,7 @@ import { bindNotFound } from '../errors.js';
 import { BindIdParamsSchema } from '../schemas/bind.js';
 import { errorResponses, jsonResponse } from '../schemas/common.js';
 import {
+  EXAMPLE_TRACE,
   EXAMPLE_TRACE_ENTRY,
   TraceEntrySchema,
   TraceQuerySchema,
@@ -119,7 +120,9 @@ export function registerTraceRoutes(app: App, ctx: RouteContext): void {
         params: BindIdParamsSchema,
         querystring: TraceQuerySchema,
         response: {
-          200: jsonResponse('Trace', 'The PDUs held, oldest first.'),
+          200: jsonResponse('Trace', 'The PDUs held, oldest first.', {
+            probe: { summary: 'A probe and its answer', value: EXAMPLE_TRACE },
+          }),
           ...errorResponses('VALIDATION_FAILED', 'UNAUTHORIZED', 'BIND_NOT_FOUND', 'INTERNAL_ERROR'),
         },
       },
@@ -222,6 +225,13 @@ export function registerTraceRoutes(app: App, ctx: RouteContext): void {
             content: {
               'application/vnd.tcpdump.pcap': {
                 schema: Type.Unsafe<Buffer>({ type: 'string', format: 'binary' }),
+                examples: {
+                  pcap: {
+                    summary:
+                      'A pcap file: the header (magic a1b2c3d4, version 2.4, Ethernet), then one record per segment',
+                    value: '(binary)',
+                  },
+                },
               },
             },
           },

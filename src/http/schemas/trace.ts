@@ -52,6 +52,15 @@ const EXAMPLE_TRACE_RESP = {
   commandId: 2147483669,
 };
 
+export const EXAMPLE_TRACE = {
+  bindId: 'main',
+  size: 200,
+  maxBytes: 65536,
+  held: 2,
+  recorded: 2,
+  pdus: [EXAMPLE_TRACE_ENTRY, EXAMPLE_TRACE_RESP],
+};
+
 export const TraceEntrySchema = Type.Object(
   {
     timeUs: Type.Integer({ description: 'When it was read or written: µs since the epoch.' }),
@@ -90,15 +99,6 @@ export const TraceSchema = Type.Object(
     $id: 'Trace',
     title: 'Trace',
     additionalProperties: false,
-    examples: [
-      {
-        bindId: 'main',
-        size: 200,
-        maxBytes: 65536,
-        held: 2,
-        recorded: 2,
-        pdus: [EXAMPLE_TRACE_ENTRY, EXAMPLE_TRACE_RESP],
-      },
-    ],
+    examples: [EXAMPLE_TRACE],
   },
 );
