@@ -11,7 +11,10 @@
 // 3. memory: --binds (default 10,000) traces filled with keepalive traffic (a connection, the bind
 //    and 1,000 enquire_link pairs each, so every ring has wrapped and holds its last 200 PDUs);
 //    then the same with message traffic (submit_sm + submit_sm_resp). RSS, heap and ArrayBuffer
-//    memory after a GC, against the process before the traces existed.
+//    memory after a GC, against the process before the traces existed, each case in a fresh child
+//    process; once as is and once with V8's young generation held at 1 MB (filling 10,000 rings
+//    churns enough to grow it by ~30 MB of RSS that a fresh process shows and a running service
+//    already has: the second figure is what the traces themselves keep).
 import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { PduTrace } from '../../src/binds/pdu-trace.js';
@@ -179,7 +182,7 @@ async function main(): Promise<void> {
   console.log(
     `\n2. probe path: enquire_link round trips over loopback, ${args.probeMs} ms per round, rounds interleaved`,
   );
-  const smsc: ChildProcess = fork(fileURLToPath(import.meta.url), ['child'], {
+  const smsc: ChildProcess = fork(SELF, ['child'], {
     execArgv: ['--import', 'tsx'],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
@@ -205,24 +208,38 @@ async function main(): Promise<void> {
   const ratio = median(results.on.map((x) => x.perSecond)) / median(results.off.map((x) => x.perSecond));
   console.log(`   on/off probes/s ratio ${ratio.toFixed(3)}`);
 
-  console.log(`\n3. memory of ${args.binds} traces (200 PDUs each, all wrapped), after GC`);
-  const base = memory();
-  let traces = fill(args.binds, 1_000, Buffer.from(ENQUIRE), Buffer.from(ENQUIRE_RESP));
-  const keepalive = memory();
-  const allocated = traces.reduce((n, t) => n + t.allocatedBytes, 0);
   console.log(
-    `   keepalive: RSS +${mb(keepalive.rss - base.rss)}, heap +${mb(keepalive.heap - base.heap)}, ArrayBuffers +${mb(keepalive.buffers - base.buffers)} (ring bytes ${mb(allocated)}, ${(allocated / args.binds).toFixed(0)} B per bind)`,
+    `\n3. memory of ${args.binds} traces (200 PDUs each, all wrapped), after GC, each case in a fresh process`,
   );
-  traces = [];
-  const base2 = memory();
-  traces = fill(args.binds, 300, Buffer.from(SUBMIT), Buffer.from(SUBMIT_RESP));
-  const busy = memory();
-  const allocated2 = traces.reduce((n, t) => n + t.allocatedBytes, 0);
-  console.log(
-    `   messages:  RSS +${mb(busy.rss - base2.rss)}, heap +${mb(busy.heap - base2.heap)}, ArrayBuffers +${mb(busy.buffers - base2.buffers)} (ring bytes ${mb(allocated2)}, ${(allocated2 / args.binds).toFixed(0)} B per bind)`,
-  );
-  console.log(`   (${traces.length} traces alive at the end)`);
+  for (const traffic of ['keepalive', 'messages'] as const) {
+    for (const semiSpace of [false, true]) {
+      const execArgv = ['--import', 'tsx', '--expose-gc', ...(semiSpace ? ['--max-semi-space-size=1'] : [])];
+      const proc = fork(SELF, ['memory', traffic, String(args.binds)], {
+        execArgv,
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      });
+      await new Promise((resolve) => proc.once('exit', resolve));
+    }
+  }
 }
 
+/** One memory case (child process): the traces' cost against the process before them. */
+function memoryCase(traffic: 'keepalive' | 'messages', binds: number): void {
+  const base = memory();
+  const traces =
+    traffic === 'keepalive'
+      ? fill(binds, 1_000, Buffer.from(ENQUIRE), Buffer.from(ENQUIRE_RESP))
+      : fill(binds, 300, Buffer.from(SUBMIT), Buffer.from(SUBMIT_RESP));
+  const after = memory();
+  const ring = traces.reduce((n, t) => n + t.allocatedBytes, 0);
+  const semi = process.execArgv.includes('--max-semi-space-size=1') ? ', young gen 1 MB' : '';
+  console.log(
+    `   ${traffic.padEnd(9)}${semi.padEnd(18)} RSS +${mb(after.rss - base.rss)}, heap +${mb(after.heap - base.heap)}, ArrayBuffers +${mb(after.buffers - base.buffers)}; ring ${(ring / binds).toFixed(0)} B + heap ${((after.heap - base.heap) / binds).toFixed(0)} B per bind (${traces.length} traces)`,
+  );
+}
+
+const SELF = fileURLToPath(import.meta.url);
 if (process.argv[2] === 'child') void child();
+else if (process.argv[2] === 'memory')
+  memoryCase(process.argv[3] as 'keepalive' | 'messages', Number(process.argv[4]));
 else void main();

@@ -125,7 +125,8 @@ export class PduTrace implements PduRecorder {
   /** The connection the oldest record belongs to, once its marker was evicted. */
   private headConnection: TraceEndpoints | null = null;
   private lastConnection: TraceEndpoints | null = null;
-  private readonly listeners = new Set<TraceListener>();
+  /** Made with the first subscriber: 10,000 binds need no 10,000 empty sets. */
+  private listeners: Set<TraceListener> | null = null;
   /** PDUs recorded since the trace was made (evicted ones included). */
   recorded = 0;
 
@@ -241,14 +242,16 @@ export class PduTrace implements PduRecorder {
       if (PASSWORD_COMMANDS.has(id >>> 0)) maskPassword(b.subarray(i, i + keep));
       this.commit(at, at + length, timeUs, true);
     }
-    if (this.listeners.size > 0 && !replay) this.notify();
+    if (this.listeners !== null && !replay) this.notify();
   }
 
   /** Calls `listener` with each PDU recorded from now on; returns the unsubscribe. */
   subscribe(listener: TraceListener): () => void {
+    this.listeners ??= new Set();
     this.listeners.add(listener);
     return () => {
-      this.listeners.delete(listener);
+      this.listeners?.delete(listener);
+      if (this.listeners?.size === 0) this.listeners = null;
     };
   }
 
@@ -311,7 +314,7 @@ export class PduTrace implements PduRecorder {
     const [last] = decodeRecord(this.buf as Uint8Array, this.lastAt);
     if (last.kind !== 'pdu') return;
     last.timeUs = this.lastUs;
-    for (const listener of this.listeners) listener(last);
+    for (const listener of this.listeners ?? []) listener(last);
   }
 
   /**
