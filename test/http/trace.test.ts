@@ -98,6 +98,23 @@ describe('GET /binds/:id/trace', () => {
     expect(both.held).toBe(body.held + 2);
   });
 
+  it('a reload that changes traceSize resizes the trace at once, keeping the newest PDUs', async () => {
+    const bind = h.registry.add(bindOptions('resized', h.port, { minProbeIntervalMs: 0 }));
+    bind.start();
+    await waitBound(bind);
+    await bind.probe();
+    const before = await trace('resized');
+    expect(before.pdus.length).toBe(4);
+    const tuned = h.registry.replace('resized', bindOptions('resized', h.port, { traceSize: 3 }));
+    expect(tuned).toBe('tuned');
+    const after = await trace('resized');
+    expect(after.size).toBe(3);
+    expect(after.pdus).toEqual(before.pdus.slice(-3));
+    h.registry.replace('resized', bindOptions('resized', h.port));
+    expect((await trace('resized')).size).toBe(200);
+    await h.registry.remove('resized');
+  });
+
   it('is empty and off for a bind with traceSize 0', async () => {
     await h.registry.get('quiet')!.probe();
     expect(await trace('quiet')).toEqual({
