@@ -380,7 +380,11 @@ export class PduTrace implements PduRecorder {
     const kind = (b[at] as number) >> KIND_SHIFT;
     const wasPdu = kind !== KIND_CONN;
     if (wasPdu) this.pdus--;
-    else this.headConnection = (decodeRecord(b, at)[0] as { endpoints: TraceEndpoints }).endpoints;
+    else {
+      const evicted = (decodeRecord(b, at)[0] as { endpoints: TraceEndpoints }).endpoints;
+      // Usually the connection still in use: keep one object for it, not two.
+      this.headConnection = sameEndpoints(evicted, this.lastConnection) ? this.lastConnection : evicted;
+    }
     this.head = recordEnd(b, at);
     this.records--;
     if (this.wrapAt >= 0 && this.head >= this.wrapAt) {
@@ -398,6 +402,16 @@ export class PduTrace implements PduRecorder {
     this.headUs += readVarint(b, this.head + 1);
     return wasPdu;
   }
+}
+
+function sameEndpoints(a: TraceEndpoints, b: TraceEndpoints | null): boolean {
+  return (
+    b !== null &&
+    a.localAddress === b.localAddress &&
+    a.localPort === b.localPort &&
+    a.remoteAddress === b.remoteAddress &&
+    a.remotePort === b.remotePort
+  );
 }
 
 /** Where readVarint stopped (module scratch: no tuple per call on the hot path). */
