@@ -58,6 +58,10 @@ export interface BindTuning {
    * treat ESME_RX_T_APPN as final, others want it.
    */
   inboundErrorStatus?: number;
+  /** PDUs the bind's trace keeps, both directions (GET /binds/:id/trace; 0 = off; default 200). */
+  traceSize?: number;
+  /** Bytes the bind's trace may take at most (default 65536); the oldest PDUs go first. */
+  traceMaxBytes?: number;
 }
 
 export interface BindOptions extends BindTuning {
@@ -91,6 +95,8 @@ export const DEFAULT_BIND_TUNING: BindTuning = {
   rttWindowSize: 256,
   writeHighWaterMarkBytes: 1024 * 1024,
   reconnect: { initialDelayMs: 1_000, maxDelayMs: 60_000, stableAfterMs: 60_000 },
+  traceSize: 200,
+  traceMaxBytes: 64 * 1024,
 };
 
 export const DEFAULT_TLS: TlsOptions = { enabled: false, rejectUnauthorized: true };

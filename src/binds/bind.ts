@@ -48,6 +48,7 @@ import {
   SmppProbeTimeoutError,
 } from './errors.js';
 import type { HealthStatus, HealthVerdict } from './health.js';
+import { DEFAULT_TRACE_MAX_BYTES, DEFAULT_TRACE_SIZE, PduTrace, type TraceEndpoints } from './pdu-trace.js';
 
 // The health model's types and the cooldown live with the book; importers keep this path.
 export {
@@ -151,6 +152,8 @@ export interface BindSupervisorDeps {
    * bind's own `inboundErrorStatus` option overrides it.
    */
   inboundErrorStatus?: number;
+  /** Wall-clock µs for the PDU trace's stamps (tests). */
+  traceNowUs?: () => number;
 }
 
 /** An inbound request waiting for its handler: the bound on it, and the session to answer on. */
@@ -185,6 +188,8 @@ export class BindSupervisor extends EventEmitter<BindEvents> {
   private lastManualProbeAt = Number.NEGATIVE_INFINITY;
   /** The health bookkeeping: told what happens, asked how the bind is. */
   private readonly book: BindHealthBook;
+  /** The last PDUs in and out (traceSize 0: off, records nothing). */
+  readonly trace: PduTrace;
   /** What readState() fills when the caller passes no object of its own. */
   private readonly readout: BindReadState = {
     bound: false,
@@ -210,6 +215,11 @@ export class BindSupervisor extends EventEmitter<BindEvents> {
     this.clock = deps.clock ?? realClock;
     this.log = (deps.logger ?? silentLogger).child({ bind: options.id });
     this.random = deps.random ?? Math.random;
+    this.trace = new PduTrace({
+      size: options.traceSize ?? DEFAULT_TRACE_SIZE,
+      maxBytes: options.traceMaxBytes ?? DEFAULT_TRACE_MAX_BYTES,
+      ...(deps.traceNowUs ? { nowUs: deps.traceNowUs } : {}),
+    });
     this.keepaliveRandom = deps.keepaliveRandom ?? Math.random;
     this.connect = deps.connect ?? connectSocket;
     this.inbound = deps.inbound ?? refuseInbound;
@@ -325,7 +335,9 @@ export class BindSupervisor extends EventEmitter<BindEvents> {
    * (degradedLatencyMs, minProbeIntervalMs, reconnect) apply at once; the session's (keepalive,
    * timeouts, window) from the next connection on, because a session cannot change them live,
    * and until then health is judged by the keepalive settings the connection runs with.
-   * rttWindowSize applies only to a bind added anew.
+   * rttWindowSize applies only to a bind added anew. traceSize and traceMaxBytes resize the trace
+   * at once (the newest PDUs that fit stay); turning the trace on or off applies from the next
+   * connection on.
    */
   reconfigure(options: BindOptions): 'rebind' | 'tuned' | 'unchanged' {
     if (options.id !== this.id) {
@@ -338,6 +350,10 @@ export class BindSupervisor extends EventEmitter<BindEvents> {
     if (change === 'unchanged') return change;
     this.opts = options;
     this.book.judgeBy(options, this.session ? this.connectedWith : null);
+    const traceSize = options.traceSize ?? DEFAULT_TRACE_SIZE;
+    const traceMaxBytes = options.traceMaxBytes ?? DEFAULT_TRACE_MAX_BYTES;
+    if (traceSize !== this.trace.size || traceMaxBytes !== this.trace.maxBytes)
+      this.trace.resize(traceSize, traceMaxBytes);
     const running = this.runState !== 'idle' && this.runState !== 'stopped' && this.runState !== 'standby';
     if (change === 'rebind' && running && this.runState !== 'stopping') {
       this.log.info('connection options changed; reconnecting');
@@ -498,8 +514,10 @@ export class BindSupervisor extends EventEmitter<BindEvents> {
       socket.destroy();
       return;
     }
+    this.trace.connection(socketEndpoints(socket, o.host, o.port));
     const session = new SmppSession(socket, {
       role: 'esme',
+      ...(this.trace.enabled ? { recorder: this.trace } : {}),
       clock: this.clock,
       logger: this.log,
       windowSize: o.windowSize,
@@ -796,6 +814,26 @@ export const CONNECTION_FIELDS = [
   'addrNpi',
   'addressRange',
 ] as const satisfies readonly (keyof BindOptions)[];
+
+/**
+ * The addresses and ports of a connection for the trace's pcap. A socket without them (a test's
+ * in-memory duplex) gets 127.0.0.1, an ephemeral-looking local port and the configured port.
+ */
+function socketEndpoints(socket: Duplex, host: string, port: number): TraceEndpoints {
+  const s = socket as Duplex & {
+    localAddress?: string;
+    localPort?: number;
+    remoteAddress?: string;
+    remotePort?: number;
+  };
+  const fallbackRemote = /^[\d.]+$/.test(host) || host.includes(':') ? host : '127.0.0.1';
+  return {
+    localAddress: s.localAddress ?? '127.0.0.1',
+    localPort: s.localPort ?? 49152,
+    remoteAddress: s.remoteAddress ?? fallbackRemote,
+    remotePort: s.remotePort ?? port,
+  };
+}
 
 /** How options differ: a connection field ('rebind'), only tuning ('tuned'), or not at all. */
 export function optionsChange(a: BindOptions, b: BindOptions): 'rebind' | 'tuned' | 'unchanged' {

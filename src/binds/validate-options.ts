@@ -35,6 +35,12 @@ const COUNTS: readonly [keyof BindOptions, number, number][] = [
   ['addrNpi', 0, 255],
 ];
 
+/** Counts that may be left out (the supervisor's default applies). */
+const OPTIONAL_COUNTS: readonly [keyof BindOptions, number, number][] = [
+  ['traceSize', 0, 100_000],
+  ['traceMaxBytes', 1024, 64 * 1024 * 1024],
+];
+
 /** C-Octet String fields of bind_*: visible characters, the spec's octets minus the NUL. */
 const STRINGS: readonly [keyof BindOptions, number, number][] = [
   ['systemId', 1, 15],
@@ -82,6 +88,10 @@ export function bindOptionsIssues(options: BindOptions): BindOptionsIssue[] {
         message: `must be a whole number of milliseconds from 0 to ${MAX_TIMER_MS}`,
       });
     }
+  }
+  for (const [key, min, max] of OPTIONAL_COUNTS) {
+    if (o[key] !== undefined && !isInt(o[key], min, max))
+      issues.push({ field: key, message: `must be an integer from ${min} to ${max}` });
   }
   for (const [key, min, max] of COUNTS) {
     if (!isInt(o[key], min, max))

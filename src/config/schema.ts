@@ -126,6 +126,8 @@ const tuningProperties = {
   frameTimeoutMs: Type.Optional(durationMs(1)),
   inboundErrorStatus: Type.Optional(inboundErrorStatus),
   reconnect: Type.Optional(ReconnectSchema),
+  traceSize: Type.Optional(Type.Integer({ minimum: 0, maximum: 100_000 })),
+  traceMaxBytes: Type.Optional(Type.Integer({ minimum: 1024, maximum: 64 * 1024 * 1024 })),
 } satisfies Record<keyof BindTuning, TSchema>;
 
 export const TuningSchema = Type.Object(tuningProperties, strict);

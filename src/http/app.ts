@@ -32,6 +32,7 @@ import { registerInboundRoutes } from './routes/inbound.js';
 import { type MessageRouteOptions, registerMessageRoutes } from './routes/messages.js';
 import { registerOpsRoutes } from './routes/ops.js';
 import { registerWebhookRoutes } from './routes/webhooks.js';
+import { registerTraceRoutes } from './routes/trace.js';
 import {
   BindConfigSchema,
   BindDetailSchema,
@@ -204,6 +205,7 @@ export async function buildApp(deps: BuildAppDeps): Promise<App> {
     ...deps.messages,
   });
   registerWebhookRoutes(app, ctx);
+  registerTraceRoutes(app, ctx);
   if (config.metrics.enabled) {
     const metrics = installMetrics(app, registry, {
       perBindHistograms: config.metrics.perBindHistograms === true,

@@ -63,6 +63,15 @@ import { InflightWindow, type PendingRequest } from './window.js';
 export type BindCommand = 'bind_transmitter' | 'bind_receiver' | 'bind_transceiver';
 export type ProbeTrigger = 'keepalive' | 'manual' | 'external';
 
+/**
+ * Sees the bytes of every whole PDU the session receives (`out` false, before it is decoded) and
+ * of everything it writes (`out` true). Called on the hot path: it must be cheap, must not throw,
+ * and must copy what it keeps (the session reuses nothing, but the caller owns the buffer).
+ */
+export interface PduRecorder {
+  record(out: boolean, pdu: Uint8Array): void;
+}
+
 export interface SessionOptions {
   role: SessionRole;
   clock?: Clock;
@@ -116,6 +125,8 @@ export interface SessionOptions {
   answerHook?: (answer: Buffer, pdu: Pdu) => boolean;
   /** Inbound requests the session does not answer itself (deliver_sm, submit_sm, bind_* at an SMSC, ...). */
   onRequest?: (pdu: Pdu, session: SmppSession) => void;
+  /** Sees every PDU in and out as bytes (the bind's PDU trace). */
+  recorder?: PduRecorder;
 }
 
 export interface ProbeResult {
@@ -223,13 +234,17 @@ export class SmppSession extends EventEmitter<SessionEvents> {
   private readonly window: InflightWindow;
   private readonly seq = new SequenceGenerator();
   private readonly opts: Required<
-    Omit<SessionOptions, 'clock' | 'logger' | 'interceptor' | 'answerHook' | 'onRequest' | 'role' | 'random'>
+    Omit<
+      SessionOptions,
+      'clock' | 'logger' | 'interceptor' | 'answerHook' | 'onRequest' | 'role' | 'random' | 'recorder'
+    >
   >;
   private readonly random: () => number;
   private readonly limiter: LogRateLimiter;
   private readonly interceptor: ((pdu: Pdu) => boolean) | undefined;
   private readonly answerHook: ((answer: Buffer, pdu: Pdu) => boolean) | undefined;
   private onRequest: ((pdu: Pdu, session: SmppSession) => void) | undefined;
+  private readonly recorder: PduRecorder | undefined;
 
   /** The deadline timer: created once, re-armed with refresh(); `timerAt` is when it fires (Infinity: idle). */
   private timer: TimerHandle | null = null;
@@ -268,6 +283,7 @@ export class SmppSession extends EventEmitter<SessionEvents> {
     this.interceptor = options.interceptor;
     this.answerHook = options.answerHook;
     this.onRequest = options.onRequest;
+    this.recorder = options.recorder;
     this.opts = {
       maxPduLength: options.maxPduLength ?? DEFAULT_MAX_PDU_LENGTH,
       windowSize: options.windowSize ?? 10,
@@ -392,6 +408,7 @@ export class SmppSession extends EventEmitter<SessionEvents> {
       this.socket.cork();
       process.nextTick(this.uncork);
     }
+    this.recorder?.record(true, buf);
     this.socket.write(buf);
     this.checkOutput();
   }
@@ -400,6 +417,7 @@ export class SmppSession extends EventEmitter<SessionEvents> {
   private writeNow(buf: Buffer): void {
     if (this.corked) this.socket.uncork();
     this.corked = false;
+    this.recorder?.record(true, buf);
     this.socket.write(buf);
     this.checkOutput();
   }
@@ -881,6 +899,7 @@ export class SmppSession extends EventEmitter<SessionEvents> {
   }
 
   private handleFrame(frame: Buffer, rxAt: bigint): void {
+    this.recorder?.record(false, frame);
     const decoded = decodePdu(frame);
     if (!decoded.ok) {
       this.onDecodeError(decoded.error);
