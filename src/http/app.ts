@@ -28,6 +28,7 @@ import { registerBindRoutes } from './routes/binds.js';
 import { registerEventRoutes } from './routes/events.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerOpsRoutes } from './routes/ops.js';
+import { registerUiRoutes } from './routes/ui.js';
 import {
   BindConfigSchema,
   BindDetailSchema,
@@ -183,6 +184,7 @@ export async function buildApp(deps: BuildAppDeps): Promise<App> {
   registerHealthRoutes(app, ctx);
   registerOpsRoutes(app, ctx);
   registerEventRoutes(app, ctx);
+  registerUiRoutes(app);
   if (config.metrics.enabled) {
     const metrics = installMetrics(app, registry, {
       perBindHistograms: config.metrics.perBindHistograms === true,

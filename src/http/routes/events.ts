@@ -5,10 +5,16 @@
  * the registry has one transition listener (added with the first stream, removed with the last)
  * that fans each frame out, so no MaxListenersExceededWarning and one JSON.stringify per event.
  * A stream is forgotten when its client goes away, and every stream is ended when the app closes.
+ *
+ * With `?binds=true` (the dashboard's stream) the stream also carries `event: bind` after every
+ * transition and every probe of a bind: the bind's summary (as in GET /binds), its probe and
+ * reconnect counters, and the probe that caused it (its RTT feeds the dashboard's sparklines).
+ * Those frames are built only while such a stream is open.
  */
 import type { ServerResponse } from 'node:http';
 import { Type } from 'typebox';
-import type { HealthTransition } from '../../binds/bind.js';
+import type { BindEvents, BindSupervisor, HealthTransition } from '../../binds/bind.js';
+import { bindSummary } from '../bind-views.js';
 import type { App, RouteContext } from '../context.js';
 import { errorResponses } from '../schemas/common.js';
 
@@ -20,6 +26,34 @@ export function registerEventRoutes(app: App, ctx: RouteContext): void {
   const { registry, since } = ctx;
   /** Open streams and how to tear each down. */
   const open = new Map<ServerResponse, () => void>();
+  /** The open streams that also want `event: bind` frames (a subset of open). */
+  const withBinds = new Set<ServerResponse>();
+  const bindFrame = (bind: BindSupervisor, probe: BindEvents['probe'][0] | null): string => {
+    const counts = bind.metricsCounts();
+    return frame('bind', {
+      ...bindSummary(bind, since),
+      probesSent: counts.probesSent,
+      probesFailed: counts.probesFailed,
+      reconnects: counts.reconnects,
+      probe:
+        probe === null
+          ? null
+          : {
+              ok: probe.ok,
+              rttMs: 'rttMs' in probe ? probe.rttMs : null,
+              trigger: probe.trigger,
+              at: new Date(probe.at).toISOString(),
+            },
+    });
+  };
+  const fanOutBind = (bindId: string, probe: BindEvents['probe'][0] | null): void => {
+    if (withBinds.size === 0) return;
+    const bind = registry.get(bindId);
+    if (bind === undefined) return;
+    const text = bindFrame(bind, probe);
+    for (const res of withBinds) res.write(text);
+  };
+  const onProbe = (p: BindEvents['probe'][0]): void => fanOutBind(p.bindId, p);
   const fanOut = (t: HealthTransition): void => {
     const text = frame('transition', {
       bindId: t.bindId,
@@ -30,14 +64,19 @@ export function registerEventRoutes(app: App, ctx: RouteContext): void {
       at: t.at,
     });
     for (const res of open.keys()) res.write(text);
+    fanOutBind(t.bindId, null);
   };
-  const follow = (res: ServerResponse, cleanup: () => void): void => {
+  const follow = (res: ServerResponse, cleanup: () => void, binds: boolean): void => {
     if (open.size === 0) registry.on('transition', fanOut);
     open.set(res, cleanup);
+    if (!binds) return;
+    if (withBinds.size === 0) registry.on('probe', onProbe);
+    withBinds.add(res);
   };
   const forget = (res: ServerResponse): boolean => {
     if (!open.delete(res)) return false;
     if (open.size === 0) registry.off('transition', fanOut);
+    if (withBinds.delete(res) && withBinds.size === 0) registry.off('probe', onProbe);
     return true;
   };
 
@@ -61,6 +100,15 @@ export function registerEventRoutes(app: App, ctx: RouteContext): void {
         ].join(' '),
         tags: ['events'],
         security: [{}, { bearerAuth: [] }],
+        querystring: Type.Object({
+          binds: Type.Optional(
+            Type.Boolean({
+              default: false,
+              description:
+                'Also send `event: bind` after every transition and probe of a bind: its summary (as in GET /binds) with probesSent, probesFailed, reconnects and the probe ({ ok, rttMs, trigger, at }, or null after a transition). The dashboard uses it.',
+            }),
+          ),
+        }),
         response: {
           200: {
             description: 'The event stream (never ends by itself).',
@@ -110,7 +158,7 @@ export function registerEventRoutes(app: App, ctx: RouteContext): void {
         clearInterval(heartbeat);
         request.log.info({ durationMs: Math.round(performance.now() - startedAt) }, 'events stream closed');
       };
-      follow(res, cleanup);
+      follow(res, cleanup, request.query.binds === true);
       res.on('close', cleanup);
       res.on('error', cleanup);
     },
