@@ -124,7 +124,6 @@ function span(className) {
 function makeRow() {
   const el = document.createElement('div');
   el.className = 'row bind';
-  el.setAttribute('role', 'listitem');
   const parts = {
     status: span('status'),
     id: span('id'),
@@ -336,9 +335,17 @@ function traceTable(body) {
     p.textContent = 'The trace is empty.';
     return p;
   }
-  const columns = ['time', 'at', 'direction', 'command', 'status', 'commandStatus', 'sequence', 'sequenceNumber', 'length'].filter(
-    (c) => list.some((e) => e?.[c] !== undefined),
-  );
+  const columns = [
+    'time',
+    'at',
+    'direction',
+    'command',
+    'status',
+    'commandStatus',
+    'sequence',
+    'sequenceNumber',
+    'length',
+  ].filter((c) => list.some((e) => e?.[c] !== undefined));
   const tableEl = document.createElement('table');
   const head = tableEl.createTHead().insertRow();
   for (const c of [...columns, 'fields']) {
@@ -367,7 +374,10 @@ async function loadDetail() {
     const [detail, check, trace] = await Promise.allSettled([
       api('GET', path),
       fetch(`${path}/health`, { headers: authHeaders() }).then((r) => r.json()),
-      fetch(`${path}/trace?limit=50`, { headers: authHeaders() }).then(async (r) => ({ status: r.status, body: await r.json().catch(() => null) })),
+      fetch(`${path}/trace?limit=50`, { headers: authHeaders() }).then(async (r) => ({
+        status: r.status,
+        body: await r.json().catch(() => null),
+      })),
     ]);
     if (openId !== id) return;
     const record = table.byId.get(id);
@@ -378,21 +388,54 @@ async function loadDetail() {
       const passing = check.status === 'fulfilled' ? check.value.passing : null;
       kv($('detail-health'), [
         ['status since', h.since],
-        ['health check', passing === null ? null : passing ? 'passing' : `failing (${check.value.failedCheck}: ${check.value.failedReason})`],
+        [
+          'health check',
+          passing === null
+            ? null
+            : passing
+              ? 'passing'
+              : `failing (${check.value.failedCheck}: ${check.value.failedReason})`,
+        ],
         ['state', h.state],
         ['session state', h.sessionState],
         ['bind type', h.bindType],
         ['remote', h.remoteAddress],
         ['bound at', h.boundAt],
         ['uptime', h.uptimeMs === null ? null : formatMs(h.uptimeMs)],
-        ['last probe', h.lastProbe ? `${h.lastProbe.ok ? 'ok' : 'failed'} ${formatMs(h.lastProbe.rttMs)} (${h.lastProbe.trigger}) at ${h.lastProbe.at}${h.lastProbe.error ? ` · ${h.lastProbe.error}` : ''}` : null],
-        ['RTT (recent)', h.rtt.count === 0 ? null : `n=${h.rtt.count} min ${formatMs(h.rtt.min)} · p50 ${formatMs(h.rtt.p50)} · p90 ${formatMs(h.rtt.p90)} · p99 ${formatMs(h.rtt.p99)} · max ${formatMs(h.rtt.max)}`],
+        [
+          'last probe',
+          h.lastProbe
+            ? `${h.lastProbe.ok ? 'ok' : 'failed'} ${formatMs(h.lastProbe.rttMs)} (${h.lastProbe.trigger}) at ${h.lastProbe.at}${h.lastProbe.error ? ` · ${h.lastProbe.error}` : ''}`
+            : null,
+        ],
+        [
+          'RTT (recent)',
+          h.rtt.count === 0
+            ? null
+            : `n=${h.rtt.count} min ${formatMs(h.rtt.min)} · p50 ${formatMs(h.rtt.p50)} · p90 ${formatMs(h.rtt.p90)} · p99 ${formatMs(h.rtt.p99)} · max ${formatMs(h.rtt.max)}`,
+        ],
         ['consecutive failures', h.consecutiveFailures],
         ['probes', `${h.counters.probesSent} sent, ${h.counters.probesFailed} failed`],
-        ['binds', `${h.counters.binds} ok, ${h.counters.bindFailures} failed; ${h.counters.reconnects} reconnects`],
-        ['reconnect', h.reconnect.nextAttemptAt ? `attempt ${h.reconnect.attempt}, next at ${h.reconnect.nextAttemptAt}` : null],
-        ['window', `${h.window.used}/${h.window.capacity} in flight, ${h.window.waiting} waiting${h.throttled ? ', throttled' : ''}`],
-        ['last error', h.lastError ? `${h.lastError.code}${h.lastError.statusName ? ` (${h.lastError.statusName})` : ''}: ${h.lastError.message} at ${h.lastError.at}` : null],
+        [
+          'binds',
+          `${h.counters.binds} ok, ${h.counters.bindFailures} failed; ${h.counters.reconnects} reconnects`,
+        ],
+        [
+          'reconnect',
+          h.reconnect.nextAttemptAt
+            ? `attempt ${h.reconnect.attempt}, next at ${h.reconnect.nextAttemptAt}`
+            : null,
+        ],
+        [
+          'window',
+          `${h.window.used}/${h.window.capacity} in flight, ${h.window.waiting} waiting${h.throttled ? ', throttled' : ''}`,
+        ],
+        [
+          'last error',
+          h.lastError
+            ? `${h.lastError.code}${h.lastError.statusName ? ` (${h.lastError.statusName})` : ''}: ${h.lastError.message} at ${h.lastError.at}`
+            : null,
+        ],
         ['PDUs in', counts(h.counters.pdusIn)],
         ['PDUs out', counts(h.counters.pdusOut)],
       ]);
@@ -402,11 +445,15 @@ async function loadDetail() {
     }
     if (record) drawDetailChart(record);
     const traceEl = $('detail-trace');
-    if (trace.status === 'fulfilled' && trace.value.status === 200) traceEl.replaceChildren(traceTable(trace.value.body));
+    if (trace.status === 'fulfilled' && trace.value.status === 200)
+      traceEl.replaceChildren(traceTable(trace.value.body));
     else {
       const p = document.createElement('p');
       p.className = 'muted';
-      p.textContent = trace.status === 'fulfilled' && trace.value.status !== 404 ? `trace unavailable (HTTP ${trace.value.status})` : 'no trace';
+      p.textContent =
+        trace.status === 'fulfilled' && trace.value.status !== 404
+          ? `trace unavailable (HTTP ${trace.value.status})`
+          : 'no trace';
       traceEl.replaceChildren(p);
     }
   } finally {
@@ -445,7 +492,12 @@ async function loadAll() {
   } while (cursor);
 }
 
-const LIVE_TEXT = { connecting: 'connecting…', live: 'live', waiting: 'reconnecting', unauthorized: 'needs token' };
+const LIVE_TEXT = {
+  connecting: 'connecting…',
+  live: 'live',
+  waiting: 'reconnecting',
+  unauthorized: 'needs token',
+};
 
 function onEvent(name, data) {
   if (name === 'snapshot') {
@@ -461,7 +513,8 @@ function onEvent(name, data) {
     detailChanged(data.bindId);
   } else if (name === 'bind') {
     table.upsert(data);
-    if (data.probe?.rttMs !== null && data.probe?.rttMs !== undefined) table.addRtt(data.id, data.probe.rttMs);
+    if (data.probe?.rttMs !== null && data.probe?.rttMs !== undefined)
+      table.addRtt(data.id, data.probe.rttMs);
     detailChanged(data.id);
   }
   render();
@@ -470,7 +523,8 @@ function onEvent(name, data) {
 function start() {
   for (const button of document.querySelectorAll('[data-filter]')) {
     button.addEventListener('click', () => {
-      for (const b of document.querySelectorAll('[data-filter]')) b.setAttribute('aria-pressed', String(b === button));
+      for (const b of document.querySelectorAll('[data-filter]'))
+        b.setAttribute('aria-pressed', String(b === button));
       table.setFilter(button.dataset.filter);
       $('viewport').scrollTop = 0;
       render();
@@ -488,7 +542,9 @@ function start() {
     $('detail').hidden = true;
     render();
   });
-  $('token-button').addEventListener('click', () => askToken('Enter the bearer token the API calls should carry.'));
+  $('token-button').addEventListener('click', () =>
+    askToken('Enter the bearer token the API calls should carry.'),
+  );
 
   followEvents({
     url: '/events?binds=true',
@@ -497,7 +553,8 @@ function start() {
     onState: (state, detail) => {
       const el = $('live');
       el.dataset.live = state;
-      el.textContent = state === 'waiting' ? `reconnecting in ${Math.ceil(detail.delayMs / 1000)} s` : LIVE_TEXT[state];
+      el.textContent =
+        state === 'waiting' ? `reconnecting in ${Math.ceil(detail.delayMs / 1000)} s` : LIVE_TEXT[state];
     },
     onUnauthorized: () => askToken('Reading the binds needs a bearer token (auth.protectReads).'),
   });

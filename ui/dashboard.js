@@ -65,7 +65,17 @@ export class BindTable {
       this.viewDirty = true;
     }
     const before = record.status;
-    for (const key of ['status', 'code', 'reason', 'state', 'lastRttMs', 'since', 'probesSent', 'probesFailed', 'reconnects']) {
+    for (const key of [
+      'status',
+      'code',
+      'reason',
+      'state',
+      'lastRttMs',
+      'since',
+      'probesSent',
+      'probesFailed',
+      'reconnects',
+    ]) {
       if (fields[key] !== undefined) record[key] = fields[key];
     }
     if (record.status !== before) {
@@ -130,7 +140,8 @@ export class BindTable {
       this.filter === 'all' && words.length === 0
         ? this.sorted
         : this.sorted.filter(
-            (r) => (this.filter === 'all' || r.status === this.filter) && words.every((w) => r.text.includes(w)),
+            (r) =>
+              (this.filter === 'all' || r.status === this.filter) && words.every((w) => r.text.includes(w)),
           );
     this.viewDirty = false;
     return this.view;

@@ -33,7 +33,8 @@ export function collectErrors(page: Page): string[] {
   page.on('pageerror', (error) => errors.push(`pageerror: ${error.message}`));
   page.on('requestfailed', (request) => {
     // The event stream is aborted when the page closes; that is not an error of the page.
-    if (!request.url().includes('/events')) errors.push(`requestfailed: ${request.url()} ${request.failure()?.errorText}`);
+    if (!request.url().includes('/events'))
+      errors.push(`requestfailed: ${request.url()} ${request.failure()?.errorText}`);
   });
   return errors;
 }

@@ -97,7 +97,9 @@ export function registerUiRoutes(app: App): void {
     return reply.type(file.type).send(file.body);
   };
 
-  app.get('/', { schema: HIDDEN }, (_request, reply) => reply.headers(SECURITY_HEADERS).redirect('/ui/', 302));
+  app.get('/', { schema: HIDDEN }, (_request, reply) =>
+    reply.headers(SECURITY_HEADERS).redirect('/ui/', 302),
+  );
   app.get('/ui', { schema: HIDDEN }, (_request, reply) =>
     reply.headers(SECURITY_HEADERS).redirect('/ui/', 301),
   );
