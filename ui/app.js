@@ -311,7 +311,7 @@ function drawDetailChart(record) {
         select: { show: false },
         legend: { show: false },
         scales: { x: { time: false } },
-        axes: [{ show: false }, { size: 44, values: (_u, ticks) => ticks.map((t) => `${t} ms`) }],
+        axes: [{ show: false }, { size: 64, values: (_u, ticks) => ticks.map((t) => formatMs(t)) }],
         series: [{}, { label: 'RTT', stroke: '#2563eb', width: 1.5, fill: 'rgba(37,99,235,0.08)' }],
       },
       data,
