@@ -4,9 +4,12 @@
  * headers, open to everyone even with protectReads while the API stays guarded, and hidden from
  * the OpenAPI document.
  */
+import { spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BindRegistry } from '../../src/binds/registry.js';
 import { type App, buildApp } from '../../src/http/app.js';
+import { loadUiAssets } from '../../src/http/routes/ui.js';
 import { config } from './harness.js';
 
 const TOKEN = 'secret-ui-token';
@@ -96,5 +99,21 @@ describe('the dashboard routes', () => {
     const paths = Object.keys((res.json() as { paths: Record<string, unknown> }).paths);
     expect(paths.filter((p) => p === '/' || p.startsWith('/ui'))).toEqual([]);
     expect(paths).toContain('/events');
+  });
+});
+
+describe('the dashboard in the package', () => {
+  it('serves every file of ui/, and the npm package ships them with uPlot as a runtime dependency', () => {
+    const served = [...loadUiAssets().own.keys()].sort();
+    expect(readdirSync('ui').sort()).toEqual(served);
+    const pack = spawnSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], {
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(pack.status, pack.stderr).toBe(0);
+    const files = (JSON.parse(pack.stdout) as { files: { path: string }[] }[])[0]!.files.map((f) => f.path);
+    for (const name of served) expect(files).toContain(`ui/${name}`);
+    const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { dependencies: Record<string, string> };
+    expect(pkg.dependencies.uplot).toBeDefined();
   });
 });
