@@ -164,7 +164,6 @@ function makeRow() {
 
 function drawRow(row, record, index) {
   row.el.style.transform = `translateY(${index * ROW_HEIGHT}px)`;
-  if (row.id !== record.id) row.drawn = null;
   row.id = record.id;
   row.el.dataset.id = record.id;
   row.el.dataset.status = record.status;
@@ -184,9 +183,8 @@ function drawRow(row, record, index) {
   const flash = record.flash !== null && record.flash.until > Date.now() ? record.flash : null;
   row.result.textContent = flash ? flash.text : '';
   row.result.classList.toggle('error', flash?.error === true);
-  // Redraw the sparkline only when its samples changed.
-  const last = record.rtts.length === 0 ? null : record.rtts[record.rtts.length - 1];
-  const key = `${record.rtts.length}:${last}`;
+  // Redraw the sparkline only when its samples changed (rows of binds without samples share one key).
+  const key = record.rtts.length === 0 ? 'empty' : `${record.id}\n${record.rttVersion}`;
   if (row.drawn !== key) {
     row.drawn = key;
     row.chart.setData([record.rtts.map((_, i) => i), record.rtts.slice()]);

@@ -55,6 +55,8 @@ export class BindTable {
         probesFailed: null,
         reconnects: null,
         rtts: [],
+        /** Bumped with every RTT sample: the sparkline redraws when it changed. */
+        rttVersion: 0,
         flash: null,
         text: '',
       };
@@ -85,6 +87,7 @@ export class BindTable {
     }
     if (fields.lastRttMs !== undefined && fields.lastRttMs !== null && record.rtts.length === 0) {
       record.rtts.push(fields.lastRttMs);
+      record.rttVersion++;
     }
     record.text = `${record.id}\n${record.code}\n${record.reason}\n${record.state ?? ''}`.toLowerCase();
     if (this.search !== '') this.viewDirty = true;
@@ -96,6 +99,7 @@ export class BindTable {
     const record = this.byId.get(id);
     if (record === undefined || rttMs === null || rttMs === undefined) return;
     record.rtts.push(rttMs);
+    record.rttVersion++;
     if (record.rtts.length > RTT_HISTORY) record.rtts.splice(0, record.rtts.length - RTT_HISTORY);
   }
 

@@ -91,7 +91,9 @@ describe.skipIf(!HAS_CHROMIUM)(
         await page
           .locator('.row.bind[data-id="mute"][data-status="unhealthy"]')
           .waitFor({ timeout: EVENTUALLY_MS });
-        const color = await row.locator('.status').evaluate((el) => getComputedStyle(el).color);
+        const color = await page.evaluate(
+          `getComputedStyle(document.querySelector('.row.bind[data-id="mute"] .status')).color`,
+        );
         expect(color).toBe('rgb(220, 38, 38)');
         expect(loads()).toBe(1);
         // The healthy bind stayed green.
@@ -115,7 +117,7 @@ describe.skipIf(!HAS_CHROMIUM)(
       await expect
         .poll(() => row.locator('.result').textContent(), { timeout: EVENTUALLY_MS })
         .toMatch(/^RTT \d+(\.\d+)? m?s$/);
-      expect(await page.evaluate(() => sessionStorage.getItem('smpp-bridge.token'))).toBe(TOKEN);
+      expect(await page.evaluate(`sessionStorage.getItem('smpp-bridge.token')`)).toBe(TOKEN);
       // A second probe reuses the kept token: no dialog.
       await row.locator('button.probe').click();
       await expect
@@ -273,7 +275,7 @@ describe.skipIf(!HAS_CHROMIUM)(
           },
           (scrollHeight * i) / 10,
         );
-        await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => resolve(null))));
+        await page.evaluate('new Promise((resolve) => requestAnimationFrame(() => resolve(null)))');
       }
       await page.locator('.row.bind[data-id="bind-09999"]').waitFor({ timeout: EVENTUALLY_MS });
       await page

@@ -183,7 +183,23 @@ describe('GET /events', () => {
     const plain = await openStream();
     const stream = await openStream('/events?binds=true');
     await plain.next((e) => e.event === 'snapshot');
-    await stream.next((e) => e.event === 'snapshot');
+    const snapshot = await stream.next((e) => e.event === 'snapshot');
+    const main = (JSON.parse(snapshot.data!) as { binds: Record<string, unknown>[] }).binds.find(
+      (b) => b.id === 'main',
+    );
+    expect(main).toMatchObject({ status: 'healthy', state: 'bound', probesFailed: 0, reconnects: 0 });
+    expect(Object.keys(main!).sort()).toEqual([
+      'code',
+      'id',
+      'lastRttMs',
+      'probesFailed',
+      'probesSent',
+      'reconnects',
+      'reason',
+      'since',
+      'state',
+      'status',
+    ]);
     expect(h.registry.listenerCount('probe')).toBe(probeListeners + 1);
     const result = await h.registry.get('main')!.probe({ trigger: 'manual' });
     const frame = await stream.next((e) => e.event === 'bind' && (e.data ?? '').includes('"id":"main"'));

@@ -8,7 +8,8 @@
  *
  * With `?binds=true` (the dashboard's stream) the stream also carries `event: bind` after every
  * transition and every probe of a bind: the bind's summary (as in GET /binds), its probe and
- * reconnect counters, and the probe that caused it (its RTT feeds the dashboard's sparklines).
+ * reconnect counters, and the probe that caused it (its RTT feeds the dashboard's sparklines);
+ * its snapshot's entries carry the same fields.
  * Those frames are built only while such a stream is open.
  */
 import type { ServerResponse } from 'node:http';
@@ -105,7 +106,7 @@ export function registerEventRoutes(app: App, ctx: RouteContext): void {
             Type.Boolean({
               default: false,
               description:
-                'Also send `event: bind` after every transition and probe of a bind: its summary (as in GET /binds) with probesSent, probesFailed, reconnects and the probe ({ ok, rttMs, trigger, at }, or null after a transition). The dashboard uses it.',
+                "Also send `event: bind` after every transition and probe of a bind: its summary (as in GET /binds) with probesSent, probesFailed, reconnects and the probe ({ ok, rttMs, trigger, at }, or null after a transition); the snapshot's entries then carry state, lastRttMs and the same counters too. The dashboard uses it.",
             }),
           ),
         }),
@@ -138,14 +139,26 @@ export function registerEventRoutes(app: App, ctx: RouteContext): void {
         connection: 'keep-alive',
         'x-accel-buffering': 'no',
       });
+      const withBindFrames = request.query.binds === true;
       const binds = registry.list().map((bind) => {
         const verdict = bind.refreshHealth();
-        return {
+        const entry = {
           id: bind.id,
           status: verdict.status,
           code: verdict.code,
           reason: verdict.reason,
           since: since.get(bind),
+        };
+        if (!withBindFrames) return entry;
+        // The dashboard's snapshot: also what its rows show, so a (re)connect resynchronises them.
+        const counts = bind.metricsCounts();
+        return {
+          ...entry,
+          state: bind.state,
+          lastRttMs: bind.lastRttMs,
+          probesSent: counts.probesSent,
+          probesFailed: counts.probesFailed,
+          reconnects: counts.reconnects,
         };
       });
       res.write(frame('snapshot', { binds, at: new Date().toISOString() }));
@@ -158,7 +171,7 @@ export function registerEventRoutes(app: App, ctx: RouteContext): void {
         clearInterval(heartbeat);
         request.log.info({ durationMs: Math.round(performance.now() - startedAt) }, 'events stream closed');
       };
-      follow(res, cleanup, request.query.binds === true);
+      follow(res, cleanup, withBindFrames);
       res.on('close', cleanup);
       res.on('error', cleanup);
     },
