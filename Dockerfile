@@ -20,6 +20,7 @@ COPY --from=build --chown=node:node /app/dist ./dist
 COPY --chown=node:node package.json ./
 COPY --chown=node:node openapi ./openapi
 COPY --chown=node:node config ./config
+COPY --chown=node:node ui ./ui
 # store.path defaults to ./data/smpp-bridge.db: a directory the non-root user can write; mount a
 # volume here to keep messages across containers.
 RUN mkdir -p /app/data && chown node:node /app/data

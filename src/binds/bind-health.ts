@@ -395,9 +395,10 @@ export class BindHealthBook {
   }
 
   /** What a metrics scrape reads, without building the health model. */
-  metricsCounts(): { reconnects: number; probesFailed: number; windowInFlight: number } {
+  metricsCounts(): { reconnects: number; probesSent: number; probesFailed: number; windowInFlight: number } {
     return {
       reconnects: this.counters.reconnects,
+      probesSent: this.counters.probesSent,
       probesFailed: this.counters.probesFailed,
       windowInFlight: this.loop.session?.windowUsed ?? 0,
     };

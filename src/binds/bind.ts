@@ -742,7 +742,7 @@ export class BindSupervisor extends EventEmitter<BindEvents> {
    * What a metrics scrape reads of this bind, without building the health model: with 10,000
    * binds a scrape must not allocate a model (and sort an RTT ring) per bind.
    */
-  metricsCounts(): { reconnects: number; probesFailed: number; windowInFlight: number } {
+  metricsCounts(): { reconnects: number; probesSent: number; probesFailed: number; windowInFlight: number } {
     return this.book.metricsCounts();
   }
 

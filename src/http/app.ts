@@ -33,6 +33,7 @@ import { type MessageRouteOptions, registerMessageRoutes } from './routes/messag
 import { registerOpsRoutes } from './routes/ops.js';
 import { registerWebhookRoutes } from './routes/webhooks.js';
 import { registerTraceRoutes } from './routes/trace.js';
+import { registerUiRoutes } from './routes/ui.js';
 import {
   BindConfigSchema,
   BindDetailSchema,
@@ -206,6 +207,7 @@ export async function buildApp(deps: BuildAppDeps): Promise<App> {
   });
   registerWebhookRoutes(app, ctx);
   registerTraceRoutes(app, ctx);
+  registerUiRoutes(app);
   if (config.metrics.enabled) {
     const metrics = installMetrics(app, registry, {
       perBindHistograms: config.metrics.perBindHistograms === true,

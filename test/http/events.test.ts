@@ -29,14 +29,14 @@ interface SseEvent {
 }
 
 /** A client of GET /events that parses the stream into events as they arrive. */
-function openStream(): Promise<{
+function openStream(path = '/events'): Promise<{
   res: http.IncomingMessage;
   events: SseEvent[];
   next(predicate: (e: SseEvent) => boolean, timeoutMs?: number): Promise<SseEvent>;
   close(): void;
 }> {
   return new Promise((resolve, reject) => {
-    const req = http.get(`${url}/events`, (res) => {
+    const req = http.get(`${url}${path}`, (res) => {
       const events: SseEvent[] = [];
       let buffer = '';
       const waiters: (() => void)[] = [];
@@ -176,5 +176,50 @@ describe('GET /events', () => {
     await ended;
     // The app's own transition listener (since-tracker) went too.
     expect(h.registry.listenerCount('transition')).toBeLessThan(baseline);
+  });
+
+  it('with ?binds=true, also sends each probe of a bind as its summary, counters and RTT (the dashboard)', async () => {
+    const probeListeners = h.registry.listenerCount('probe');
+    const plain = await openStream();
+    const stream = await openStream('/events?binds=true');
+    await plain.next((e) => e.event === 'snapshot');
+    const snapshot = await stream.next((e) => e.event === 'snapshot');
+    const main = (JSON.parse(snapshot.data!) as { binds: Record<string, unknown>[] }).binds.find(
+      (b) => b.id === 'main',
+    );
+    expect(main).toMatchObject({ status: 'healthy', state: 'bound', probesFailed: 0, reconnects: 0 });
+    expect(Object.keys(main!).sort()).toEqual([
+      'code',
+      'id',
+      'lastRttMs',
+      'probesFailed',
+      'probesSent',
+      'reconnects',
+      'reason',
+      'since',
+      'state',
+      'status',
+    ]);
+    expect(h.registry.listenerCount('probe')).toBe(probeListeners + 1);
+    const result = await h.registry.get('main')!.probe({ trigger: 'manual' });
+    const frame = await stream.next((e) => e.event === 'bind' && (e.data ?? '').includes('"id":"main"'));
+    const data = JSON.parse(frame.data!) as Record<string, unknown>;
+    expect(data).toMatchObject({
+      id: 'main',
+      status: 'healthy',
+      code: 'OK',
+      state: 'bound',
+      lastRttMs: result.rttMs,
+      probe: { ok: true, rttMs: result.rttMs, trigger: 'manual' },
+    });
+    expect(data.probesSent).toBeGreaterThanOrEqual(1);
+    expect(data.probesFailed).toBe(0);
+    expect(data.reconnects).toBe(0);
+    // A stream without ?binds=true gets none of these.
+    await new Promise((r) => setTimeout(r, 50));
+    expect(plain.events.filter((e) => e.event === 'bind')).toEqual([]);
+    plain.close();
+    stream.close();
+    await waitFor('probe listener removed', () => h.registry.listenerCount('probe') === probeListeners);
   });
 });

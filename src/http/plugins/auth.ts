@@ -4,12 +4,14 @@
  * crypto.timingSafeEqual, against every configured token without stopping at a match.
  *
  * POST routes are guarded whenever tokens are configured. With protectReads, every GET is too,
- * except /livez and /readyz (the kubelet sends no token). With no tokens configured nothing is
+ * except /livez and /readyz (the kubelet sends no token) and the dashboard's static files (the
+ * page asks for the token and sends it with its API calls). With no tokens configured nothing is
  * guarded, and a warning says so once at start.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { HttpApiError } from '../errors.js';
+import { UI_ROUTES } from '../routes/ui.js';
 import { sendError } from './error-handler.js';
 
 export interface AuthOptions {
@@ -56,7 +58,7 @@ export type Authorize = (request: FastifyRequest, reply: FastifyReply) => boolea
 export function routeNeedsToken(method: string, url: string | undefined, protectReads: boolean): boolean {
   if (!isRead(method)) return true;
   if (!protectReads) return false;
-  return url === undefined || !ALWAYS_OPEN_ROUTES.has(url);
+  return url === undefined || !(ALWAYS_OPEN_ROUTES.has(url) || UI_ROUTES.has(url));
 }
 
 /**

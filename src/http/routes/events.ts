@@ -5,11 +5,18 @@
  * the registry has one transition listener (added with the first stream, removed with the last)
  * that fans each frame out, so no MaxListenersExceededWarning and one JSON.stringify per event.
  * A stream is forgotten when its client goes away, and every stream is ended when the app closes.
+ *
+ * With `?binds=true` (the dashboard's stream) the stream also carries `event: bind` after every
+ * transition and every probe of a bind: the bind's summary (as in GET /binds), its probe and
+ * reconnect counters, and the probe that caused it (its RTT feeds the dashboard's sparklines);
+ * its snapshot's entries carry the same fields.
+ * Those frames are built only while such a stream is open.
  */
 import type { ServerResponse } from 'node:http';
 import { Type } from 'typebox';
-import type { HealthTransition } from '../../binds/bind.js';
+import type { BindEvents, BindSupervisor, HealthTransition } from '../../binds/bind.js';
 import type { MessageStatusChange } from '../../bridge/ports.js';
+import { bindSummary } from '../bind-views.js';
 import type { App, RouteContext } from '../context.js';
 import { errorResponses } from '../schemas/common.js';
 
@@ -21,6 +28,34 @@ export function registerEventRoutes(app: App, ctx: RouteContext): void {
   const { registry, since } = ctx;
   /** Open streams and how to tear each down. */
   const open = new Map<ServerResponse, () => void>();
+  /** The open streams that also want `event: bind` frames (a subset of open). */
+  const withBinds = new Set<ServerResponse>();
+  const bindFrame = (bind: BindSupervisor, probe: BindEvents['probe'][0] | null): string => {
+    const counts = bind.metricsCounts();
+    return frame('bind', {
+      ...bindSummary(bind, since),
+      probesSent: counts.probesSent,
+      probesFailed: counts.probesFailed,
+      reconnects: counts.reconnects,
+      probe:
+        probe === null
+          ? null
+          : {
+              ok: probe.ok,
+              rttMs: 'rttMs' in probe ? probe.rttMs : null,
+              trigger: probe.trigger,
+              at: new Date(probe.at).toISOString(),
+            },
+    });
+  };
+  const fanOutBind = (bindId: string, probe: BindEvents['probe'][0] | null): void => {
+    if (withBinds.size === 0) return;
+    const bind = registry.get(bindId);
+    if (bind === undefined) return;
+    const text = bindFrame(bind, probe);
+    for (const res of withBinds) res.write(text);
+  };
+  const onProbe = (p: BindEvents['probe'][0]): void => fanOutBind(p.bindId, p);
   const fanOut = (t: HealthTransition): void => {
     const text = frame('transition', {
       bindId: t.bindId,
@@ -31,6 +66,7 @@ export function registerEventRoutes(app: App, ctx: RouteContext): void {
       at: t.at,
     });
     for (const res of open.keys()) res.write(text);
+    fanOutBind(t.bindId, null);
   };
   // Message status changes (when the message path runs): one listener while streams are open.
   const fanOutMessage = (c: MessageStatusChange): void => {
@@ -47,12 +83,15 @@ export function registerEventRoutes(app: App, ctx: RouteContext): void {
     for (const res of open.keys()) res.write(text);
   };
   let stopMessages: (() => void) | null = null;
-  const follow = (res: ServerResponse, cleanup: () => void): void => {
+  const follow = (res: ServerResponse, cleanup: () => void, binds: boolean): void => {
     if (open.size === 0) {
       registry.on('transition', fanOut);
       stopMessages = ctx.messagePath?.onStatusChange?.(fanOutMessage) ?? null;
     }
     open.set(res, cleanup);
+    if (!binds) return;
+    if (withBinds.size === 0) registry.on('probe', onProbe);
+    withBinds.add(res);
   };
   const forget = (res: ServerResponse): boolean => {
     if (!open.delete(res)) return false;
@@ -61,6 +100,7 @@ export function registerEventRoutes(app: App, ctx: RouteContext): void {
       stopMessages?.();
       stopMessages = null;
     }
+    if (withBinds.delete(res) && withBinds.size === 0) registry.off('probe', onProbe);
     return true;
   };
 
@@ -86,6 +126,15 @@ export function registerEventRoutes(app: App, ctx: RouteContext): void {
         ].join(' '),
         tags: ['events'],
         security: [{}, { bearerAuth: [] }],
+        querystring: Type.Object({
+          binds: Type.Optional(
+            Type.Boolean({
+              default: false,
+              description:
+                "Also send `event: bind` after every transition and probe of a bind: its summary (as in GET /binds) with probesSent, probesFailed, reconnects and the probe ({ ok, rttMs, trigger, at }, or null after a transition); the snapshot's entries then carry state, lastRttMs and the same counters too. The dashboard uses it.",
+            }),
+          ),
+        }),
         response: {
           200: {
             description: 'The event stream (never ends by itself).',
@@ -115,14 +164,26 @@ export function registerEventRoutes(app: App, ctx: RouteContext): void {
         connection: 'keep-alive',
         'x-accel-buffering': 'no',
       });
+      const withBindFrames = request.query.binds === true;
       const binds = registry.list().map((bind) => {
         const verdict = bind.refreshHealth();
-        return {
+        const entry = {
           id: bind.id,
           status: verdict.status,
           code: verdict.code,
           reason: verdict.reason,
           since: since.get(bind),
+        };
+        if (!withBindFrames) return entry;
+        // The dashboard's snapshot: also what its rows show, so a (re)connect resynchronises them.
+        const counts = bind.metricsCounts();
+        return {
+          ...entry,
+          state: bind.state,
+          lastRttMs: bind.lastRttMs,
+          probesSent: counts.probesSent,
+          probesFailed: counts.probesFailed,
+          reconnects: counts.reconnects,
         };
       });
       res.write(frame('snapshot', { binds, at: new Date().toISOString() }));
@@ -135,7 +196,7 @@ export function registerEventRoutes(app: App, ctx: RouteContext): void {
         clearInterval(heartbeat);
         request.log.info({ durationMs: Math.round(performance.now() - startedAt) }, 'events stream closed');
       };
-      follow(res, cleanup);
+      follow(res, cleanup, withBindFrames);
       res.on('close', cleanup);
       res.on('error', cleanup);
     },
