@@ -5,11 +5,13 @@
  */
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseConfigText } from '../../src/config/load-config.js';
 import { ErrorCode } from '../../src/errors.js';
+import { connectStore } from '../../src/store/index.js';
 import {
   connectPostgresStore,
   openPostgresStore,
-  type PostgresStore,
+  PostgresStore,
   type PostgresStoreOptions,
 } from '../../src/store/postgres-store.js';
 import { LATEST_SCHEMA_VERSION } from '../../src/store/schema.js';
@@ -294,6 +296,19 @@ describe.skipIf(unavailable !== undefined)('PostgreSQL store', () => {
       for (let i = 0; i < 10; i++) expect(await store.getMessage(`f${i}`)).toBeUndefined();
       await store.createMessage(message('after'), part);
       expect(await store.getMessage('after')).toBeDefined();
+    });
+
+    it('is what openStore opens for a config with store.url (and SQLite stays the default)', async () => {
+      const url = await freshDatabase();
+      const config = parseConfigText(`store: { url: "${url}" }`, { env: {}, baseDir: process.cwd() });
+      const store = await connectStore({ ...config.store });
+      try {
+        expect(store).toBeInstanceOf(PostgresStore);
+        await store.createMessage(message('via-config'), part);
+        expect((await store.getMessage('via-config'))?.id).toBe('via-config');
+      } finally {
+        await store.close();
+      }
     });
 
     it('opens lazily too: operations wait for the migrations', async () => {

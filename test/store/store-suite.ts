@@ -134,7 +134,9 @@ export function describeStore(name: string, factory: StoreFactory): void {
         expect(await store.getMessage('m1')).toEqual(updated);
         const cleared = await store.updateMessage('m1', { error: null, metadata: { a: 1 } });
         expect(cleared).toMatchObject({ status: 'failed', error: null, metadata: { a: 1 } });
-        expect(await codeOf(store.updateMessage('nope', { status: 'submitted' }))).toBe(ErrorCode.StoreNotFound);
+        expect(await codeOf(store.updateMessage('nope', { status: 'submitted' }))).toBe(
+          ErrorCode.StoreNotFound,
+        );
       });
 
       it('keeps a message across a close and reopen', async () => {
