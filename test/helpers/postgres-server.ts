@@ -22,6 +22,11 @@ export interface PostgresServer {
   dir: string;
   /** Creates a database and returns its URL. */
   createDatabase(name: string): Promise<string>;
+  /**
+   * Stops the server the way a crash does (`pg_ctl stop -m immediate`: no checkpoint, clients cut
+   * off) and starts it again on the same port: it recovers from its WAL.
+   */
+  crashAndRestart(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -111,21 +116,23 @@ export async function startPostgres(options: PostgresServerOptions = {}): Promis
       `-c full_page_writes=${durable ? 'on' : 'off'}`,
     ];
     let port = 0;
+    const start = () =>
+      run('pg_ctl', [
+        '-D',
+        data,
+        '-l',
+        join(dir, 'server.log'),
+        '-w',
+        '-t',
+        '60',
+        '-o',
+        `-p ${port} ${settings.join(' ')}`,
+        'start',
+      ]);
     for (let attempt = 0; ; attempt++) {
       port = await freePort();
       try {
-        run('pg_ctl', [
-          '-D',
-          data,
-          '-l',
-          join(dir, 'server.log'),
-          '-w',
-          '-t',
-          '60',
-          '-o',
-          `-p ${port} ${settings.join(' ')}`,
-          'start',
-        ]);
+        start();
         break;
       } catch (error) {
         // Another process took the port between freePort() and the server's bind: try another.
@@ -147,6 +154,10 @@ export async function startPostgres(options: PostgresServerOptions = {}): Promis
           await client.end();
         }
         return url(name);
+      },
+      async crashAndRestart() {
+        run('pg_ctl', ['-D', data, '-m', 'immediate', '-w', '-t', '30', 'stop']);
+        start();
       },
       async stop() {
         if (stopped) return;
