@@ -38,8 +38,9 @@ export interface PostgresServerOptions {
 
 /** The directory with initdb, pg_ctl and postgres, or undefined when PostgreSQL is not installed. */
 export function findPostgresBin(): string | undefined {
+  // SMPP_BRIDGE_PG_BIN: another installation's bin directory (one without pg_ctl: none).
   const env = process.env.SMPP_BRIDGE_PG_BIN;
-  if (env && existsSync(join(env, 'pg_ctl'))) return env;
+  if (env) return existsSync(join(env, 'pg_ctl')) ? env : undefined;
   const root = '/usr/lib/postgresql';
   if (!existsSync(root)) return undefined;
   const versions = readdirSync(root)
@@ -48,8 +49,19 @@ export function findPostgresBin(): string | undefined {
   return versions[0] === undefined ? undefined : join(root, versions[0], 'bin');
 }
 
-/** Why PG tests cannot run here, or undefined when they can. */
+/**
+ * Why PG tests cannot run here, or undefined when they can. The test files skip with this
+ * reason, printed loudly; under CI (CI=true, where .ci/run installs PostgreSQL) they fail instead.
+ */
 export function postgresUnavailable(): string | undefined {
+  const reason = whyUnavailable();
+  if (reason === undefined) return undefined;
+  if (process.env.CI === 'true') throw new Error(`PostgreSQL tests cannot run under CI: ${reason}`);
+  console.warn(`\n*** PostgreSQL tests SKIPPED: ${reason} ***\n`);
+  return reason;
+}
+
+function whyUnavailable(): string | undefined {
   if (findPostgresBin() === undefined) {
     return 'PostgreSQL is not installed (no /usr/lib/postgresql/*/bin/pg_ctl): apt-get install postgresql';
   }

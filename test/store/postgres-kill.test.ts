@@ -13,9 +13,6 @@ import { connectPostgresStore } from '../../src/store/postgres-store.js';
 import { type PostgresServer, postgresUnavailable, startPostgres } from '../helpers/postgres-server.js';
 
 const unavailable = postgresUnavailable();
-if (unavailable !== undefined) {
-  console.warn(`\n*** PostgreSQL crash test SKIPPED: ${unavailable} ***\n`);
-}
 
 describe.skipIf(unavailable !== undefined)('PostgreSQL store under a crash', () => {
   let server: PostgresServer | undefined;

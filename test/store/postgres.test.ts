@@ -19,9 +19,6 @@ import { type PostgresServer, postgresUnavailable, startPostgres } from '../help
 import { describeStore, message } from './store-suite.js';
 
 const unavailable = postgresUnavailable();
-if (unavailable !== undefined) {
-  console.warn(`\n*** PostgreSQL store tests SKIPPED: ${unavailable} ***\n`);
-}
 
 let server: PostgresServer | undefined;
 let database: string | undefined;
