@@ -166,7 +166,9 @@ export class PgGroupCommit<Tx> {
               unit.reject(error);
               throw rollbackError;
             }
-            const sqlState = (error as { code?: unknown }).code;
+            // The SQLSTATE, on the error or (wrapped as SMPP_ERR_STORE_UNAVAILABLE) its cause.
+            const sqlState =
+              (error as { cause?: { code?: unknown } }).cause?.code ?? (error as { code?: unknown }).code;
             if (
               typeof sqlState === 'string' &&
               RETRY_SQLSTATES.has(sqlState) &&

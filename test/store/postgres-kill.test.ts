@@ -9,8 +9,12 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ErrorCode } from '../../src/errors.js';
 import { connectPostgresStore } from '../../src/store/postgres-store.js';
 import { type PostgresServer, postgresUnavailable, startPostgres } from '../helpers/postgres-server.js';
+import { message } from './store-suite.js';
+
+const part = [{ index: 0, payload: Buffer.from('x') }];
 
 const unavailable = postgresUnavailable();
 
@@ -74,4 +78,35 @@ describe.skipIf(unavailable !== undefined)('PostgreSQL store under a crash', () 
       await store.close();
     }
   }, 120_000);
+
+  it('fails with a retriable code while the server restarts, and works again after it, without a new store', async () => {
+    if (server === undefined) throw new Error('no server');
+    const store = await connectPostgresStore({ url: server.url() });
+    try {
+      await store.createMessage(message('before'), part);
+      await server.crashAndRestart();
+      // The pooled connections died with the server: the first uses fail, retriably, and each
+      // takes its broken connection out of the pool.
+      const outcomes: (string | undefined)[] = [];
+      for (let attempt = 0; attempt < 20; attempt++) {
+        try {
+          await store.createMessage(message(`after-${attempt}`), part);
+          outcomes.push(undefined);
+          break;
+        } catch (error) {
+          const e = error as { code?: string; retriable?: boolean };
+          expect(e.retriable).toBe(true);
+          outcomes.push(e.code);
+        }
+      }
+      expect(outcomes.at(-1)).toBeUndefined();
+      for (const code of outcomes.slice(0, -1)) {
+        expect([ErrorCode.StoreCommit, ErrorCode.StoreUnavailable]).toContain(code);
+      }
+      expect((await store.getMessage('before'))?.id).toBe('before');
+      expect((await store.healthCheck()).ok).toBe(true);
+    } finally {
+      await store.close();
+    }
+  }, 60_000);
 });
