@@ -63,6 +63,7 @@ export const ErrorCode = {
   StoreFenced: 'SMPP_ERR_STORE_FENCED',
   StoreNotFound: 'SMPP_ERR_STORE_NOT_FOUND',
   StoreConflict: 'SMPP_ERR_STORE_CONFLICT',
+  StoreUnavailable: 'SMPP_ERR_STORE_UNAVAILABLE',
 } as const;
 /** The codes as a string literal union: a code that is not registered does not compile. */
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -1,8 +1,11 @@
 /**
  * Environment variables that override the file (or the demo defaults), as platforms set
  * them: HOST and PORT for the HTTP listener, LOG_LEVEL, and SMPP_BRIDGE_API_TOKENS
- * (comma-separated bearer tokens, added to auth.tokens). A variable set to '' counts as unset.
+ * (comma-separated bearer tokens, added to auth.tokens), SMPP_BRIDGE_STORE_URL (store.url: the
+ * PostgreSQL store). A variable set to '' counts as unset.
  */
+
+import { isPostgresUrl } from '../store/postgres-url.js';
 import type { ConfigIssue } from './config-error.js';
 import type { Env } from './interpolate.js';
 import { LOG_LEVELS, type LogLevel, TOKEN68 } from './schema.js';
@@ -13,6 +16,7 @@ export const ENV_OVERRIDES = {
   port: 'PORT',
   logLevel: 'LOG_LEVEL',
   apiTokens: 'SMPP_BRIDGE_API_TOKENS',
+  storeUrl: 'SMPP_BRIDGE_STORE_URL',
 } as const;
 
 export interface EnvOverrides {
@@ -21,6 +25,8 @@ export interface EnvOverrides {
   logLevel?: LogLevel;
   /** Tokens to add to auth.tokens. */
   apiTokens?: string[];
+  /** store.url: the PostgreSQL store. */
+  storeUrl?: string;
 }
 
 /** Reads and checks the override variables; a variable set to '' counts as unset. */
@@ -76,6 +82,18 @@ export function readEnvOverrides(env: Env): { overrides: EnvOverrides; issues: C
       overrides.apiTokens = list;
     }
   }
+  const storeUrl = read(ENV_OVERRIDES.storeUrl);
+  if (storeUrl !== undefined) {
+    if (isPostgresUrl(storeUrl)) overrides.storeUrl = storeUrl;
+    else
+      issues.push(
+        // The URL may hold a password: never echo it.
+        envIssue(
+          ENV_OVERRIDES.storeUrl,
+          'expected a PostgreSQL URL (postgres://user:password@host:port/database)',
+        ),
+      );
+  }
   return { overrides, issues };
 }
 
@@ -87,6 +105,7 @@ export function applyEnvOverrides(config: ServiceConfig, overrides: EnvOverrides
   if (overrides.apiTokens !== undefined) {
     config.auth.tokens = [...new Set([...config.auth.tokens, ...overrides.apiTokens])];
   }
+  if (overrides.storeUrl !== undefined) config.store.url = overrides.storeUrl;
 }
 
 function envIssue(name: string, message: string): ConfigIssue {

@@ -1,7 +1,10 @@
 /**
  * Copies of config values that are safe to log or return over HTTP: every password,
- * token, secret and private key is replaced by '[redacted]'.
+ * token, secret and private key is replaced by '[redacted]', and so is the password inside
+ * a URL (`postgres://user:password@host/db`).
  */
+import { redactUrlPassword } from '../store/postgres-url.js';
+
 export const REDACTED = '[redacted]';
 
 const SECRET_KEY =
@@ -29,5 +32,7 @@ function redactValue(value: unknown, secret: boolean): unknown {
     return out;
   }
   if (secret && (typeof value === 'string' || typeof value === 'number')) return REDACTED;
+  // A URL carries its password inside (store.url: postgres://user:password@host/db).
+  if (typeof value === 'string') return redactUrlPassword(value, REDACTED);
   return value;
 }

@@ -8,8 +8,9 @@ import type { TSchema } from 'typebox';
 import type { TLocalizedValidationError } from 'typebox/error';
 import { Settings } from 'typebox/system';
 import { Value } from 'typebox/value';
+import { redactUrlPassword } from '../store/postgres-url.js';
 import { formatPath, type PathSegment, pointerToPath } from './config-path.js';
-import { isSecretKey } from './redact.js';
+import { isSecretKey, REDACTED } from './redact.js';
 import { suggestKey } from './suggest.js';
 
 export interface PathIssue {
@@ -208,7 +209,8 @@ export function showValue(value: unknown, secret: boolean): string {
   if (kind === 'null') return 'null';
   if (secret) return kind === 'number' ? 'a number' : kind === 'boolean' ? 'a boolean' : 'a string';
   if (typeof value === 'string') {
-    const shown = value.length > MAX_SHOWN_CHARS ? `${value.slice(0, MAX_SHOWN_CHARS)}…` : value;
+    const text = redactUrlPassword(value, REDACTED);
+    const shown = text.length > MAX_SHOWN_CHARS ? `${text.slice(0, MAX_SHOWN_CHARS)}…` : text;
     return JSON.stringify(shown);
   }
   return String(value);

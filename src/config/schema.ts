@@ -17,6 +17,7 @@ import { COMMAND_STATUS_TABLE } from '../protocol/command-status.js';
 import { InterfaceVersion } from '../protocol/constants.js';
 import { bindField, SimAccountSchema } from '../simulator/accounts.js';
 import { WebhooksSchema } from '../webhooks/config.js';
+import { POSTGRES_URL_PATTERN } from '../store/postgres-url.js';
 
 const strict = { additionalProperties: false } as const;
 
@@ -303,6 +304,13 @@ export const ConfigFileSchema = Type.Object(
       Type.Object(
         {
           path: Type.Optional(Type.String({ minLength: 1, expected: 'a file path' })),
+          // Set: the PostgreSQL store (several replicas); unset: SQLite at `path` (one replica).
+          url: Type.Optional(
+            Type.String({
+              pattern: POSTGRES_URL_PATTERN,
+              expected: 'a PostgreSQL URL (postgres://user:password@host:port/database)',
+            }),
+          ),
           synchronous: Type.Optional(Type.Union(STORE_SYNCHRONOUS_MODES.map((mode) => Type.Literal(mode)))),
           retentionDays: Type.Optional(
             Type.Integer({ minimum: 1, maximum: 3650, expected: 'a whole number of days from 1 to 3650' }),

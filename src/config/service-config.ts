@@ -66,6 +66,11 @@ export interface SimulatorConfig {
 export interface StoreConfig {
   /** The SQLite file (relative paths: from the working directory). */
   path: string;
+  /**
+   * postgres://… selects the PostgreSQL store (for several replicas) instead of the SQLite file;
+   * its password is a secret (redacted wherever config is shown). Env: SMPP_BRIDGE_STORE_URL.
+   */
+  url?: string;
   /** full: a commit survives power loss; normal: it survives process crashes only. */
   synchronous: 'full' | 'normal';
   /** Finished messages are removed after this many days. */

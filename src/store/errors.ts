@@ -34,6 +34,14 @@ export function migrationError(message: string, cause?: unknown): SmppError {
   return new SmppError(ErrorCode.StoreMigration, message, { cause });
 }
 
+/** A statement failed on the database's side (PostgreSQL: connection, server, resources). */
+export function unavailableError(cause: unknown): SmppError {
+  return new SmppError(ErrorCode.StoreUnavailable, `the store's database failed: ${describe(cause)}`, {
+    retriable: true,
+    cause,
+  });
+}
+
 export function openError(path: string, cause: unknown): SmppError {
   return new SmppError(ErrorCode.StoreOpen, `cannot open the store at ${path}: ${describe(cause)}`, {
     cause,

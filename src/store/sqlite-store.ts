@@ -20,6 +20,17 @@ import {
   storeClosedError,
 } from './errors.js';
 import { type Committer, GroupCommitQueue } from './group-commit.js';
+import {
+  bytes,
+  json,
+  parseJson,
+  type Row,
+  toInboundMessage,
+  toMessage,
+  toParked,
+  toPart,
+  toWebhook,
+} from './rows.js';
 import { MIGRATIONS, SCHEMA_VERSION_TABLE, SQLITE_TYPES } from './schema.js';
 import {
   type BindLease,
@@ -40,7 +51,6 @@ import {
   type MessagePatch,
   type MessageQuery,
   type MessageRecord,
-  type MessageStatus,
   type NewInboundMessage,
   type NewInboundPart,
   type NewMessage,
@@ -51,10 +61,8 @@ import {
   type PartState,
   type PruneResult,
   type Receipt,
-  type ReceiptPolicy,
   retentionMs,
   type Store,
-  type StoredError,
   type StoredResponse,
   type StoreHealth,
   type StoreOps,
@@ -100,7 +108,6 @@ export const DEFAULT_MAX_GROUP_MS = 1;
 const PRUNE_CHUNK = 200;
 
 type Db = Database.Database;
-type Row = Record<string, unknown>;
 
 export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
   return new SqliteStore(options);
@@ -467,19 +474,6 @@ class Statements {
     this.get(sql).run();
   }
 }
-
-const bytes = (value: Uint8Array | null | undefined): Buffer | null =>
-  value == null
-    ? null
-    : Buffer.isBuffer(value)
-      ? value
-      : Buffer.from(value.buffer, value.byteOffset, value.byteLength);
-const json = (value: unknown): string | null => (value === undefined ? null : JSON.stringify(value));
-const parseJson = <T>(text: unknown): T => (text == null ? null : JSON.parse(text as string)) as T;
-const num = (value: unknown): number | null => (value == null ? null : Number(value));
-const str = (value: unknown): string | null => (value == null ? null : String(value));
-const storedError = (code: unknown, message: unknown): StoredError | null =>
-  code == null ? null : { code: String(code), message: String(message ?? '') };
 
 /**
  * Every operation as synchronous SQL on one connection, wrapped in promises. One instance
@@ -1335,100 +1329,4 @@ class SqliteOps implements StoreOps {
       reason: String(row.reason),
     }));
   }
-}
-
-// ---------------------------------------------------------------------------- row mapping
-
-function toMessage(row: Row): MessageRecord {
-  return {
-    id: String(row.id),
-    clientRef: str(row.client_ref),
-    route: String(row.route),
-    from: String(row.source_addr),
-    to: String(row.dest_addr),
-    encoding: String(row.encoding),
-    body: row.body as Buffer,
-    udh: (row.udh as Buffer | null) ?? null,
-    partsCount: Number(row.parts_count),
-    status: row.status as MessageStatus,
-    error: storedError(row.error_code, row.error_message),
-    metadata: parseJson(row.metadata),
-    callbackUrl: str(row.callback_url),
-    receiptPolicy: row.receipt_policy as ReceiptPolicy,
-    validityMs: num(row.validity_ms),
-    sendAt: num(row.send_at),
-    createdAt: Number(row.created_at),
-    updatedAt: Number(row.updated_at),
-  };
-}
-
-function toPart(row: Row): PartRecord {
-  return {
-    id: Number(row.id),
-    messageId: String(row.message_id),
-    index: Number(row.part_index),
-    queue: String(row.queue),
-    state: row.state as PartState,
-    payload: row.payload as Buffer,
-    bindId: str(row.bind_id),
-    epoch: num(row.epoch),
-    sequenceNumber: num(row.sequence_number),
-    smscMessageId: str(row.smsc_message_id),
-    submitStatus: num(row.submit_status),
-    attempts: Number(row.attempts),
-    notBefore: Number(row.not_before),
-    claimedUntil: num(row.claimed_until),
-    error: storedError(row.error_code, row.error_message),
-    receiptStat: str(row.receipt_stat),
-    receiptErr: str(row.receipt_err),
-    receiptDoneAt: num(row.receipt_done_at),
-    updatedAt: Number(row.updated_at),
-  };
-}
-
-function toParked(row: Row): ParkedReceipt {
-  return {
-    id: Number(row.id),
-    smscMessageId: String(row.smsc_message_id),
-    bindId: String(row.bind_id),
-    stat: String(row.stat),
-    err: str(row.err),
-    doneAt: num(row.done_at),
-    receivedAt: Number(row.received_at),
-    expiresAt: Number(row.expires_at),
-  };
-}
-
-function toInboundMessage(row: Row): InboundMessageRecord {
-  return {
-    id: String(row.id),
-    bindId: String(row.bind_id),
-    from: String(row.source_addr),
-    to: String(row.dest_addr),
-    encoding: String(row.encoding),
-    body: row.body as Buffer,
-    partsCount: Number(row.parts_count),
-    metadata: parseJson(row.metadata),
-    route: str(row.route),
-    dataCoding: Number(row.data_coding),
-    incomplete: Number(row.incomplete) !== 0,
-    receivedAt: Number(row.received_at),
-  };
-}
-
-function toWebhook(row: Row): WebhookEvent {
-  return {
-    eventId: String(row.event_id),
-    messageId: str(row.message_id),
-    endpoint: String(row.endpoint),
-    type: String(row.type),
-    payload: parseJson(row.payload),
-    state: row.state as WebhookState,
-    attempts: Number(row.attempts),
-    nextAttemptAt: Number(row.next_attempt_at),
-    claimedUntil: num(row.claimed_until),
-    lastError: str(row.last_error),
-    createdAt: Number(row.created_at),
-    updatedAt: Number(row.updated_at),
-  };
 }

@@ -4,10 +4,22 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/config/config-error.js';
 import { parseConfigText } from '../../src/config/load-config.js';
+import { REDACTED, redactConfig } from '../../src/config/redact.js';
 import { demoConfig } from '../../src/config/service-config.js';
 import { openStore } from '../../src/store/index.js';
 
-const parse = (text: string) => parseConfigText(text, { env: {}, baseDir: process.cwd() });
+const parse = (text: string, env: Record<string, string> = {}) =>
+  parseConfigText(text, { env, baseDir: process.cwd() });
+
+function issuesOf(fn: () => unknown): ConfigError['issues'] {
+  try {
+    fn();
+  } catch (error) {
+    if (error instanceof ConfigError) return error.issues;
+    throw error;
+  }
+  throw new Error('expected a ConfigError');
+}
 
 describe('store config', () => {
   it('defaults to ./data/smpp-bridge.db, synchronous full, 7 days', () => {
@@ -56,5 +68,39 @@ describe('store config', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('selects PostgreSQL with store.url, or SMPP_BRIDGE_STORE_URL over the file', () => {
+    expect(parse('store: { url: "postgres://sb:pw@db.internal:5432/sb" }').store.url).toBe(
+      'postgres://sb:pw@db.internal:5432/sb',
+    );
+    expect(
+      parse('store: { url: "postgres://a@h/db" }', { SMPP_BRIDGE_STORE_URL: 'postgresql://b:pw@h2/db2' })
+        .store.url,
+    ).toBe('postgresql://b:pw@h2/db2');
+    expect(parse('http: { port: 8080 }').store.url).toBeUndefined();
+  });
+
+  it('names store.url (or the variable) when it is not a PostgreSQL URL, without echoing it', () => {
+    expect(issuesOf(() => parse('store: { url: "mysql://u:pw@h/db" }')).map((i) => i.path)).toEqual([
+      'store.url',
+    ]);
+    const env = issuesOf(() =>
+      parse('http: { port: 8080 }', { SMPP_BRIDGE_STORE_URL: 'mysql://u:hunter2@h/db' }),
+    );
+    expect(env.map((i) => i.path)).toEqual(['env.SMPP_BRIDGE_STORE_URL']);
+    expect(JSON.stringify(env)).not.toContain('hunter2');
+  });
+
+  it('redacts the password of store.url wherever config is shown', () => {
+    const config = parse('store: { url: "postgres://sb:hunter2@db:5432/sb?sslmode=require&password=also" }');
+    const shown = JSON.stringify(redactConfig(config));
+    expect(shown).not.toContain('hunter2');
+    expect(shown).not.toContain('also');
+    expect(redactConfig(config).store.url).toBe(
+      `postgres://sb:${REDACTED}@db:5432/sb?sslmode=require&password=${REDACTED}`,
+    );
+    // Other URLs without a password are left alone.
+    expect(redactConfig({ url: 'https://example.test/hook' }).url).toBe('https://example.test/hook');
   });
 });

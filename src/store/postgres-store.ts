@@ -1,0 +1,1080 @@
+/**
+ * The Store on PostgreSQL (node-postgres): for several replicas sharing one database.
+ *
+ * - Writes go through group commit over `writeLanes` concurrent transactions on a pool
+ *   (postgres-commit.ts); reads go to the pool directly and see committed data only.
+ * - Queues (outbound parts, webhook outbox) are claimed with `FOR UPDATE SKIP LOCKED` and a
+ *   visibility timeout, so replicas claim disjoint rows without waiting on each other. A webhook
+ *   event is claimable only while no earlier event of its message is still pending, whoever
+ *   claimed it, so per-message order holds across replicas.
+ * - Rows several replicas may race for are serialised in the database: the bind lease row is
+ *   locked (FOR UPDATE to take it, FOR SHARE by every fenced write, so a takeover waits for
+ *   writes in flight and they for it), a message row for its event numbering, an inbound group
+ *   by a transaction advisory lock, idempotency keys by their primary key.
+ * - Time: with an injected `now` (tests), every time is that clock's. Without one, the time of a
+ *   write is the database's `transaction_timestamp()`, read with BEGIN: one clock for every
+ *   replica, so lease expiry and visibility timeouts are judged by the database alone, whatever
+ *   the replicas' clocks say.
+ * - Migrations run at start on one connection holding a session advisory lock, so replicas
+ *   starting together migrate once, one after the other.
+ */
+import { randomUUID } from 'node:crypto';
+import pg from 'pg';
+import { SmppError } from '../errors.js';
+import { cleanMessageId } from '../protocol/receipt.js';
+import {
+  conflictError,
+  fencedError,
+  migrationError,
+  notFoundError,
+  openError,
+  storeClosedError,
+  unavailableError,
+} from './errors.js';
+import { PgGroupCommit } from './postgres-commit.js';
+import { redactUrlPassword } from './postgres-url.js';
+import {
+  bytes,
+  json,
+  parseJson,
+  type Row,
+  toInboundMessage,
+  toInboundPart,
+  toMessage,
+  toParked,
+  toPart,
+  toWebhook,
+} from './rows.js';
+import { MIGRATIONS, POSTGRES_TYPES, SCHEMA_VERSION_TABLE } from './schema.js';
+import {
+  type BindLease,
+  DEFAULT_IDEMPOTENCY_TTL_MS,
+  DEFAULT_PARKED_RECEIPT_TTL_MS,
+  DEFAULT_RETENTION_DAYS,
+  type Fence,
+  FINAL_MESSAGE_STATUSES,
+  type IdempotencyBegin,
+  type InboundMessageRecord,
+  type InboundProgress,
+  type MessageEvent,
+  type MessagePatch,
+  type MessageRecord,
+  type NewInboundMessage,
+  type NewInboundPart,
+  type NewMessage,
+  type NewPart,
+  type NewWebhookEvent,
+  type ParkedReceipt,
+  type PartRecord,
+  type PartState,
+  type PruneResult,
+  type Receipt,
+  retentionMs,
+  type Store,
+  type StoredResponse,
+  type StoreHealth,
+  type StoreOps,
+  type StoreStats,
+  type StoreTx,
+  type SubmitOutcome,
+  type WebhookEvent,
+  type WebhookOutcome,
+  type WebhookState,
+} from './store.js';
+
+export interface PostgresStoreOptions {
+  /** postgres://user:password@host:port/database */
+  url: string;
+  /** Finished messages are pruned after this many days. default 7. */
+  retentionDays?: number;
+  /**
+   * Wall-clock milliseconds; injected by tests. default: the database's clock (one clock for
+   * every replica).
+   */
+  now?: () => number;
+  /** Connections in the pool (writers and readers). default 10. */
+  poolSize?: number;
+  /** Write transactions running at once, each on its own connection. default 4. */
+  writeLanes?: number;
+  /** Most units per transaction. default 64. */
+  maxGroupSize?: number;
+  /**
+   * Stop adding units to a group after this long. default 200 ms. Unlike SQLite's, a group does
+   * not block the event loop (every statement is an async round trip): this only bounds how long
+   * the last units of a big group wait for their commit on a slow server.
+   */
+  maxGroupMs?: number;
+  /** Fault injection for tests: called before each COMMIT; a throw fails that commit. */
+  beforeCommit?: () => void;
+}
+
+/**
+ * PostgreSQL merges the WAL flushes of concurrent commits itself, so throughput comes from
+ * concurrent connections; grouping on top cuts commits and BEGIN/COMMIT round trips. A burst
+ * is spread evenly over the lanes (50 writes → 4 groups of 12–13). Measured (bench/store, 50
+ * callers, 2 shared cores under load): 4 lanes wrote 1.5× what 8 lanes did and 1.1× what 9
+ * ungrouped connections did. 10 connections: 4 write lanes and room for reads.
+ */
+export const DEFAULT_PG_POOL_SIZE = 10;
+export const DEFAULT_PG_WRITE_LANES = 4;
+export const DEFAULT_PG_MAX_GROUP_SIZE = 64;
+export const DEFAULT_PG_MAX_GROUP_MS = 200;
+
+/** Key of the session advisory lock held while migrating ('smpp' in ASCII). */
+export const MIGRATION_LOCK_KEY = 0x736d7070;
+/** Class of the transaction advisory locks that serialise an inbound concatenation group. */
+const INBOUND_GROUP_LOCK_CLASS = 0x736d6f31;
+
+const PRUNE_CHUNK = 200;
+
+/** The database's clock, in ms since the epoch. */
+const DB_NOW_MS = `(extract(epoch FROM clock_timestamp()) * 1000)::bigint`;
+
+type Queryable = Pick<pg.Pool, 'query'>;
+
+/** Opens the store; the connection and the migrations run in the background: see `ready()`. */
+export function openPostgresStore(options: PostgresStoreOptions): PostgresStore {
+  return new PostgresStore(options);
+}
+
+/** Opens the store and waits until it is connected and migrated. Throws SMPP_ERR_STORE_*. */
+export async function connectPostgresStore(options: PostgresStoreOptions): Promise<PostgresStore> {
+  const store = new PostgresStore(options);
+  try {
+    await store.ready();
+  } catch (error) {
+    await store.close().catch(() => undefined);
+    throw error;
+  }
+  return store;
+}
+
+export class PostgresStore implements Store {
+  private readonly pool: pg.Pool;
+  private readonly commits: PgGroupCommit<StoreTx>;
+  private readonly reads: PgOps;
+  private readonly retentionMs: number;
+  private readonly opened: Promise<void>;
+  private closed = false;
+  /** The URL with its password redacted, for messages. */
+  readonly safeUrl: string;
+
+  constructor(options: PostgresStoreOptions) {
+    this.safeUrl = redactUrlPassword(options.url);
+    this.retentionMs = retentionMs(options.retentionDays ?? DEFAULT_RETENTION_DAYS);
+    const injected = options.now;
+    this.pool = new pg.Pool({
+      connectionString: options.url,
+      max: options.poolSize ?? DEFAULT_PG_POOL_SIZE,
+      // Idle connections stay open: a connect is a round trip plus authentication.
+      idleTimeoutMillis: 60_000,
+      connectionTimeoutMillis: 10_000,
+      application_name: 'smpp-bridge',
+    });
+    // An idle connection that breaks (server restart) is dropped by the pool; it must not
+    // crash the process. The next query opens a new one.
+    this.pool.on('error', () => undefined);
+    // A connection that ends while checked out emits 'error' on its client too (its queries
+    // fail with it as well): without a listener that would be an uncaught exception.
+    this.pool.on('connect', (client) => {
+      client.on('error', () => undefined);
+    });
+    this.opened = migrate(this.pool, this.safeUrl, injected);
+    // Awaited by every operation; a failure is reported there (and by ready()), not unhandled.
+    this.opened.catch(() => undefined);
+    this.reads = new PgOps(
+      this.pool,
+      () => (injected === undefined ? Date.now() : injected()),
+      async () => {
+        if (this.closed) throw storeClosedError();
+        await this.opened;
+      },
+    );
+    const lanes = Math.max(
+      1,
+      Math.min(options.writeLanes ?? DEFAULT_PG_WRITE_LANES, (options.poolSize ?? DEFAULT_PG_POOL_SIZE) - 1),
+    );
+    this.commits = new PgGroupCommit<StoreTx>({
+      pool: this.pool,
+      lanes,
+      maxGroupSize: options.maxGroupSize ?? DEFAULT_PG_MAX_GROUP_SIZE,
+      maxGroupMs: options.maxGroupMs ?? DEFAULT_PG_MAX_GROUP_MS,
+      ready: this.opened,
+      beforeCommit: options.beforeCommit,
+      openTx: (client, dbNowMs) => {
+        let open = true;
+        const tx = new PgOps(client, injected ?? (() => dbNowMs), async () => {
+          if (!open) throw conflictError('this transaction has ended; use the tx only inside its function');
+        });
+        return {
+          tx,
+          end: () => {
+            open = false;
+          },
+        };
+      },
+    });
+  }
+
+  /** Resolves once connected and migrated; rejects with SMPP_ERR_STORE_OPEN or _MIGRATION. */
+  ready(): Promise<void> {
+    return this.opened;
+  }
+
+  transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {
+    return this.commits.run(fn);
+  }
+
+  async healthCheck(): Promise<StoreHealth> {
+    const startedAt = performance.now();
+    try {
+      await this.commits.run(() => undefined);
+      return { ok: true, latencyMs: performance.now() - startedAt };
+    } catch (error) {
+      return {
+        ok: false,
+        latencyMs: performance.now() - startedAt,
+        error: redactUrlPassword(error instanceof Error ? error.message : String(error)),
+      };
+    }
+  }
+
+  async prune(now: number): Promise<PruneResult> {
+    const cutoff = now - this.retentionMs;
+    const finals = [...FINAL_MESSAGE_STATUSES].map((s) => `'${s}'`).join(', ');
+    const chunks: [keyof PruneResult, string, number][] = [
+      [
+        'messages',
+        `DELETE FROM messages WHERE id IN (SELECT id FROM messages
+           WHERE status IN (${finals}) AND updated_at < $1 LIMIT ${PRUNE_CHUNK})`,
+        cutoff,
+      ],
+      [
+        'webhooks',
+        `DELETE FROM webhook_events WHERE id IN (SELECT id FROM webhook_events
+           WHERE state IN ('delivered', 'dead') AND updated_at < $1 LIMIT ${PRUNE_CHUNK})`,
+        cutoff,
+      ],
+      [
+        'idempotencyKeys',
+        `DELETE FROM idempotency_keys WHERE key IN (SELECT key FROM idempotency_keys
+           WHERE expires_at <= $1 LIMIT ${PRUNE_CHUNK})`,
+        now,
+      ],
+      [
+        'parkedReceipts',
+        `DELETE FROM parked_receipts WHERE id IN (SELECT id FROM parked_receipts
+           WHERE expires_at <= $1 LIMIT ${PRUNE_CHUNK})`,
+        now,
+      ],
+      [
+        'inboundMessages',
+        `DELETE FROM inbound_messages WHERE id IN (SELECT id FROM inbound_messages
+           WHERE received_at < $1 LIMIT ${PRUNE_CHUNK})`,
+        cutoff,
+      ],
+      [
+        'inboundParts',
+        `DELETE FROM inbound_parts WHERE group_key IN (SELECT group_key FROM inbound_parts
+           WHERE received_at < $1 LIMIT ${PRUNE_CHUNK})`,
+        cutoff,
+      ],
+    ];
+    const result: PruneResult = {
+      messages: 0,
+      idempotencyKeys: 0,
+      parkedReceipts: 0,
+      inboundMessages: 0,
+      inboundParts: 0,
+      webhooks: 0,
+    };
+    for (const [key, sql, bound] of chunks) {
+      for (;;) {
+        const removed = await this.commits.run((tx) => (tx as PgOps).deleteChunk(sql, bound));
+        result[key] += removed;
+        if (removed < PRUNE_CHUNK) break;
+      }
+    }
+    return result;
+  }
+
+  stats(): StoreStats {
+    return this.commits.stats();
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.commits.close();
+    await this.pool.end();
+  }
+
+  // Writes: each its own unit of work (grouped with its neighbours).
+  createMessage(message: NewMessage, parts: readonly NewPart[]) {
+    return this.commits.run((tx) => tx.createMessage(message, parts));
+  }
+  updateMessage(id: string, patch: MessagePatch) {
+    return this.commits.run((tx) => tx.updateMessage(id, patch));
+  }
+  appendMessageEvent(messageId: string, type: string, data: unknown) {
+    return this.commits.run((tx) => tx.appendMessageEvent(messageId, type, data));
+  }
+  beginIdempotency(key: string, requestHash: string, ttlMs?: number) {
+    return this.commits.run((tx) => tx.beginIdempotency(key, requestHash, ttlMs));
+  }
+  completeIdempotency(key: string, response: StoredResponse) {
+    return this.commits.run((tx) => tx.completeIdempotency(key, response));
+  }
+  releaseIdempotency(key: string) {
+    return this.commits.run((tx) => tx.releaseIdempotency(key));
+  }
+  acquireBindLease(bindId: string, owner: string, ttlMs: number) {
+    return this.commits.run((tx) => tx.acquireBindLease(bindId, owner, ttlMs));
+  }
+  renewBindLease(lease: BindLease, ttlMs: number) {
+    return this.commits.run((tx) => tx.renewBindLease(lease, ttlMs));
+  }
+  releaseBindLease(lease: BindLease) {
+    return this.commits.run((tx) => tx.releaseBindLease(lease));
+  }
+  claimParts(fence: Fence, queue: string, limit: number, visibilityMs: number) {
+    return this.commits.run((tx) => tx.claimParts(fence, queue, limit, visibilityMs));
+  }
+  markPartSending(fence: Fence, partId: number, sequenceNumber: number) {
+    return this.commits.run((tx) => tx.markPartSending(fence, partId, sequenceNumber));
+  }
+  recordSubmitOutcome(fence: Fence, partId: number, outcome: SubmitOutcome) {
+    return this.commits.run((tx) => tx.recordSubmitOutcome(fence, partId, outcome));
+  }
+  releaseParts(fence: Fence, partIds: readonly number[]) {
+    return this.commits.run((tx) => tx.releaseParts(fence, partIds));
+  }
+  recordReceipt(receipt: Receipt) {
+    return this.commits.run((tx) => tx.recordReceipt(receipt));
+  }
+  parkReceipt(receipt: Receipt, ttlMs?: number) {
+    return this.commits.run((tx) => tx.parkReceipt(receipt, ttlMs));
+  }
+  takeParkedReceipts(smscMessageId: string) {
+    return this.commits.run((tx) => tx.takeParkedReceipts(smscMessageId));
+  }
+  addInboundPart(part: NewInboundPart) {
+    return this.commits.run((tx) => tx.addInboundPart(part));
+  }
+  createInboundMessage(message: NewInboundMessage, groupKey?: string) {
+    return this.commits.run((tx) => tx.createInboundMessage(message, groupKey));
+  }
+  enqueueWebhook(event: NewWebhookEvent) {
+    return this.commits.run((tx) => tx.enqueueWebhook(event));
+  }
+  claimWebhooks(limit: number, visibilityMs: number) {
+    return this.commits.run((tx) => tx.claimWebhooks(limit, visibilityMs));
+  }
+  recordWebhookOutcome(eventId: string, outcome: WebhookOutcome) {
+    return this.commits.run((tx) => tx.recordWebhookOutcome(eventId, outcome));
+  }
+
+  // Reads: any pooled connection, committed data only.
+  getMessage(id: string) {
+    return this.reads.getMessage(id);
+  }
+  listParts(messageId: string) {
+    return this.reads.listParts(messageId);
+  }
+  listMessageEvents(messageId: string) {
+    return this.reads.listMessageEvents(messageId);
+  }
+  getInboundMessage(id: string) {
+    return this.reads.getInboundMessage(id);
+  }
+  getWebhook(eventId: string) {
+    return this.reads.getWebhook(eventId);
+  }
+}
+
+// ---------------------------------------------------------------------------- migrations
+
+async function migrate(
+  pool: pg.Pool,
+  safeUrl: string,
+  injectedNow: (() => number) | undefined,
+): Promise<void> {
+  let client: pg.PoolClient;
+  try {
+    client = await pool.connect();
+  } catch (error) {
+    throw openError(safeUrl, error);
+  }
+  let failed: unknown;
+  try {
+    // Replicas starting together: one migrates, the others wait here, then find nothing to do.
+    await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+    try {
+      await client.query(SCHEMA_VERSION_TABLE);
+      const { rows } = await client.query('SELECT MAX(version) AS v FROM schema_version');
+      const current = rows[0]?.v == null ? 0 : Number(rows[0].v);
+      const known = MIGRATIONS.at(-1)?.version ?? 0;
+      if (current > known) {
+        throw migrationError(
+          `the store is at schema version ${current}, newer than this version of smpp-bridge knows (${known})`,
+        );
+      }
+      for (const migration of MIGRATIONS) {
+        if (migration.version <= current) continue;
+        try {
+          await client.query('BEGIN');
+          for (const sql of migration.statements(POSTGRES_TYPES)) await client.query(sql);
+          await client.query(
+            `INSERT INTO schema_version (version, name, applied_at) VALUES ($1, $2, COALESCE($3, ${DB_NOW_MS}))`,
+            [migration.version, migration.name, injectedNow?.() ?? null],
+          );
+          await client.query('COMMIT');
+        } catch (error) {
+          await client.query('ROLLBACK').catch(() => undefined);
+          throw migrationError(`migration ${migration.version} (${migration.name}) failed`, error);
+        }
+      }
+    } finally {
+      await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]).catch(() => undefined);
+    }
+  } catch (error) {
+    failed = error;
+    throw error instanceof SmppError ? error : openError(safeUrl, error);
+  } finally {
+    client.release(failed instanceof Error && !(failed instanceof SmppError) ? failed : undefined);
+  }
+}
+
+// ---------------------------------------------------------------------------- operations
+
+/**
+ * Every operation as SQL on one queryable: a pooled client inside a group's transaction (its
+ * `check` refuses use after the unit ended), or the pool itself for reads.
+ */
+class PgOps implements StoreOps {
+  constructor(
+    private readonly q: Queryable,
+    private readonly now: () => number,
+    private readonly check: () => Promise<void>,
+  ) {}
+
+  private async query(sql: string, params: unknown[]): Promise<pg.QueryResult<Row>> {
+    await this.check();
+    try {
+      return await this.q.query<Row>(sql, params);
+    } catch (error) {
+      const code = (error as { code?: unknown }).code;
+      // Class 23: integrity constraint violation (unique, foreign key, not null, check).
+      if (typeof code === 'string' && code.startsWith('23')) {
+        throw conflictError(`the store refused the write: ${(error as Error).message}`, error);
+      }
+      throw unavailableError(error);
+    }
+  }
+
+  private async all(sql: string, ...params: unknown[]): Promise<Row[]> {
+    return (await this.query(sql, params)).rows;
+  }
+
+  private async one(sql: string, ...params: unknown[]): Promise<Row | undefined> {
+    return (await this.query(sql, params)).rows[0];
+  }
+
+  private async run(sql: string, ...params: unknown[]): Promise<number> {
+    return (await this.query(sql, params)).rowCount ?? 0;
+  }
+
+  /** Used by prune: runs one bounded DELETE. */
+  async deleteChunk(sql: string, bound: number): Promise<number> {
+    return this.run(sql, bound);
+  }
+
+  // ---------------------------------------------------------------- messages
+
+  async createMessage(message: NewMessage, parts: readonly NewPart[]): Promise<MessageRecord> {
+    if (parts.length === 0) throw conflictError(`message ${message.id} has no parts`);
+    const now = this.now();
+    const sendAt = message.sendAt ?? null;
+    const record: MessageRecord = {
+      id: message.id,
+      clientRef: message.clientRef ?? null,
+      route: message.route,
+      from: message.from,
+      to: message.to,
+      encoding: message.encoding,
+      body: bytes(message.body) as Buffer,
+      udh: bytes(message.udh),
+      partsCount: parts.length,
+      status: message.status ?? (sendAt !== null && sendAt > now ? 'scheduled' : 'queued'),
+      error: null,
+      metadata: message.metadata ?? null,
+      callbackUrl: message.callbackUrl ?? null,
+      receiptPolicy: message.receiptPolicy ?? 'final',
+      validityMs: message.validityMs ?? null,
+      sendAt,
+      createdAt: now,
+      updatedAt: now,
+    };
+    // The message and all its parts in one statement (one round trip), the parts in index order
+    // so their ids follow it.
+    const ordered = [...parts].sort((a, b) => a.index - b.index);
+    await this.run(
+      `WITH message AS (
+         INSERT INTO messages (id, client_ref, route, source_addr, dest_addr, encoding, body, udh,
+           parts_count, status, metadata, callback_url, receipt_policy, validity_ms, send_at,
+           created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16)
+         RETURNING id)
+       INSERT INTO message_parts (message_id, part_index, queue, state, payload, not_before, updated_at)
+       SELECT message.id, u.i, $3, 'queued', u.p, $17, $16
+       FROM message, unnest($18::int[], $19::bytea[]) WITH ORDINALITY AS u(i, p, n)
+       ORDER BY u.n`,
+      record.id,
+      record.clientRef,
+      record.route,
+      record.from,
+      record.to,
+      record.encoding,
+      record.body,
+      record.udh,
+      record.partsCount,
+      record.status,
+      json(record.metadata ?? undefined),
+      record.callbackUrl,
+      record.receiptPolicy,
+      record.validityMs,
+      record.sendAt,
+      now,
+      sendAt ?? now,
+      ordered.map((p) => p.index),
+      ordered.map((p) => bytes(p.payload)),
+    );
+    return record;
+  }
+
+  async getMessage(id: string): Promise<MessageRecord | undefined> {
+    const row = await this.one('SELECT * FROM messages WHERE id = $1', id);
+    return row && toMessage(row);
+  }
+
+  async updateMessage(id: string, patch: MessagePatch): Promise<MessageRecord> {
+    // Locks the row: concurrent patches of one message apply one after the other.
+    const row = await this.one('SELECT * FROM messages WHERE id = $1 FOR NO KEY UPDATE', id);
+    if (row === undefined) throw notFoundError('message', id);
+    const current = toMessage(row);
+    const next: MessageRecord = {
+      ...current,
+      status: patch.status ?? current.status,
+      error: patch.error === undefined ? current.error : patch.error,
+      metadata: patch.metadata === undefined ? current.metadata : patch.metadata,
+      updatedAt: this.now(),
+    };
+    await this.run(
+      `UPDATE messages SET status = $1, error_code = $2, error_message = $3, metadata = $4, updated_at = $5
+       WHERE id = $6`,
+      next.status,
+      next.error?.code ?? null,
+      next.error?.message ?? null,
+      json(next.metadata ?? undefined),
+      next.updatedAt,
+      id,
+    );
+    return next;
+  }
+
+  async listParts(messageId: string): Promise<PartRecord[]> {
+    return (
+      await this.all('SELECT * FROM message_parts WHERE message_id = $1 ORDER BY part_index', messageId)
+    ).map(toPart);
+  }
+
+  // ---------------------------------------------------------------- events
+
+  async appendMessageEvent(messageId: string, type: string, data: unknown): Promise<MessageEvent> {
+    // The message row's lock numbers its events one writer at a time.
+    if (
+      (await this.one('SELECT 1 AS x FROM messages WHERE id = $1 FOR NO KEY UPDATE', messageId)) === undefined
+    ) {
+      throw notFoundError('message', messageId);
+    }
+    const createdAt = this.now();
+    const row = (await this.one(
+      `INSERT INTO message_events (message_id, seq, type, data, created_at)
+       SELECT $1, COALESCE(MAX(seq), 0) + 1, $2, $3, $4 FROM message_events WHERE message_id = $1
+       RETURNING seq`,
+      messageId,
+      type,
+      json(data),
+      createdAt,
+    )) as Row;
+    return { messageId, seq: Number(row.seq), type, data, createdAt };
+  }
+
+  async listMessageEvents(messageId: string): Promise<MessageEvent[]> {
+    return (await this.all('SELECT * FROM message_events WHERE message_id = $1 ORDER BY seq', messageId)).map(
+      (row) => ({
+        messageId: String(row.message_id),
+        seq: Number(row.seq),
+        type: String(row.type),
+        data: parseJson(row.data),
+        createdAt: Number(row.created_at),
+      }),
+    );
+  }
+
+  // ---------------------------------------------------------------- idempotency
+
+  async beginIdempotency(
+    key: string,
+    requestHash: string,
+    ttlMs = DEFAULT_IDEMPOTENCY_TTL_MS,
+  ): Promise<IdempotencyBegin> {
+    const now = this.now();
+    // Takes the key when absent or expired, in one statement: of two replicas racing for one
+    // key, the second waits for the first's commit and then finds it taken.
+    const taken = await this.one(
+      `INSERT INTO idempotency_keys (key, request_hash, state, created_at, expires_at)
+       VALUES ($1, $2, 'in_progress', $3, $4)
+       ON CONFLICT (key) DO UPDATE SET request_hash = excluded.request_hash, state = 'in_progress',
+         response_status = NULL, response_body = NULL, created_at = excluded.created_at,
+         expires_at = excluded.expires_at
+       WHERE idempotency_keys.expires_at <= $3
+       RETURNING key`,
+      key,
+      requestHash,
+      now,
+      now + ttlMs,
+    );
+    if (taken !== undefined) return { kind: 'started' };
+    const row = (await this.one('SELECT * FROM idempotency_keys WHERE key = $1', key)) as Row;
+    if (row.request_hash !== requestHash) return { kind: 'mismatch' };
+    if (row.state !== 'done') return { kind: 'in_progress' };
+    return {
+      kind: 'done',
+      response: { statusCode: Number(row.response_status), body: parseJson(row.response_body) },
+    };
+  }
+
+  async completeIdempotency(key: string, response: StoredResponse): Promise<void> {
+    const changed = await this.run(
+      `UPDATE idempotency_keys SET state = 'done', response_status = $1, response_body = $2
+       WHERE key = $3 AND state = 'in_progress'`,
+      response.statusCode,
+      json(response.body),
+      key,
+    );
+    if (changed === 0) throw notFoundError('idempotency key in progress', key);
+  }
+
+  async releaseIdempotency(key: string): Promise<void> {
+    await this.run("DELETE FROM idempotency_keys WHERE key = $1 AND state = 'in_progress'", key);
+  }
+
+  // ---------------------------------------------------------------- leases
+
+  async acquireBindLease(bindId: string, owner: string, ttlMs: number): Promise<BindLease | undefined> {
+    const now = this.now();
+    // The lease row, locked: two replicas taking one bind go one after the other.
+    let row = await this.one('SELECT * FROM bind_leases WHERE bind_id = $1 FOR UPDATE', bindId);
+    if (row === undefined) {
+      const inserted = await this.one(
+        `INSERT INTO bind_leases (bind_id, owner, epoch, expires_at) VALUES ($1, $2, 1, $3)
+         ON CONFLICT (bind_id) DO NOTHING RETURNING *`,
+        bindId,
+        owner,
+        now + ttlMs,
+      );
+      if (inserted !== undefined) return { bindId, owner, epoch: 1, expiresAt: now + ttlMs };
+      row = (await this.one('SELECT * FROM bind_leases WHERE bind_id = $1 FOR UPDATE', bindId)) as Row;
+    }
+    if (row.owner !== owner && Number(row.expires_at) > now) return undefined;
+    const epoch = Number(row.epoch) + 1;
+    const lease: BindLease = { bindId, owner, epoch, expiresAt: now + ttlMs };
+    await this.run(
+      'UPDATE bind_leases SET owner = $1, epoch = $2, expires_at = $3 WHERE bind_id = $4',
+      owner,
+      epoch,
+      lease.expiresAt,
+      bindId,
+    );
+    // What older epochs left: a PDU that may have gone out is unknown; a claim goes back.
+    await this.run(
+      `UPDATE message_parts SET state = 'unknown', error_code = $1, error_message = $2, claimed_until = NULL,
+         updated_at = $3
+       WHERE bind_id = $4 AND state = 'sending' AND epoch < $5`,
+      'SEND_INTERRUPTED',
+      'no submit_sm_resp was recorded before the bind changed hands; the SMS may have been sent',
+      now,
+      bindId,
+      epoch,
+    );
+    await this.run(
+      `UPDATE message_parts SET state = 'queued', bind_id = NULL, epoch = NULL, claimed_until = NULL,
+         updated_at = $1
+       WHERE bind_id = $2 AND state = 'claimed' AND epoch < $3`,
+      now,
+      bindId,
+      epoch,
+    );
+    return lease;
+  }
+
+  async renewBindLease(lease: BindLease, ttlMs: number): Promise<BindLease | undefined> {
+    const expiresAt = this.now() + ttlMs;
+    const changed = await this.run(
+      'UPDATE bind_leases SET expires_at = $1 WHERE bind_id = $2 AND owner = $3 AND epoch = $4',
+      expiresAt,
+      lease.bindId,
+      lease.owner,
+      lease.epoch,
+    );
+    return changed === 0 ? undefined : { ...lease, expiresAt };
+  }
+
+  async releaseBindLease(lease: BindLease): Promise<void> {
+    const now = this.now();
+    const changed = await this.run(
+      'UPDATE bind_leases SET expires_at = $1 WHERE bind_id = $2 AND owner = $3 AND epoch = $4',
+      now,
+      lease.bindId,
+      lease.owner,
+      lease.epoch,
+    );
+    if (changed === 0) return;
+    await this.run(
+      `UPDATE message_parts SET state = 'queued', bind_id = NULL, epoch = NULL, claimed_until = NULL,
+         updated_at = $1
+       WHERE bind_id = $2 AND state = 'claimed' AND epoch = $3`,
+      now,
+      lease.bindId,
+      lease.epoch,
+    );
+  }
+
+  /**
+   * Refuses a stale epoch. The lease row is share-locked until the transaction ends, so a
+   * takeover (which locks it for update) cannot slip in between this check and the write.
+   */
+  private async checkFence(fence: Fence): Promise<void> {
+    const row = await this.one('SELECT epoch FROM bind_leases WHERE bind_id = $1 FOR SHARE', fence.bindId);
+    const epoch = row === undefined ? undefined : Number(row.epoch);
+    if (epoch !== fence.epoch) throw fencedError(fence, epoch);
+  }
+
+  // ---------------------------------------------------------------- outbound queue
+
+  async claimParts(fence: Fence, queue: string, limit: number, visibilityMs: number): Promise<PartRecord[]> {
+    await this.checkFence(fence);
+    const now = this.now();
+    // Rows another replica is claiming right now are skipped, not waited for.
+    const rows = await this.all(
+      `UPDATE message_parts SET state = 'claimed', bind_id = $1, epoch = $2, claimed_until = $3, updated_at = $4
+       WHERE id IN (
+         SELECT id FROM message_parts
+         WHERE queue = $5
+           AND ((state = 'queued' AND not_before <= $4) OR (state = 'claimed' AND claimed_until <= $4))
+         ORDER BY id LIMIT $6
+         FOR UPDATE SKIP LOCKED)
+       RETURNING *`,
+      fence.bindId,
+      fence.epoch,
+      now + visibilityMs,
+      now,
+      queue,
+      limit,
+    );
+    return rows.map(toPart).sort((a, b) => a.id - b.id);
+  }
+
+  private async part(id: number, lock = false): Promise<PartRecord> {
+    const row = await this.one(
+      `SELECT * FROM message_parts WHERE id = $1${lock ? ' FOR NO KEY UPDATE' : ''}`,
+      id,
+    );
+    if (row === undefined) throw notFoundError('part', id);
+    return toPart(row);
+  }
+
+  /** The part (locked), when this fence holds it in one of `states`; else a conflict. */
+  private async ownedPart(fence: Fence, partId: number, states: readonly PartState[]): Promise<PartRecord> {
+    const part = await this.part(partId, true);
+    if (part.bindId !== fence.bindId || part.epoch !== fence.epoch || !states.includes(part.state)) {
+      throw conflictError(
+        `part ${partId} is ${part.state}${part.bindId === null ? '' : ` for bind ${part.bindId} epoch ${part.epoch}`}, ` +
+          `not ${states.join(' or ')} for bind ${fence.bindId} epoch ${fence.epoch}`,
+      );
+    }
+    return part;
+  }
+
+  async markPartSending(fence: Fence, partId: number, sequenceNumber: number): Promise<PartRecord> {
+    await this.checkFence(fence);
+    await this.ownedPart(fence, partId, ['claimed']);
+    const row = await this.one(
+      `UPDATE message_parts SET state = 'sending', sequence_number = $1, attempts = attempts + 1,
+         claimed_until = NULL, updated_at = $2
+       WHERE id = $3 RETURNING *`,
+      sequenceNumber,
+      this.now(),
+      partId,
+    );
+    return toPart(row as Row);
+  }
+
+  async recordSubmitOutcome(fence: Fence, partId: number, outcome: SubmitOutcome): Promise<PartRecord> {
+    await this.checkFence(fence);
+    // A late response may follow a timeout that recorded `unknown`.
+    await this.ownedPart(fence, partId, ['sending', 'unknown']);
+    const now = this.now();
+    let row: Row | undefined;
+    switch (outcome.kind) {
+      case 'accepted':
+        row = await this.one(
+          `UPDATE message_parts SET state = 'submitted', smsc_message_id = $1, submit_status = 0,
+             error_code = NULL, error_message = NULL, updated_at = $2
+           WHERE id = $3 RETURNING *`,
+          cleanMessageId(outcome.smscMessageId),
+          now,
+          partId,
+        );
+        break;
+      case 'rejected':
+        row = await this.one(
+          `UPDATE message_parts SET state = 'rejected', submit_status = $1, error_code = $2, error_message = $3,
+             updated_at = $4
+           WHERE id = $5 RETURNING *`,
+          outcome.commandStatus,
+          outcome.error.code,
+          outcome.error.message,
+          now,
+          partId,
+        );
+        break;
+      case 'retry':
+        row = await this.one(
+          `UPDATE message_parts SET state = 'queued', bind_id = NULL, epoch = NULL, not_before = $1,
+             submit_status = $2, error_code = $3, error_message = $4, updated_at = $5
+           WHERE id = $6 RETURNING *`,
+          outcome.retryAt,
+          outcome.commandStatus,
+          outcome.error?.code ?? null,
+          outcome.error?.message ?? null,
+          now,
+          partId,
+        );
+        break;
+      case 'unknown':
+        row = await this.one(
+          `UPDATE message_parts SET state = 'unknown', error_code = $1, error_message = $2, updated_at = $3
+           WHERE id = $4 RETURNING *`,
+          outcome.error.code,
+          outcome.error.message,
+          now,
+          partId,
+        );
+        break;
+    }
+    return toPart(row as Row);
+  }
+
+  async releaseParts(fence: Fence, partIds: readonly number[]): Promise<void> {
+    await this.checkFence(fence);
+    await this.run(
+      `UPDATE message_parts SET state = 'queued', bind_id = NULL, epoch = NULL, claimed_until = NULL,
+         updated_at = $1
+       WHERE id = ANY($2::bigint[]) AND state = 'claimed' AND bind_id = $3 AND epoch = $4`,
+      this.now(),
+      [...partIds],
+      fence.bindId,
+      fence.epoch,
+    );
+  }
+
+  // ---------------------------------------------------------------- receipts
+
+  async recordReceipt(receipt: Receipt): Promise<PartRecord | undefined> {
+    const row = await this.one(
+      `UPDATE message_parts SET receipt_stat = $1, receipt_err = $2, receipt_done_at = $3, updated_at = $4
+       WHERE id = (SELECT id FROM message_parts WHERE smsc_message_id = $5 ORDER BY id DESC LIMIT 1)
+       RETURNING *`,
+      receipt.stat,
+      receipt.err ?? null,
+      receipt.doneAt ?? null,
+      this.now(),
+      cleanMessageId(receipt.smscMessageId),
+    );
+    return row && toPart(row);
+  }
+
+  async parkReceipt(receipt: Receipt, ttlMs = DEFAULT_PARKED_RECEIPT_TTL_MS): Promise<ParkedReceipt> {
+    const now = this.now();
+    const row = await this.one(
+      `INSERT INTO parked_receipts (smsc_message_id, bind_id, stat, err, done_at, received_at, expires_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *`,
+      cleanMessageId(receipt.smscMessageId),
+      receipt.bindId,
+      receipt.stat,
+      receipt.err ?? null,
+      receipt.doneAt ?? null,
+      now,
+      now + ttlMs,
+    );
+    return toParked(row as Row);
+  }
+
+  async takeParkedReceipts(smscMessageId: string): Promise<ParkedReceipt[]> {
+    // DELETE … RETURNING: of two replicas taking the same receipts, only one gets them.
+    const now = this.now();
+    const rows = await this.all(
+      'DELETE FROM parked_receipts WHERE smsc_message_id = $1 RETURNING *',
+      cleanMessageId(smscMessageId),
+    );
+    return rows
+      .map(toParked)
+      .filter((r) => r.expiresAt > now)
+      .sort((a, b) => a.id - b.id);
+  }
+
+  // ---------------------------------------------------------------- inbound
+
+  async addInboundPart(part: NewInboundPart): Promise<InboundProgress> {
+    // Parts of one group arriving on two replicas at once: the second waits for the first's
+    // commit, so exactly one of them sees the group complete.
+    await this.run('SELECT pg_advisory_xact_lock($1, hashtext($2))', INBOUND_GROUP_LOCK_CLASS, part.groupKey);
+    await this.run(
+      `INSERT INTO inbound_parts (group_key, part_index, total_parts, bind_id, payload, data_coding, received_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7)
+       ON CONFLICT (group_key, part_index) DO NOTHING`,
+      part.groupKey,
+      part.index,
+      part.total,
+      part.bindId,
+      bytes(part.payload),
+      part.dataCoding,
+      this.now(),
+    );
+    const parts = (
+      await this.all('SELECT * FROM inbound_parts WHERE group_key = $1 ORDER BY part_index', part.groupKey)
+    ).map(toInboundPart);
+    if (parts.length >= part.total) return { complete: true, parts };
+    return { complete: false, received: parts.length, total: part.total };
+  }
+
+  async createInboundMessage(message: NewInboundMessage, groupKey?: string): Promise<InboundMessageRecord> {
+    const record: InboundMessageRecord = {
+      id: message.id,
+      bindId: message.bindId,
+      from: message.from,
+      to: message.to,
+      encoding: message.encoding,
+      body: bytes(message.body) as Buffer,
+      partsCount: message.partsCount,
+      metadata: message.metadata ?? null,
+      receivedAt: this.now(),
+    };
+    await this.run(
+      `INSERT INTO inbound_messages (id, bind_id, source_addr, dest_addr, encoding, body, parts_count,
+         metadata, received_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+      record.id,
+      record.bindId,
+      record.from,
+      record.to,
+      record.encoding,
+      record.body,
+      record.partsCount,
+      json(record.metadata ?? undefined),
+      record.receivedAt,
+    );
+    if (groupKey !== undefined) await this.run('DELETE FROM inbound_parts WHERE group_key = $1', groupKey);
+    return record;
+  }
+
+  async getInboundMessage(id: string): Promise<InboundMessageRecord | undefined> {
+    const row = await this.one('SELECT * FROM inbound_messages WHERE id = $1', id);
+    return row && toInboundMessage(row);
+  }
+
+  // ---------------------------------------------------------------- webhooks
+
+  async enqueueWebhook(event: NewWebhookEvent): Promise<WebhookEvent> {
+    const now = this.now();
+    const record: WebhookEvent = {
+      eventId: event.eventId ?? `evt_${randomUUID()}`,
+      messageId: event.messageId,
+      endpoint: event.endpoint,
+      type: event.type,
+      payload: event.payload,
+      state: 'pending',
+      attempts: 0,
+      nextAttemptAt: event.nextAttemptAt ?? now,
+      claimedUntil: null,
+      lastError: null,
+      createdAt: now,
+      updatedAt: now,
+    };
+    await this.run(
+      `INSERT INTO webhook_events (event_id, message_id, endpoint, type, payload, state, next_attempt_at,
+         created_at, updated_at)
+       VALUES ($1, $2, $3, $4, $5, 'pending', $6, $7, $7)`,
+      record.eventId,
+      record.messageId,
+      record.endpoint,
+      record.type,
+      json(record.payload ?? null),
+      record.nextAttemptAt,
+      now,
+    );
+    return record;
+  }
+
+  async claimWebhooks(limit: number, visibilityMs: number): Promise<WebhookEvent[]> {
+    const now = this.now();
+    // An event waits while an earlier event of its message is pending, claimed by anyone or
+    // not: so one message's events go out one at a time, in order, across replicas.
+    const rows = await this.all(
+      `UPDATE webhook_events SET claimed_until = $1
+       WHERE id IN (
+         SELECT w.id FROM webhook_events w
+         WHERE w.state = 'pending' AND w.next_attempt_at <= $2 AND (w.claimed_until IS NULL OR w.claimed_until <= $2)
+           AND (w.message_id IS NULL OR NOT EXISTS (
+             SELECT 1 FROM webhook_events p
+             WHERE p.message_id = w.message_id AND p.state = 'pending' AND p.id < w.id))
+         ORDER BY w.next_attempt_at, w.id LIMIT $3
+         FOR UPDATE OF w SKIP LOCKED)
+       RETURNING *`,
+      now + visibilityMs,
+      now,
+      limit,
+    );
+    return rows
+      .map((row) => ({ id: Number(row.id), event: toWebhook(row) }))
+      .sort((a, b) => a.event.nextAttemptAt - b.event.nextAttemptAt || a.id - b.id)
+      .map((r) => r.event);
+  }
+
+  async recordWebhookOutcome(eventId: string, outcome: WebhookOutcome): Promise<WebhookEvent> {
+    const row = await this.one('SELECT * FROM webhook_events WHERE event_id = $1 FOR UPDATE', eventId);
+    if (row === undefined) throw notFoundError('webhook event', eventId);
+    const current = toWebhook(row);
+    if (current.state !== 'pending')
+      throw conflictError(`webhook event ${eventId} is already ${current.state}`);
+    const state: WebhookState = outcome.kind === 'retry' ? 'pending' : outcome.kind;
+    const updated = await this.one(
+      `UPDATE webhook_events SET state = $1, attempts = attempts + 1, next_attempt_at = $2, claimed_until = NULL,
+         last_error = $3, updated_at = $4
+       WHERE event_id = $5 RETURNING *`,
+      state,
+      outcome.kind === 'retry' ? outcome.retryAt : current.nextAttemptAt,
+      outcome.kind === 'delivered' ? null : outcome.error,
+      this.now(),
+      eventId,
+    );
+    return toWebhook(updated as Row);
+  }
+
+  async getWebhook(eventId: string): Promise<WebhookEvent | undefined> {
+    const row = await this.one('SELECT * FROM webhook_events WHERE event_id = $1', eventId);
+    return row && toWebhook(row);
+  }
+}

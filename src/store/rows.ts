@@ -1,0 +1,141 @@
+/**
+ * Rows to records, shared by every Store implementation: SQLite and PostgreSQL name their
+ * columns alike (src/store/schema.ts); int64 columns may come back as numbers (SQLite) or
+ * strings (PostgreSQL BIGINT), JSON as text, bytes as Buffers.
+ */
+import type {
+  InboundMessageRecord,
+  InboundPartRecord,
+  MessageRecord,
+  MessageStatus,
+  ParkedReceipt,
+  PartRecord,
+  PartState,
+  ReceiptPolicy,
+  StoredError,
+  WebhookEvent,
+  WebhookState,
+} from './store.js';
+
+export type Row = Record<string, unknown>;
+
+export const bytes = (value: Uint8Array | null | undefined): Buffer | null =>
+  value == null
+    ? null
+    : Buffer.isBuffer(value)
+      ? value
+      : Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+export const json = (value: unknown): string | null => (value === undefined ? null : JSON.stringify(value));
+export const parseJson = <T>(text: unknown): T => (text == null ? null : JSON.parse(text as string)) as T;
+export const num = (value: unknown): number | null => (value == null ? null : Number(value));
+export const str = (value: unknown): string | null => (value == null ? null : String(value));
+export const storedError = (code: unknown, message: unknown): StoredError | null =>
+  code == null ? null : { code: String(code), message: String(message ?? '') };
+
+// ---------------------------------------------------------------------------- row mapping
+
+export function toMessage(row: Row): MessageRecord {
+  return {
+    id: String(row.id),
+    clientRef: str(row.client_ref),
+    route: String(row.route),
+    from: String(row.source_addr),
+    to: String(row.dest_addr),
+    encoding: String(row.encoding),
+    body: row.body as Buffer,
+    udh: (row.udh as Buffer | null) ?? null,
+    partsCount: Number(row.parts_count),
+    status: row.status as MessageStatus,
+    error: storedError(row.error_code, row.error_message),
+    metadata: parseJson(row.metadata),
+    callbackUrl: str(row.callback_url),
+    receiptPolicy: row.receipt_policy as ReceiptPolicy,
+    validityMs: num(row.validity_ms),
+    sendAt: num(row.send_at),
+    createdAt: Number(row.created_at),
+    updatedAt: Number(row.updated_at),
+  };
+}
+
+export function toPart(row: Row): PartRecord {
+  return {
+    id: Number(row.id),
+    messageId: String(row.message_id),
+    index: Number(row.part_index),
+    queue: String(row.queue),
+    state: row.state as PartState,
+    payload: row.payload as Buffer,
+    bindId: str(row.bind_id),
+    epoch: num(row.epoch),
+    sequenceNumber: num(row.sequence_number),
+    smscMessageId: str(row.smsc_message_id),
+    submitStatus: num(row.submit_status),
+    attempts: Number(row.attempts),
+    notBefore: Number(row.not_before),
+    claimedUntil: num(row.claimed_until),
+    error: storedError(row.error_code, row.error_message),
+    receiptStat: str(row.receipt_stat),
+    receiptErr: str(row.receipt_err),
+    receiptDoneAt: num(row.receipt_done_at),
+    updatedAt: Number(row.updated_at),
+  };
+}
+
+export function toParked(row: Row): ParkedReceipt {
+  return {
+    id: Number(row.id),
+    smscMessageId: String(row.smsc_message_id),
+    bindId: String(row.bind_id),
+    stat: String(row.stat),
+    err: str(row.err),
+    doneAt: num(row.done_at),
+    receivedAt: Number(row.received_at),
+    expiresAt: Number(row.expires_at),
+  };
+}
+
+export function toWebhook(row: Row): WebhookEvent {
+  return {
+    eventId: String(row.event_id),
+    messageId: str(row.message_id),
+    endpoint: String(row.endpoint),
+    type: String(row.type),
+    payload: parseJson(row.payload),
+    state: row.state as WebhookState,
+    attempts: Number(row.attempts),
+    nextAttemptAt: Number(row.next_attempt_at),
+    claimedUntil: num(row.claimed_until),
+    lastError: str(row.last_error),
+    createdAt: Number(row.created_at),
+    updatedAt: Number(row.updated_at),
+  };
+}
+
+export function toInboundPart(row: Row): InboundPartRecord {
+  return {
+    groupKey: String(row.group_key),
+    index: Number(row.part_index),
+    total: Number(row.total_parts),
+    bindId: String(row.bind_id),
+    payload: row.payload as Buffer,
+    dataCoding: Number(row.data_coding),
+    receivedAt: Number(row.received_at),
+  };
+}
+
+export function toInboundMessage(row: Row): InboundMessageRecord {
+  return {
+    id: String(row.id),
+    bindId: String(row.bind_id),
+    from: String(row.source_addr),
+    to: String(row.dest_addr),
+    encoding: String(row.encoding),
+    body: row.body as Buffer,
+    partsCount: Number(row.parts_count),
+    metadata: parseJson(row.metadata),
+    route: str(row.route),
+    dataCoding: Number(row.data_coding),
+    incomplete: Number(row.incomplete) !== 0,
+    receivedAt: Number(row.received_at),
+  };
+}

@@ -1,0 +1,319 @@
+/**
+ * The store contract on a real PostgreSQL server (a throwaway one for this file, see
+ * test/helpers/postgres-server.ts), and what only a shared database adds: replicas migrating
+ * at once, claimers racing for the queues, the database's clock.
+ */
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseConfigText } from '../../src/config/load-config.js';
+import { ErrorCode } from '../../src/errors.js';
+import { connectStore } from '../../src/store/index.js';
+import {
+  connectPostgresStore,
+  openPostgresStore,
+  PostgresStore,
+  type PostgresStoreOptions,
+} from '../../src/store/postgres-store.js';
+import { LATEST_SCHEMA_VERSION } from '../../src/store/schema.js';
+import { type PostgresServer, postgresUnavailable, startPostgres } from '../helpers/postgres-server.js';
+import { describeStore, message } from './store-suite.js';
+
+const unavailable = postgresUnavailable();
+
+let server: PostgresServer | undefined;
+let database: string | undefined;
+let schemas = 0;
+/**
+ * A fresh, empty schema in this file's database, as a URL whose connections use it (a schema
+ * takes milliseconds to create, a database hundreds).
+ */
+async function freshDatabase(): Promise<string> {
+  if (server === undefined || database === undefined) throw new Error('no PostgreSQL server');
+  const schema = `t${++schemas}`;
+  const client = new pg.Client(database);
+  await client.connect();
+  try {
+    await client.query(`CREATE SCHEMA ${schema}`);
+  } finally {
+    await client.end();
+  }
+  return `${database}?options=${encodeURIComponent(`-c search_path=${schema}`)}`;
+}
+
+describe.skipIf(unavailable !== undefined)('PostgreSQL store', () => {
+  beforeAll(async () => {
+    server = await startPostgres();
+    database = await server.createDatabase('store_test');
+  }, 120_000);
+  afterAll(async () => {
+    await server?.stop();
+  }, 60_000);
+
+  describeStore('postgres', async ({ now, retentionDays }) => {
+    const url = await freshDatabase();
+    return {
+      // As for SQLite: a generous group time budget, so a loaded machine does not split groups.
+      open: async () => connectPostgresStore({ url, now, retentionDays, maxGroupMs: 1_000 }),
+      destroy: async () => undefined,
+    };
+  });
+
+  describe('only on a shared database', () => {
+    const part = [{ index: 0, payload: Buffer.from('x') }];
+    const stores: PostgresStore[] = [];
+    const open = async (options: Omit<PostgresStoreOptions, 'url'> & { url: string }) => {
+      const store = await connectPostgresStore(options);
+      stores.push(store);
+      return store;
+    };
+    afterAll(async () => {
+      for (const store of stores.splice(0)) await store.close();
+    });
+
+    it('migrates once when two replicas open an empty database at the same moment', async () => {
+      const url = await freshDatabase();
+      const [a, b] = await Promise.all([open({ url }), open({ url })]);
+      await a.createMessage(message('from-a'), part);
+      expect((await b.getMessage('from-a'))?.id).toBe('from-a');
+      const client = new pg.Client(url);
+      await client.connect();
+      try {
+        const { rows } = await client.query('SELECT version FROM schema_version ORDER BY version');
+        expect(rows.map((r) => r.version)).toEqual(
+          Array.from({ length: LATEST_SCHEMA_VERSION }, (_, i) => i + 1),
+        );
+      } finally {
+        await client.end();
+      }
+    });
+
+    it('refuses a database written by a newer schema', async () => {
+      const url = await freshDatabase();
+      await (await open({ url })).close();
+      const client = new pg.Client(url);
+      await client.connect();
+      await client.query("INSERT INTO schema_version (version, name, applied_at) VALUES (999, 'future', 0)");
+      await client.end();
+      await expect(connectPostgresStore({ url })).rejects.toMatchObject({ code: ErrorCode.StoreMigration });
+    });
+
+    it('fails to open with SMPP_ERR_STORE_OPEN, without the password in the message', async () => {
+      if (server === undefined) throw new Error('no server');
+      const url = `postgres://nobody:s3cret-pw@127.0.0.1:${server.port}/no_such_db`;
+      const error = await connectPostgresStore({ url }).catch((e: unknown) => e);
+      expect(error).toMatchObject({ code: ErrorCode.StoreOpen });
+      expect(String((error as Error).message)).not.toContain('s3cret-pw');
+      expect(String((error as Error).message)).toContain('[redacted]');
+    });
+
+    it('judges time by the database clock when no clock is injected', async () => {
+      const url = await freshDatabase();
+      const store = await open({ url });
+      const client = new pg.Client(url);
+      await client.connect();
+      const { rows } = await client.query('SELECT (extract(epoch FROM now()) * 1000)::bigint AS ms');
+      await client.end();
+      const dbNow = Number(rows[0].ms);
+      const lease = await store.acquireBindLease('b1', 'a', 10_000);
+      // The database runs on this machine: its clock and ours agree to well within a second.
+      expect(Math.abs((lease?.expiresAt ?? 0) - 10_000 - dbNow)).toBeLessThan(5_000);
+      expect(await store.acquireBindLease('b1', 'b', 10_000)).toBeUndefined();
+      const created = await store.createMessage(message('m1'), part);
+      expect(Math.abs(created.createdAt - dbNow)).toBeLessThan(5_000);
+    });
+
+    it('hands each part to exactly one of several concurrent claimers', async () => {
+      const url = await freshDatabase();
+      let t = Date.UTC(2026, 0, 1);
+      const now = () => t;
+      const replicas = await Promise.all([open({ url, now }), open({ url, now }), open({ url, now })]);
+      const [first] = replicas;
+      const count = 300;
+      await first!.transaction(async (tx) => {
+        for (let i = 0; i < count; i++) await tx.createMessage(message(`c${i}`), part);
+      });
+      const leases = await Promise.all(
+        replicas.map((r, i) => r.acquireBindLease(`b${i}`, `replica-${i}`, 60_000)),
+      );
+      const seen: number[][] = replicas.map(() => []);
+      await Promise.all(
+        replicas.map(async (replica, i) => {
+          const lease = leases[i]!;
+          // Several claim loops per replica too, so claims overlap within and across replicas.
+          await Promise.all(
+            Array.from({ length: 4 }, async () => {
+              for (;;) {
+                const claimed = await replica.claimParts(lease, 'default', 7, 60_000);
+                if (claimed.length === 0) return;
+                for (const p of claimed) {
+                  await replica.markPartSending(lease, p.id, p.id);
+                  seen[i]!.push(p.id);
+                }
+              }
+            }),
+          );
+        }),
+      );
+      const all = seen.flat();
+      expect(all).toHaveLength(count);
+      expect(new Set(all).size).toBe(count);
+      // All replicas took part (the claims are spread, not serialised behind one).
+      expect(seen.filter((ids) => ids.length > 0).length).toBeGreaterThanOrEqual(2);
+      t += 1; // (the clock is shared and fixed: nothing became visible again)
+    });
+
+    it("keeps each message's webhook events in order across concurrent claimers", async () => {
+      const url = await freshDatabase();
+      const replicas = await Promise.all([open({ url }), open({ url }), open({ url })]);
+      const messages = 20;
+      const perMessage = 5;
+      // Enqueued in order per message (each awaited before the next of its message).
+      await Promise.all(
+        Array.from({ length: messages }, async (_, m) => {
+          for (let e = 0; e < perMessage; e++) {
+            await replicas[(m + e) % replicas.length]!.enqueueWebhook({
+              eventId: `evt-${m}-${e}`,
+              messageId: `m${m}`,
+              endpoint: 'https://example.test/hook',
+              type: 't',
+              payload: { m, e },
+            });
+          }
+        }),
+      );
+      const delivered = new Map<string, number[]>();
+      const inFlight = new Set<string>();
+      let violations = 0;
+      let attempt = 0;
+      await Promise.all(
+        replicas.flatMap((replica) =>
+          Array.from({ length: 3 }, async () => {
+            let idle = 0;
+            while (idle < 20) {
+              const events = await replica.claimWebhooks(4, 60_000);
+              if (events.length === 0) {
+                idle++;
+                await new Promise((resolve) => setTimeout(resolve, 5));
+                continue;
+              }
+              idle = 0;
+              for (const event of events) {
+                const { m, e } = event.payload as { m: number; e: number };
+                if (inFlight.has(`m${m}`)) violations++;
+                inFlight.add(`m${m}`);
+                const got = delivered.get(`m${m}`) ?? [];
+                // Every third attempt fails once: the retry must still come before the next event.
+                const fail = ++attempt % 3 === 0 && !got.includes(-1 - e);
+                await new Promise((resolve) => setImmediate(resolve));
+                inFlight.delete(`m${m}`);
+                if (fail) {
+                  got.push(-1 - e);
+                  delivered.set(`m${m}`, got);
+                  await replica.recordWebhookOutcome(event.eventId, {
+                    kind: 'retry',
+                    retryAt: 0,
+                    error: 'HTTP 503',
+                  });
+                } else {
+                  got.push(e);
+                  delivered.set(`m${m}`, got);
+                  await replica.recordWebhookOutcome(event.eventId, { kind: 'delivered' });
+                }
+              }
+            }
+          }),
+        ),
+      );
+      expect(violations).toBe(0);
+      for (let m = 0; m < messages; m++) {
+        const order = (delivered.get(`m${m}`) ?? []).filter((e) => e >= 0);
+        expect(order).toEqual(Array.from({ length: perMessage }, (_, e) => e));
+      }
+    }, 60_000);
+
+    it('lets only one of two replicas take a free bind at once', async () => {
+      const url = await freshDatabase();
+      const [a, b] = await Promise.all([open({ url }), open({ url })]);
+      for (let i = 0; i < 20; i++) {
+        const [la, lb] = await Promise.all([
+          a.acquireBindLease(`bind-${i}`, 'a', 60_000),
+          b.acquireBindLease(`bind-${i}`, 'b', 60_000),
+        ]);
+        expect([la, lb].filter((l) => l !== undefined)).toHaveLength(1);
+      }
+    });
+
+    it('completes an inbound group exactly once when its parts arrive on two replicas at once', async () => {
+      const url = await freshDatabase();
+      const [a, b] = await Promise.all([open({ url }), open({ url })]);
+      for (let g = 0; g < 10; g++) {
+        const part0 = {
+          bindId: 'b1',
+          groupKey: `g${g}`,
+          index: 0,
+          total: 2,
+          payload: Buffer.from('a'),
+          dataCoding: 0,
+        };
+        const results = await Promise.all([
+          a.addInboundPart(part0),
+          b.addInboundPart({ ...part0, index: 1 }),
+        ]);
+        expect(results.filter((r) => r.complete)).toHaveLength(1);
+      }
+    });
+
+    it('rejects every caller of a group whose commit fails, and writes none of them', async () => {
+      const url = await freshDatabase();
+      let failNext = false;
+      const store = await open({
+        url,
+        writeLanes: 1,
+        maxGroupMs: 1_000,
+        beforeCommit: () => {
+          if (failNext) {
+            failNext = false;
+            throw new Error('connection lost');
+          }
+        },
+      });
+      failNext = true;
+      const results = await Promise.allSettled(
+        Array.from({ length: 10 }, (_, i) => store.createMessage(message(`f${i}`), part)),
+      );
+      expect(results.every((r) => r.status === 'rejected')).toBe(true);
+      expect(
+        results.every(
+          (r) =>
+            r.status === 'rejected' &&
+            (r.reason as { code: string; retriable: boolean }).code === ErrorCode.StoreCommit &&
+            (r.reason as { retriable: boolean }).retriable,
+        ),
+      ).toBe(true);
+      for (let i = 0; i < 10; i++) expect(await store.getMessage(`f${i}`)).toBeUndefined();
+      await store.createMessage(message('after'), part);
+      expect(await store.getMessage('after')).toBeDefined();
+    });
+
+    it('is what openStore opens for a config with store.url (and SQLite stays the default)', async () => {
+      const url = await freshDatabase();
+      const config = parseConfigText(`store: { url: "${url}" }`, { env: {}, baseDir: process.cwd() });
+      const store = await connectStore({ ...config.store });
+      try {
+        expect(store).toBeInstanceOf(PostgresStore);
+        await store.createMessage(message('via-config'), part);
+        expect((await store.getMessage('via-config'))?.id).toBe('via-config');
+      } finally {
+        await store.close();
+      }
+    });
+
+    it('opens lazily too: operations wait for the migrations', async () => {
+      const url = await freshDatabase();
+      const store = openPostgresStore({ url });
+      stores.push(store);
+      await store.createMessage(message('early'), part);
+      expect((await store.getMessage('early'))?.id).toBe('early');
+    });
+  });
+});
