@@ -411,6 +411,8 @@ export function describeStore(name: string, factory: StoreFactory): void {
         ]);
         const claimedRace = claim.some((p) => p.messageId === 'race');
         expect(claimedRace).toBe(cancel.kind === 'too_late');
+      });
+
       it('claims whole messages: never splits one between claimers, keeps its parts on one bind and in order', async () => {
         await queueMessages(2);
         const other = (await store.acquireBindLease('b2', 'replica-a', 60_000))!;

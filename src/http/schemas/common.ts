@@ -219,10 +219,6 @@ const ERROR_EXAMPLES: Record<HttpErrorCode, object> = {
   INTERNAL_ERROR: { code: 'INTERNAL_ERROR', message: 'internal error' },
   BIND_STOPPED: { code: 'BIND_STOPPED', message: 'bind main is stopped', details: { bindId: 'main' } },
   INBOUND_NOT_FOUND: { code: 'INBOUND_NOT_FOUND', message: "no inbound message with id 'nope'" },
-  MESSAGES_UNAVAILABLE: {
-    code: 'MESSAGES_UNAVAILABLE',
-    message: 'the message path does not run in this process',
-  },
   PROBE_REJECTED: {
     code: 'PROBE_REJECTED',
     message: 'enquire_link answered with generic_nack ESME_RINVCMDID (0x00000003)',
