@@ -2,7 +2,7 @@
 //                                   [--synchronous full|normal]
 //
 // How fast POST /messages accepts, on its own: the app with the message path over SqliteStore
-// (synchronous=FULL) in a server process of its own (server.ts), an outbound port that only counts
+// (synchronous=FULL, or NORMAL) in a server process of its own (server.ts), an outbound port that only counts
 // (nothing is sent: the end-to-end benchmark with the simulator comes with the outbound engine),
 // and autocannon in this process, on loopback. Three runs of --duration-s seconds:
 //   1. single POSTs from --connections connections (default 50): accepted/s, latency p50/p99;
@@ -97,7 +97,7 @@ async function run(name: string, options: autocannon.Options, perRequest: number
 
 try {
   console.log(
-    `POST /messages accept benchmark: ${durationS} s per run, SqliteStore synchronous=FULL, loopback`,
+    `POST /messages accept benchmark: ${durationS} s per run, SqliteStore synchronous=${synchronous.toUpperCase()}, loopback`,
   );
   await run(
     `1. single POSTs, ${connections} connections`,

@@ -1,6 +1,6 @@
 // The server process of the accept benchmark (index.ts): the real app with the message path over a
-// SqliteStore (synchronous=FULL as shipped, or NORMAL when argv[2] is 'normal') in a temp dir, an outbound port that only counts, and
-// one default route. Sends { port } over IPC; on 'stats' answers the store's group-commit figures
+// SqliteStore (synchronous=FULL as shipped, or NORMAL when argv[2] is 'normal') in a temp dir, an
+// outbound port that only counts, and one default route. Sends { port } over IPC; on 'stats' answers the store's group-commit figures
 // and the event-loop delay; on 'exit' closes everything.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

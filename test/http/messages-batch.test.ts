@@ -109,6 +109,7 @@ describe('Idempotency-Key', () => {
     expect(again.statusCode).toBe(202);
     expect(again.headers['idempotent-replayed']).toBe('true');
     expect(again.json()).toEqual(first.json());
+    expect(again.headers.location).toBe(first.headers.location);
     expect(await byRef('idem-replay')).toHaveLength(1);
     expect(f.outbound.notified).toEqual(['uk']);
   });

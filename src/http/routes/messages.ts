@@ -166,6 +166,8 @@ async function withKey<T>(
 function replay(reply: FastifyReply, stored: Replay): unknown {
   reply.code(stored.statusCode);
   reply.header(REPLAYED_HEADER, 'true');
+  const id = (stored.body as { id?: unknown } | null)?.id;
+  if (typeof id === 'string') reply.header('location', `/messages/${encodeURIComponent(id)}`);
   return stored.body;
 }
 
