@@ -149,7 +149,10 @@ export class MoSender {
 
   constructor(private readonly opts: MoSenderOptions) {}
 
-  /** Sends an MO to one bound RX/TRX session of each system_id (or of the one given), part by part. */
+  /**
+   * Sends an MO to each bound system_id (or the one given), part by part, each deliver_sm (and
+   * each redelivery) to the next RX/TRX session of that system_id, round robin.
+   */
   async send(mo: MoRequest): Promise<MoResult> {
     this.reference = (this.reference + 1) % 256;
     const parts = moParts(mo, this.reference);
