@@ -184,7 +184,8 @@ async function run(name: string, partsPerMessage: 1 | 3): Promise<Result> {
     maxInFlight,
     workUsPerUnit:
       after.units > before.units
-        ? ((after.busyMs - before.busyMs - (after.commitMs - before.commitMs)) * 1000) / (after.units - before.units)
+        ? ((after.busyMs - before.busyMs - (after.commitMs - before.commitMs)) * 1000) /
+          (after.units - before.units)
         : 0,
     commitMs: commits > 0 ? (after.commitMs - before.commitMs) / commits : 0,
   };
