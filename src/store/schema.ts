@@ -188,7 +188,9 @@ export const MIGRATIONS: readonly Migration[] = [
       'ALTER TABLE inbound_messages ADD COLUMN route TEXT',
       'ALTER TABLE inbound_messages ADD COLUMN data_coding INTEGER NOT NULL DEFAULT 0',
       'ALTER TABLE inbound_messages ADD COLUMN incomplete INTEGER NOT NULL DEFAULT 0',
+      // Pages of GET /inbound (and prune by age) use this one; the old one is its prefix.
       'CREATE INDEX inbound_messages_page ON inbound_messages (received_at, id)',
+      'DROP INDEX inbound_messages_received',
       `CREATE TABLE inbound_fingerprints (
         fingerprint TEXT PRIMARY KEY,
         seen_at ${t.int64} NOT NULL,
