@@ -309,7 +309,10 @@ function drawDetailChart(record) {
         select: { show: false },
         legend: { show: false },
         scales: { x: { time: false } },
-        axes: [{ show: false }, { size: 64, values: (_u, ticks) => ticks.map((t) => formatMs(t)) }],
+        axes: [
+          { show: false },
+          { size: 72, values: (_u, ticks) => ticks.map((t) => `${Math.round(t * 10) / 10} ms`) },
+        ],
         series: [{}, { label: 'RTT', stroke: '#2563eb', width: 1.5, fill: 'rgba(37,99,235,0.08)' }],
       },
       data,
