@@ -32,6 +32,8 @@ export const resolveWithDns: ResolveHost = async (host) =>
 export interface IntakeOptions {
   /** Which callback URLs are allowed (default: public addresses only). */
   callbackUrlPolicy?: UrlPolicy;
+  /** false (config webhooks.allowCallbackUrl: false): any callbackUrl is refused. Default true. */
+  callbackUrlsAllowed?: boolean;
   resolveHost?: ResolveHost;
 }
 
@@ -75,6 +77,9 @@ export async function checkCallback(
   options: IntakeOptions,
   cache: Map<string, Promise<string[]>> = new Map(),
 ): Promise<HttpApiError | null> {
+  if (options.callbackUrlsAllowed === false) {
+    return callbackRefused('callback URLs are turned off here (webhooks.allowCallbackUrl: false)');
+  }
   const policy = options.callbackUrlPolicy ?? DEFAULT_URL_POLICY;
   let host: string;
   try {
