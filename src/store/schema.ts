@@ -213,7 +213,7 @@ export const MIGRATIONS: readonly Migration[] = [
         disabled_at ${t.int64} NOT NULL,
         reason TEXT NOT NULL
       )`,
-      'CREATE INDEX webhook_events_endpoint ON webhook_events (endpoint, state, next_attempt_at)',
+      'CREATE INDEX webhook_events_endpoint ON webhook_events (endpoint, state, next_attempt_at, id)',
     ],
   },
 ];

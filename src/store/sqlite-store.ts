@@ -1205,51 +1205,56 @@ class SqliteOps implements StoreOps {
     filter: WebhookClaimFilter = {},
   ): Promise<WebhookEvent[]> {
     const now = this.now();
-    // The prefix as a range (endpoint >= p AND endpoint < p + U+FFFF): no LIKE escaping, index-friendly.
+    // One statement per filter shape, so each can use its index (an `? IS NULL OR` cannot).
+    let where = '';
+    const params: unknown[] = [];
+    if (filter.endpoint !== undefined) {
+      where += ' AND w.endpoint = ?';
+      params.push(filter.endpoint);
+    }
+    if (filter.endpointPrefix !== undefined) {
+      // The prefix as a range: no LIKE escaping, index-friendly.
+      where += ' AND w.endpoint >= ? AND w.endpoint < ?';
+      params.push(filter.endpointPrefix, `${filter.endpointPrefix}\uffff`);
+    }
     const rows = this.all(
-      `SELECT w.id FROM webhook_events w
-       WHERE w.state = 'pending' AND w.next_attempt_at <= ? AND (w.claimed_until IS NULL OR w.claimed_until <= ?)
-         AND (? IS NULL OR w.endpoint = ?)
-         AND (? IS NULL OR (w.endpoint >= ? AND w.endpoint < ?))
-         AND (w.message_id IS NULL OR NOT EXISTS (
-           SELECT 1 FROM webhook_events p
-           WHERE p.message_id = w.message_id AND p.endpoint = w.endpoint AND p.state = 'pending' AND p.id < w.id))
-       ORDER BY w.next_attempt_at, w.id LIMIT ?`,
+      `UPDATE webhook_events SET claimed_until = ? WHERE id IN (
+         SELECT w.id FROM webhook_events w
+         WHERE w.state = 'pending' AND w.next_attempt_at <= ? AND (w.claimed_until IS NULL OR w.claimed_until <= ?)${where}
+           AND (w.message_id IS NULL OR NOT EXISTS (
+             SELECT 1 FROM webhook_events p
+             WHERE p.message_id = w.message_id AND p.endpoint = w.endpoint AND p.state = 'pending' AND p.id < w.id))
+         ORDER BY w.next_attempt_at, w.id LIMIT ?)
+       RETURNING *`,
+      now + visibilityMs,
       now,
       now,
-      filter.endpoint ?? null,
-      filter.endpoint ?? null,
-      filter.endpointPrefix ?? null,
-      filter.endpointPrefix ?? null,
-      filter.endpointPrefix === undefined ? null : `${filter.endpointPrefix}\uffff`,
+      ...params,
       limit,
     );
-    const claimed: WebhookEvent[] = [];
-    for (const row of rows) {
-      this.run('UPDATE webhook_events SET claimed_until = ? WHERE id = ?', now + visibilityMs, row.id);
-      claimed.push(toWebhook(this.one('SELECT * FROM webhook_events WHERE id = ?', row.id) as Row));
-    }
-    return claimed;
+    // RETURNING gives no order: due first, then in enqueue order.
+    rows.sort((a, b) => Number(a.next_attempt_at) - Number(b.next_attempt_at) || Number(a.id) - Number(b.id));
+    return rows.map(toWebhook);
   }
 
   async recordWebhookOutcome(eventId: string, outcome: WebhookOutcome): Promise<WebhookEvent> {
-    const current = await this.getWebhook(eventId);
-    if (current === undefined) throw notFoundError('webhook event', eventId);
-    if (current.state !== 'pending')
-      throw conflictError(`webhook event ${eventId} is already ${current.state}`);
     const now = this.now();
     const state: WebhookState = outcome.kind === 'retry' ? 'pending' : outcome.kind;
-    this.run(
-      `UPDATE webhook_events SET state = ?, attempts = attempts + 1, next_attempt_at = ?, claimed_until = NULL,
-         last_error = ?, updated_at = ?
-       WHERE event_id = ?`,
+    const row = this.one(
+      `UPDATE webhook_events SET state = ?, attempts = attempts + 1,
+         next_attempt_at = COALESCE(?, next_attempt_at), claimed_until = NULL, last_error = ?, updated_at = ?
+       WHERE event_id = ? AND state = 'pending'
+       RETURNING *`,
       state,
-      outcome.kind === 'retry' ? outcome.retryAt : current.nextAttemptAt,
+      outcome.kind === 'retry' ? outcome.retryAt : null,
       outcome.kind === 'delivered' ? null : outcome.error,
       now,
       eventId,
     );
-    return (await this.getWebhook(eventId)) as WebhookEvent;
+    if (row !== undefined) return toWebhook(row);
+    const current = await this.getWebhook(eventId);
+    if (current === undefined) throw notFoundError('webhook event', eventId);
+    throw conflictError(`webhook event ${eventId} is already ${current.state}`);
   }
 
   async getWebhook(eventId: string): Promise<WebhookEvent | undefined> {

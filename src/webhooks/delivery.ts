@@ -32,7 +32,13 @@ import { Agent, Pool } from 'undici';
 import { ErrorCode, SmppError } from '../errors.js';
 import type { Clock, TimerHandle } from '../session/clock.js';
 import { realClock } from '../session/clock.js';
-import type { DisabledWebhookEndpoint, Store, WebhookClaimFilter, WebhookEvent } from '../store/store.js';
+import type {
+  DisabledWebhookEndpoint,
+  Store,
+  WebhookClaimFilter,
+  WebhookEvent,
+  WebhookOutcome,
+} from '../store/store.js';
 import type { WebhookEndpointConfig, WebhooksConfig } from './config.js';
 import { CALLBACK_ENDPOINT, CALLBACK_PREFIX, endpointOf, WebhookFanOut } from './fan-out.js';
 import {
@@ -135,14 +141,27 @@ interface Attempt {
   error?: string;
 }
 
-/** One endpoint's queue runner: claims what it has room for, delivers, records, claims again. */
+/** Claimed events a healthy endpoint may hold beyond its requests in flight, per slot. */
+const PREFETCH_PER_SLOT = 8;
+
+/**
+ * One endpoint's queue runner: claims what it can take, sends up to `concurrency` at once, claims
+ * again. While the endpoint answers 2xx it claims ahead (PREFETCH_PER_SLOT per slot: a claim is a
+ * commit, and commits are what a durable outbox is slow at); after a failure it claims only its free
+ * slots, so an endpoint that is down holds no more events than it has requests in flight.
+ */
 class Worker {
   inFlight = 0;
+  /** Attempts done whose outcome is not yet committed. */
+  recording = 0;
   disabled: DisabledWebhookEndpoint | null = null;
+  /** The last attempt got a 2xx. */
+  healthy = true;
+  private readonly buffer: WebhookEvent[] = [];
   private pumping = false;
   private again = false;
-  /** The last claim filled the room: there may be more waiting. */
-  private mayHaveMore = false;
+  /** The last claim filled its room: there may be more waiting. */
+  mayHaveMore = false;
   private timer: TimerHandle | null = null;
   private readonly filter: WebhookClaimFilter;
 
@@ -166,6 +185,13 @@ class Worker {
   stop(): void {
     this.timer?.clear();
     this.timer = null;
+    // Claimed but not started: they come back after the visibility timeout.
+    this.buffer.length = 0;
+  }
+
+  /** Drops what was claimed ahead (the endpoint was disabled). */
+  dropBuffer(): void {
+    this.buffer.length = 0;
   }
 
   wake(): void {
@@ -176,17 +202,33 @@ class Worker {
     void this.pump();
   }
 
+  /** Starts buffered events while there are free slots; drops those whose claim runs out too soon. */
+  private dispatch(): void {
+    const minClaimLeftMs = this.sender.timeoutMs + 1_000;
+    while (this.inFlight < this.concurrency && this.buffer.length > 0 && this.sender.running) {
+      const event = this.buffer.shift() as WebhookEvent;
+      if ((event.claimedUntil ?? 0) - this.sender.wallNow() < minClaimLeftMs) continue;
+      this.run(event);
+    }
+  }
+
   private async pump(): Promise<void> {
     this.pumping = true;
     try {
       do {
         this.again = false;
         while (this.sender.running && this.disabled === null) {
-          const room = this.concurrency - this.inFlight;
-          if (room <= 0) break;
+          this.dispatch();
+          const ahead = this.healthy ? this.concurrency * PREFETCH_PER_SLOT : 0;
+          // Outcomes being committed do not hold the next claim back (the two commit together), up to a bound.
+          const room = this.concurrency + ahead - this.inFlight - this.buffer.length;
+          if (this.recording > this.concurrency + 2 * ahead) break;
+          // Claim when a good share of the room is free, not for every slot that frees up.
+          if (room <= 0 || (this.buffer.length > 0 && room < Math.max(1, ahead / 2))) break;
           const events = await this.sender.store.claimWebhooks(room, this.sender.visibilityMs, this.filter);
           this.mayHaveMore = events.length === room;
-          for (const event of events) this.run(event);
+          this.buffer.push(...events);
+          this.dispatch();
           if (events.length < room) break;
         }
       } while (this.again && this.sender.running);
@@ -200,10 +242,15 @@ class Worker {
 
   private run(event: WebhookEvent): void {
     this.inFlight++;
-    void this.sender.deliver(this, event).finally(() => {
+    const attempted = () => {
       this.inFlight--;
+      this.recording++;
+      this.dispatch();
+    };
+    void this.sender.deliver(this, event, attempted).finally(() => {
+      this.recording--;
       // The next event of the same message is claimable now; or the last claim left some behind.
-      if (event.messageId !== null || this.mayHaveMore) this.wake();
+      if (event.messageId !== null || this.mayHaveMore || this.buffer.length === 0) this.wake();
       this.sender.settled();
     });
   }
@@ -217,7 +264,11 @@ class Sender implements WebhookDelivery {
   readonly visibilityMs: number;
   readonly metrics: readonly Metric[];
   running = false;
+  readonly timeoutMs: number;
   private readonly now: () => number;
+  /** Outcomes waiting for the next outcome transaction, and whether one is being committed. */
+  private outcomes: { eventId: string; outcome: WebhookOutcome; done: (error?: unknown) => void }[] = [];
+  private flushing = false;
   private readonly random: () => number;
   private readonly policy: RetryPolicy;
   private readonly urlPolicy: UrlPolicy;
@@ -239,6 +290,7 @@ class Sender implements WebhookDelivery {
     this.logger = options.logger;
     this.clock = options.clock ?? realClock;
     this.now = options.now ?? Date.now;
+    this.timeoutMs = config.timeoutMs;
     this.random = options.random ?? Math.random;
     this.policy = options.retryPolicy ?? DEFAULT_RETRY_POLICY;
     this.visibilityMs = options.visibilityMs ?? config.timeoutMs + 30_000;
@@ -430,7 +482,7 @@ class Sender implements WebhookDelivery {
 
   private inFlight(): number {
     let n = 0;
-    for (const worker of this.workers.values()) n += worker.inFlight;
+    for (const worker of this.workers.values()) n += worker.inFlight + worker.recording;
     return n;
   }
 
@@ -536,19 +588,76 @@ class Sender implements WebhookDelivery {
     }
   }
 
-  async deliver(worker: Worker, event: WebhookEvent): Promise<void> {
+  wallNow(): number {
+    return this.now();
+  }
+
+  /**
+   * Records an outcome in the next outcome transaction: every outcome that arrives while one commits
+   * goes into the following one, so a commit (an fsync) serves hundreds of deliveries.
+   */
+  private record(eventId: string, outcome: WebhookOutcome): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.outcomes.push({
+        eventId,
+        outcome,
+        done: (error) => (error === undefined ? resolve() : reject(error)),
+      });
+      this.flushOutcomes();
+    });
+  }
+
+  private flushOutcomes(): void {
+    if (this.flushing || this.outcomes.length === 0) return;
+    this.flushing = true;
+    const batch = this.outcomes;
+    this.outcomes = [];
+    const failed = new Map<string, unknown>();
+    void this.store
+      .transaction(async (tx) => {
+        for (const { eventId, outcome } of batch) {
+          // One refused outcome (its claim ran out and another attempt recorded first) spoils no other.
+          try {
+            await tx.recordWebhookOutcome(eventId, outcome);
+          } catch (error) {
+            failed.set(eventId, error);
+          }
+        }
+      })
+      .then(
+        () => {
+          for (const o of batch) o.done(failed.get(o.eventId));
+        },
+        (error: unknown) => {
+          for (const o of batch) o.done(error ?? new Error('outcome transaction failed'));
+        },
+      )
+      .finally(() => {
+        this.flushing = false;
+        this.flushOutcomes();
+      });
+  }
+
+  /** One attempt and its outcome; `attempted` is called when the HTTP exchange is over (the slot is free). */
+  async deliver(worker: Worker, event: WebhookEvent, attempted: () => void): Promise<void> {
     const label = worker.id;
     const startedAt = performance.now();
     const target = this.target(worker, event);
-    const attempt: Attempt =
-      typeof target === 'string'
-        ? { result: { kind: 'network_error' }, refused: target }
-        : await this.attempt(worker, event, target);
+    let attempt: Attempt;
+    try {
+      attempt =
+        typeof target === 'string'
+          ? { result: { kind: 'network_error' }, refused: target }
+          : await this.attempt(worker, event, target);
+    } finally {
+      attempted();
+    }
     // Stopping cut this request: leave the event claimed; it comes back after the visibility timeout.
     if (!this.running && attempt.result.kind !== 'response') return;
     this.latency.observe({ endpoint: label }, (performance.now() - startedAt) / 1000);
 
     const { result } = attempt;
+    worker.healthy = result.kind === 'response' && result.status >= 200 && result.status <= 299;
     const decision =
       attempt.refused !== undefined
         ? ({ action: 'dead', reason: `callback URL refused: ${attempt.refused}` } as const)
@@ -563,11 +672,11 @@ class Sender implements WebhookDelivery {
     try {
       switch (decision.action) {
         case 'success':
-          await this.store.recordWebhookOutcome(event.eventId, { kind: 'delivered' });
+          await this.record(event.eventId, { kind: 'delivered' });
           this.deliveries.inc({ endpoint: label, outcome: 'delivered' });
           return;
         case 'retry':
-          await this.store.recordWebhookOutcome(event.eventId, {
+          await this.record(event.eventId, {
             kind: 'retry',
             retryAt: this.now() + decision.delayMs,
             error: `${what}: ${decision.reason}`,
@@ -584,10 +693,7 @@ class Sender implements WebhookDelivery {
           );
           return;
         case 'dead':
-          await this.store.recordWebhookOutcome(event.eventId, {
-            kind: 'dead',
-            error: `${what}: ${decision.reason}`,
-          });
+          await this.record(event.eventId, { kind: 'dead', error: `${what}: ${decision.reason}` });
           this.deliveries.inc({ endpoint: label, outcome: 'dead' });
           this.logger.warn(
             { endpoint: label, eventId: event.eventId, type: event.type },
@@ -596,11 +702,14 @@ class Sender implements WebhookDelivery {
           return;
         case 'disable_endpoint': {
           const reason = `${what}: ${decision.reason}`;
-          await this.store.recordWebhookOutcome(event.eventId, { kind: 'dead', error: reason });
+          if (worker.endpoint !== null) {
+            worker.disabled = { endpoint: worker.id, disabledAt: this.now(), reason };
+            worker.dropBuffer();
+          }
+          await this.record(event.eventId, { kind: 'dead', error: reason });
           this.deliveries.inc({ endpoint: label, outcome: 'disabled' });
           if (worker.endpoint !== null) {
             await this.store.setWebhookEndpointDisabled(worker.id, reason);
-            worker.disabled = { endpoint: worker.id, disabledAt: this.now(), reason };
             this.logger.error(
               { endpoint: label },
               `webhook endpoint disabled: it answered 410 Gone; POST /webhooks/endpoints/${worker.id}/enable to send again`,

@@ -94,6 +94,11 @@ describe('webhook routes', () => {
     delivery.notify('crm');
     await waitFor('the 410', () => received() === 1);
     await waitFor('disabled', () => delivery.endpoints()[0]!.disabled);
+    // The endpoint is disabled at once; the event's outcome (dead) commits a moment later.
+    await waitFor(
+      'dead',
+      async () => (await store.listWebhooks({ state: 'dead', limit: 1 })).events.length === 1,
+    );
 
     const endpoints = await app.inject({ url: '/webhooks/endpoints' });
     expect(endpoints.statusCode).toBe(200);

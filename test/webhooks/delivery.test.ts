@@ -274,8 +274,12 @@ describe('webhook delivery', () => {
     await first.start();
     await publish(store, first, change(message('m1'), 'queued', 'submitted', 1));
     await waitFor('disabled', () => first.endpoints()[0]!.disabled);
+    await waitFor(
+      'disabled in the store',
+      async () => (await store.listDisabledWebhookEndpoints()).length === 1,
+    );
     await publish(store, first, change(message('m2'), 'queued', 'submitted', 1));
-    await first.stop(100);
+    await first.stop(2_000);
 
     const second = start({ store, config: cfg });
     await second.start();
