@@ -30,7 +30,7 @@ it('submits to the smpp npm server, and its receipt makes the message delivered'
         submits.push(pdu);
         session.send(pdu.response({ message_id: '00000ABC' }));
         setTimeout(() => {
-          session.deliver_sm({
+          (session.deliver_sm as (pdu: Record<string, unknown>) => void)({
             source_addr: String(pdu.destination_addr),
             destination_addr: String(pdu.source_addr),
             esm_class: 4,
