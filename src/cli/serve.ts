@@ -147,14 +147,14 @@ export async function startService(config: ServiceConfig, logger: pino.Logger): 
         );
         const { cut } = await closeApp(app, httpDrainTimeoutMs);
         if (cut) logger.warn(`HTTP requests still in flight after ${httpDrainTimeoutMs} ms were cut`);
-        logger.info('HTTP closed; sending stops, responses in flight may land');
+        logger.info('HTTP closed; the outbound sender stops, submit_sm responses in flight may land');
         const { outstanding } = await messages.stopSending(unbindTimeoutMs);
         if (outstanding > 0) {
           logger.warn(
             `${outstanding} submit_sm responses did not land within ${unbindTimeoutMs} ms; those parts become unknown at the next start`,
           );
         }
-        logger.info('unbinding');
+        logger.info('HTTP closed; unbinding');
         const { abandoned } = await registry.stopAll(unbindTimeoutMs);
         if (abandoned.length > 0) {
           logger.warn(

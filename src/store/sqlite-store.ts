@@ -449,9 +449,17 @@ const NOT_HELD = `NOT EXISTS (SELECT 1 FROM message_parts s WHERE s.message_id =
     (s.part_index < p.part_index AND s.state = 'queued' AND s.not_before > ?)
     OR (s.bind_id IS NOT NULL AND s.bind_id <> ? AND (s.state IN ('sending', 'submitted')
         OR (s.state = 'claimed' AND s.claimed_until > ?)))))`;
-/** The first `limit` claimable parts, in queue order (their messages are claimed). */
-const CLAIMABLE_MESSAGES_SQL = `SELECT p.message_id FROM message_parts p
-  WHERE ${CLAIMABLE} AND ${NOT_HELD} ORDER BY p.id LIMIT ?`;
+/**
+ * The first `limit` claimable parts in queue order, as two walks of the (queue, state, id) index
+ * (queued and due; claimed and expired) that stop at the limit, merged by id: one query with an OR
+ * of the two states sorted every queued row of the queue first.
+ */
+const QUEUED_CANDIDATES_SQL = `SELECT p.id, p.message_id FROM message_parts p
+  WHERE p.queue = ? AND p.state = 'queued' AND p.not_before <= ? AND NOT ${MESSAGE_FINAL} AND ${NOT_HELD}
+  ORDER BY p.id LIMIT ?`;
+const EXPIRED_CANDIDATES_SQL = `SELECT p.id, p.message_id FROM message_parts p
+  WHERE p.queue = ? AND p.state = 'claimed' AND p.claimed_until <= ? AND NOT ${MESSAGE_FINAL} AND ${NOT_HELD}
+  ORDER BY p.id LIMIT ?`;
 /** Claims every claimable part of one message. */
 const CLAIM_MESSAGE_PARTS_SQL = `UPDATE message_parts SET state = 'claimed', bind_id = ?, epoch = ?, claimed_until = ?, updated_at = ?
   WHERE id IN (SELECT p.id FROM message_parts p WHERE p.message_id = ? AND ${CLAIMABLE} AND ${NOT_HELD})
@@ -839,7 +847,12 @@ class SqliteOps implements StoreOps {
     // between two claimers). A part is held back while an earlier part of its message waits for
     // a retry (parts go out in order), and while a sibling is with another bind (claimed,
     // sending or submitted there: all parts of a message go to one bind).
-    const messages = this.all(CLAIMABLE_MESSAGES_SQL, queue, now, now, now, fence.bindId, now, limit);
+    const messages = [
+      ...this.all(QUEUED_CANDIDATES_SQL, queue, now, now, fence.bindId, now, limit),
+      ...this.all(EXPIRED_CANDIDATES_SQL, queue, now, now, fence.bindId, now, limit),
+    ]
+      .sort((a, b) => Number(a.id) - Number(b.id))
+      .slice(0, limit);
     if (messages.length === 0) return [];
     const claimed: PartRecord[] = [];
     const seen = new Set<string>();

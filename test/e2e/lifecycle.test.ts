@@ -25,8 +25,12 @@ function writeConfig(lines: string[]): string {
   const dir = mkdtempSync(join(tmpdir(), 'smpp-bridge-lifecycle-'));
   dirs.push(dir);
   const path = join(dir, 'config.yaml');
-  // Each service its own message store (the default ./data/ would be shared by parallel runs).
-  writeFileSync(path, [...lines, `store: { path: ${JSON.stringify(join(dir, 'store.db'))} }`].join('\n'));
+  // Each service its own message store (the default ./data/ would be shared by parallel runs);
+  // a file with no keys stays without one.
+  const store = lines.some((line) => /^[a-z]/.test(line))
+    ? [`store: { path: ${JSON.stringify(join(dir, 'store.db'))} }`]
+    : [];
+  writeFileSync(path, [...lines, ...store].join('\n'));
   return path;
 }
 

@@ -295,30 +295,120 @@ export class BindWorker {
   }
 
   private dispatch(lease: BindLease, bind: BindSupervisor, batch: Held[]): void {
-    const { store } = this.d;
     this.marking += batch.length;
-    const marks = batch.map((held) =>
-      store.markPartSending(lease, held.part.id, 0).then(
-        (part) => {
-          held.part = part;
-          return true;
-        },
-        (error: unknown) => {
-          this.storeFailed(error, 'mark');
-          return false;
-        },
-      ),
-    );
+    // One transaction for the batch's marks (one commit), committed before any PDU is written.
+    const marks = this.markAll(lease, batch);
     this.sendChain = this.sendChain.then(async () => {
+      const ok = await marks;
       for (let i = 0; i < batch.length; i++) {
-        const ok = await marks[i];
         this.marking--;
-        if (!ok || this.stopped) {
+        if (!ok[i] || this.stopped) {
           this.settleIdle();
           continue;
         }
         this.send(lease, bind, batch[i]!);
       }
+    });
+  }
+
+  /** Marks every part `sending` in one transaction; part by part when that fails (one was taken back). */
+  private async markAll(lease: BindLease, batch: Held[]): Promise<boolean[]> {
+    const { store } = this.d;
+    try {
+      const parts = await store.transaction(async (tx) => {
+        const out: PartRecord[] = [];
+        for (const held of batch) out.push(await tx.markPartSending(lease, held.part.id, 0));
+        return out;
+      });
+      for (let i = 0; i < batch.length; i++) batch[i]!.part = parts[i]!;
+      return batch.map(() => true);
+    } catch {
+      return Promise.all(
+        batch.map((held) =>
+          store.markPartSending(lease, held.part.id, 0).then(
+            (part) => {
+              held.part = part;
+              return true;
+            },
+            (error: unknown) => {
+              this.storeFailed(error, 'mark');
+              return false;
+            },
+          ),
+        ),
+      );
+    }
+  }
+
+  /** Accepted parts waiting to be recorded: one transaction records all that arrived meanwhile. */
+  private accepts: {
+    lease: BindLease;
+    held: Held;
+    smscMessageId: string;
+    done: (error?: unknown) => void;
+  }[] = [];
+  private flushing = false;
+
+  private recordAccepted(lease: BindLease, held: Held, smscMessageId: string): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.accepts.push({ lease, held, smscMessageId, done: (error) => (error ? reject(error) : resolve()) });
+      if (!this.flushing) void this.flushAccepts();
+    });
+  }
+
+  private async flushAccepts(): Promise<void> {
+    this.flushing = true;
+    try {
+      while (this.accepts.length > 0) {
+        const items = this.accepts;
+        this.accepts = [];
+        try {
+          const matched = await this.acceptIn(items);
+          for (const item of items) item.done();
+          if (matched > 0) this.d.observer.receiptsMatched(matched);
+        } catch {
+          // One item could not be recorded: record them one by one so the others still land.
+          for (const item of items) {
+            try {
+              const matched = await this.acceptIn([item]);
+              if (matched > 0) this.d.observer.receiptsMatched(matched);
+              item.done();
+            } catch (error) {
+              item.done(error);
+            }
+          }
+        }
+      }
+    } finally {
+      this.flushing = false;
+    }
+  }
+
+  private acceptIn(
+    items: readonly { lease: BindLease; held: Held; smscMessageId: string }[],
+  ): Promise<number> {
+    return this.d.recorder.transaction(async (tx, recompute) => {
+      let matched = 0;
+      for (const { lease, held, smscMessageId } of items) {
+        const { part } = held;
+        await tx.recordSubmitOutcome(lease, part.id, { kind: 'accepted', smscMessageId });
+        // Receipts that came before this response wait for it.
+        const parked = smscMessageId === '' ? [] : await tx.takeParkedReceipts(smscMessageId);
+        for (const receipt of parked) {
+          await tx.recordReceipt(receipt);
+          await tx.appendMessageEvent(part.messageId, 'receipt', {
+            part: part.index,
+            bindId: receipt.bindId,
+            stat: receipt.stat,
+            err: receipt.err ?? null,
+            doneAt: receipt.doneAt ?? null,
+            parked: true,
+          });
+        }
+        matched += parked.length;
+        await recompute(part.messageId);
+      }
+      return matched;
     });
   }
 
@@ -382,25 +472,7 @@ export class BindWorker {
       case 'accept': {
         this.throttleStreak = 0;
         const smscMessageId = canonicalMessageId(decision.messageId, 'submit', route.idFormat);
-        const matched = await recorder.transaction(async (tx, recompute) => {
-          await tx.recordSubmitOutcome(lease, part.id, { kind: 'accepted', smscMessageId });
-          // Receipts that came before this response wait for it.
-          const parked = smscMessageId === '' ? [] : await tx.takeParkedReceipts(smscMessageId);
-          for (const receipt of parked) {
-            await tx.recordReceipt(receipt);
-            await tx.appendMessageEvent(part.messageId, 'receipt', {
-              part: part.index,
-              bindId: receipt.bindId,
-              stat: receipt.stat,
-              err: receipt.err ?? null,
-              doneAt: receipt.doneAt ?? null,
-              parked: true,
-            });
-          }
-          await recompute(part.messageId);
-          return parked.length;
-        });
-        if (matched > 0) this.d.observer.receiptsMatched(matched);
+        await this.recordAccepted(lease, held, smscMessageId);
         return;
       }
       case 'pause_and_requeue': {

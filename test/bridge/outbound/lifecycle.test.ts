@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { MessageStatusChange } from '../../../src/bridge/ports.js';
 import { CommandStatus } from '../../../src/protocol/command-status.js';
 import type { Pdu } from '../../../src/protocol/pdu.js';
-import type { Receipt } from '../../../src/protocol/receipt.js';
+import { cleanMessageId, type Receipt } from '../../../src/protocol/receipt.js';
 import { eventually, type Harness, type HarnessOptions, startHarness } from './harness.js';
 
 const open: Harness[] = [];
@@ -41,12 +41,15 @@ describe('outbound engine: message lifecycle', () => {
     });
     const published: string[] = [];
     h.engine.onStatusChange((c) => published.push(c.status));
+    const simIds: string[] = [];
+    h.sim.sim.on('submit', ({ messageId }) => simIds.push(messageId));
     await h.send('m1');
     const done = await h.until('m1', 'delivered');
     expect(done.error).toBeNull();
     const [part] = await h.parts('m1');
     expect(part).toMatchObject({ state: 'submitted', bindId: 'b1', submitStatus: 0, receiptStat: 'DELIVRD' });
-    expect(h.sim.sim.message(part!.smscMessageId!)).toBeDefined();
+    // The SMSC's id, stored in its canonical form (trimmed, lower case, no leading zeros).
+    expect(simIds.map(cleanMessageId)).toEqual([part!.smscMessageId]);
     expect(await statusEvents(h, 'm1')).toEqual(['submitted', 'delivered']);
     expect(changes.map((c) => [c.previous, c.status, c.sequence])).toEqual([
       ['queued', 'submitted', 1],
