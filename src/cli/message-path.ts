@@ -1,18 +1,25 @@
 /**
- * The message path as `serve` runs it: the store (config `store`), the outbound engine over the
- * binds (config `routes`, `outbound`), a cached store health check for /readyz, and retention
- * pruning on a timer. serve.ts starts it after the binds exist, hands `messagePath` to the HTTP
- * app, and stops it in the shutdown order: stop claiming → responses in flight land (bounded) →
- * [serve unbinds] → close the store.
+ * The message path as `serve` runs it: the store (config `store`), the webhook sender from the
+ * durable outbox (config `webhooks`), the outbound engine over the binds (config `routes`,
+ * `outbound`), the inbound deliver_sm/data_sm handler (receipts to the engine's correlation, MO
+ * stored before ESME_ROK; config `mo`), a cached store health check for /readyz, and retention
+ * pruning on a timer. serve.ts starts it after the binds exist, hands `messagePath` and the webhook
+ * control to the HTTP app, and stops it in the shutdown order: stop claiming → responses in flight
+ * land (bounded) → [serve unbinds] → the inbound sweeper stops → webhook requests in flight finish
+ * (bounded) → close the store.
  */
+
+import type { HealthTransition } from '../binds/bind-health.js';
 import type { BindRegistry } from '../binds/registry.js';
+import { createInboundHandler, type InboundPath, routeOfBindIn } from '../bridge/inbound/index.js';
 import { OutboundEngine } from '../bridge/outbound/engine.js';
-import type { MessagePath, ReceiptSink, StatusEventSink } from '../bridge/ports.js';
+import type { MessagePath, ReceiptSink } from '../bridge/ports.js';
 import { type BindInfo, buildRouteTable } from '../bridge/routing.js';
 import type { ServiceConfig } from '../config/service-config.js';
 import type { Logger } from '../logger.js';
 import { openSqliteStore, type SqliteStore } from '../store/sqlite-store.js';
 import type { StoreHealth } from '../store/store.js';
+import { createWebhookDelivery, type WebhookDelivery } from '../webhooks/delivery.js';
 
 /** How often the store is asked whether it accepts writes (readiness reads the cached answer). */
 export const STORE_HEALTH_INTERVAL_MS = 5_000;
@@ -25,17 +32,22 @@ export interface RunningMessagePath {
   readonly messagePath: MessagePath;
   /** For the inbound handler: delivery receipts go here. */
   readonly receipts: ReceiptSink;
+  /** The registry's inbound handler (set by startMessagePath). */
+  readonly inbound: InboundPath;
+  /** The webhook sender (for buildApp's `webhooks`). */
+  readonly webhooks: WebhookDelivery;
   /** Stop claiming; wait for responses in flight up to drainMs. */
   stopSending(drainMs: number): Promise<{ outstanding: number }>;
-  /** Stops the timers and closes the store (after the binds unbound). */
-  close(): Promise<void>;
+  /**
+   * Stops the timers, the inbound sweeper and the webhook sender (requests in flight get
+   * `webhookGraceMs`), then closes the store (after the binds unbound).
+   */
+  close(webhookGraceMs?: number): Promise<void>;
 }
 
 export interface MessagePathOptions {
   /** The binds the routes may name (config binds plus the demo bind). */
   binds: readonly BindInfo[];
-  /** The webhook fan-out; default none. */
-  sink?: StatusEventSink;
 }
 
 export async function startMessagePath(
@@ -55,7 +67,15 @@ export async function startMessagePath(
     );
   } else logger.info({ path: config.store.path }, `message store: ${config.store.path}`);
   let engine: OutboundEngine;
+  let webhooks: WebhookDelivery;
+  let inbound: InboundPath;
+  let onTransition: ((t: HealthTransition) => void) | null = null;
   try {
+    webhooks = createWebhookDelivery({
+      store,
+      config: config.webhooks,
+      logger: logger.child({ component: 'webhooks' }),
+    });
     const routes = buildRouteTable(config.routes.length > 0 ? config.routes : undefined, options.binds);
     engine = new OutboundEngine({
       store,
@@ -63,10 +83,41 @@ export async function startMessagePath(
       routes,
       options: config.outbound,
       logger: logger.child({ component: 'outbound' }),
-      ...(options.sink ? { sink: options.sink } : {}),
+      sink: webhooks.fanOut,
     });
+    inbound = createInboundHandler({
+      store,
+      receipts: engine.receipts,
+      events: webhooks.fanOut,
+      routeOfBind: routeOfBindIn(() => engine.routes()),
+      reassemblyTimeoutMs: config.mo.reassemblyTimeoutMs,
+      dedupWindowMs: config.mo.dedupWindowMs,
+      logger: logger.child({ component: 'inbound' }),
+    });
+    await webhooks.start();
     await engine.start();
+    registry.setInboundHandler(inbound.handle);
+    inbound.start();
+    // bind.health_changed events for endpoints that subscribe to them (written to the outbox).
+    if (config.webhooks.endpoints.some((e) => e.events.includes('bind.health_changed'))) {
+      const fanOut = webhooks.fanOut;
+      onTransition = (t) => {
+        void fanOut
+          .onBindHealthChanged(store, {
+            bindId: t.bindId,
+            from: t.from,
+            to: t.to,
+            code: t.code,
+            at: Date.parse(t.at),
+          })
+          .catch((error: unknown) =>
+            logger.warn({ err: error, bindId: t.bindId }, 'could not queue a bind.health_changed webhook'),
+          );
+      };
+      registry.on('transition', onTransition);
+    }
   } catch (error) {
+    registry.setInboundHandler(null);
     await store.close().catch(() => {});
     throw error;
   }
@@ -121,13 +172,19 @@ export async function startMessagePath(
     engine,
     messagePath,
     receipts: engine.receipts,
+    inbound,
+    webhooks,
     stopSending: (drainMs) => engine.stop(drainMs),
-    async close() {
+    async close(webhookGraceMs = 1_000) {
       if (closed) return;
       closed = true;
       clearInterval(healthTimer);
       clearInterval(pruneTimer);
+      if (onTransition) registry.off('transition', onTransition);
+      registry.setInboundHandler(null);
       await engine.stop(0);
+      await inbound.close();
+      await webhooks.stop(webhookGraceMs);
       await store.close();
     },
   };

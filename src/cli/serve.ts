@@ -126,7 +126,17 @@ export async function startService(config: ServiceConfig, logger: pino.Logger): 
     started.push(() => registry.stopAll(config.shutdown.unbindTimeoutMs));
     const messages = await startMessagePath(config, registry, log, { binds });
     started.push(() => messages.close());
-    const app: App = await buildApp({ registry, config, logger, messagePath: messages.messagePath });
+    const app: App = await buildApp({
+      registry,
+      config,
+      logger,
+      messagePath: messages.messagePath,
+      webhooks: messages.webhooks,
+      messages: {
+        callbackUrlPolicy: { allowPrivate: config.webhooks.allowPrivateCallbackUrls },
+        callbackUrlsAllowed: config.webhooks.allowCallbackUrl,
+      },
+    });
     started.push(() => app.close());
     const url = await app
       .listen({ host: config.http.host, port: config.http.port })
@@ -162,7 +172,7 @@ export async function startService(config: ServiceConfig, logger: pino.Logger): 
             `${abandoned.length} binds did not unbind within ${unbindTimeoutMs} ms; their connections were closed`,
           );
         }
-        await messages.close();
+        await messages.close(httpDrainTimeoutMs);
         if (simulator) await simulator.close();
         logger.info('stopped');
       })();

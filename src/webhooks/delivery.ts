@@ -26,10 +26,10 @@
  */
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { performance } from 'node:perf_hooks';
-import type { Logger } from 'pino';
 import { Counter, Gauge, Histogram, type Metric } from 'prom-client';
 import { Agent, Pool } from 'undici';
 import { ErrorCode, SmppError } from '../errors.js';
+import type { Logger } from '../logger.js';
 import type { Clock, TimerHandle } from '../session/clock.js';
 import { realClock } from '../session/clock.js';
 import type {
@@ -421,7 +421,7 @@ class Sender implements WebhookDelivery {
       if (worker !== undefined) worker.disabled = d;
     }
     if (this.config.allowCallbackUrl && this.config.callbackSecrets.length === 0) {
-      this.logger.warn('webhooks.callbackSecret is not set: deliveries to callback URLs are not signed');
+      this.logger.info('webhooks.callbackSecret is not set: deliveries to callback URLs are not signed');
     }
     this.running = true;
     for (const worker of this.workers.values()) worker.start(this.config.pollIntervalMs);
