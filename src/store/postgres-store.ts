@@ -112,8 +112,9 @@ export interface PostgresStoreOptions {
  * PostgreSQL merges the WAL flushes of concurrent commits itself, so throughput comes from
  * concurrent connections; grouping on top cuts commits and BEGIN/COMMIT round trips. A burst
  * is spread evenly over the lanes (50 writes → 4 groups of 12–13). Measured (bench/store, 50
- * callers, 2 shared cores under load): 4 lanes wrote 1.5× what 8 lanes did and 1.1× what 9
- * ungrouped connections did. 10 connections: 4 write lanes and room for reads.
+ * callers, 2 shared cores under load): 4 lanes wrote 1.1–1.5× what 9 ungrouped connections did;
+ * 8 lanes were within the noise of 4 (0.7–1.25× across runs), so 4, with fewer connections.
+ * 10 connections: 4 write lanes and room for reads.
  */
 export const DEFAULT_PG_POOL_SIZE = 10;
 export const DEFAULT_PG_WRITE_LANES = 4;
