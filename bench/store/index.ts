@@ -62,8 +62,8 @@ const SQLITE_CASES: Case[] = [
   { name: 'claims, FULL', kind: 'claim', backend: 'sqlite', options: { synchronous: 'full' } },
 ];
 const PG_CASES: Case[] = [
-  { name: 'PG single, grouped, 8 lanes', kind: 'single', backend: 'postgres', options: {} },
-  { name: 'PG single, grouped, 4 lanes', kind: 'single', backend: 'postgres', options: { writeLanes: 4 } },
+  { name: 'PG single, grouped, 4 lanes (default)', kind: 'single', backend: 'postgres', options: {} },
+  { name: 'PG single, grouped, 8 lanes', kind: 'single', backend: 'postgres', options: { writeLanes: 8 } },
   { name: 'PG single, grouped, 1 lane', kind: 'single', backend: 'postgres', options: { writeLanes: 1 } },
   {
     name: 'PG single, ungrouped, 9 connections',
@@ -236,10 +236,10 @@ try {
     `grouped / ungrouped, NORMAL: ${ratio('single, grouped, NORMAL', 'single, ungrouped, NORMAL')}×`,
   );
   console.log(
-    `PG 8 lanes / SQLite grouped FULL: ${ratio('PG single, grouped, 8 lanes', 'single, grouped, FULL')}×`,
+    `PG 4 lanes / SQLite grouped FULL: ${ratio('PG single, grouped, 4 lanes (default)', 'single, grouped, FULL')}×`,
   );
   console.log(
-    `PG 8 lanes / PG ungrouped: ${ratio('PG single, grouped, 8 lanes', 'PG single, ungrouped, 9 connections')}×`,
+    `PG 4 lanes / PG ungrouped: ${ratio('PG single, grouped, 4 lanes (default)', 'PG single, ungrouped, 9 connections')}×`,
   );
   console.log(`PG claims / SQLite claims: ${ratio('PG claims', 'claims, FULL')}×`);
 } finally {

@@ -41,6 +41,8 @@ export interface PgCommitOptions<Tx> {
 }
 
 interface Unit<Tx> {
+  /** Units with the same key run in the order they were queued (one lane at a time). */
+  key: string | undefined;
   fn: (tx: Tx) => unknown;
   resolve(value: unknown): void;
   reject(error: unknown): void;
@@ -56,6 +58,8 @@ export class PgGroupCommit<Tx> {
   private queue: Unit<Tx>[] = [];
   private scheduled: NodeJS.Immediate | undefined;
   private busyLanes = 0;
+  /** Keys of the units in running groups. */
+  private readonly busyKeys = new Set<string>();
   private closed = false;
   private idleWaiters: (() => void)[] = [];
   private readonly counters: GroupCommitStats = {
@@ -70,10 +74,15 @@ export class PgGroupCommit<Tx> {
 
   constructor(private readonly options: PgCommitOptions<Tx>) {}
 
-  run<T>(fn: (tx: Tx) => Promise<T> | T): Promise<T> {
+  /**
+   * Queues `fn`; resolves with its result once its group committed. Units with the same `key`
+   * (e.g. one message's id) take effect in the order they were queued: they go in one group, or
+   * wait until the lane running the earlier ones has committed.
+   */
+  run<T>(fn: (tx: Tx) => Promise<T> | T, key?: string): Promise<T> {
     if (this.closed) return Promise.reject(storeClosedError());
     return new Promise<T>((resolve, reject) => {
-      this.queue.push({ fn, resolve: resolve as (value: unknown) => void, reject });
+      this.queue.push({ key, fn, resolve: resolve as (value: unknown) => void, reject });
       this.schedule();
     });
   }
@@ -106,9 +115,27 @@ export class PgGroupCommit<Tx> {
     while (this.queue.length > 0 && this.busyLanes < this.options.lanes) {
       const idleLanes = this.options.lanes - this.busyLanes;
       const size = Math.min(this.options.maxGroupSize, Math.ceil(this.queue.length / idleLanes));
-      const group = this.queue.splice(0, size);
+      // Take units in queue order, skipping those whose key a running group holds (they wait
+      // for it, and so do later units of that key: they find the key held too).
+      const group: Unit<Tx>[] = [];
+      const keys = new Set<string>();
+      const rest: Unit<Tx>[] = [];
+      for (const unit of this.queue) {
+        if (group.length >= size || (unit.key !== undefined && this.busyKeys.has(unit.key))) {
+          rest.push(unit);
+          continue;
+        }
+        group.push(unit);
+        if (unit.key !== undefined) {
+          keys.add(unit.key);
+          this.busyKeys.add(unit.key);
+        }
+      }
+      this.queue = rest;
+      if (group.length === 0) return; // everything queued waits for a running group
       this.busyLanes++;
       void this.runGroup(group).finally(() => {
+        for (const key of keys) this.busyKeys.delete(key);
         this.busyLanes--;
         if (this.queue.length > 0) this.schedule();
         else if (this.idle()) for (const wake of this.idleWaiters.splice(0)) wake();

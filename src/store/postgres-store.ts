@@ -112,8 +112,9 @@ export interface PostgresStoreOptions {
  * PostgreSQL merges the WAL flushes of concurrent commits itself, so throughput comes from
  * concurrent connections; grouping on top cuts commits and BEGIN/COMMIT round trips. A burst
  * is spread evenly over the lanes (50 writes → 4 groups of 12–13). Measured (bench/store, 50
- * callers, 2 shared cores under load): 4 lanes wrote 1.5× what 8 lanes did and 1.1× what 9
- * ungrouped connections did. 10 connections: 4 write lanes and room for reads.
+ * callers, 2 shared cores under load): 4 lanes wrote 1.1–1.5× what 9 ungrouped connections did;
+ * 8 lanes were within the noise of 4 (0.7–1.25× across runs), so 4, with fewer connections.
+ * 10 connections: 4 write lanes and room for reads.
  */
 export const DEFAULT_PG_POOL_SIZE = 10;
 export const DEFAULT_PG_WRITE_LANES = 4;
@@ -309,15 +310,16 @@ export class PostgresStore implements Store {
     await this.pool.end();
   }
 
-  // Writes: each its own unit of work (grouped with its neighbours).
+  // Writes: each its own unit of work (grouped with its neighbours); those about one message keep
+  // their order (messageKey).
   createMessage(message: NewMessage, parts: readonly NewPart[]) {
-    return this.commits.run((tx) => tx.createMessage(message, parts));
+    return this.commits.run((tx) => tx.createMessage(message, parts), messageKey(message.id));
   }
   updateMessage(id: string, patch: MessagePatch) {
-    return this.commits.run((tx) => tx.updateMessage(id, patch));
+    return this.commits.run((tx) => tx.updateMessage(id, patch), messageKey(id));
   }
   appendMessageEvent(messageId: string, type: string, data: unknown) {
-    return this.commits.run((tx) => tx.appendMessageEvent(messageId, type, data));
+    return this.commits.run((tx) => tx.appendMessageEvent(messageId, type, data), messageKey(messageId));
   }
   beginIdempotency(key: string, requestHash: string, ttlMs?: number) {
     return this.commits.run((tx) => tx.beginIdempotency(key, requestHash, ttlMs));
@@ -365,7 +367,7 @@ export class PostgresStore implements Store {
     return this.commits.run((tx) => tx.createInboundMessage(message, groupKey));
   }
   enqueueWebhook(event: NewWebhookEvent) {
-    return this.commits.run((tx) => tx.enqueueWebhook(event));
+    return this.commits.run((tx) => tx.enqueueWebhook(event), messageKey(event.messageId));
   }
   claimWebhooks(limit: number, visibilityMs: number) {
     return this.commits.run((tx) => tx.claimWebhooks(limit, visibilityMs));
@@ -390,6 +392,15 @@ export class PostgresStore implements Store {
   getWebhook(eventId: string) {
     return this.reads.getWebhook(eventId);
   }
+}
+
+/**
+ * The ordering key of writes about one message: its events are numbered, its webhook events
+ * delivered, and its patches applied in the order they were asked for, even when asked for at
+ * once (the lanes would otherwise race).
+ */
+function messageKey(messageId: string | null): string | undefined {
+  return messageId === null ? undefined : `message:${messageId}`;
 }
 
 // ---------------------------------------------------------------------------- migrations

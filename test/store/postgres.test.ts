@@ -231,6 +231,24 @@ describe.skipIf(unavailable !== undefined)('PostgreSQL store', () => {
       }
     }, 60_000);
 
+    it("numbers a message's events in call order even when they are asked for at once over several lanes", async () => {
+      const url = await freshDatabase();
+      const store = await open({ url, writeLanes: 4, maxGroupSize: 3 });
+      await store.createMessage(message('m1'), part);
+      await store.createMessage(message('m2'), part);
+      const types = Array.from({ length: 40 }, (_, i) => `e${i}`);
+      await Promise.all(
+        types.flatMap((type) => [
+          store.appendMessageEvent('m1', type, {}),
+          store.appendMessageEvent('m2', type, {}),
+        ]),
+      );
+      for (const id of ['m1', 'm2']) {
+        const events = await store.listMessageEvents(id);
+        expect(events.map((e) => [e.seq, e.type])).toEqual(types.map((type, i) => [i + 1, type]));
+      }
+    });
+
     it('lets only one of two replicas take a free bind at once', async () => {
       const url = await freshDatabase();
       const [a, b] = await Promise.all([open({ url }), open({ url })]);
