@@ -233,8 +233,11 @@ describe('GET /binds/:id/trace/stream', () => {
     h.registry.add(bindOptions('gone', h.port));
     h.registry.get('gone')!.start();
     await waitBound(h.registry.get('gone')!);
+    const baseline = h.registry.listenerCount('removed');
     const stream = await openStream('/binds/gone/trace/stream');
     await stream.next((e) => e.comment === 'trace');
+    // The routes listen for removed binds only while a stream is open.
+    expect(h.registry.listenerCount('removed')).toBe(baseline + 1);
     let ended = false;
     stream.res.on('end', () => {
       ended = true;
@@ -242,6 +245,7 @@ describe('GET /binds/:id/trace/stream', () => {
     await h.registry.remove('gone');
     // The unbind on the way out is traced before the stream ends.
     await waitFor('stream ended', () => ended);
+    expect(h.registry.listenerCount('removed')).toBe(baseline);
   });
 });
 
