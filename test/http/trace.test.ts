@@ -248,15 +248,19 @@ describe('GET /binds/:id/trace/stream', () => {
     const stream = await openStream('/binds/slow/trace/stream');
     await stream.next((e) => e.comment === 'trace');
     stream.res.pause();
-    // ~1 KB events, far more than the socket buffers and the 256 KiB allowance hold.
+    // ~8 KB events (a 4000-octet message_payload as hex): 3,000 of them, far more than the socket
+    // buffers and the 256 KiB allowance hold.
     const big = encodePdu(
-      createPdu('submit_sm', { destination_addr: '4915112345678', short_message: Buffer.alloc(254, 0x41) }),
+      createPdu('submit_sm', {
+        destination_addr: '4915112345678',
+        tlvs: [{ tag: 0x0424, value: Buffer.alloc(4_000, 0x41) }],
+      }),
     );
-    const total = 12_000;
+    const total = 3_000;
     for (let i = 0; i < total; i++) {
       big.writeUInt32BE(i + 1, 12);
       bind.trace.record(true, big);
-      if (i % 500 === 499) await new Promise((r) => setImmediate(r));
+      if (i % 100 === 99) await new Promise((r) => setImmediate(r));
     }
     stream.res.resume();
     await waitFor('the backlog read', () => stream.events.filter((e) => e.event === 'pdu').length > 0);
