@@ -6,8 +6,18 @@
 import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../src/http/app.js';
+import { encodePdu } from '../../src/protocol/codec.js';
+import { createPdu } from '../../src/protocol/pdu.js';
 import { EXPERT_WARN, hasTshark, tsharkFields } from '../helpers/tshark.js';
-import { bindOptions, type Harness, PASSWORD, startHarness, waitBound, waitFor } from './harness.js';
+import {
+  bindOptions,
+  closedPort,
+  type Harness,
+  PASSWORD,
+  startHarness,
+  waitBound,
+  waitFor,
+} from './harness.js';
 
 let h: Harness;
 let app: App;
@@ -204,6 +214,7 @@ function openStream(path: string): Promise<{
 
 describe('GET /binds/:id/trace/stream', () => {
   it('sends each PDU live as event: pdu, with heartbeats, and only the commands asked for', async () => {
+    const listeners = h.registry.listenerCount('removed');
     const all = await openStream('/binds/main/trace/stream');
     const filtered = await openStream('/binds/main/trace/stream?command=enquire_link_resp');
     expect(all.res.statusCode).toBe(200);
@@ -227,14 +238,57 @@ describe('GET /binds/:id/trace/stream', () => {
     expect(filtered.events.filter((e) => e.event === 'pdu')).toHaveLength(1);
     all.close();
     filtered.close();
+    await waitFor('streams forgotten', () => h.registry.listenerCount('removed') === listeners);
+  });
+
+  it('a client that does not read loses PDUs (counted in event: dropped), not the server its memory', async () => {
+    // A bind that never connects: the test's PDUs are the only ones.
+    const bind = h.registry.add(bindOptions('slow', await closedPort()));
+    const listeners = h.registry.listenerCount('removed');
+    const stream = await openStream('/binds/slow/trace/stream');
+    await stream.next((e) => e.comment === 'trace');
+    stream.res.pause();
+    // ~8 KB events (a 4000-octet message_payload as hex): 3,000 of them, far more than the socket
+    // buffers and the 256 KiB allowance hold.
+    const big = encodePdu(
+      createPdu('submit_sm', {
+        destination_addr: '4915112345678',
+        tlvs: [{ tag: 0x0424, value: Buffer.alloc(4_000, 0x41) }],
+      }),
+    );
+    const total = 3_000;
+    for (let i = 0; i < total; i++) {
+      big.writeUInt32BE(i + 1, 12);
+      bind.trace.record(true, big);
+      if (i % 100 === 99) await new Promise((r) => setImmediate(r));
+    }
+    stream.res.resume();
+    await waitFor('the backlog read', () => stream.events.filter((e) => e.event === 'pdu').length > 0);
+    await new Promise((r) => setTimeout(r, 200));
+    big.writeUInt32BE(total + 1, 12);
+    bind.trace.record(true, big);
+    await stream.next((e) => e.event === 'pdu' && JSON.parse(e.data!).sequence === total + 1, 10_000);
+    // Every PDU is either delivered or counted in a dropped event before the next one delivered.
+    const dropped = stream.events
+      .filter((e) => e.event === 'dropped')
+      .reduce((n, e) => n + (JSON.parse(e.data!) as { dropped: number }).dropped, 0);
+    const delivered = stream.events.filter((e) => e.event === 'pdu').length;
+    expect(dropped).toBeGreaterThan(0);
+    expect(delivered + dropped).toBe(total + 1);
+    stream.close();
+    await h.registry.remove('slow');
+    await waitFor('stream forgotten', () => h.registry.listenerCount('removed') === listeners);
   });
 
   it('ends the stream when the bind is removed', async () => {
     h.registry.add(bindOptions('gone', h.port));
     h.registry.get('gone')!.start();
     await waitBound(h.registry.get('gone')!);
+    const baseline = h.registry.listenerCount('removed');
     const stream = await openStream('/binds/gone/trace/stream');
     await stream.next((e) => e.comment === 'trace');
+    // The routes listen for removed binds only while a stream is open.
+    expect(h.registry.listenerCount('removed')).toBe(baseline + 1);
     let ended = false;
     stream.res.on('end', () => {
       ended = true;
@@ -242,6 +296,7 @@ describe('GET /binds/:id/trace/stream', () => {
     await h.registry.remove('gone');
     // The unbind on the way out is traced before the stream ends.
     await waitFor('stream ended', () => ended);
+    expect(h.registry.listenerCount('removed')).toBe(baseline);
   });
 });
 

@@ -53,6 +53,10 @@ export function registerTraceRoutes(app: App, ctx: RouteContext): void {
   app.addSchema(TraceEntrySchema);
   app.addSchema(TraceSchema);
   const streams = new Map<string, BindStreams>();
+  const onRemoved = ({ bindId }: { bindId: string }): void => {
+    const group = streams.get(bindId);
+    if (group) for (const c of [...group.clients]) c.close();
+  };
 
   const fanOut = (group: BindStreams, record: TraceRecord & { kind: 'pdu' }): void => {
     const entry = traceEntry(record);
@@ -79,6 +83,8 @@ export function registerTraceRoutes(app: App, ctx: RouteContext): void {
       group = streams.get(bind.id);
     }
     if (!group) {
+      // Listening for removed binds only while some stream is open (no listener per app at rest).
+      if (streams.size === 0) registry.on('removed', onRemoved);
       const created: BindStreams = { bind, clients: new Set(), unsubscribe: () => {} };
       created.unsubscribe = bind.trace.subscribe((record) => fanOut(created, record));
       streams.set(bind.id, created);
@@ -93,17 +99,12 @@ export function registerTraceRoutes(app: App, ctx: RouteContext): void {
     if (group.clients.size === 0) {
       group.unsubscribe();
       streams.delete(bindId);
+      if (streams.size === 0) registry.off('removed', onRemoved);
     }
     return true;
   };
 
-  const onRemoved = ({ bindId }: { bindId: string }): void => {
-    const group = streams.get(bindId);
-    if (group) for (const c of [...group.clients]) c.close();
-  };
-  registry.on('removed', onRemoved);
   app.addHook('preClose', async () => {
-    registry.off('removed', onRemoved);
     for (const group of [...streams.values()]) for (const c of [...group.clients]) c.close();
   });
 
