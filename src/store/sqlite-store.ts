@@ -403,6 +403,9 @@ export class SqliteStore implements Store {
   }
 }
 
+/** Receipt words that are not an outcome (message-status.ts PART_OUTCOME_BY_STAT: pending). */
+const PENDING_RECEIPT_STATS_SQL = ['SCHEDLD', 'ENROUTE', 'ACCEPTD'].map((s) => `'${s}'`).join(', ');
+
 // ---------------------------------------------------------------------------- migrations
 
 function migrate(db: Db, now: number): void {
@@ -1011,9 +1014,11 @@ class SqliteOps implements StoreOps {
       cleanMessageId(receipt.smscMessageId),
     );
     if (row === undefined) return undefined;
+    // The first final receipt of a part stays: a pending one (ENROUTE…) or another final one arriving
+    // later (SMSCs repeat and reorder receipts) is the caller's event, not the part's outcome.
     this.run(
       `UPDATE message_parts SET receipt_stat = ?, receipt_err = ?, receipt_done_at = ?, updated_at = ?
-       WHERE id = ?`,
+       WHERE id = ? AND (receipt_stat IS NULL OR receipt_stat IN (${PENDING_RECEIPT_STATS_SQL}))`,
       receipt.stat,
       receipt.err ?? null,
       receipt.doneAt ?? null,

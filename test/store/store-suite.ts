@@ -402,7 +402,8 @@ export function describeStore(name: string, factory: StoreFactory): void {
         const result = await store.cancelMessage('q0');
         expect(result).toMatchObject({ kind: 'too_late', reason: 'part 0 is already claimed' });
         expect((await store.getMessage('q0'))?.status).toBe('queued');
-        expect((await store.listParts('q0')).map((p) => p.state)).toEqual(['claimed', 'queued']);
+        // A claim takes whole messages: both parts are claimed.
+        expect((await store.listParts('q0')).map((p) => p.state)).toEqual(['claimed', 'claimed']);
         // The claim and the cancel race inside one transaction each: the loser sees the winner's write.
         await store.createMessage(message('race'), onePart);
         const [claim, cancel] = await Promise.all([
@@ -639,6 +640,21 @@ export function describeStore(name: string, factory: StoreFactory): void {
         expect(
           await store.recordReceipt({ smscMessageId: 'ffff', bindId: 'b1', stat: 'DELIVRD' }),
         ).toBeUndefined();
+      });
+
+      it('keeps the first final receipt of a part: a later pending or final one does not replace it', async () => {
+        const lease = (await store.acquireBindLease('b1', 'a', 60_000))!;
+        await store.createMessage(message('m1'), onePart);
+        const [part] = await store.claimParts(lease, 'default', 1, 30_000);
+        await store.markPartSending(lease, part!.id, 1);
+        await store.recordSubmitOutcome(lease, part!.id, { kind: 'accepted', smscMessageId: '77' });
+        await store.recordReceipt({ smscMessageId: '77', bindId: 'b1', stat: 'ENROUTE' });
+        expect((await store.listParts('m1'))[0]?.receiptStat).toBe('ENROUTE');
+        await store.recordReceipt({ smscMessageId: '77', bindId: 'b1', stat: 'DELIVRD', err: '000' });
+        const late = await store.recordReceipt({ smscMessageId: '77', bindId: 'b1', stat: 'ENROUTE' });
+        expect(late).toMatchObject({ receiptStat: 'DELIVRD', receiptErr: '000' });
+        await store.recordReceipt({ smscMessageId: '77', bindId: 'b1', stat: 'UNDELIV' });
+        expect((await store.listParts('m1'))[0]?.receiptStat).toBe('DELIVRD');
       });
 
       it('parks a receipt that came first, for 10 minutes by default', async () => {

@@ -394,6 +394,8 @@ export class BindWorker {
         await tx.recordSubmitOutcome(lease, part.id, { kind: 'accepted', smscMessageId });
         // Receipts that came before this response wait for it.
         const parked = smscMessageId === '' ? [] : await tx.takeParkedReceipts(smscMessageId);
+        // The submit is its own status change (message.submitted) before the receipts that beat it.
+        if (parked.length > 0) await recompute(part.messageId);
         for (const receipt of parked) {
           await tx.recordReceipt(receipt);
           await tx.appendMessageEvent(part.messageId, 'receipt', {
