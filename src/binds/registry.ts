@@ -83,6 +83,10 @@ export class BindRegistry extends EventEmitter<RegistryEvents> {
 
   constructor(options: BindRegistryOptions = {}) {
     super();
+    // The registry is the hub every consumer listens on (each HTTP app adds a few 'removed' and
+    // 'transition' listeners, the message path and the SSE fan-outs theirs): more than Node's
+    // default of 10 is expected, and every one of them is removed by its owner on close.
+    this.setMaxListeners(64);
     this.inboundHandler = options.inbound ?? null;
     // Every bind answers through the registry's one handler, looked up per request.
     this.deps = { ...options, inbound: (pdu, bind) => (this.inboundHandler ?? refuseInbound)(pdu, bind) };
