@@ -33,14 +33,13 @@ import {
 } from './rows.js';
 import { MIGRATIONS, SCHEMA_VERSION_TABLE, SQLITE_TYPES } from './schema.js';
 import {
+  type BindDefinition,
   type BindLease,
   type CancelResult,
   DEFAULT_IDEMPOTENCY_TTL_MS,
   DEFAULT_PARKED_RECEIPT_TTL_MS,
   DEFAULT_RETENTION_DAYS,
-  type BindDefinition,
   type DisabledWebhookEndpoint,
-  type NewBindDefinition,
   type Fence,
   FINAL_MESSAGE_STATUSES,
   type IdempotencyBegin,
@@ -53,6 +52,7 @@ import {
   type MessagePatch,
   type MessageQuery,
   type MessageRecord,
+  type NewBindDefinition,
   type NewInboundMessage,
   type NewInboundPart,
   type NewMessage,

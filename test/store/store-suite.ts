@@ -1014,7 +1014,9 @@ export function describeStore(name: string, factory: StoreFactory): void {
         await store.putBindDefinition({ id: 'api-1', definition: definition(1), enabled: true }, null);
         const conflict = ErrorCode.StoreConflict;
         expect(
-          await codeOf(store.putBindDefinition({ id: 'api-1', definition: definition(2), enabled: true }, null)),
+          await codeOf(
+            store.putBindDefinition({ id: 'api-1', definition: definition(2), enabled: true }, null),
+          ),
         ).toBe(conflict);
         await store.putBindDefinition({ id: 'api-1', definition: definition(3), enabled: true }, 1);
         // A writer that read version 1 lost the race.
