@@ -45,7 +45,7 @@ import {
   ProbeResultSchema,
   RebindAcceptedSchema,
 } from './schemas/bind.js';
-import { ApiBindSchema } from './schemas/bind-admin.js';
+import { ApiBindSchema, BindInputSchema, BindPatchSchema } from './schemas/bind-admin.js';
 import { ErrorSchema } from './schemas/common.js';
 import { MESSAGE_SCHEMAS } from './schemas/messages.js';
 import { LivenessSchema, ReadinessSchema, SnapshotSchema, TransitionSchema } from './schemas/ops.js';
@@ -128,6 +128,8 @@ const SHARED_SCHEMAS = [
   ProbeResultSchema,
   RebindAcceptedSchema,
   ApiBindSchema,
+  BindInputSchema,
+  BindPatchSchema,
   ReadinessSchema,
   LivenessSchema,
   TransitionSchema,

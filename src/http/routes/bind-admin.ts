@@ -12,12 +12,7 @@ import type { App, BindAdmin, BindAdminEntry, RouteContext } from '../context.js
 import { bindNotFound, HttpApiError } from '../errors.js';
 import type { BindConfig } from '../schemas/bind.js';
 import { BindIdParamsSchema } from '../schemas/bind.js';
-import {
-  type ApiBindBody,
-  BindPatchBodyDoc,
-  BindWriteBodyDoc,
-  EXAMPLE_API_BIND,
-} from '../schemas/bind-admin.js';
+import { type ApiBindBody, EXAMPLE_API_BIND } from '../schemas/bind-admin.js';
 import { errorResponses, jsonResponse } from '../schemas/common.js';
 
 const WRITE_SECURITY: Record<string, string[]>[] = [{ bearerAuth: [] }];
@@ -88,7 +83,7 @@ export function registerBindAdminRoutes(app: App, ctx: RouteContext): void {
           'Adds a bind and starts it (unless `enabled: false`). The body is a config-file bind entry, checked with the same schema, defaults and rules (422 INVALID_BIND_OPTIONS names each field). The bind is stored and survives restarts; answers after it was added to the running set. The password is never returned.',
         tags: ['binds'],
         security: WRITE_SECURITY,
-        body: BindWriteBodyDoc,
+        body: { $ref: 'BindInput#' },
         response: {
           201: jsonResponse('ApiBind', 'Created and added to the running set.', {
             created: { value: EXAMPLE_API_BIND },
@@ -116,7 +111,7 @@ export function registerBindAdminRoutes(app: App, ctx: RouteContext): void {
         tags: ['binds'],
         security: WRITE_SECURITY,
         params: BindIdParamsSchema,
-        body: BindWriteBodyDoc,
+        body: { $ref: 'BindInput#' },
         response: {
           200: jsonResponse('ApiBind', 'Replaced and applied.', { replaced: { value: EXAMPLE_API_BIND } }),
           ...errorResponses(...WRITE_ERRORS, 'BIND_NOT_FOUND', 'BIND_READ_ONLY'),
@@ -138,7 +133,7 @@ export function registerBindAdminRoutes(app: App, ctx: RouteContext): void {
         tags: ['binds'],
         security: WRITE_SECURITY,
         params: BindIdParamsSchema,
-        body: BindPatchBodyDoc,
+        body: { $ref: 'BindPatch#' },
         response: {
           200: jsonResponse('ApiBind', 'Changed and applied.', {
             disabled: { value: { ...EXAMPLE_API_BIND, enabled: false, version: 2 } },

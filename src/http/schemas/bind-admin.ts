@@ -31,9 +31,11 @@ export const EXAMPLE_BIND_BODY = {
   enquireLinkIntervalMs: 15000,
 };
 
-/** POST /binds and PUT /binds/{id}: a config-file bind entry, plus `enabled`. */
-export const BindWriteBodyDoc = {
+/** POST /binds and PUT /binds/{id}: a config-file bind entry, plus `enabled` (shared: referenced by $id). */
+export const BindInputSchema = {
   ...bindEntry,
+  $id: 'BindInput',
+  title: 'BindInput',
   description:
     "A bind exactly as in the config file (binds[]): the same keys, defaults (the config file's `defaults`) and rules. `password` is write-only: never returned; on PUT it may be left out to keep the stored one.",
   properties: { ...bindEntry.properties, enabled },
@@ -41,15 +43,17 @@ export const BindWriteBodyDoc = {
 };
 
 /** PATCH /binds/{id}: a JSON merge patch of the bind (RFC 7396). */
-export const BindPatchBodyDoc = {
+export const BindPatchSchema = {
+  $id: 'BindPatch',
+  title: 'BindPatch',
   type: 'object',
   additionalProperties: false,
   description:
     'A JSON merge patch (RFC 7396) of the stored bind: keys given replace theirs, null removes a key (back to the default), mappings (tls, reconnect) merge key by key. The result is checked like a config-file bind.',
   properties: Object.fromEntries(
-    Object.entries({ ...bindEntry.properties, enabled }).map(([key, schema]) => [
+    Object.keys({ ...bindEntry.properties, enabled }).map((key) => [
       key,
-      { anyOf: [schema, { type: 'null' }] },
+      { description: `as in BindInput, or null to remove ${key} (back to its default)` },
     ]),
   ),
   examples: [{ enabled: false }, { enquireLinkIntervalMs: 20000, reconnect: { maxDelayMs: 30000 } }],
