@@ -273,17 +273,25 @@ export async function runServe(argv: string[]): Promise<number> {
     // (containers: `node dist/cli.js serve`), a re-parented service keeps running.
     exitWithParent: process.env.npm_lifecycle_event !== undefined,
   });
+  // Trapped before the start too: SIGHUP's default action would end the process.
+  let started: RunningService | undefined;
+  const stopReloads = reloadOnHangup(
+    logger,
+    () => started,
+    () => loadConfig({ configPath, env: process.env }),
+  );
   let service: RunningService;
   try {
     service = await startService(config, logger);
+    started = service;
   } catch (error) {
+    stopReloads();
     signals.release();
     const message = (error as Error).message;
     logger.fatal({ err: error }, `cannot start: ${message}`);
     console.error(`smpp-bridge: cannot start: ${message}`);
     return ExitCode.Failure;
   }
-  const stopReloads = reloadOnHangup(logger, service, () => loadConfig({ configPath, env: process.env }));
   try {
     return await signals.until(service.shutdown);
   } finally {
@@ -298,12 +306,17 @@ export async function runServe(argv: string[]): Promise<number> {
  */
 export function reloadOnHangup(
   logger: pino.Logger,
-  service: Pick<RunningService, 'config' | 'reload'>,
+  running: () => Pick<RunningService, 'config' | 'reload'> | undefined,
   load: () => ServiceConfig,
 ): () => void {
   let reloading: Promise<void> = Promise.resolve();
   const onHangup = (): void => {
     reloading = reloading.then(async () => {
+      const service = running();
+      if (service === undefined) {
+        logger.warn('SIGHUP during the start: ignored (send it again once the service listens)');
+        return;
+      }
       if (service.config.demo) {
         logger.warn('SIGHUP: demo mode has no config file to reload');
         return;
