@@ -31,6 +31,7 @@ export const ErrorCode = {
   UnknownBind: 'SMPP_ERR_BIND_UNKNOWN',
   BindExists: 'SMPP_ERR_BIND_EXISTS',
   InvalidBindOptions: 'SMPP_ERR_BIND_INVALID_OPTIONS',
+  BindReadOnly: 'SMPP_ERR_BIND_READ_ONLY',
   InboundHandler: 'SMPP_ERR_INBOUND_HANDLER',
   InboundTimeout: 'SMPP_ERR_INBOUND_TIMEOUT',
   InboundMalformed: 'SMPP_ERR_INBOUND_MALFORMED',

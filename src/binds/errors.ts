@@ -71,6 +71,16 @@ export class SmppInvalidBindOptionsError extends SmppError {
   }
 }
 
+/** The bind comes from the config file: the bind API may not change or remove it. */
+export class SmppBindReadOnlyError extends SmppError {
+  constructor(readonly bindId: string) {
+    super(
+      ErrorCode.BindReadOnly,
+      `bind '${bindId}' comes from the config file and is read-only through the API; change the file and reload (SIGHUP)`,
+    );
+  }
+}
+
 /** The inbound handler threw, rejected or returned no valid commandStatus. */
 export class SmppInboundHandlerError extends SmppError {
   constructor(

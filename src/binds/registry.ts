@@ -59,6 +59,15 @@ export interface AddBindOptions {
 /** What replace() did: reconnected with new connection options, applied tuning only, or nothing. */
 export type ReplaceOutcome = 'rebound' | 'tuned' | 'unchanged';
 
+/** How reconcile() treats the desired set. */
+export interface ReconcileOptions {
+  /**
+   * Binds of the desired set the operator disabled: added without starting, stopped when
+   * running, and left out of readiness. A bind that leaves this set starts again.
+   */
+  disabled?: ReadonlySet<string>;
+}
+
 /** What reconcile() did, by bind id (each list in the desired set's order; removed in the old order). */
 export interface ReconcileResult {
   added: string[];
@@ -78,6 +87,8 @@ export class BindRegistry extends EventEmitter<RegistryEvents> {
   /** startAll() ran: binds added from now on start at once (unless standby). */
   private running = false;
   private inboundHandler: InboundHandler | null;
+  /** Binds the operator disabled (reconcile's `disabled`): kept stopped, not counted by readiness. */
+  private readonly disabled = new Set<string>();
   /** One reconcile at a time: each waits for the previous one. */
   private reconciling: Promise<unknown> = Promise.resolve();
 
@@ -135,7 +146,7 @@ export class BindRegistry extends EventEmitter<RegistryEvents> {
     this.binds.set(options.id, bind);
     this.emit('added', { bindId: options.id });
     if (extra.standby) void bind.standby(extra.standby.owner);
-    else if (this.running && !this.draining) bind.start();
+    else if (this.running && !this.draining && !this.disabled.has(options.id)) bind.start();
     return bind;
   }
 
@@ -153,6 +164,7 @@ export class BindRegistry extends EventEmitter<RegistryEvents> {
   async remove(id: string): Promise<void> {
     const bind = this.require(id);
     this.binds.delete(id);
+    this.disabled.delete(id);
     try {
       await bind.stop();
     } finally {
@@ -194,15 +206,18 @@ export class BindRegistry extends EventEmitter<RegistryEvents> {
   /**
    * Makes the running set match `desired`: adds binds that are new, removes those not in it,
    * replaces those whose options changed. Every option is checked first, so bad input changes
-   * nothing. Calls run one after another.
+   * nothing. Calls run one after another. `options.disabled` names binds to keep stopped.
    */
-  reconcile(desired: readonly BindOptions[]): Promise<ReconcileResult> {
-    const run = this.reconciling.then(() => this.applyDesired(desired));
+  reconcile(desired: readonly BindOptions[], options: ReconcileOptions = {}): Promise<ReconcileResult> {
+    const run = this.reconciling.then(() => this.applyDesired(desired, options.disabled ?? new Set()));
     this.reconciling = run.catch(() => {});
     return run;
   }
 
-  private async applyDesired(desired: readonly BindOptions[]): Promise<ReconcileResult> {
+  private async applyDesired(
+    desired: readonly BindOptions[],
+    disabled: ReadonlySet<string>,
+  ): Promise<ReconcileResult> {
     const seen = new Set<string>();
     for (const options of desired) {
       BindRegistry.validate(options);
@@ -213,6 +228,11 @@ export class BindRegistry extends EventEmitter<RegistryEvents> {
     const gone = [...this.binds.keys()].filter((id) => !seen.has(id));
     await Promise.all(gone.map((id) => this.remove(id)));
     result.removed.push(...gone);
+    // Disabled first, so a new disabled bind is added without starting.
+    const enabledAgain = [...this.disabled].filter((id) => !disabled.has(id));
+    const newlyDisabled = [...disabled].filter((id) => seen.has(id) && !this.disabled.has(id));
+    for (const id of newlyDisabled) this.disabled.add(id);
+    for (const id of enabledAgain) this.disabled.delete(id);
     for (const options of desired) {
       if (!this.binds.has(options.id)) {
         this.add(options);
@@ -222,6 +242,9 @@ export class BindRegistry extends EventEmitter<RegistryEvents> {
       const outcome = this.replace(options.id, options);
       result[outcome].push(options.id);
     }
+    if (this.running && !this.draining) for (const id of enabledAgain) this.binds.get(id)?.start();
+    // Shown as stopped (not "not started"), running or not.
+    await Promise.all(newlyDisabled.map((id) => this.binds.get(id)?.stop()));
     return result;
   }
 
@@ -231,6 +254,11 @@ export class BindRegistry extends EventEmitter<RegistryEvents> {
 
   list(): BindSupervisor[] {
     return [...this.binds.values()];
+  }
+
+  /** Whether the operator disabled the bind (kept stopped, left out of readiness). */
+  isDisabled(id: string): boolean {
+    return this.disabled.has(id);
   }
 
   get size(): number {
@@ -245,7 +273,9 @@ export class BindRegistry extends EventEmitter<RegistryEvents> {
   /** Starts every bind except those held as standby, and from now on every bind added. */
   startAll(): void {
     this.running = true;
-    for (const bind of this.binds.values()) if (bind.standbyFor === null) bind.start();
+    for (const bind of this.binds.values()) {
+      if (bind.standbyFor === null && !this.disabled.has(bind.id)) bind.start();
+    }
     this.armSweep();
   }
 
@@ -294,14 +324,15 @@ export class BindRegistry extends EventEmitter<RegistryEvents> {
   /**
    * Readiness by policy: all binds passing, any, a majority (quorum) or at least `minHealthy`.
    * Only the binds this process is meant to run count: standby binds (run by another replica)
-   * are listed but not counted, so a replica holding only standby binds is ready.
+   * are listed but not counted, so a replica holding only standby binds is ready; nor are binds
+   * the operator disabled.
    */
   readiness(policy: ReadinessPolicy, minHealthy = 1, strict = false): ReadinessResult {
     const binds = this.list().map((b) => {
       const v = b.evaluate();
       return { id: b.id, status: v.status, reason: v.reason };
     });
-    const counted = binds.filter((b) => b.status !== 'standby');
+    const counted = binds.filter((b) => b.status !== 'standby' && !this.disabled.has(b.id));
     const total = counted.length;
     if (total === 0 && binds.length > 0) {
       return { ready: !this.draining, policy, required: 0, healthy: 0, total, binds };

@@ -12,6 +12,10 @@
  * responses in flight land (up to shutdown.unbindTimeoutMs) → every bind unbinds, the whole within
  * shutdown.unbindTimeoutMs (binds still waiting then are abandoned) → the message store closes →
  * the embedded simulator closes → exit 0. A second signal exits at once.
+ *
+ * The bind set is one desired set (config binds + the demo bind + binds created through the API,
+ * src/cli/bind-catalog.ts) reconciled at start, after every bind API write and on SIGHUP, which
+ * reloads the config file: a bad file is logged with its key paths and changes nothing.
  */
 import type pino from 'pino';
 import { withBindDefaults } from '../binds/bind-options.js';
@@ -23,6 +27,7 @@ import { type App, buildApp, closeApp } from '../http/app.js';
 import type { Logger } from '../logger.js';
 import { createSimulator, type SmscSimulator } from '../simulator/simulator.js';
 import { ExitCode, parseCommandArgs, UsageError } from './args.js';
+import { BindCatalog } from './bind-catalog.js';
 import { type RunningMessagePath, startMessagePath } from './message-path.js';
 import { trapStopSignals } from './run-until-signal.js';
 import { createServiceLogger } from './service-logger.js';
@@ -47,10 +52,33 @@ export interface RunningService {
   simulator: SmscSimulator | null;
   /** The store and the outbound engine (messagePath is what the HTTP routes use). */
   messages: RunningMessagePath;
+  /** The bind set: config binds + API binds (the bind management API). */
+  catalog: BindCatalog;
+  /**
+   * Applies a reloaded config file (SIGHUP): its binds and `defaults`, through the same reconcile.
+   * Other sections need a restart: their names are returned (and logged).
+   */
+  reload(next: ServiceConfig): Promise<{ restartNeeded: string[] }>;
   url: string;
   /** Graceful shutdown in the documented order; resolves when everything is closed. */
   shutdown(): Promise<void>;
 }
+
+/** Sections a reload (SIGHUP) does not apply: binds and `defaults` do, these need a restart. */
+const RESTART_SECTIONS = [
+  'http',
+  'log',
+  'auth',
+  'readiness',
+  'shutdown',
+  'metrics',
+  'store',
+  'mo',
+  'routes',
+  'outbound',
+  'simulator',
+  'webhooks',
+] as const satisfies readonly (keyof ServiceConfig)[];
 
 /** A start that failed: the one line `serve` prints. */
 export class StartError extends Error {
@@ -126,6 +154,10 @@ export async function startService(config: ServiceConfig, logger: pino.Logger): 
     started.push(() => registry.stopAll(config.shutdown.unbindTimeoutMs));
     const messages = await startMessagePath(config, registry, log, { binds });
     started.push(() => messages.close());
+    // The config as run: the demo bind counts as a config bind (read-only through the API).
+    const running: ServiceConfig = { ...config, binds };
+    const catalog = new BindCatalog({ registry, store: messages.store, config: running, logger: log });
+    await catalog.apply();
     const app: App = await buildApp({
       registry,
       config,
@@ -136,6 +168,7 @@ export async function startService(config: ServiceConfig, logger: pino.Logger): 
         callbackUrlPolicy: { allowPrivate: config.webhooks.allowPrivateCallbackUrls },
         callbackUrlsAllowed: config.webhooks.allowCallbackUrl,
       },
+      bindAdmin: catalog,
     });
     started.push(() => app.close());
     const url = await app
@@ -143,7 +176,7 @@ export async function startService(config: ServiceConfig, logger: pino.Logger): 
       .catch((error: unknown) => {
         throw listenFailure('the HTTP API', config.http.host, config.http.port, error);
       });
-    logger.info({ url, binds: binds.map((b) => b.id) }, `smpp-bridge listening on ${url}`);
+    logger.info({ url, binds: registry.list().map((b) => b.id) }, `smpp-bridge listening on ${url}`);
     registry.startAll();
 
     let shuttingDown: Promise<void> | null = null;
@@ -178,7 +211,27 @@ export async function startService(config: ServiceConfig, logger: pino.Logger): 
       })();
       return shuttingDown;
     };
-    return { config, registry, simulator, messages, url, shutdown };
+    const reload = async (next: ServiceConfig): Promise<{ restartNeeded: string[] }> => {
+      const restartNeeded = RESTART_SECTIONS.filter(
+        (key) => JSON.stringify(next[key]) !== JSON.stringify(config[key]),
+      );
+      const result = await catalog.reload({
+        ...next,
+        binds: [...next.binds, ...binds.slice(config.binds.length)],
+      });
+      logger.info(
+        { added: result.added, removed: result.removed, rebound: result.rebound, tuned: result.tuned },
+        `config reloaded from ${next.source ?? 'the config file'}: ${result.added.length} binds added, ${result.removed.length} removed, ${result.rebound.length} reconnected, ${result.tuned.length} retuned`,
+      );
+      if (restartNeeded.length > 0) {
+        logger.warn(
+          { sections: restartNeeded },
+          `config sections changed that apply only at the next start: ${restartNeeded.join(', ')}`,
+        );
+      }
+      return { restartNeeded };
+    };
+    return { config, registry, simulator, messages, catalog, url, shutdown, reload };
   } catch (error) {
     for (const close of started.reverse()) await close().catch(() => {});
     if (error instanceof StartError) throw error;
@@ -225,15 +278,75 @@ export async function runServe(argv: string[]): Promise<number> {
     // (containers: `node dist/cli.js serve`), a re-parented service keeps running.
     exitWithParent: process.env.npm_lifecycle_event !== undefined,
   });
+  // Trapped before the start too: SIGHUP's default action would end the process.
+  let started: RunningService | undefined;
+  const stopReloads = reloadOnHangup(
+    logger,
+    () => started,
+    () => loadConfig({ configPath, env: process.env }),
+  );
   let service: RunningService;
   try {
     service = await startService(config, logger);
+    started = service;
   } catch (error) {
+    stopReloads();
     signals.release();
     const message = (error as Error).message;
     logger.fatal({ err: error }, `cannot start: ${message}`);
     console.error(`smpp-bridge: cannot start: ${message}`);
     return ExitCode.Failure;
   }
-  return signals.until(service.shutdown);
+  try {
+    return await signals.until(service.shutdown);
+  } finally {
+    stopReloads();
+  }
+}
+
+/**
+ * SIGHUP reloads the config file: its binds and `defaults` go through the same reconcile as the
+ * bind API. A file that does not load is logged (every problem with its key path) and the
+ * running binds stay as they are. Reloads run one at a time; returns the release.
+ */
+export function reloadOnHangup(
+  logger: pino.Logger,
+  running: () => Pick<RunningService, 'config' | 'reload'> | undefined,
+  load: () => ServiceConfig,
+): () => void {
+  let reloading: Promise<void> = Promise.resolve();
+  const onHangup = (): void => {
+    reloading = reloading.then(async () => {
+      const service = running();
+      if (service === undefined) {
+        logger.warn('SIGHUP during the start: ignored (send it again once the service listens)');
+        return;
+      }
+      if (service.config.demo) {
+        logger.warn('SIGHUP: demo mode has no config file to reload');
+        return;
+      }
+      logger.info('SIGHUP: reloading the config file');
+      let next: ServiceConfig;
+      try {
+        next = load();
+      } catch (error) {
+        const issues = error instanceof ConfigError ? error.issues : undefined;
+        logger.error(
+          { err: error, issues },
+          `config reload failed; the running binds are unchanged: ${(error as Error).message}`,
+        );
+        return;
+      }
+      try {
+        await service.reload(next);
+      } catch (error) {
+        logger.error({ err: error }, `config reload could not be applied: ${(error as Error).message}`);
+      }
+    });
+  };
+  process.on('SIGHUP', onHangup);
+  return () => {
+    process.off('SIGHUP', onHangup);
+  };
 }

@@ -40,6 +40,22 @@ export function crossFieldIssues(root: unknown): PathIssue[] {
   return issues;
 }
 
+/**
+ * The cross-field rules of one bind entry: its tuning against `defaults` (the raw section or the
+ * resolved tuning) and its TLS cert and key. The bind API checks its binds with these.
+ */
+export function bindCrossFieldIssues(
+  bind: unknown,
+  defaults: unknown,
+  path: PathSegment[] = [],
+): PathIssue[] {
+  if (!isTree(bind)) return [];
+  const issues: PathIssue[] = [];
+  checkTuning(bind, isTree(defaults) ? defaults : {}, path, issues);
+  checkTls(bind.tls, [...path, 'tls'], issues);
+  return issues;
+}
+
 /** Checks the keys `own` sets against the values it inherits from `inherited` and the built-in defaults. */
 function checkTuning(own: Tree, inherited: Tree, path: PathSegment[], issues: PathIssue[]): void {
   const value = (key: 'enquireLinkIntervalMs' | 'inactivityTimeoutMs') =>

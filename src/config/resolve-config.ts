@@ -11,9 +11,9 @@ import {
   type TlsOptions,
   withBindDefaults,
 } from '../binds/bind-options.js';
-import { CommandStatus } from '../protocol/command-status.js';
 import { outboundOptions } from '../bridge/outbound/options.js';
 import type { RouteConfig } from '../bridge/routing.js';
+import { CommandStatus } from '../protocol/command-status.js';
 import { resolveAccounts } from '../simulator/accounts.js';
 import { resolveWebhooks } from '../webhooks/config.js';
 import {
@@ -86,7 +86,8 @@ function overlayTuning(base: BindTuning, overlay: TuningInput): BindTuning {
   return tuning;
 }
 
-function resolveBind(bind: BindInput, defaults: BindTuning, pem: TlsFileContents): BindOptions {
+/** One bind entry (validated) → BindOptions: `defaults` folded in, short forms expanded, PEM text in place. */
+export function resolveBind(bind: BindInput, defaults: BindTuning, pem: TlsFileContents): BindOptions {
   const { tls, bindType, interfaceVersion, reconnect, inboundErrorStatus, ...rest } = bind;
   const tuning = overlayTuning(defaults, { reconnect, inboundErrorStatus });
   return withBindDefaults(

@@ -12,7 +12,7 @@ import type { BindRegistry } from '../binds/registry.js';
 import type { MessagePath } from '../bridge/ports.js';
 import type { WebhookDeliveryControl } from '../webhooks/delivery.js';
 import { SinceTracker, safeBindConfig } from './bind-views.js';
-import type { App, HttpAppConfig, HttpServerLimits, RouteContext } from './context.js';
+import type { App, BindAdmin, HttpAppConfig, HttpServerLimits, RouteContext } from './context.js';
 import { LoopMonitor } from './loop-monitor.js';
 import { installAccessLog } from './plugins/access-log.js';
 import { installAuth } from './plugins/auth.js';
@@ -25,15 +25,16 @@ import {
 import { installMetrics } from './plugins/metrics.js';
 import { installSwagger } from './plugins/swagger.js';
 import { lazyChildLoggerFactory } from './request-logger.js';
+import { registerBindAdminRoutes } from './routes/bind-admin.js';
 import { registerBindRoutes } from './routes/binds.js';
 import { registerEventRoutes } from './routes/events.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerInboundRoutes } from './routes/inbound.js';
 import { type MessageRouteOptions, registerMessageRoutes } from './routes/messages.js';
 import { registerOpsRoutes } from './routes/ops.js';
-import { registerWebhookRoutes } from './routes/webhooks.js';
 import { registerTraceRoutes } from './routes/trace.js';
 import { registerUiRoutes } from './routes/ui.js';
+import { registerWebhookRoutes } from './routes/webhooks.js';
 import {
   BindConfigSchema,
   BindDetailSchema,
@@ -44,13 +45,14 @@ import {
   ProbeResultSchema,
   RebindAcceptedSchema,
 } from './schemas/bind.js';
+import { ApiBindSchema, BindInputSchema, BindPatchSchema } from './schemas/bind-admin.js';
 import { ErrorSchema } from './schemas/common.js';
 import { MESSAGE_SCHEMAS } from './schemas/messages.js';
 import { LivenessSchema, ReadinessSchema, SnapshotSchema, TransitionSchema } from './schemas/ops.js';
 import { AJV_OPTIONS, installQueryNumberGuard } from './validation.js';
 import { packageVersion } from './version.js';
 
-export type { App, HttpAppConfig, HttpServerLimits } from './context.js';
+export type { App, BindAdmin, BindAdminEntry, HttpAppConfig, HttpServerLimits } from './context.js';
 
 /** What a client may take: the same values as config `http.*`'s defaults. */
 export const DEFAULT_SERVER_LIMITS: HttpServerLimits = {
@@ -111,6 +113,8 @@ export interface BuildAppDeps {
   messages?: MessageRouteOptions;
   /** The webhook sender (its endpoints, its metrics, a wake-up after a retry); without it /webhooks/endpoints answers 503. */
   webhooks?: WebhookDeliveryControl;
+  /** Bind management (POST/PUT/PATCH/DELETE /binds); without it those routes answer 503 BINDS_UNAVAILABLE. */
+  bindAdmin?: BindAdmin;
 }
 
 const SHARED_SCHEMAS = [
@@ -123,6 +127,9 @@ const SHARED_SCHEMAS = [
   BindDetailSchema,
   ProbeResultSchema,
   RebindAcceptedSchema,
+  ApiBindSchema,
+  BindInputSchema,
+  BindPatchSchema,
   ReadinessSchema,
   LivenessSchema,
   TransitionSchema,
@@ -194,8 +201,10 @@ export async function buildApp(deps: BuildAppDeps): Promise<App> {
     startedAt: performance.now(),
     messagePath: deps.messagePath ?? null,
     webhooks: deps.webhooks ?? null,
+    bindAdmin: deps.bindAdmin ?? null,
   };
   registerBindRoutes(app, ctx);
+  registerBindAdminRoutes(app, ctx);
   registerHealthRoutes(app, ctx);
   registerOpsRoutes(app, ctx);
   registerEventRoutes(app, ctx);

@@ -14,6 +14,31 @@ import type { WebhookDeliveryControl } from '../webhooks/delivery.js';
 import type { SinceTracker } from './bind-views.js';
 import type { LoopMonitor } from './loop-monitor.js';
 
+/** One bind as the bind management API sees it (src/cli/bind-catalog.ts builds them). */
+export interface BindAdminEntry {
+  id: string;
+  source: 'config' | 'api';
+  enabled: boolean;
+  /** API binds: the stored definition's version and times (ms). */
+  definition?: { version: number; createdAt: number; updatedAt: number };
+  options: BindOptions;
+}
+
+/**
+ * The bind management API's port (serve gives src/cli/bind-catalog.ts): API binds kept in the
+ * store, config binds read-only; every write reconciles the registry before it resolves. Errors
+ * are SmppErrors (fromSmppError maps them).
+ */
+export interface BindAdmin {
+  /** The store API binds live in; null: writes answer 503 BINDS_UNAVAILABLE. */
+  readonly store: object | null;
+  get(id: string): Promise<BindAdminEntry | undefined>;
+  create(body: Record<string, unknown>): Promise<BindAdminEntry>;
+  replace(id: string, body: Record<string, unknown>): Promise<BindAdminEntry>;
+  patch(id: string, body: Record<string, unknown>): Promise<BindAdminEntry>;
+  remove(id: string): Promise<void>;
+}
+
 /** The slice of the service configuration the HTTP layer reads (ServiceConfig satisfies it). */
 export interface HttpAppConfig {
   auth: { tokens: string[]; protectReads: boolean };
@@ -54,4 +79,6 @@ export interface RouteContext {
   messagePath: MessagePath | null;
   /** The webhook sender when it runs (serve), else null. */
   webhooks: WebhookDeliveryControl | null;
+  /** The bind management API's side (serve), else null: its routes answer 503 BINDS_UNAVAILABLE. */
+  bindAdmin: BindAdmin | null;
 }

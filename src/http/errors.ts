@@ -32,6 +32,10 @@ export const HTTP_ERRORS = {
   NOT_FOUND: { status: 404, meaning: 'No route matches this method and path.' },
   REQUEST_TIMEOUT: { status: 408, meaning: 'The request headers did not arrive in time.' },
   BIND_EXISTS: { status: 409, meaning: 'A bind with this id already exists.' },
+  BIND_READ_ONLY: {
+    status: 409,
+    meaning: 'The bind comes from the config file: change it there and reload, not through the API.',
+  },
   MESSAGE_NOT_CANCELABLE: {
     status: 409,
     meaning: 'The message can no longer be canceled: a part was already claimed, sent or settled.',
@@ -102,6 +106,10 @@ export const HTTP_ERRORS = {
     meaning: 'The bind has no bound SMPP session right now (connecting or backing off).',
   },
   BIND_STOPPED: { status: 503, meaning: 'The bind is stopped or the service is shutting down.' },
+  BINDS_UNAVAILABLE: {
+    status: 503,
+    meaning: 'Bind management needs the store, which does not run in this process (or is starting).',
+  },
   MESSAGES_UNAVAILABLE: {
     status: 503,
     meaning: 'The message path does not run in this process (no store is configured or it is starting).',
@@ -347,6 +355,8 @@ export function fromSmppError(error: unknown, bindId?: string): HttpApiError | n
       return new HttpApiError('BIND_NOT_FOUND', error.message, { details: base, cause: error });
     case ErrorCode.BindExists:
       return new HttpApiError('BIND_EXISTS', error.message, { details: base, cause: error });
+    case ErrorCode.BindReadOnly:
+      return new HttpApiError('BIND_READ_ONLY', error.message, { details: base, cause: error });
     case ErrorCode.InvalidBindOptions: {
       const issues = (error as { issues?: unknown }).issues;
       const errors = Array.isArray(issues)

@@ -216,6 +216,20 @@ export const MIGRATIONS: readonly Migration[] = [
       'CREATE INDEX webhook_events_endpoint ON webhook_events (endpoint, state, next_attempt_at, id)',
     ],
   },
+  {
+    version: 5,
+    name: 'binds created through the API (POST /binds)',
+    statements: (t) => [
+      `CREATE TABLE bind_definitions (
+        id TEXT PRIMARY KEY,
+        definition ${t.json} NOT NULL,
+        enabled INTEGER NOT NULL,
+        version INTEGER NOT NULL,
+        created_at ${t.int64} NOT NULL,
+        updated_at ${t.int64} NOT NULL
+      )`,
+    ],
+  },
 ];
 
 /** The newest schema version this code knows. */

@@ -33,6 +33,7 @@ import {
 } from './rows.js';
 import { MIGRATIONS, SCHEMA_VERSION_TABLE, SQLITE_TYPES } from './schema.js';
 import {
+  type BindDefinition,
   type BindLease,
   type CancelResult,
   DEFAULT_IDEMPOTENCY_TTL_MS,
@@ -51,6 +52,7 @@ import {
   type MessagePatch,
   type MessageQuery,
   type MessageRecord,
+  type NewBindDefinition,
   type NewInboundMessage,
   type NewInboundPart,
   type NewMessage,
@@ -363,6 +365,12 @@ export class SqliteStore implements Store {
   setWebhookEndpointDisabled(endpoint: string, reason: string | null) {
     return this.queue.run((tx) => tx.setWebhookEndpointDisabled(endpoint, reason));
   }
+  putBindDefinition(definition: NewBindDefinition, expectedVersion: number | null) {
+    return this.queue.run((tx) => tx.putBindDefinition(definition, expectedVersion));
+  }
+  deleteBindDefinition(id: string) {
+    return this.queue.run((tx) => tx.deleteBindDefinition(id));
+  }
 
   // Reads: the reader connection, committed data only.
   getMessage(id: string) {
@@ -400,6 +408,12 @@ export class SqliteStore implements Store {
   }
   listDisabledWebhookEndpoints() {
     return this.reads.listDisabledWebhookEndpoints();
+  }
+  listBindDefinitions() {
+    return this.reads.listBindDefinitions();
+  }
+  getBindDefinition(id: string) {
+    return this.reads.getBindDefinition(id);
   }
 }
 
@@ -1352,4 +1366,66 @@ class SqliteOps implements StoreOps {
       reason: String(row.reason),
     }));
   }
+
+  async listBindDefinitions(): Promise<BindDefinition[]> {
+    return this.all('SELECT * FROM bind_definitions ORDER BY id').map(bindDefinitionFromRow);
+  }
+
+  async getBindDefinition(id: string): Promise<BindDefinition | undefined> {
+    const row = this.one('SELECT * FROM bind_definitions WHERE id = ?', id);
+    return row === undefined ? undefined : bindDefinitionFromRow(row);
+  }
+
+  async putBindDefinition(
+    definition: NewBindDefinition,
+    expectedVersion: number | null,
+  ): Promise<BindDefinition> {
+    const now = this.now();
+    const current = this.one('SELECT version FROM bind_definitions WHERE id = ?', definition.id);
+    const version = current === undefined ? null : Number(current.version);
+    if (version !== expectedVersion) {
+      throw conflictError(
+        version === null
+          ? `bind definition ${definition.id} does not exist (expected version ${expectedVersion})`
+          : expectedVersion === null
+            ? `bind definition ${definition.id} already exists (version ${version})`
+            : `bind definition ${definition.id} is at version ${version}, not ${expectedVersion}`,
+      );
+    }
+    const row =
+      version === null
+        ? this.one(
+            `INSERT INTO bind_definitions (id, definition, enabled, version, created_at, updated_at)
+             VALUES (?, ?, ?, 1, ?, ?) RETURNING *`,
+            definition.id,
+            JSON.stringify(definition.definition),
+            definition.enabled ? 1 : 0,
+            now,
+            now,
+          )
+        : this.one(
+            `UPDATE bind_definitions SET definition = ?, enabled = ?, version = version + 1, updated_at = ?
+             WHERE id = ? RETURNING *`,
+            JSON.stringify(definition.definition),
+            definition.enabled ? 1 : 0,
+            now,
+            definition.id,
+          );
+    return bindDefinitionFromRow(row as Row);
+  }
+
+  async deleteBindDefinition(id: string): Promise<boolean> {
+    return this.run('DELETE FROM bind_definitions WHERE id = ?', id) > 0;
+  }
+}
+
+function bindDefinitionFromRow(row: Row): BindDefinition {
+  return {
+    id: String(row.id),
+    definition: JSON.parse(String(row.definition)) as Record<string, unknown>,
+    enabled: Number(row.enabled) === 1,
+    version: Number(row.version),
+    createdAt: Number(row.created_at),
+    updatedAt: Number(row.updated_at),
+  };
 }

@@ -404,6 +404,31 @@ export interface DisabledWebhookEndpoint {
   reason: string;
 }
 
+// ---------------------------------------------------------------------------- bind definitions
+
+/**
+ * A bind created through the API (POST /binds), kept so it survives restarts and every replica
+ * sees it. `definition` is the bind as a config-file entry would write it (validated by the
+ * caller; the password included, as given: the store is trusted like the config file).
+ */
+export interface BindDefinition {
+  id: string;
+  definition: Record<string, unknown>;
+  /** false: the bind is kept stopped (PATCH enabled: false). */
+  enabled: boolean;
+  /** 1 when created, one more on every change. */
+  version: number;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** What putBindDefinition writes. */
+export interface NewBindDefinition {
+  id: string;
+  definition: Record<string, unknown>;
+  enabled: boolean;
+}
+
 // ---------------------------------------------------------------------------- the interface
 
 /** Everything that can be done inside a transaction (and, one at a time, on the store). */
@@ -514,6 +539,19 @@ export interface StoreOps {
   /** Disables the endpoint (durably) with `reason`, or enables it again with null. */
   setWebhookEndpointDisabled(endpoint: string, reason: string | null): Promise<void>;
   listDisabledWebhookEndpoints(): Promise<DisabledWebhookEndpoint[]>;
+
+  // bind definitions (the bind management API)
+  /** Every stored bind definition, by id. */
+  listBindDefinitions(): Promise<BindDefinition[]>;
+  getBindDefinition(id: string): Promise<BindDefinition | undefined>;
+  /**
+   * Creates (`expectedVersion` null: the id must be free) or replaces (`expectedVersion` the
+   * version read: nobody changed it since) a definition; the version goes up by one.
+   * SMPP_ERR_STORE_CONFLICT when the expectation does not hold.
+   */
+  putBindDefinition(definition: NewBindDefinition, expectedVersion: number | null): Promise<BindDefinition>;
+  /** Removes it; false when there was none. */
+  deleteBindDefinition(id: string): Promise<boolean>;
 }
 
 export type StoreTx = StoreOps;

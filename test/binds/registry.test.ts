@@ -448,6 +448,46 @@ describe('the bind set', () => {
   });
 });
 
+describe('disabled binds (reconcile with disabled)', () => {
+  it('a disabled bind is added stopped, never connects, and readiness leaves it out', async () => {
+    const w = world([1, 2]);
+    w.registry.startAll();
+    const done = w.registry.reconcile([bindOptions('a', 1), bindOptions('off', 2)], {
+      disabled: new Set(['off']),
+    });
+    await w.advance(50);
+    expect(await done).toMatchObject({ added: ['a', 'off'] });
+    expect(w.net(2).connectAttempts).toHaveLength(0);
+    expect(w.registry.get('off')?.state).toBe('stopped');
+    expect(w.registry.isDisabled('off')).toBe(true);
+    expect(w.registry.readiness('all')).toMatchObject({ ready: true, total: 1, healthy: 1 });
+  });
+
+  it('disabling stops a running bind and keeps it stopped; enabling starts it again', async () => {
+    const w = world([1]);
+    w.registry.add(bindOptions('a', 1));
+    w.registry.startAll();
+    await w.advance(20);
+    expect(w.registry.get('a')?.state).toBe('bound');
+    const off = w.registry.reconcile([bindOptions('a', 1)], { disabled: new Set(['a']) });
+    await w.advance(50);
+    expect(await off).toMatchObject({ unchanged: ['a'] });
+    expect(w.registry.get('a')?.state).toBe('stopped');
+    // A later reconcile that still disables it leaves it stopped.
+    const again = w.registry.reconcile([bindOptions('a', 1, { degradedLatencyMs: 40 })], {
+      disabled: new Set(['a']),
+    });
+    await w.advance(200);
+    expect(await again).toMatchObject({ tuned: ['a'] });
+    expect(w.registry.get('a')?.state).toBe('stopped');
+    const on = w.registry.reconcile([bindOptions('a', 1)]);
+    await w.advance(50);
+    await on;
+    expect(w.registry.isDisabled('a')).toBe(false);
+    expect(w.registry.get('a')?.state).toBe('bound');
+  });
+});
+
 describe('standby binds', () => {
   it('a bind added as standby never connects, reports standby, and does not count for readiness', async () => {
     const w = world([1, 2]);

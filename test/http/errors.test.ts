@@ -54,9 +54,10 @@ describe('error responses', () => {
   });
 
   it('answers an unknown route with 404 NOT_FOUND naming method and path, not the query', async () => {
-    const res = await app.inject({ method: 'DELETE', url: '/binds/main?token=abc' });
+    // (DELETE /binds/{id} exists since the bind management API.)
+    const res = await app.inject({ method: 'DELETE', url: '/binds/main/health?token=abc' });
     expect(res.statusCode).toBe(404);
-    expect(res.json()).toEqual({ code: 'NOT_FOUND', message: 'no route DELETE /binds/main' });
+    expect(res.json()).toEqual({ code: 'NOT_FOUND', message: 'no route DELETE /binds/main/health' });
   });
 
   it('answers a malformed URL with 400 BAD_REQUEST', async () => {

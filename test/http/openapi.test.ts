@@ -77,7 +77,11 @@ describe('the OpenAPI document', () => {
     ).toEqual(
       [
         'GET /binds',
+        'POST /binds',
         'GET /binds/{id}',
+        'PUT /binds/{id}',
+        'PATCH /binds/{id}',
+        'DELETE /binds/{id}',
         'GET /binds/{id}/health',
         'GET /binds/{id}/trace',
         'GET /binds/{id}/trace.pcap',
@@ -159,9 +163,9 @@ describe('the OpenAPI document', () => {
     }
   });
 
-  it('requires a bearer token on POST and DELETE routes, accepts one on reads, and none on the probes', () => {
+  it('requires a bearer token on POST, PUT, PATCH and DELETE routes, accepts one on reads, and none on the probes', () => {
     for (const [path, method, op] of operations()) {
-      if (method === 'post' || method === 'delete') {
+      if (method === 'post' || method === 'put' || method === 'patch' || method === 'delete') {
         expect(op.security, path).toEqual([{ bearerAuth: [] }]);
         expect(op.responses['401'], path).toBeDefined();
       } else if (path === '/livez' || path === '/readyz') {
@@ -183,11 +187,14 @@ describe('the OpenAPI document', () => {
 
   it('names the shared schemas by their $id', () => {
     expect(Object.keys(doc.components.schemas!).sort()).toEqual([
+      'ApiBind',
       'BatchResult',
       'BindConfig',
       'BindDetail',
       'BindHealth',
+      'BindInput',
       'BindList',
+      'BindPatch',
       'BindSummary',
       'Error',
       'HealthCheck',

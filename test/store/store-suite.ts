@@ -402,7 +402,7 @@ export function describeStore(name: string, factory: StoreFactory): void {
         const result = await store.cancelMessage('q0');
         expect(result).toMatchObject({ kind: 'too_late', reason: 'part 0 is already claimed' });
         expect((await store.getMessage('q0'))?.status).toBe('queued');
-        // A claim takes whole messages: both parts are claimed.
+        // A claim takes whole messages: a limit of 1 claims both parts of q0.
         expect((await store.listParts('q0')).map((p) => p.state)).toEqual(['claimed', 'claimed']);
         // The claim and the cancel race inside one transaction each: the loser sees the winner's write.
         await store.createMessage(message('race'), onePart);
@@ -987,6 +987,73 @@ export function describeStore(name: string, factory: StoreFactory): void {
         ]);
         await store.setWebhookEndpointDisabled('crm', null);
         expect(await store.listDisabledWebhookEndpoints()).toEqual([]);
+      });
+    });
+
+    describe('bind definitions', () => {
+      const definition = (port: number) => ({
+        id: 'api-1',
+        host: 'smsc.example',
+        port,
+        systemId: 'acme',
+        password: 'secret1',
+      });
+
+      it('creates, replaces and deletes a definition, counting versions', async () => {
+        expect(await store.listBindDefinitions()).toEqual([]);
+        const created = await store.putBindDefinition(
+          { id: 'api-1', definition: definition(2775), enabled: true },
+          null,
+        );
+        expect(created).toEqual({
+          id: 'api-1',
+          definition: definition(2775),
+          enabled: true,
+          version: 1,
+          createdAt: t,
+          updatedAt: t,
+        });
+        t += 1_000;
+        const replaced = await store.putBindDefinition(
+          { id: 'api-1', definition: definition(2776), enabled: false },
+          1,
+        );
+        expect(replaced).toMatchObject({ version: 2, enabled: false, createdAt: t - 1_000, updatedAt: t });
+        expect(await store.getBindDefinition('api-1')).toEqual(replaced);
+        expect(await store.listBindDefinitions()).toEqual([replaced]);
+        expect(await store.deleteBindDefinition('api-1')).toBe(true);
+        expect(await store.deleteBindDefinition('api-1')).toBe(false);
+        expect(await store.getBindDefinition('api-1')).toBeUndefined();
+      });
+
+      it('refuses a create of a taken id and a replace of a version that moved on', async () => {
+        await store.putBindDefinition({ id: 'api-1', definition: definition(1), enabled: true }, null);
+        const conflict = ErrorCode.StoreConflict;
+        expect(
+          await codeOf(
+            store.putBindDefinition({ id: 'api-1', definition: definition(2), enabled: true }, null),
+          ),
+        ).toBe(conflict);
+        await store.putBindDefinition({ id: 'api-1', definition: definition(3), enabled: true }, 1);
+        // A writer that read version 1 lost the race.
+        expect(
+          await codeOf(store.putBindDefinition({ id: 'api-1', definition: definition(4), enabled: true }, 1)),
+        ).toBe(conflict);
+        expect(
+          await codeOf(store.putBindDefinition({ id: 'nope', definition: definition(4), enabled: true }, 1)),
+        ).toBe(conflict);
+        expect((await store.getBindDefinition('api-1'))?.definition).toEqual(definition(3));
+      });
+
+      it('keeps definitions across a reopen, listed by id', async () => {
+        await store.putBindDefinition({ id: 'b', definition: { id: 'b', port: 2 }, enabled: true }, null);
+        await store.putBindDefinition({ id: 'a', definition: { id: 'a', port: 1 }, enabled: false }, null);
+        await store.close();
+        store = await open();
+        expect((await store.listBindDefinitions()).map((d) => [d.id, d.enabled, d.definition])).toEqual([
+          ['a', false, { id: 'a', port: 1 }],
+          ['b', true, { id: 'b', port: 2 }],
+        ]);
       });
     });
 

@@ -74,7 +74,7 @@ export function installAuth(
   const tokens = options.tokens.filter((t) => t.length > 0);
   if (tokens.length === 0) {
     log.warn(
-      'no API tokens configured (auth.tokens / SMPP_BRIDGE_API_TOKENS): POST routes (enquire, rebind) are open to anyone who can reach the HTTP port',
+      'no API tokens configured (auth.tokens / SMPP_BRIDGE_API_TOKENS): write routes (enquire, rebind, messages, bind management) are open to anyone who can reach the HTTP port',
     );
     return null;
   }

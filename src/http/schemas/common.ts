@@ -235,6 +235,16 @@ const ERROR_EXAMPLES: Record<HttpErrorCode, object> = {
     message: "a bind with id 'main' already exists",
     details: { bindId: 'main' },
   },
+  BIND_READ_ONLY: {
+    code: 'BIND_READ_ONLY',
+    message:
+      "bind 'main' comes from the config file and is read-only through the API; change the file and reload (SIGHUP)",
+    details: { bindId: 'main' },
+  },
+  BINDS_UNAVAILABLE: {
+    code: 'BINDS_UNAVAILABLE',
+    message: 'bind management needs the store, which does not run in this process',
+  },
   INVALID_BIND_OPTIONS: {
     code: 'INVALID_BIND_OPTIONS',
     message: "invalid bind 'main': port must be a port number from 1 to 65535",
