@@ -214,7 +214,6 @@ describe('kill -9 of serve', () => {
       submitted.set(n, (submitted.get(n) ?? 0) + 1);
     }
     for (const [n, count] of submitted) expect(count, `message #${n} submitted ${count} times`).toBe(1);
-    let failed = 0;
     for (const [n, id] of accepted) {
       const message = final.get(id)!;
       if (SENT.has(message.status)) {
@@ -223,7 +222,6 @@ describe('kill -9 of serve', () => {
         // Written to the socket when the process died: not resent, failed with the reason.
         expect(['failed', 'unknown'], `message #${n}`).toContain(message.status);
         expect(message.error?.code, `message #${n}'s reason`).toBeTruthy();
-        failed++;
       }
     }
     // Some went out before the kill, and the restarted process sent what was still queued.
@@ -306,5 +304,66 @@ describe('kill -9 of serve', () => {
     // At least once, and a duplicate is the same event (the same webhook-id).
     const split = [...idsByText].filter(([, ids]) => ids.size > 1).map(([n]) => n);
     expect(split, 'MO delivered to the receiver under more than one webhook-id').toEqual([]);
+  });
+});
+
+describe('a receipt through serve', () => {
+  it('makes the message delivered and reaches the receiver as a signed message.delivered webhook', {
+    timeout: 120_000,
+  }, async () => {
+    const sim = await simulator();
+    const hooks = await receiver();
+    const secret = newSecret();
+    const dir = tempDir();
+    const config = writeConfig(dir, [
+      'http: { host: 127.0.0.1, port: 0 }',
+      'log: { level: info }',
+      `binds: [{ id: b1, host: 127.0.0.1, port: ${sim.port}, systemId: esme, password: pw }]`,
+      'webhooks:',
+      '  pollIntervalMs: 200',
+      '  endpoints:',
+      `    - { id: crm, url: ${JSON.stringify(hooks.url)}, secret: ${JSON.stringify(secret)}, events: [message.delivered] }`,
+    ]);
+    const { base } = await startServe(config);
+    const res = await fetch(`${base}/messages`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ to: '447700900002', from: 'e2e', text: 'receipt please', clientRef: 'r-1' }),
+    });
+    expect(res.status).toBe(202);
+    const { id } = (await res.json()) as { id: string };
+
+    const message = await eventually(async () => {
+      const m = (await (await fetch(`${base}/messages/${id}`)).json()) as {
+        status: string;
+        parts: { smscMessageId?: string; receipt?: { stat?: string } }[];
+      };
+      return m.status === 'delivered' ? m : undefined;
+    }, 'the message delivered');
+    const smscId = message.parts[0]?.smscMessageId;
+    expect(smscId).toBeTruthy();
+    // The receipt the simulator wrote for that SMSC id was answered ESME_ROK (stored first).
+    expect(
+      sim.sim.deliveryRecords().filter((r) => r.kind === 'receipt' && r.messageId === smscId),
+    ).toMatchObject([
+      {
+        stat: 'DELIVRD',
+        outcome: 'ok',
+      },
+    ]);
+
+    const hook = await eventually(async () => hooks.received[0], 'the webhook');
+    expect(verifySignature(secret, hook)).toBe(true);
+    expect(verifySignature(newSecret(), hook)).toBe(false);
+    expect(Math.abs(Number(hook.timestamp) - Date.now() / 1000)).toBeLessThan(300);
+    const body = JSON.parse(hook.body) as {
+      type: string;
+      data: { id: string; status: string; clientRef: string };
+    };
+    expect(body.type).toBe('message.delivered');
+    expect(body.data).toMatchObject({ id, status: 'delivered', clientRef: 'r-1' });
+    // One event subscribed, one request (a 2xx is not retried).
+    await sleep(1_000);
+    expect(hooks.received.map((r) => r.id)).toEqual([hook.id]);
   });
 });
