@@ -150,7 +150,8 @@ describe('kill -9 of serve', () => {
     const config = writeConfig(dir, [
       'http: { host: 127.0.0.1, port: 0 }',
       'log: { level: info }',
-      'outbound: { leaseTtlMs: 1000 }',
+      // Longer than the test may take: the restarted process takes its dead predecessor's lease at once.
+      'outbound: { leaseTtlMs: 600000 }',
       'defaults: { reconnect: { initialDelayMs: 100, maxDelayMs: 500 } }',
       `binds: [{ id: b1, host: 127.0.0.1, port: ${sim.port}, systemId: esme, password: pw }]`,
     ]);
@@ -241,7 +242,6 @@ describe('kill -9 of serve', () => {
     const config = writeConfig(dir, [
       'http: { host: 127.0.0.1, port: 0 }',
       'log: { level: info }',
-      'outbound: { leaseTtlMs: 1000 }',
       'defaults: { reconnect: { initialDelayMs: 100, maxDelayMs: 500 } }',
       `binds: [{ id: r1, host: 127.0.0.1, port: ${sim.port}, systemId: esme, password: pw, bindType: receiver }]`,
       'webhooks:',
