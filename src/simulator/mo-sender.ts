@@ -151,7 +151,9 @@ export class MoSender {
 
   /**
    * Sends an MO to each bound system_id (or the one given), part by part, each deliver_sm (and
-   * each redelivery) to the next RX/TRX session of that system_id, round robin.
+   * each redelivery) to the next RX/TRX session of that system_id, round robin. A system_id given
+   * with a redelivery policy is sent to even while it has no receiver bound: each attempt then
+   * waits delayMs for one.
    */
   async send(mo: MoRequest): Promise<MoResult> {
     this.reference = (this.reference + 1) % 256;
@@ -164,6 +166,14 @@ export class MoSender {
       if (sid === undefined || systemIds.has(sid) || (mo.systemId !== undefined && sid !== mo.systemId))
         continue;
       if (this.opts.deliveries.pickReceiver(sid) !== undefined) systemIds.add(sid);
+    }
+    // An MO for a named account with a redelivery policy waits for that account to bind (as an
+    // SMSC keeps MO for an ESME that is down); without one it goes to nobody.
+    if (
+      mo.systemId !== undefined &&
+      (mo.redeliver ?? this.opts.cases.find('mo_redeliver', mo.systemId, mo.to)) !== undefined
+    ) {
+      systemIds.add(mo.systemId);
     }
     const counter = { sent: 0 };
     const perSystem = await Promise.all(

@@ -305,8 +305,11 @@ export class SqliteStore implements Store {
   releaseIdempotency(key: string) {
     return this.queue.run((tx) => tx.releaseIdempotency(key));
   }
-  acquireBindLease(bindId: string, owner: string, ttlMs: number) {
-    return this.queue.run((tx) => tx.acquireBindLease(bindId, owner, ttlMs));
+  acquireBindLease(bindId: string, owner: string, ttlMs: number, replacing?: string) {
+    return this.queue.run((tx) => tx.acquireBindLease(bindId, owner, ttlMs, replacing));
+  }
+  bindLeaseHolder(bindId: string) {
+    return this.reads.bindLeaseHolder(bindId);
   }
   renewBindLease(lease: BindLease, ttlMs: number) {
     return this.queue.run((tx) => tx.renewBindLease(lease, ttlMs));
@@ -771,10 +774,28 @@ class SqliteOps implements StoreOps {
 
   // ---------------------------------------------------------------- leases
 
-  async acquireBindLease(bindId: string, owner: string, ttlMs: number): Promise<BindLease | undefined> {
+  async bindLeaseHolder(bindId: string): Promise<{ owner: string; expiresAt: number } | undefined> {
+    const row = this.one('SELECT owner, expires_at FROM bind_leases WHERE bind_id = ?', bindId);
+    if (row === undefined || row.owner === null || row.owner === '') return undefined;
+    return { owner: String(row.owner), expiresAt: Number(row.expires_at) };
+  }
+
+  async acquireBindLease(
+    bindId: string,
+    owner: string,
+    ttlMs: number,
+    replacing?: string,
+  ): Promise<BindLease | undefined> {
     const now = this.now();
     const row = this.one('SELECT * FROM bind_leases WHERE bind_id = ?', bindId);
-    if (row !== undefined && row.owner !== owner && Number(row.expires_at) > now) return undefined;
+    if (
+      row !== undefined &&
+      row.owner !== owner &&
+      (replacing === undefined || row.owner !== replacing) &&
+      Number(row.expires_at) > now
+    ) {
+      return undefined;
+    }
     const epoch = row === undefined ? 1 : Number(row.epoch) + 1;
     const lease: BindLease = { bindId, owner, epoch, expiresAt: now + ttlMs };
     this.run(

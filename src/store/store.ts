@@ -460,9 +460,15 @@ export interface StoreOps {
   /**
    * Takes the bind when it is free, expired or already this owner's. A new owner gets a
    * higher epoch, and the parts an older epoch left behind are recovered: `claimed` ones
-   * are queued again, `sending` ones become `unknown`. Undefined when another owner holds it.
+   * are queued again, `sending` ones become `unknown`. Undefined when another owner holds it,
+   * unless that owner is `replacing` (the caller knows it is gone): then it is taken at once.
    */
-  acquireBindLease(bindId: string, owner: string, ttlMs: number): Promise<BindLease | undefined>;
+  acquireBindLease(
+    bindId: string,
+    owner: string,
+    ttlMs: number,
+    replacing?: string,
+  ): Promise<BindLease | undefined>;
   /** Extends the lease; undefined when it was lost (taken over or expired and taken). */
   renewBindLease(lease: BindLease, ttlMs: number): Promise<BindLease | undefined>;
   releaseBindLease(lease: BindLease): Promise<void>;
@@ -609,6 +615,11 @@ export interface Store extends StoreOps {
    */
   prune(now: number): Promise<PruneResult>;
   stats(): StoreStats;
+  /**
+   * Who holds or last held a bind's lease (expired or not); undefined when nobody ever did.
+   * Optional: a store without it only hands over leases on expiry.
+   */
+  bindLeaseHolder?(bindId: string): Promise<{ owner: string; expiresAt: number } | undefined>;
   /** Commits what is queued, then closes. Later calls reject with SMPP_ERR_STORE_CLOSED. */
   close(): Promise<void>;
 }

@@ -185,6 +185,19 @@ describe('MO redelivery', () => {
     ]);
   });
 
+  it('keeps an MO for a named account that is not bound yet, per its redelivery policy, and sends it once it binds', async () => {
+    const { sim: s } = await sim();
+    s.setCase({ kind: 'mo_redeliver', timeoutMs: 10_000, attempts: 3, delayMs: 1_000 }, { systemId: 'acme' });
+    const waiting = s.sendMo({ from: '1', to: '2', text: 'while down', systemId: 'acme' });
+    clock.advance(1_000);
+    await settle();
+    expect(s.deliveryRecords()).toEqual([]);
+    const e = await esme();
+    clock.advance(1_000);
+    expect(await waiting).toMatchObject({ sent: 1, delivered: 1 });
+    expect(inbox(e).map(partText)).toEqual(['while down']);
+  });
+
   it('gives up after the attempts, and sends once without a policy', async () => {
     const { sim: s } = await sim({ receipts: { responseTimeoutMs: 1_000 } });
     await esme({ onDeliver: () => null });

@@ -340,6 +340,17 @@ export function describeStore(name: string, factory: StoreFactory): void {
         expect(await store.renewBindLease(a!, 10_000)).toBeUndefined();
       });
 
+      it('hands a lease over before its expiry only when the caller names the holder as gone, and says who holds it', async () => {
+        expect(await store.bindLeaseHolder?.('b1')).toBeUndefined();
+        const a = await store.acquireBindLease('b1', 'replica-a', 60_000);
+        expect(await store.bindLeaseHolder?.('b1')).toEqual({ owner: 'replica-a', expiresAt: t + 60_000 });
+        expect(await store.acquireBindLease('b1', 'replica-b', 60_000, 'replica-c')).toBeUndefined();
+        const b = await store.acquireBindLease('b1', 'replica-b', 60_000, 'replica-a');
+        expect(b).toMatchObject({ owner: 'replica-b', epoch: 2 });
+        expect(await store.renewBindLease(a!, 60_000)).toBeUndefined();
+        expect((await store.bindLeaseHolder?.('b1'))?.owner).toBe('replica-b');
+      });
+
       it('frees a released lease at once', async () => {
         const a = await store.acquireBindLease('b1', 'replica-a', 60_000);
         await store.releaseBindLease(a!);

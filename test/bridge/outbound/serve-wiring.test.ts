@@ -72,7 +72,17 @@ describe('serve: the message path', () => {
     expect(metrics).toContain('smpp_message_status_changes_total{route="default",status="submitted"} 1');
     expect(metrics).toContain('smpp_submit_latency_seconds_count{route="default"} 1');
     expect(metrics).toMatch(/smpp_outbound_queued_parts \d+/);
-    expect(metrics).toContain('smpp_receipts_total{result="matched"} 0');
+    expect(metrics).toMatch(/smpp_receipts_total\{result="orphaned"\} 0/);
+    // The demo simulator's receipt comes back through the inbound handler (wired in serve).
+    await eventually(
+      async () =>
+        (await (await fetch(`${service!.url}/metrics`)).text()).includes(
+          'smpp_receipts_total{result="matched"} 1',
+        ),
+      15_000,
+      'the receipt matched',
+    );
+    expect((await store.getMessage('hello'))?.status).toBe('delivered');
     const part = (await store.listParts('hello'))[0]!;
     expect(part.smscMessageId).toMatch(/^[0-9a-f]+$/);
 
