@@ -32,9 +32,9 @@ import { registerInboundRoutes } from './routes/inbound.js';
 import { registerMessageStatsRoute } from './routes/message-stats.js';
 import { type MessageRouteOptions, registerMessageRoutes } from './routes/messages.js';
 import { registerOpsRoutes } from './routes/ops.js';
-import { registerWebhookRoutes } from './routes/webhooks.js';
 import { registerTraceRoutes } from './routes/trace.js';
 import { registerUiRoutes } from './routes/ui.js';
+import { registerWebhookRoutes } from './routes/webhooks.js';
 import {
   BindConfigSchema,
   BindDetailSchema,
