@@ -34,7 +34,14 @@ async function withChanges(deps: Parameters<typeof messagesApp>[0] = {}) {
     messagePath: path,
   });
   const close = fixture.close.bind(fixture);
-  fixture = { ...fixture, app, close: async () => (await app.close(), close()) };
+  fixture = {
+    ...fixture,
+    app,
+    close: async () => {
+      await app.close();
+      await close();
+    },
+  };
   const announce = (route: string, status: MessageStatus): void => {
     const change = { message: { route }, status, previous: 'queued' } as unknown as MessageStatusChange;
     for (const listener of listeners) listener(change);
