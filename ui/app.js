@@ -1,10 +1,11 @@
 /**
  * The dashboard page: loads every bind with GET /binds (paged), follows GET /events?binds=true,
  * draws the binds in a virtual list (only the rows in view exist in the DOM, so 10,000 binds
- * scroll like 10), and opens a detail panel per bind. API calls carry the bearer token kept in
+ * scroll like 10), and opens a detail panel per bind. The messages region polls GET /messages/stats
+ * (queue depth, totals) and counts the stream's `message` events (the last minute's changes). API calls carry the bearer token kept in
  * sessionStorage; a 401 asks for it.
  */
-import { BindTable, formatMs, ownerOf, windowRows } from './dashboard.js';
+import { BindTable, formatMs, MESSAGE_STATUSES, MessageRates, ownerOf, windowRows } from './dashboard.js';
 import { followEvents } from './sse.js';
 import uPlot from './vendor/uPlot.esm.js';
 
@@ -480,6 +481,104 @@ function detailChanged(id) {
   }, 1000);
 }
 
+// ---- the messages region -------------------------------------------------------------------
+
+const STATS_POLL_MS = 2_000;
+const GOOD = new Set(['submitted', 'delivered']);
+const BAD = new Set(['rejected', 'failed', 'undelivered', 'expired']);
+const rates = new MessageRates();
+/** Totals since start: the last GET /messages/stats, plus the events seen since. */
+let totals = null;
+let statsTimer = null;
+let statsSoon = null;
+/** Whether the message path runs, from the stream's snapshot; null until it came. */
+let messagesRun = null;
+
+function buildMessageCells() {
+  const box = $('msg-statuses');
+  for (const status of MESSAGE_STATUSES) {
+    const cell = document.createElement('div');
+    cell.className = 'msg-status';
+    cell.dataset.status = status;
+    if (GOOD.has(status)) cell.dataset.kind = 'good';
+    if (BAD.has(status)) cell.dataset.kind = 'bad';
+    cell.innerHTML =
+      '<span class="name"></span><b data-rate>0</b> /min<span class="total" data-total>0</span>';
+    cell.querySelector('.name').textContent = status.replace('_', ' ');
+    box.append(cell);
+  }
+}
+
+function renderMessages() {
+  if (totals === null) return;
+  const recent = rates.counts(Date.now());
+  for (const cell of $('msg-statuses').children) {
+    const status = cell.dataset.status;
+    cell.querySelector('[data-rate]').textContent = String(recent[status] ?? 0);
+    cell.querySelector('[data-total]').textContent = `${totals[status] ?? 0} total`;
+  }
+}
+
+function messageNote(text) {
+  $('msg-note').textContent = text;
+  $('msg-note').hidden = text === '';
+}
+
+async function pollStats() {
+  clearTimeout(statsTimer);
+  const next = STATS_POLL_MS;
+  try {
+    const response = await fetch('/messages/stats', {
+      headers: { accept: 'application/json', ...authHeaders() },
+      cache: 'no-store',
+    });
+    const body = await response.json().catch(() => null);
+    if (response.ok && body !== null) {
+      totals = { ...body.statusChanges };
+      const queued = $('msg-queued');
+      queued.textContent = String(body.queuedParts);
+      queued.dataset.value = String(body.queuedParts);
+      $('msg-max').textContent = body.maxQueuedParts === null ? '' : `of ${body.maxQueuedParts}`;
+      $('msg-statuses').hidden = false;
+      messageNote('');
+      renderMessages();
+    } else if (response.status === 401) {
+      messageNote('Reading the message counts needs a bearer token (Token…).');
+    } else {
+      messageNote(`GET /messages/stats failed: ${body?.message ?? `HTTP ${response.status}`}`);
+    }
+  } catch (error) {
+    messageNote(`GET /messages/stats failed: ${error.message}`);
+  }
+  statsTimer = setTimeout(pollStats, next);
+}
+
+/** The snapshot says whether the message path runs: poll GET /messages/stats only when it does. */
+function onMessagesRun(run) {
+  if (run === messagesRun) return;
+  messagesRun = run;
+  if (run) {
+    pollStats();
+  } else {
+    clearTimeout(statsTimer);
+    $('msg-statuses').hidden = true;
+    messageNote('The message path does not run in this process (no store).');
+  }
+}
+
+function onMessageEvent(data) {
+  rates.add(data.status, Date.now());
+  if (totals !== null) totals[data.status] = (totals[data.status] ?? 0) + 1;
+  renderMessages();
+  // The queue depth moved: read it soon, once for a burst of events.
+  if (statsSoon === null) {
+    statsSoon = setTimeout(() => {
+      statsSoon = null;
+      if (messagesRun) pollStats();
+    }, 250);
+  }
+}
+
 // ---- loading and live updates --------------------------------------------------------------
 
 async function loadAll() {
@@ -508,6 +607,7 @@ function onEvent(name, data) {
       table.upsert(entry);
     }
     table.retain(ids);
+    if (typeof data.messages === 'boolean') onMessagesRun(data.messages);
   } else if (name === 'transition') {
     if (!table.byId.has(data.bindId)) return;
     table.upsert({ id: data.bindId, status: data.to, code: data.code, reason: data.reason, since: data.at });
@@ -517,6 +617,9 @@ function onEvent(name, data) {
     if (data.probe?.rttMs !== null && data.probe?.rttMs !== undefined)
       table.addRtt(data.id, data.probe.rttMs);
     detailChanged(data.id);
+  } else if (name === 'message') {
+    onMessageEvent(data);
+    return;
   }
   render();
 }
@@ -561,6 +664,9 @@ function start() {
   });
   loadAll().catch((error) => toast(`loading the binds failed: ${error.message}`, true));
   render();
+  buildMessageCells();
+  // The last minute's counts decay without events.
+  setInterval(renderMessages, 1_000);
 }
 
 start();

@@ -158,3 +158,56 @@ export function windowRows(scrollTop, viewportHeight, rowHeight, total, overscan
   const last = Math.min(total, Math.ceil((scrollTop + viewportHeight) / rowHeight) + overscan);
   return { first, last: Math.max(first, last) };
 }
+
+/** Message statuses in the order the messages region shows them (the API's MessageStatus). */
+export const MESSAGE_STATUSES = [
+  'queued',
+  'scheduled',
+  'submitted',
+  'delivery_pending',
+  'delivered',
+  'partially_delivered',
+  'undelivered',
+  'expired',
+  'rejected',
+  'failed',
+  'unknown',
+  'canceled',
+];
+
+/**
+ * Status changes per status over a sliding window (default the last minute), from the `message`
+ * events: one bucket per second, so memory stays bounded whatever the rate.
+ */
+export class MessageRates {
+  constructor(windowMs = 60_000) {
+    this.windowS = Math.max(1, Math.round(windowMs / 1000));
+    /** @type {{ second: number, counts: Record<string, number> }[]} oldest first */
+    this.buckets = [];
+  }
+
+  add(status, atMs) {
+    const second = Math.floor(atMs / 1000);
+    let last = this.buckets[this.buckets.length - 1];
+    if (last === undefined || last.second !== second) {
+      last = { second, counts: {} };
+      this.buckets.push(last);
+    }
+    last.counts[status] = (last.counts[status] ?? 0) + 1;
+    this.prune(atMs);
+  }
+
+  prune(nowMs) {
+    const oldest = Math.floor(nowMs / 1000) - this.windowS + 1;
+    while (this.buckets.length > 0 && this.buckets[0].second < oldest) this.buckets.shift();
+  }
+
+  /** Changes into each status within the window ending at nowMs. */
+  counts(nowMs) {
+    this.prune(nowMs);
+    const out = Object.fromEntries(MESSAGE_STATUSES.map((s) => [s, 0]));
+    for (const { counts } of this.buckets)
+      for (const [s, n] of Object.entries(counts)) out[s] = (out[s] ?? 0) + n;
+    return out;
+  }
+}

@@ -30,6 +30,7 @@ import { registerBindRoutes } from './routes/binds.js';
 import { registerEventRoutes } from './routes/events.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerInboundRoutes } from './routes/inbound.js';
+import { registerMessageStatsRoute } from './routes/message-stats.js';
 import { type MessageRouteOptions, registerMessageRoutes } from './routes/messages.js';
 import { registerOpsRoutes } from './routes/ops.js';
 import { registerTraceRoutes } from './routes/trace.js';
@@ -214,6 +215,7 @@ export async function buildApp(deps: BuildAppDeps): Promise<App> {
     ...(maxQueuedParts === undefined ? {} : { maxQueuedParts }),
     ...deps.messages,
   });
+  registerMessageStatsRoute(app, ctx);
   registerWebhookRoutes(app, ctx);
   registerTraceRoutes(app, ctx);
   registerUiRoutes(app);

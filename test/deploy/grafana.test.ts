@@ -22,7 +22,8 @@ interface Panel {
   title: string;
   datasource: { type: string; uid: string };
   gridPos: { x: number; y: number; w: number; h: number };
-  targets: Target[];
+  /** Absent on rows. */
+  targets?: Target[];
 }
 interface Dashboard {
   __inputs: { name: string; type: string; pluginId: string }[];
@@ -39,11 +40,21 @@ const dashboard = JSON.parse(readFileSync('deploy/grafana/smpp-bridge.json', 'ut
 const DS_UID = '${DS_PROMETHEUS}';
 const variable = dashboard.templating.list.find((v) => v.name === 'bind');
 const variableQuery = typeof variable?.query === 'string' ? variable.query : (variable?.query.query ?? '');
-const exprs = dashboard.panels.flatMap((p) => p.targets.map((t) => ({ panel: p.title, expr: t.expr })));
+const rows = dashboard.panels.filter((p) => p.type === 'row');
+const graphs = dashboard.panels.filter((p) => p.type !== 'row');
+const exprs = graphs.flatMap((p) => (p.targets ?? []).map((t) => ({ panel: p.title, expr: t.expr })));
+const variableNamed = (name: string) => dashboard.templating.list.find((v) => v.name === name);
+const queryOf = (v: ReturnType<typeof variableNamed>) =>
+  typeof v?.query === 'string' ? v.query : (v?.query.query ?? '');
 
 /** A dashboard expression as Prometheus sees it once Grafana has filled in its variables. */
 function substitute(expr: string): string {
-  return expr.replaceAll('$__rate_interval', '1m').replaceAll('$__interval', '1m').replaceAll('$bind', '.*');
+  return expr
+    .replaceAll('$__rate_interval', '1m')
+    .replaceAll('$__interval', '1m')
+    .replaceAll('$bind', '.*')
+    .replaceAll('$route', '.*')
+    .replaceAll('$endpoint', '.*');
 }
 
 const promtool = spawnSync('promtool', ['--version'], { encoding: 'utf8' }).status === 0;
@@ -53,9 +64,9 @@ describe('deploy/grafana/smpp-bridge.json', () => {
     expect(dashboard.__inputs).toEqual([
       expect.objectContaining({ name: 'DS_PROMETHEUS', type: 'datasource', pluginId: 'prometheus' }),
     ]);
-    for (const panel of dashboard.panels) {
+    for (const panel of graphs) {
       expect(panel.datasource.uid, panel.title).toBe(DS_UID);
-      for (const target of panel.targets) expect(target.datasource?.uid ?? DS_UID).toBe(DS_UID);
+      for (const target of panel.targets ?? []) expect(target.datasource?.uid ?? DS_UID).toBe(DS_UID);
     }
     expect(variable?.datasource).toEqual({ type: 'prometheus', uid: DS_UID });
   });
@@ -84,8 +95,62 @@ describe('deploy/grafana/smpp-bridge.json', () => {
     expect(exprs.some(({ expr }) => /histogram_quantile\(0\.99,/.test(expr))).toBe(true);
   });
 
+  it('has a Messages row: status changes by status and route, submit latency, queue depth, receipts', () => {
+    expect(rows.map((r) => r.title)).toEqual(['Binds', 'Messages', 'Webhooks']);
+    const used = usedIn('Messages');
+    for (const name of [
+      'smpp_message_status_changes_total',
+      'smpp_submit_latency_seconds_bucket',
+      'smpp_outbound_queued_parts',
+      'smpp_receipts_total',
+    ]) {
+      expect(used).toContain(name);
+    }
+    const messageExprs = exprs.filter(({ expr }) => expr.includes('smpp_message_status_changes_total'));
+    expect(messageExprs.some(({ expr }) => /by \(status\)/.test(expr))).toBe(true);
+    expect(messageExprs.some(({ expr }) => /by \(route, status\)/.test(expr))).toBe(true);
+    expect(
+      exprs.some(({ expr }) => /histogram_quantile\(0\.99, .*smpp_submit_latency_seconds_bucket/.test(expr)),
+    ).toBe(true);
+    expect(exprs.some(({ expr }) => /smpp_receipts_total/.test(expr) && /by \(result\)/.test(expr))).toBe(
+      true,
+    );
+  });
+
+  it('has a Webhooks row: deliveries by outcome, attempt latency, outbox depth and age, disabled endpoints', () => {
+    const used = usedIn('Webhooks');
+    for (const name of [
+      'smpp_webhook_deliveries_total',
+      'smpp_webhook_attempt_duration_seconds_bucket',
+      'smpp_webhook_outbox_pending',
+      'smpp_webhook_outbox_oldest_pending_age_seconds',
+      'smpp_webhook_endpoint_disabled',
+    ]) {
+      expect(used).toContain(name);
+    }
+    expect(exprs.some(({ expr }) => /smpp_webhook_deliveries_total/.test(expr) && /outcome/.test(expr))).toBe(
+      true,
+    );
+  });
+
+  it('filters the message panels by a `route` variable and the webhook panels by an `endpoint` variable', () => {
+    expect(queryOf(variableNamed('route'))).toBe('label_values(smpp_message_status_changes_total, route)');
+    expect(queryOf(variableNamed('endpoint'))).toBe('label_values(smpp_webhook_deliveries_total, endpoint)');
+    for (const v of ['route', 'endpoint'])
+      expect(variableNamed(v)?.datasource).toEqual({ type: 'prometheus', uid: DS_UID });
+    for (const { panel, expr } of exprs) {
+      if (/smpp_message_status_changes_total|smpp_submit_latency/.test(expr))
+        expect(expr, panel).toMatch(/route=~"\$route"/);
+      if (/smpp_webhook_/.test(expr)) expect(expr, panel).toMatch(/endpoint=~"\$endpoint"/);
+    }
+  });
+
   it('selects only metrics smpp-bridge serves', () => {
-    for (const { panel, expr } of [...exprs, { panel: 'variable bind', expr: 'smpp_bind_up' }]) {
+    const variables = dashboard.templating.list.map((v) => ({
+      panel: `variable ${v.name}`,
+      expr: queryOf(v).replace(/^label_values\((\w+),.*$/, '$1'),
+    }));
+    for (const { panel, expr } of [...exprs, ...variables]) {
       const names = metricNamesOf(expr);
       expect(names.length, expr).toBeGreaterThan(0);
       for (const name of names) expect(SERIES_NAMES, `${panel}: ${name}`).toContain(name);
@@ -123,6 +188,18 @@ describe('deploy/grafana/smpp-bridge.json', () => {
     },
   );
 });
+
+/** Metric names used by the panels below the row titled `title`, up to the next row. */
+function usedIn(title: string): Set<string> {
+  const start = rows.find((r) => r.title === title)!.gridPos.y;
+  const next = rows.map((r) => r.gridPos.y).filter((y) => y > start);
+  const end = next.length > 0 ? Math.min(...next) : Number.POSITIVE_INFINITY;
+  return new Set(
+    graphs
+      .filter((p) => p.gridPos.y > start && p.gridPos.y < end)
+      .flatMap((p) => (p.targets ?? []).flatMap((t) => metricNamesOf(t.expr))),
+  );
+}
 
 describe('metricNamesOf', () => {
   it('finds selected metrics, not functions, keywords, labels or grouping clauses', () => {

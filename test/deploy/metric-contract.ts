@@ -3,8 +3,10 @@
  * against), and a reader of the metric names a PromQL expression uses.
  */
 
-/** Every metric smpp-bridge serves, by name, with its type. */
-export const METRICS: Readonly<Record<string, 'gauge' | 'counter' | 'histogram'>> = {
+export type MetricType = 'gauge' | 'counter' | 'histogram';
+
+/** The per-bind and aggregate bind metrics: served by every app with metrics on. */
+export const BIND_METRICS: Readonly<Record<string, MetricType>> = {
   // per bind
   smpp_bind_up: 'gauge',
   smpp_bind_status: 'gauge',
@@ -19,6 +21,30 @@ export const METRICS: Readonly<Record<string, 'gauge' | 'counter' | 'histogram'>
   // opt-in per bind
   smpp_bind_enquire_link_rtt_seconds: 'histogram',
   smpp_bind_pdus_total: 'counter',
+};
+
+/** The message path's metrics: served when the message path runs (serve with a store). */
+export const MESSAGE_METRICS: Readonly<Record<string, MetricType>> = {
+  smpp_message_status_changes_total: 'counter',
+  smpp_submit_latency_seconds: 'histogram',
+  smpp_outbound_queued_parts: 'gauge',
+  smpp_receipts_total: 'counter',
+};
+
+/** The webhook sender's metrics: served when the message path runs. */
+export const WEBHOOK_METRICS: Readonly<Record<string, MetricType>> = {
+  smpp_webhook_deliveries_total: 'counter',
+  smpp_webhook_attempt_duration_seconds: 'histogram',
+  smpp_webhook_outbox_pending: 'gauge',
+  smpp_webhook_outbox_oldest_pending_age_seconds: 'gauge',
+  smpp_webhook_endpoint_disabled: 'gauge',
+};
+
+/** Every metric smpp-bridge serves, by name, with its type. */
+export const METRICS: Readonly<Record<string, MetricType>> = {
+  ...BIND_METRICS,
+  ...MESSAGE_METRICS,
+  ...WEBHOOK_METRICS,
 };
 
 /** Series names the metrics above produce (a histogram's _bucket, _sum and _count). */

@@ -84,6 +84,32 @@ describe('deploy/prometheus rules', () => {
     expect(alerts.find((a) => a.alert === 'SmppBindHighLatency')!.expr).toMatch(/>\s*1$/);
   });
 
+  it('alert on the message path: queue backed up, messages failing, receipts orphaned, webhooks stuck', () => {
+    expect(alerts.map((a) => a.alert)).toEqual(
+      expect.arrayContaining([
+        'SmppOutboundQueueGrowing',
+        'SmppOutboundQueueStalled',
+        'SmppMessagesFailing',
+        'SmppReceiptsOrphaned',
+        'SmppWebhookOutboxStale',
+        'SmppWebhookEndpointDisabled',
+      ]),
+    );
+    const used = (alert: string) => {
+      const rule = alerts.find((a) => a.alert === alert)!;
+      // Through a recording rule: the metrics its expression reads.
+      return metricNamesOf(rule.expr).flatMap((name) => {
+        const recorded = allRules.find((r) => r.record === name);
+        return recorded ? metricNamesOf(recorded.expr) : [name];
+      });
+    };
+    expect(used('SmppWebhookOutboxStale')).toContain('smpp_webhook_outbox_oldest_pending_age_seconds');
+    expect(used('SmppWebhookEndpointDisabled')).toContain('smpp_webhook_endpoint_disabled');
+    expect(used('SmppOutboundQueueGrowing')).toContain('smpp_outbound_queued_parts');
+    expect(used('SmppReceiptsOrphaned')).toContain('smpp_receipts_total');
+    expect(used('SmppMessagesFailing')).toContain('smpp_message_status_changes_total');
+  });
+
   it('give every alert a severity, a summary and a description, and a promtool unit test', () => {
     const tests = readFileSync(RULES_TEST_FILE, 'utf8');
     for (const alert of alerts) {

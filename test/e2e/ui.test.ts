@@ -4,9 +4,16 @@
  * red without a reload, the probe button shows the RTT (asking for the token on 401), and a list
  * of 10,000 binds scrolls. Waits are generous and only eventual: two suites may share 2 cores.
  */
+
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BindRegistry } from '../../src/binds/registry.js';
+import { type RunningService, startService } from '../../src/cli/serve.js';
+import { demoConfig } from '../../src/config/service-config.js';
 import { type App, buildApp } from '../../src/http/app.js';
 import { collectErrors, HAS_CHROMIUM, launchChromium, NO_CHROMIUM_REASON } from '../helpers/browser.js';
 import {
@@ -74,8 +81,13 @@ describe.skipIf(!HAS_CHROMIUM)(
       await expect
         .poll(() => page.locator('.row.bind[data-id="alpha"]').getAttribute('data-status'))
         .toBe('healthy');
-      // The messages region is a placeholder, with no numbers in it.
-      expect(await page.locator('#messages').textContent()).not.toMatch(/\d/);
+      // This app runs no message path: the messages region says so, with no numbers in it.
+      await page
+        .locator('#msg-note', { hasText: 'The message path does not run in this process' })
+        .waitFor({ timeout: EVENTUALLY_MS });
+      // biome-ignore lint/performance/useDomNodeTextContent: the visible text only (the hidden cells hold zeros).
+      expect(await page.locator('#messages').innerText()).not.toMatch(/\d/);
+      expect(await page.locator('#msg-statuses').isHidden()).toBe(true);
       expect(errors).toEqual([]);
       await page.context().close();
     });
@@ -302,5 +314,67 @@ describe.skipIf(!HAS_CHROMIUM)(
       expect(errors).toEqual([]);
       await context.close();
     }, 120_000);
+  },
+);
+
+describe.skipIf(!HAS_CHROMIUM)(
+  `the dashboard's messages region in chromium${HAS_CHROMIUM ? '' : ` (${NO_CHROMIUM_REASON})`}`,
+  () => {
+    let browser: Browser;
+    let service: RunningService;
+    let dir: string;
+
+    beforeAll(async () => {
+      browser = await launchChromium();
+      dir = mkdtempSync(join(tmpdir(), 'smpp-bridge-ui-messages-'));
+      const config = demoConfig();
+      config.http = { ...config.http, host: '127.0.0.1', port: 0 };
+      config.store = { ...config.store, path: join(dir, 'store.db') };
+      service = await startService(config, pino({ level: 'silent' }));
+    }, 90_000);
+
+    afterAll(async () => {
+      await browser?.close();
+      await service?.shutdown();
+      if (dir) rmSync(dir, { recursive: true, force: true });
+    });
+
+    const cell = (page: Page, status: string, part: 'rate' | 'total') =>
+      page.locator(`.msg-status[data-status="${status}"] [data-${part}]`).textContent();
+
+    it('shows a message sent with POST /messages: queued while its bind is down, then submitted', async () => {
+      const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+      const page = await context.newPage();
+      const errors = collectErrors(page);
+      await page.goto(`${service.url}/ui/`, { timeout: 30_000 });
+      await page.locator('#live[data-live="live"]').waitFor({ timeout: EVENTUALLY_MS });
+      await page.locator('#msg-statuses').waitFor({ state: 'visible', timeout: EVENTUALLY_MS });
+      await expect.poll(() => page.locator('#msg-queued').getAttribute('data-value')).toBe('0');
+      expect(await cell(page, 'submitted', 'total')).toBe('0 total');
+      expect(await cell(page, 'submitted', 'rate')).toBe('0');
+
+      // With the only bind stopped, the message waits in the queue: the depth shows it.
+      await service.registry.stop('demo');
+      const sent = await fetch(`${service.url}/messages`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ to: '447700900123', from: 'ACME', text: 'dashboard' }),
+      });
+      expect(sent.status).toBe(202);
+      await expect
+        .poll(() => page.locator('#msg-queued').getAttribute('data-value'), { timeout: EVENTUALLY_MS })
+        .toBe('1');
+
+      // The bind comes back: the message is submitted, live, and the queue drains.
+      service.registry.start('demo');
+      await expect.poll(() => cell(page, 'submitted', 'rate'), { timeout: EVENTUALLY_MS }).toBe('1');
+      await expect.poll(() => cell(page, 'submitted', 'total'), { timeout: EVENTUALLY_MS }).toBe('1 total');
+      await expect
+        .poll(() => page.locator('#msg-queued').getAttribute('data-value'), { timeout: EVENTUALLY_MS })
+        .toBe('0');
+      expect(await cell(page, 'rejected', 'total')).toBe('0 total');
+      expect(errors).toEqual([]);
+      await context.close();
+    }, 90_000);
   },
 );

@@ -182,8 +182,11 @@ describe('GET /events', () => {
     const probeListeners = h.registry.listenerCount('probe');
     const plain = await openStream();
     const stream = await openStream('/events?binds=true');
-    await plain.next((e) => e.event === 'snapshot');
+    const plainSnapshot = await plain.next((e) => e.event === 'snapshot');
     const snapshot = await stream.next((e) => e.event === 'snapshot');
+    // The dashboard's snapshot says whether the message path runs (it does not in this app).
+    expect(JSON.parse(snapshot.data!).messages).toBe(false);
+    expect(JSON.parse(plainSnapshot.data!)).not.toHaveProperty('messages');
     const main = (JSON.parse(snapshot.data!) as { binds: Record<string, unknown>[] }).binds.find(
       (b) => b.id === 'main',
     );

@@ -186,7 +186,11 @@ export function registerEventRoutes(app: App, ctx: RouteContext): void {
           reconnects: counts.reconnects,
         };
       });
-      res.write(frame('snapshot', { binds, at: new Date().toISOString() }));
+      // With binds=true (the dashboard) it also says whether `event: message` can come.
+      const snapshot = withBindFrames
+        ? { binds, messages: ctx.messagePath !== null, at: new Date().toISOString() }
+        : { binds, at: new Date().toISOString() };
+      res.write(frame('snapshot', snapshot));
       const heartbeat = setInterval(() => res.write(': heartbeat\n\n'), ctx.sseHeartbeatMs);
       heartbeat.unref();
       const startedAt = performance.now();

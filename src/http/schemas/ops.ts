@@ -100,6 +100,12 @@ export const SnapshotSchema = Type.Object(
         { additionalProperties: false },
       ),
     ),
+    messages: Type.Optional(
+      Type.Boolean({
+        description:
+          'With binds=true: whether this process runs the message path (then `event: message` follows status changes, and GET /messages/stats answers).',
+      }),
+    ),
     at: Type.String({ format: 'date-time' }),
   },
   {
