@@ -1382,7 +1382,8 @@ class PgOps implements StoreOps {
     const row = await this.one('SELECT * FROM webhook_events WHERE event_id = $1 FOR UPDATE', eventId);
     if (row === undefined) throw notFoundError('webhook event', eventId);
     const current = toWebhook(row);
-    if (current.state !== 'dead') throw conflictError(`webhook event ${eventId} is ${current.state}, not dead`);
+    if (current.state !== 'dead')
+      throw conflictError(`webhook event ${eventId} is ${current.state}, not dead`);
     const now = this.now();
     const updated = await this.one(
       `UPDATE webhook_events SET state = 'pending', attempts = 0, next_attempt_at = $1, claimed_until = NULL,
