@@ -11,9 +11,9 @@ import {
   type TlsOptions,
   withBindDefaults,
 } from '../binds/bind-options.js';
-import { CommandStatus } from '../protocol/command-status.js';
 import { outboundOptions } from '../bridge/outbound/options.js';
 import type { RouteConfig } from '../bridge/routing.js';
+import { CommandStatus } from '../protocol/command-status.js';
 import { resolveAccounts } from '../simulator/accounts.js';
 import { resolveWebhooks } from '../webhooks/config.js';
 import {

@@ -16,8 +16,8 @@ import {
 import { COMMAND_STATUS_TABLE } from '../protocol/command-status.js';
 import { InterfaceVersion } from '../protocol/constants.js';
 import { bindField, SimAccountSchema } from '../simulator/accounts.js';
-import { WebhooksSchema } from '../webhooks/config.js';
 import { POSTGRES_URL_PATTERN } from '../store/postgres-url.js';
+import { WebhooksSchema } from '../webhooks/config.js';
 
 const strict = { additionalProperties: false } as const;
 

@@ -31,9 +31,9 @@ import { registerHealthRoutes } from './routes/health.js';
 import { registerInboundRoutes } from './routes/inbound.js';
 import { type MessageRouteOptions, registerMessageRoutes } from './routes/messages.js';
 import { registerOpsRoutes } from './routes/ops.js';
-import { registerWebhookRoutes } from './routes/webhooks.js';
 import { registerTraceRoutes } from './routes/trace.js';
 import { registerUiRoutes } from './routes/ui.js';
+import { registerWebhookRoutes } from './routes/webhooks.js';
 import {
   BindConfigSchema,
   BindDetailSchema,
