@@ -251,14 +251,23 @@ export class PostgresStore implements Store {
       beforeCommit: options.beforeCommit,
       openTx: (client, dbNowMs) => {
         let open = true;
-        const tx = new PgOps(client, injected ?? (() => dbNowMs), async () => {
-          if (!open) throw conflictError('this transaction has ended; use the tx only inside its function');
-        });
+        let failure: unknown;
+        const tx = new PgOps(
+          client,
+          injected ?? (() => dbNowMs),
+          async () => {
+            if (!open) throw conflictError('this transaction has ended; use the tx only inside its function');
+          },
+          (error) => {
+            failure ??= error;
+          },
+        );
         return {
           tx,
           end: () => {
             open = false;
           },
+          failure: () => failure,
         };
       },
     });
@@ -557,6 +566,8 @@ class PgOps implements StoreOps {
     private readonly q: Queryable,
     private readonly now: () => number,
     private readonly check: () => Promise<void>,
+    /** Told of every statement that failed (inside a transaction: it is aborted). */
+    private readonly onError?: (error: SmppError) => void,
   ) {}
 
   private async query(sql: string, params: unknown[]): Promise<pg.QueryResult<Row>> {
@@ -566,10 +577,12 @@ class PgOps implements StoreOps {
     } catch (error) {
       const code = (error as { code?: unknown }).code;
       // Class 23: integrity constraint violation (unique, foreign key, not null, check).
-      if (typeof code === 'string' && code.startsWith('23')) {
-        throw conflictError(`the store refused the write: ${(error as Error).message}`, error);
-      }
-      throw unavailableError(error);
+      const wrapped =
+        typeof code === 'string' && code.startsWith('23')
+          ? conflictError(`the store refused the write: ${(error as Error).message}`, error)
+          : unavailableError(error);
+      this.onError?.(wrapped);
+      throw wrapped;
     }
   }
 
@@ -1220,28 +1233,44 @@ class PgOps implements StoreOps {
   }
 
   async listStaleInboundGroups(receivedBefore: number, limit: number): Promise<InboundGroup[]> {
-    // One statement: the groups and their parts (a part arriving meanwhile waits for the caller's
-    // transaction only if it holds the group's lock; see addInboundPart).
-    const rows = await this.all(
-      `WITH stale AS (
-         SELECT group_key, MIN(received_at) AS first_received_at FROM inbound_parts
-         GROUP BY group_key HAVING MIN(received_at) < $1 ORDER BY first_received_at, group_key LIMIT $2)
-       SELECT p.*, s.first_received_at FROM inbound_parts p JOIN stale s ON s.group_key = p.group_key
-       ORDER BY s.first_received_at, p.group_key, p.part_index`,
+    const stale = await this.all(
+      `SELECT group_key FROM inbound_parts
+       GROUP BY group_key HAVING MIN(received_at) < $1 ORDER BY MIN(received_at), group_key LIMIT $2`,
       receivedBefore,
       Math.max(0, Math.floor(limit)),
     );
-    const groups: InboundGroup[] = [];
-    for (const row of rows) {
-      const groupKey = String(row.group_key);
-      let group = groups.at(-1);
-      if (group === undefined || group.groupKey !== groupKey) {
-        group = { groupKey, firstReceivedAt: Number(row.first_received_at), parts: [] };
-        groups.push(group);
-      }
-      group.parts.push(toInboundPart(row));
+    if (stale.length === 0) return [];
+    const keys = stale.map((row) => String(row.group_key));
+    // Each group's lock (the one addInboundPart takes), one at a time in key order, held to the end
+    // of the caller's transaction: a part arriving on another replica either committed before and
+    // is read below, or waits and starts a new group; a sweep on another replica that delivered
+    // the group first leaves no parts (the group is left out).
+    for (const key of [...keys].sort()) {
+      await this.run('SELECT pg_advisory_xact_lock($1, hashtext($2))', INBOUND_GROUP_LOCK_CLASS, key);
     }
-    return groups;
+    const groups = new Map<string, InboundGroup>();
+    const rows = await this.all(
+      'SELECT * FROM inbound_parts WHERE group_key = ANY($1::text[]) ORDER BY group_key, part_index',
+      keys,
+    );
+    for (const row of rows) {
+      const part = toInboundPart(row);
+      const group = groups.get(part.groupKey);
+      if (group === undefined) {
+        groups.set(part.groupKey, {
+          groupKey: part.groupKey,
+          firstReceivedAt: part.receivedAt,
+          parts: [part],
+        });
+      } else {
+        group.parts.push(part);
+        if (part.receivedAt < group.firstReceivedAt) group.firstReceivedAt = part.receivedAt;
+      }
+    }
+    return keys.flatMap((key) => {
+      const group = groups.get(key);
+      return group === undefined ? [] : [group];
+    });
   }
 
   async recordInboundFingerprint(fingerprint: string, windowMs: number): Promise<boolean> {

@@ -208,6 +208,28 @@ describe.skipIf(unavailable !== undefined)('PostgreSQL store', () => {
       }
     });
 
+    it('rejects a unit that caught a failed statement (PostgreSQL aborted its transaction) and keeps its neighbours', async () => {
+      const url = await freshDatabase();
+      for (const writeLanes of [1, 4]) {
+        const store = await open({ url, writeLanes, maxGroupMs: 1_000 });
+        const p = `l${writeLanes}-`;
+        await store.createMessage(message(`${p}dup`), part);
+        const [swallowing, neighbour] = await Promise.allSettled([
+          store.transaction(async (tx) => {
+            await tx.createMessage(message(`${p}first`), part);
+            // The duplicate fails on the database's side; the unit goes on as if nothing happened.
+            await tx.createMessage(message(`${p}dup`), part).catch(() => undefined);
+            return 'resolved';
+          }),
+          store.createMessage(message(`${p}neighbour`), part),
+        ]);
+        expect(swallowing).toMatchObject({ status: 'rejected', reason: { code: ErrorCode.StoreConflict } });
+        expect(await store.getMessage(`${p}first`)).toBeUndefined();
+        expect(neighbour.status).toBe('fulfilled');
+        expect((await store.getMessage(`${p}neighbour`))?.id).toBe(`${p}neighbour`);
+      }
+    });
+
     it('lets either the claim or the cancel win when replicas race for one message, never both', async () => {
       const url = await freshDatabase();
       const [a, b] = await Promise.all([open({ url }), open({ url })]);
