@@ -17,8 +17,9 @@ import type { MessagePath, ReceiptSink } from '../bridge/ports.js';
 import { type BindInfo, buildRouteTable } from '../bridge/routing.js';
 import type { ServiceConfig } from '../config/service-config.js';
 import type { Logger } from '../logger.js';
-import { openSqliteStore, type SqliteStore } from '../store/sqlite-store.js';
-import type { StoreHealth } from '../store/store.js';
+import { connectStore } from '../store/index.js';
+import { redactUrlPassword } from '../store/postgres-url.js';
+import type { Store, StoreHealth } from '../store/store.js';
 import { createWebhookDelivery, type WebhookDelivery } from '../webhooks/delivery.js';
 
 /** How often the store is asked whether it accepts writes (readiness reads the cached answer). */
@@ -27,7 +28,7 @@ export const STORE_HEALTH_INTERVAL_MS = 5_000;
 export const PRUNE_INTERVAL_MS = 60 * 60 * 1000;
 
 export interface RunningMessagePath {
-  readonly store: SqliteStore;
+  readonly store: Store;
   readonly engine: OutboundEngine;
   readonly messagePath: MessagePath;
   /** For the inbound handler: delivery receipts go here. */
@@ -56,12 +57,18 @@ export async function startMessagePath(
   logger: Logger,
   options: MessagePathOptions,
 ): Promise<RunningMessagePath> {
-  const store = openSqliteStore({
+  // store.url selects PostgreSQL (connected and migrated here, so a bad URL fails the start);
+  // without it, the SQLite file at store.path.
+  const store = await connectStore({
     path: config.store.path,
     synchronous: config.store.synchronous,
     retentionDays: config.store.retentionDays,
+    url: config.store.url,
   });
-  if (config.demo) {
+  if (config.store.url !== undefined && config.store.url !== '') {
+    const url = redactUrlPassword(config.store.url);
+    logger.info({ url }, `message store: PostgreSQL at ${url}`);
+  } else if (config.demo) {
     logger.info(
       `demo mode: messages are stored in ${config.store.path} (a temporary file; set store.path to keep them)`,
     );

@@ -7,7 +7,8 @@
  *
  * A lane takes its share of what is queued (ceil(queued / idle lanes), at most `maxGroupSize`),
  * so a burst spreads over the lanes and a lone write goes at once. Each unit runs in a savepoint:
- * one that throws rolls back its own writes and rejects its own caller. A unit that lost a
+ * one that throws (or in which a statement failed, even one it caught: PostgreSQL aborts the
+ * transaction then) rolls back its own writes and rejects its own caller. A unit that lost a
  * deadlock or a serialization check against another lane (SQLSTATE 40P01, 40001) is rolled back
  * to its savepoint and run again (its function must only use the tx). A failing COMMIT rejects
  * every caller of that group (retriable); other lanes are not affected.
@@ -23,6 +24,12 @@ export interface LaneTx<Tx> {
   tx: Tx;
   /** Makes the tx refuse further use. */
   end(): void;
+  /**
+   * The error of the first statement of this unit that failed, when one did, even if the unit's
+   * function caught it: PostgreSQL aborts the transaction on a failed statement, so the unit
+   * cannot stand (its later statements failed too, and a COMMIT would silently roll back).
+   */
+  failure?(): unknown;
 }
 
 export interface PgCommitOptions<Tx> {
@@ -180,6 +187,9 @@ export class PgGroupCommit<Tx> {
           const handle = this.options.openTx(client, dbNowMs);
           try {
             const value = await unit.fn(handle.tx);
+            // A statement failed and `fn` went on: roll the unit back and report that error.
+            const failure = handle.failure?.();
+            if (failure !== undefined) throw failure;
             handle.end();
             savepointFresh = false;
             done.push({ unit, value });
@@ -222,7 +232,9 @@ export class PgGroupCommit<Tx> {
     const commitStartedAt = performance.now();
     try {
       this.options.beforeCommit?.();
-      await client.query('COMMIT');
+      // A COMMIT of an aborted transaction answers ROLLBACK, without an error.
+      const committed = await client.query('COMMIT');
+      if (committed.command === 'ROLLBACK') throw new Error('the transaction was aborted and rolled back');
     } catch (error) {
       this.counters.failedCommits++;
       try {

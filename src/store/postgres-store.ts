@@ -48,16 +48,21 @@ import {
 import { MIGRATIONS, POSTGRES_TYPES, SCHEMA_VERSION_TABLE } from './schema.js';
 import {
   type BindLease,
+  type CancelResult,
   DEFAULT_IDEMPOTENCY_TTL_MS,
   DEFAULT_PARKED_RECEIPT_TTL_MS,
   DEFAULT_RETENTION_DAYS,
+  type DisabledWebhookEndpoint,
   type Fence,
   FINAL_MESSAGE_STATUSES,
   type IdempotencyBegin,
+  type InboundGroup,
   type InboundMessageRecord,
   type InboundProgress,
+  type InboundQuery,
   type MessageEvent,
   type MessagePatch,
+  type MessageQuery,
   type MessageRecord,
   type NewInboundMessage,
   type NewInboundPart,
@@ -77,8 +82,12 @@ import {
   type StoreStats,
   type StoreTx,
   type SubmitOutcome,
+  type WebhookBacklog,
+  type WebhookClaimFilter,
   type WebhookEvent,
   type WebhookOutcome,
+  type WebhookPage,
+  type WebhookQuery,
   type WebhookState,
 } from './store.js';
 
@@ -126,7 +135,45 @@ export const MIGRATION_LOCK_KEY = 0x736d7070;
 /** Class of the transaction advisory locks that serialise an inbound concatenation group. */
 const INBOUND_GROUP_LOCK_CLASS = 0x736d6f31;
 
+/** Class of the transaction advisory locks that make claiming and canceling one message exclusive. */
+const MESSAGE_CLAIM_LOCK_CLASS = 0x736d6d32;
+
 const PRUNE_CHUNK = 200;
+
+const FINALS_SQL = [...FINAL_MESSAGE_STATUSES].map((s) => `'${s}'`).join(', ');
+/** The part's message has a final status (canceled, failed, …): its queued parts are never sent. */
+const MESSAGE_FINAL = `EXISTS (SELECT 1 FROM messages m WHERE m.id = p.message_id AND m.status IN (${FINALS_SQL}))`;
+/** …and not held back by a sibling (parameters: now $1, bindId $2). */
+const NOT_HELD = `NOT EXISTS (SELECT 1 FROM message_parts s WHERE s.message_id = p.message_id AND s.id <> p.id AND (
+    (s.part_index < p.part_index AND s.state = 'queued' AND s.not_before > $1)
+    OR (s.bind_id IS NOT NULL AND s.bind_id <> $2 AND (s.state IN ('sending', 'submitted')
+        OR (s.state = 'claimed' AND s.claimed_until > $1)))))`;
+/**
+ * The first claimable parts of a queue in queue order (parameters: now $1, bindId $2, queue $3,
+ * limit $4), as two walks of the (queue, state, id) index that stop at the limit (queued and due;
+ * claimed and expired). Rows another replica is looking at are skipped, not waited for.
+ */
+const QUEUED_CANDIDATES_SQL = `SELECT p.id, p.message_id FROM message_parts p
+  WHERE p.queue = $3 AND p.state = 'queued' AND p.not_before <= $1 AND NOT ${MESSAGE_FINAL} AND ${NOT_HELD}
+  ORDER BY p.id LIMIT $4 FOR UPDATE OF p SKIP LOCKED`;
+const EXPIRED_CANDIDATES_SQL = `SELECT p.id, p.message_id FROM message_parts p
+  WHERE p.queue = $3 AND p.state = 'claimed' AND p.claimed_until <= $1 AND NOT ${MESSAGE_FINAL} AND ${NOT_HELD}
+  ORDER BY p.id LIMIT $4 FOR UPDATE OF p SKIP LOCKED`;
+/**
+ * Claims every claimable part of one message (parameters: now $1, bindId $2, queue $3, epoch $4,
+ * claimedUntil $5, messageId $6). Run while holding the message's claim lock, so its NOT_HELD
+ * check sees every sibling claim committed before; a part row locked by another replica's
+ * candidate scan is skipped (never waited for, so two claimers cannot deadlock) and claimed by
+ * the next call, on this bind, since its claimed siblings hold it back from every other.
+ */
+const CLAIM_MESSAGE_PARTS_SQL = `UPDATE message_parts SET state = 'claimed', bind_id = $2, epoch = $4, claimed_until = $5,
+    updated_at = $1
+  WHERE id IN (SELECT p.id FROM message_parts p
+    WHERE p.message_id = $6 AND p.queue = $3
+      AND ((p.state = 'queued' AND p.not_before <= $1) OR (p.state = 'claimed' AND p.claimed_until <= $1))
+      AND NOT ${MESSAGE_FINAL} AND ${NOT_HELD}
+    FOR UPDATE OF p SKIP LOCKED)
+  RETURNING *`;
 
 /** The database's clock, in ms since the epoch. */
 const DB_NOW_MS = `(extract(epoch FROM clock_timestamp()) * 1000)::bigint`;
@@ -204,14 +251,23 @@ export class PostgresStore implements Store {
       beforeCommit: options.beforeCommit,
       openTx: (client, dbNowMs) => {
         let open = true;
-        const tx = new PgOps(client, injected ?? (() => dbNowMs), async () => {
-          if (!open) throw conflictError('this transaction has ended; use the tx only inside its function');
-        });
+        let failure: unknown;
+        const tx = new PgOps(
+          client,
+          injected ?? (() => dbNowMs),
+          async () => {
+            if (!open) throw conflictError('this transaction has ended; use the tx only inside its function');
+          },
+          (error) => {
+            failure ??= error;
+          },
+        );
         return {
           tx,
           end: () => {
             open = false;
           },
+          failure: () => failure,
         };
       },
     });
@@ -280,6 +336,12 @@ export class PostgresStore implements Store {
            WHERE received_at < $1 LIMIT ${PRUNE_CHUNK})`,
         cutoff,
       ],
+      [
+        'inboundFingerprints',
+        `DELETE FROM inbound_fingerprints WHERE fingerprint IN (SELECT fingerprint FROM inbound_fingerprints
+           WHERE expires_at <= $1 LIMIT ${PRUNE_CHUNK})`,
+        now,
+      ],
     ];
     const result: PruneResult = {
       messages: 0,
@@ -287,11 +349,12 @@ export class PostgresStore implements Store {
       parkedReceipts: 0,
       inboundMessages: 0,
       inboundParts: 0,
+      inboundFingerprints: 0,
       webhooks: 0,
     };
     for (const [key, sql, bound] of chunks) {
       for (;;) {
-        const removed = await this.commits.run((tx) => (tx as PgOps).deleteChunk(sql, bound));
+        const removed = await this.commits.run((tx) => (tx as unknown as PgOps).deleteChunk(sql, bound));
         result[key] += removed;
         if (removed < PRUNE_CHUNK) break;
       }
@@ -369,11 +432,23 @@ export class PostgresStore implements Store {
   enqueueWebhook(event: NewWebhookEvent) {
     return this.commits.run((tx) => tx.enqueueWebhook(event), messageKey(event.messageId));
   }
-  claimWebhooks(limit: number, visibilityMs: number) {
-    return this.commits.run((tx) => tx.claimWebhooks(limit, visibilityMs));
+  claimWebhooks(limit: number, visibilityMs: number, filter?: WebhookClaimFilter) {
+    return this.commits.run((tx) => tx.claimWebhooks(limit, visibilityMs, filter));
   }
   recordWebhookOutcome(eventId: string, outcome: WebhookOutcome) {
     return this.commits.run((tx) => tx.recordWebhookOutcome(eventId, outcome));
+  }
+  retryWebhook(eventId: string) {
+    return this.commits.run((tx) => tx.retryWebhook(eventId));
+  }
+  setWebhookEndpointDisabled(endpoint: string, reason: string | null) {
+    return this.commits.run((tx) => tx.setWebhookEndpointDisabled(endpoint, reason));
+  }
+  cancelMessage(id: string) {
+    return this.commits.run((tx) => tx.cancelMessage(id), messageKey(id));
+  }
+  recordInboundFingerprint(fingerprint: string, windowMs: number) {
+    return this.commits.run((tx) => tx.recordInboundFingerprint(fingerprint, windowMs));
   }
 
   // Reads: any pooled connection, committed data only.
@@ -391,6 +466,30 @@ export class PostgresStore implements Store {
   }
   getWebhook(eventId: string) {
     return this.reads.getWebhook(eventId);
+  }
+  listMessages(query: MessageQuery) {
+    return this.reads.listMessages(query);
+  }
+  countOpenParts() {
+    return this.reads.countOpenParts();
+  }
+  listMessagesPastValidity(now: number, limit: number) {
+    return this.reads.listMessagesPastValidity(now, limit);
+  }
+  listInboundMessages(query: InboundQuery) {
+    return this.reads.listInboundMessages(query);
+  }
+  listStaleInboundGroups(receivedBefore: number, limit: number) {
+    return this.reads.listStaleInboundGroups(receivedBefore, limit);
+  }
+  listWebhooks(query: WebhookQuery) {
+    return this.reads.listWebhooks(query);
+  }
+  webhookBacklog() {
+    return this.reads.webhookBacklog();
+  }
+  listDisabledWebhookEndpoints() {
+    return this.reads.listDisabledWebhookEndpoints();
   }
 }
 
@@ -467,6 +566,8 @@ class PgOps implements StoreOps {
     private readonly q: Queryable,
     private readonly now: () => number,
     private readonly check: () => Promise<void>,
+    /** Told of every statement that failed (inside a transaction: it is aborted). */
+    private readonly onError?: (error: SmppError) => void,
   ) {}
 
   private async query(sql: string, params: unknown[]): Promise<pg.QueryResult<Row>> {
@@ -476,10 +577,12 @@ class PgOps implements StoreOps {
     } catch (error) {
       const code = (error as { code?: unknown }).code;
       // Class 23: integrity constraint violation (unique, foreign key, not null, check).
-      if (typeof code === 'string' && code.startsWith('23')) {
-        throw conflictError(`the store refused the write: ${(error as Error).message}`, error);
-      }
-      throw unavailableError(error);
+      const wrapped =
+        typeof code === 'string' && code.startsWith('23')
+          ? conflictError(`the store refused the write: ${(error as Error).message}`, error)
+          : unavailableError(error);
+      this.onError?.(wrapped);
+      throw wrapped;
     }
   }
 
@@ -599,6 +702,58 @@ class PgOps implements StoreOps {
     ).map(toPart);
   }
 
+  async listMessages(query: MessageQuery): Promise<MessageRecord[]> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    const param = (value: unknown): string => {
+      params.push(value);
+      return `$${params.length}`;
+    };
+    if (query.clientRef !== undefined) where.push(`client_ref = ${param(query.clientRef)}`);
+    if (query.statuses !== undefined && query.statuses.length > 0) {
+      where.push(`status = ANY(${param([...query.statuses])}::text[])`);
+    }
+    if (query.since !== undefined) where.push(`created_at >= ${param(query.since)}`);
+    if (query.after !== undefined) {
+      // A row comparison: one walk of the (created_at, id) index, backwards.
+      where.push(`(created_at, id) < (${param(query.after.createdAt)}, ${param(query.after.id)})`);
+    }
+    const sql = `SELECT * FROM messages${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''}
+       ORDER BY created_at DESC, id DESC LIMIT ${param(Math.max(0, Math.floor(query.limit)))}`;
+    return (await this.all(sql, ...params)).map(toMessage);
+  }
+
+  async cancelMessage(id: string): Promise<CancelResult> {
+    // The claim lock of the message: a claim on another replica either committed before (its
+    // parts are claimed: too late) or waits until this commits (and finds the message canceled).
+    await this.run('SELECT pg_advisory_xact_lock($1, hashtext($2))', MESSAGE_CLAIM_LOCK_CLASS, id);
+    const row = await this.one('SELECT * FROM messages WHERE id = $1 FOR NO KEY UPDATE', id);
+    if (row === undefined) return { kind: 'not_found' };
+    const message = toMessage(row);
+    if (message.status !== 'queued' && message.status !== 'scheduled') {
+      return { kind: 'too_late', message, reason: `the message is ${message.status}` };
+    }
+    const busy = await this.one(
+      "SELECT part_index, state FROM message_parts WHERE message_id = $1 AND state <> 'queued' ORDER BY part_index LIMIT 1",
+      id,
+    );
+    if (busy !== undefined) {
+      return {
+        kind: 'too_late',
+        message,
+        reason: `part ${Number(busy.part_index)} is already ${String(busy.state)}`,
+      };
+    }
+    const now = this.now();
+    await this.run(
+      "UPDATE message_parts SET state = 'canceled', updated_at = $1 WHERE message_id = $2 AND state = 'queued'",
+      now,
+      id,
+    );
+    await this.run("UPDATE messages SET status = 'canceled', updated_at = $1 WHERE id = $2", now, id);
+    return { kind: 'canceled', message: { ...message, status: 'canceled', updatedAt: now } };
+  }
+
   // ---------------------------------------------------------------- events
 
   async appendMessageEvent(messageId: string, type: string, data: unknown): Promise<MessageEvent> {
@@ -709,6 +864,15 @@ class PgOps implements StoreOps {
       bindId,
     );
     // What older epochs left: a PDU that may have gone out is unknown; a claim goes back.
+    const recovered = (
+      await this.all(
+        `SELECT DISTINCT message_id FROM message_parts
+         WHERE bind_id = $1 AND state IN ('sending', 'claimed') AND epoch < $2 ORDER BY message_id`,
+        bindId,
+        epoch,
+      )
+    ).map((r) => String(r.message_id));
+    if (recovered.length > 0) lease.recovered = recovered;
     await this.run(
       `UPDATE message_parts SET state = 'unknown', error_code = $1, error_message = $2, claimed_until = NULL,
          updated_at = $3
@@ -777,24 +941,41 @@ class PgOps implements StoreOps {
   async claimParts(fence: Fence, queue: string, limit: number, visibilityMs: number): Promise<PartRecord[]> {
     await this.checkFence(fence);
     const now = this.now();
-    // Rows another replica is claiming right now are skipped, not waited for.
-    const rows = await this.all(
-      `UPDATE message_parts SET state = 'claimed', bind_id = $1, epoch = $2, claimed_until = $3, updated_at = $4
-       WHERE id IN (
-         SELECT id FROM message_parts
-         WHERE queue = $5
-           AND ((state = 'queued' AND not_before <= $4) OR (state = 'claimed' AND claimed_until <= $4))
-         ORDER BY id LIMIT $6
-         FOR UPDATE SKIP LOCKED)
-       RETURNING *`,
-      fence.bindId,
-      fence.epoch,
-      now + visibilityMs,
-      now,
-      queue,
-      limit,
-    );
-    return rows.map(toPart).sort((a, b) => a.id - b.id);
+    // Whole messages, in queue order: the first `limit` claimable parts name the messages, and
+    // every claimable part of those messages is claimed with them, past `limit` if need be (a
+    // message is never split between two claimers). A part is held back while an earlier part of
+    // its message waits for a retry, and while a sibling is with another bind.
+    const candidates = [
+      ...(await this.all(QUEUED_CANDIDATES_SQL, now, fence.bindId, queue, limit)),
+      ...(await this.all(EXPIRED_CANDIDATES_SQL, now, fence.bindId, queue, limit)),
+    ]
+      .sort((a, b) => Number(a.id) - Number(b.id))
+      .slice(0, limit);
+    const claimed: PartRecord[] = [];
+    const seen = new Set<string>();
+    for (const candidate of candidates) {
+      const messageId = String(candidate.message_id);
+      if (seen.has(messageId)) continue;
+      seen.add(messageId);
+      // Another replica claiming (or canceling) this message right now: leave it to them.
+      const locked = await this.one(
+        'SELECT pg_try_advisory_xact_lock($1, hashtext($2)) AS ok',
+        MESSAGE_CLAIM_LOCK_CLASS,
+        messageId,
+      );
+      if (locked?.ok !== true) continue;
+      const rows = await this.all(
+        CLAIM_MESSAGE_PARTS_SQL,
+        now,
+        fence.bindId,
+        queue,
+        fence.epoch,
+        now + visibilityMs,
+        messageId,
+      );
+      for (const row of rows) claimed.push(toPart(row));
+    }
+    return claimed.sort((a, b) => a.id - b.id);
   }
 
   private async part(id: number, lock = false): Promise<PartRecord> {
@@ -886,6 +1067,27 @@ class PgOps implements StoreOps {
         break;
     }
     return toPart(row as Row);
+  }
+
+  async countOpenParts(): Promise<number> {
+    const row = await this.one(
+      `SELECT COUNT(*) AS n FROM message_parts p
+       WHERE p.state IN ('queued', 'claimed', 'sending') AND NOT ${MESSAGE_FINAL}`,
+    );
+    return Number(row?.n ?? 0);
+  }
+
+  async listMessagesPastValidity(now: number, limit: number): Promise<MessageRecord[]> {
+    return (
+      await this.all(
+        `SELECT * FROM messages m WHERE m.validity_ms IS NOT NULL AND m.status NOT IN (${FINALS_SQL})
+           AND COALESCE(m.send_at, m.created_at) + m.validity_ms <= $1
+           AND EXISTS (SELECT 1 FROM message_parts p WHERE p.message_id = m.id AND p.state IN ('queued', 'claimed'))
+         ORDER BY m.created_at, m.id LIMIT $2`,
+        now,
+        Math.max(0, Math.floor(limit)),
+      )
+    ).map(toMessage);
   }
 
   async releaseParts(fence: Fence, partIds: readonly number[]): Promise<void> {
@@ -981,12 +1183,15 @@ class PgOps implements StoreOps {
       body: bytes(message.body) as Buffer,
       partsCount: message.partsCount,
       metadata: message.metadata ?? null,
+      route: message.route ?? null,
+      dataCoding: message.dataCoding ?? 0,
+      incomplete: message.incomplete ?? false,
       receivedAt: this.now(),
     };
     await this.run(
       `INSERT INTO inbound_messages (id, bind_id, source_addr, dest_addr, encoding, body, parts_count,
-         metadata, received_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+         metadata, received_at, route, data_coding, incomplete)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
       record.id,
       record.bindId,
       record.from,
@@ -996,6 +1201,9 @@ class PgOps implements StoreOps {
       record.partsCount,
       json(record.metadata ?? undefined),
       record.receivedAt,
+      record.route,
+      record.dataCoding,
+      record.incomplete ? 1 : 0,
     );
     if (groupKey !== undefined) await this.run('DELETE FROM inbound_parts WHERE group_key = $1', groupKey);
     return record;
@@ -1004,6 +1212,80 @@ class PgOps implements StoreOps {
   async getInboundMessage(id: string): Promise<InboundMessageRecord | undefined> {
     const row = await this.one('SELECT * FROM inbound_messages WHERE id = $1', id);
     return row && toInboundMessage(row);
+  }
+
+  async listInboundMessages(query: InboundQuery): Promise<InboundMessageRecord[]> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    const param = (value: unknown): string => {
+      params.push(value);
+      return `$${params.length}`;
+    };
+    if (query.since !== undefined) where.push(`received_at >= ${param(query.since)}`);
+    if (query.bindId !== undefined) where.push(`bind_id = ${param(query.bindId)}`);
+    if (query.from !== undefined) where.push(`source_addr = ${param(query.from)}`);
+    if (query.after !== undefined) {
+      where.push(`(received_at, id) > (${param(query.after.receivedAt)}, ${param(query.after.id)})`);
+    }
+    const sql = `SELECT * FROM inbound_messages ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
+       ORDER BY received_at, id LIMIT ${param(Math.max(0, Math.floor(query.limit)))}`;
+    return (await this.all(sql, ...params)).map(toInboundMessage);
+  }
+
+  async listStaleInboundGroups(receivedBefore: number, limit: number): Promise<InboundGroup[]> {
+    const stale = await this.all(
+      `SELECT group_key FROM inbound_parts
+       GROUP BY group_key HAVING MIN(received_at) < $1 ORDER BY MIN(received_at), group_key LIMIT $2`,
+      receivedBefore,
+      Math.max(0, Math.floor(limit)),
+    );
+    if (stale.length === 0) return [];
+    const keys = stale.map((row) => String(row.group_key));
+    // Each group's lock (the one addInboundPart takes), one at a time in key order, held to the end
+    // of the caller's transaction: a part arriving on another replica either committed before and
+    // is read below, or waits and starts a new group; a sweep on another replica that delivered
+    // the group first leaves no parts (the group is left out).
+    for (const key of [...keys].sort()) {
+      await this.run('SELECT pg_advisory_xact_lock($1, hashtext($2))', INBOUND_GROUP_LOCK_CLASS, key);
+    }
+    const groups = new Map<string, InboundGroup>();
+    const rows = await this.all(
+      'SELECT * FROM inbound_parts WHERE group_key = ANY($1::text[]) ORDER BY group_key, part_index',
+      keys,
+    );
+    for (const row of rows) {
+      const part = toInboundPart(row);
+      const group = groups.get(part.groupKey);
+      if (group === undefined) {
+        groups.set(part.groupKey, {
+          groupKey: part.groupKey,
+          firstReceivedAt: part.receivedAt,
+          parts: [part],
+        });
+      } else {
+        group.parts.push(part);
+        if (part.receivedAt < group.firstReceivedAt) group.firstReceivedAt = part.receivedAt;
+      }
+    }
+    return keys.flatMap((key) => {
+      const group = groups.get(key);
+      return group === undefined ? [] : [group];
+    });
+  }
+
+  async recordInboundFingerprint(fingerprint: string, windowMs: number): Promise<boolean> {
+    const now = this.now();
+    // One statement: of two replicas seeing the same PDU, the second waits for the first's
+    // commit and then finds the fingerprint taken.
+    const changed = await this.run(
+      `INSERT INTO inbound_fingerprints (fingerprint, seen_at, expires_at) VALUES ($1, $2, $3)
+       ON CONFLICT (fingerprint) DO UPDATE SET seen_at = excluded.seen_at, expires_at = excluded.expires_at
+       WHERE inbound_fingerprints.expires_at <= $2`,
+      fingerprint,
+      now,
+      now + windowMs,
+    );
+    return changed > 0;
   }
 
   // ---------------------------------------------------------------- webhooks
@@ -1039,24 +1321,37 @@ class PgOps implements StoreOps {
     return record;
   }
 
-  async claimWebhooks(limit: number, visibilityMs: number): Promise<WebhookEvent[]> {
+  async claimWebhooks(
+    limit: number,
+    visibilityMs: number,
+    filter: WebhookClaimFilter = {},
+  ): Promise<WebhookEvent[]> {
     const now = this.now();
-    // An event waits while an earlier event of its message is pending, claimed by anyone or
-    // not: so one message's events go out one at a time, in order, across replicas.
+    const params: unknown[] = [now + visibilityMs, now, limit];
+    let where = '';
+    if (filter.endpoint !== undefined) {
+      params.push(filter.endpoint);
+      where += ` AND w.endpoint = $${params.length}`;
+    }
+    if (filter.endpointPrefix !== undefined) {
+      params.push(filter.endpointPrefix);
+      where += ` AND starts_with(w.endpoint, $${params.length})`;
+    }
+    // An event waits while an earlier event of its message to the same endpoint is pending,
+    // claimed by anyone or not: so one message's events reach each endpoint one at a time, in
+    // order, across replicas; an endpoint that is down holds back no other.
     const rows = await this.all(
       `UPDATE webhook_events SET claimed_until = $1
        WHERE id IN (
          SELECT w.id FROM webhook_events w
-         WHERE w.state = 'pending' AND w.next_attempt_at <= $2 AND (w.claimed_until IS NULL OR w.claimed_until <= $2)
+         WHERE w.state = 'pending' AND w.next_attempt_at <= $2 AND (w.claimed_until IS NULL OR w.claimed_until <= $2)${where}
            AND (w.message_id IS NULL OR NOT EXISTS (
              SELECT 1 FROM webhook_events p
-             WHERE p.message_id = w.message_id AND p.state = 'pending' AND p.id < w.id))
+             WHERE p.message_id = w.message_id AND p.endpoint = w.endpoint AND p.state = 'pending' AND p.id < w.id))
          ORDER BY w.next_attempt_at, w.id LIMIT $3
          FOR UPDATE OF w SKIP LOCKED)
        RETURNING *`,
-      now + visibilityMs,
-      now,
-      limit,
+      ...params,
     );
     return rows
       .map((row) => ({ id: Number(row.id), event: toWebhook(row) }))
@@ -1087,5 +1382,80 @@ class PgOps implements StoreOps {
   async getWebhook(eventId: string): Promise<WebhookEvent | undefined> {
     const row = await this.one('SELECT * FROM webhook_events WHERE event_id = $1', eventId);
     return row && toWebhook(row);
+  }
+
+  async listWebhooks(query: WebhookQuery): Promise<WebhookPage> {
+    const state = query.state === 'failed' ? 'pending' : (query.state ?? null);
+    let afterId = 0;
+    if (query.after !== undefined) {
+      const row = await this.one('SELECT id FROM webhook_events WHERE event_id = $1', query.after);
+      if (row === undefined) return { events: [], next: null };
+      afterId = Number(row.id);
+    }
+    const rows = await this.all(
+      `SELECT * FROM webhook_events
+       WHERE id > $1 AND ($2::text IS NULL OR state = $2) AND ($3::text IS NULL OR endpoint = $3)
+         AND ($4::boolean = false OR attempts > 0)
+       ORDER BY id LIMIT $5`,
+      afterId,
+      state,
+      query.endpoint ?? null,
+      query.state === 'failed',
+      Math.max(0, Math.floor(query.limit)) + 1,
+    );
+    const events = rows.slice(0, query.limit).map(toWebhook);
+    return { events, next: rows.length > query.limit ? (events.at(-1)?.eventId ?? null) : null };
+  }
+
+  async retryWebhook(eventId: string): Promise<WebhookEvent> {
+    const row = await this.one('SELECT * FROM webhook_events WHERE event_id = $1 FOR UPDATE', eventId);
+    if (row === undefined) throw notFoundError('webhook event', eventId);
+    const current = toWebhook(row);
+    if (current.state !== 'dead')
+      throw conflictError(`webhook event ${eventId} is ${current.state}, not dead`);
+    const now = this.now();
+    const updated = await this.one(
+      `UPDATE webhook_events SET state = 'pending', attempts = 0, next_attempt_at = $1, claimed_until = NULL,
+         updated_at = $1
+       WHERE event_id = $2 RETURNING *`,
+      now,
+      eventId,
+    );
+    return toWebhook(updated as Row);
+  }
+
+  async webhookBacklog(): Promise<WebhookBacklog[]> {
+    return (
+      await this.all(
+        `SELECT endpoint, COUNT(*) AS pending, MIN(created_at) AS oldest FROM webhook_events
+         WHERE state = 'pending' GROUP BY endpoint ORDER BY endpoint`,
+      )
+    ).map((row) => ({
+      endpoint: String(row.endpoint),
+      pending: Number(row.pending),
+      oldestPendingAt: Number(row.oldest),
+    }));
+  }
+
+  async setWebhookEndpointDisabled(endpoint: string, reason: string | null): Promise<void> {
+    if (reason === null) {
+      await this.run('DELETE FROM webhook_endpoints WHERE endpoint = $1', endpoint);
+      return;
+    }
+    await this.run(
+      `INSERT INTO webhook_endpoints (endpoint, disabled_at, reason) VALUES ($1, $2, $3)
+       ON CONFLICT (endpoint) DO UPDATE SET disabled_at = excluded.disabled_at, reason = excluded.reason`,
+      endpoint,
+      this.now(),
+      reason,
+    );
+  }
+
+  async listDisabledWebhookEndpoints(): Promise<DisabledWebhookEndpoint[]> {
+    return (await this.all('SELECT * FROM webhook_endpoints ORDER BY endpoint')).map((row) => ({
+      endpoint: String(row.endpoint),
+      disabledAt: Number(row.disabled_at),
+      reason: String(row.reason),
+    }));
   }
 }

@@ -162,6 +162,110 @@ describe.skipIf(unavailable !== undefined)('PostgreSQL store', () => {
       t += 1; // (the clock is shared and fixed: nothing became visible again)
     });
 
+    it('keeps every message whole on one bind when replicas claim multi-part messages at once', async () => {
+      const url = await freshDatabase();
+      const t = Date.UTC(2026, 0, 1);
+      const now = () => t;
+      const replicas = await Promise.all([open({ url, now }), open({ url, now }), open({ url, now })]);
+      const count = 60;
+      const partsPerMessage = 3;
+      const parts = Array.from({ length: partsPerMessage }, (_, index) => ({
+        index,
+        payload: Buffer.from(`p${index}`),
+      }));
+      await replicas[0]!.transaction(async (tx) => {
+        for (let i = 0; i < count; i++) await tx.createMessage(message(`w${i}`), parts);
+      });
+      const leases = await Promise.all(
+        replicas.map((r, i) => r.acquireBindLease(`b${i}`, `replica-${i}`, 60_000)),
+      );
+      const bindOf = new Map<number, string>();
+      let claimedTotal = 0;
+      const total = count * partsPerMessage;
+      await Promise.all(
+        replicas.flatMap((replica, i) =>
+          Array.from({ length: 3 }, async () => {
+            const lease = leases[i]!;
+            // Bounded in count: a claim that found only rows another replica held comes back empty.
+            for (let round = 0; round < 2_000 && claimedTotal < total; round++) {
+              const claimed = await replica.claimParts(lease, 'default', 2, 60_000);
+              if (claimed.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+              for (const p of claimed) {
+                expect(bindOf.has(p.id)).toBe(false);
+                bindOf.set(p.id, lease.bindId);
+                claimedTotal++;
+              }
+            }
+          }),
+        ),
+      );
+      expect(claimedTotal).toBe(total);
+      for (let i = 0; i < count; i++) {
+        const stored = await replicas[0]!.listParts(`w${i}`);
+        expect(stored.map((p) => p.state)).toEqual(['claimed', 'claimed', 'claimed']);
+        expect(new Set(stored.map((p) => p.bindId)).size).toBe(1);
+        expect(new Set(stored.map((p) => bindOf.get(p.id))).size).toBe(1);
+      }
+    });
+
+    it('rejects a unit that caught a failed statement (PostgreSQL aborted its transaction) and keeps its neighbours', async () => {
+      const url = await freshDatabase();
+      for (const writeLanes of [1, 4]) {
+        const store = await open({ url, writeLanes, maxGroupMs: 1_000 });
+        const p = `l${writeLanes}-`;
+        await store.createMessage(message(`${p}dup`), part);
+        const [swallowing, neighbour] = await Promise.allSettled([
+          store.transaction(async (tx) => {
+            await tx.createMessage(message(`${p}first`), part);
+            // The duplicate fails on the database's side; the unit goes on as if nothing happened.
+            await tx.createMessage(message(`${p}dup`), part).catch(() => undefined);
+            return 'resolved';
+          }),
+          store.createMessage(message(`${p}neighbour`), part),
+        ]);
+        expect(swallowing).toMatchObject({ status: 'rejected', reason: { code: ErrorCode.StoreConflict } });
+        expect(await store.getMessage(`${p}first`)).toBeUndefined();
+        expect(neighbour.status).toBe('fulfilled');
+        expect((await store.getMessage(`${p}neighbour`))?.id).toBe(`${p}neighbour`);
+      }
+    });
+
+    it('lets either the claim or the cancel win when replicas race for one message, never both', async () => {
+      const url = await freshDatabase();
+      const [a, b] = await Promise.all([open({ url }), open({ url })]);
+      const lease = (await a.acquireBindLease('b1', 'replica-a', 60_000))!;
+      const outcomes = { canceled: 0, tooLate: 0 };
+      for (let i = 0; i < 20; i++) {
+        const id = `race${i}`;
+        await a.createMessage(message(id), [
+          { index: 0, payload: Buffer.from('a') },
+          { index: 1, payload: Buffer.from('b') },
+        ]);
+        const [claimed, cancel] = await Promise.all([
+          a.claimParts(lease, 'default', 10, 60_000),
+          b.cancelMessage(id),
+        ]);
+        const states = (await a.listParts(id)).map((p) => p.state);
+        if (cancel.kind === 'canceled') {
+          outcomes.canceled++;
+          expect(claimed).toEqual([]);
+          expect(states).toEqual(['canceled', 'canceled']);
+        } else {
+          outcomes.tooLate++;
+          expect(cancel.kind).toBe('too_late');
+          expect(claimed.map((p) => p.messageId)).toEqual([id, id]);
+          expect(states).toEqual(['claimed', 'claimed']);
+          await a.releaseParts(
+            lease,
+            claimed.map((p) => p.id),
+          );
+          expect((await b.cancelMessage(id)).kind).toBe('canceled');
+        }
+        expect(await a.claimParts(lease, 'default', 10, 60_000)).toEqual([]);
+      }
+      expect(outcomes.canceled + outcomes.tooLate).toBe(20);
+    });
+
     it("keeps each message's webhook events in order across concurrent claimers", async () => {
       const url = await freshDatabase();
       const replicas = await Promise.all([open({ url }), open({ url }), open({ url })]);
