@@ -47,6 +47,7 @@ import {
 } from './rows.js';
 import { MIGRATIONS, POSTGRES_TYPES, SCHEMA_VERSION_TABLE } from './schema.js';
 import {
+  type BindDefinition,
   type BindLease,
   type CancelResult,
   DEFAULT_IDEMPOTENCY_TTL_MS,
@@ -64,6 +65,7 @@ import {
   type MessagePatch,
   type MessageQuery,
   type MessageRecord,
+  type NewBindDefinition,
   type NewInboundMessage,
   type NewInboundPart,
   type NewMessage,
@@ -393,8 +395,23 @@ export class PostgresStore implements Store {
   releaseIdempotency(key: string) {
     return this.commits.run((tx) => tx.releaseIdempotency(key));
   }
-  acquireBindLease(bindId: string, owner: string, ttlMs: number) {
-    return this.commits.run((tx) => tx.acquireBindLease(bindId, owner, ttlMs));
+  acquireBindLease(bindId: string, owner: string, ttlMs: number, replacing?: string) {
+    return this.commits.run((tx) => tx.acquireBindLease(bindId, owner, ttlMs, replacing));
+  }
+  bindLeaseHolder(bindId: string) {
+    return this.reads.bindLeaseHolder(bindId);
+  }
+  putBindDefinition(definition: NewBindDefinition, expectedVersion: number | null) {
+    return this.commits.run((tx) => tx.putBindDefinition(definition, expectedVersion));
+  }
+  deleteBindDefinition(id: string) {
+    return this.commits.run((tx) => tx.deleteBindDefinition(id));
+  }
+  listBindDefinitions() {
+    return this.reads.listBindDefinitions();
+  }
+  getBindDefinition(id: string) {
+    return this.reads.getBindDefinition(id);
   }
   renewBindLease(lease: BindLease, ttlMs: number) {
     return this.commits.run((tx) => tx.renewBindLease(lease, ttlMs));
@@ -838,7 +855,18 @@ class PgOps implements StoreOps {
 
   // ---------------------------------------------------------------- leases
 
-  async acquireBindLease(bindId: string, owner: string, ttlMs: number): Promise<BindLease | undefined> {
+  async bindLeaseHolder(bindId: string): Promise<{ owner: string; expiresAt: number } | undefined> {
+    const row = await this.one('SELECT owner, expires_at FROM bind_leases WHERE bind_id = $1', bindId);
+    if (row === undefined || row.owner === null || row.owner === '') return undefined;
+    return { owner: String(row.owner), expiresAt: Number(row.expires_at) };
+  }
+
+  async acquireBindLease(
+    bindId: string,
+    owner: string,
+    ttlMs: number,
+    replacing?: string,
+  ): Promise<BindLease | undefined> {
     const now = this.now();
     // The lease row, locked: two replicas taking one bind go one after the other.
     let row = await this.one('SELECT * FROM bind_leases WHERE bind_id = $1 FOR UPDATE', bindId);
@@ -853,7 +881,13 @@ class PgOps implements StoreOps {
       if (inserted !== undefined) return { bindId, owner, epoch: 1, expiresAt: now + ttlMs };
       row = (await this.one('SELECT * FROM bind_leases WHERE bind_id = $1 FOR UPDATE', bindId)) as Row;
     }
-    if (row.owner !== owner && Number(row.expires_at) > now) return undefined;
+    if (
+      row.owner !== owner &&
+      (replacing === undefined || row.owner !== replacing) &&
+      Number(row.expires_at) > now
+    ) {
+      return undefined;
+    }
     const epoch = Number(row.epoch) + 1;
     const lease: BindLease = { bindId, owner, epoch, expiresAt: now + ttlMs };
     await this.run(
@@ -1106,17 +1140,26 @@ class PgOps implements StoreOps {
   // ---------------------------------------------------------------- receipts
 
   async recordReceipt(receipt: Receipt): Promise<PartRecord | undefined> {
+    const found = await this.one(
+      'SELECT id FROM message_parts WHERE smsc_message_id = $1 ORDER BY id DESC LIMIT 1 FOR UPDATE',
+      cleanMessageId(receipt.smscMessageId),
+    );
+    if (found === undefined) return undefined;
+    // The first final receipt of a part stays: a pending one (ENROUTE…) or another final one arriving
+    // later (SMSCs repeat and reorder receipts) is the caller's event, not the part's outcome.
     const row = await this.one(
       `UPDATE message_parts SET receipt_stat = $1, receipt_err = $2, receipt_done_at = $3, updated_at = $4
-       WHERE id = (SELECT id FROM message_parts WHERE smsc_message_id = $5 ORDER BY id DESC LIMIT 1)
+       WHERE id = $5 AND (receipt_stat IS NULL OR receipt_stat IN ('SCHEDLD', 'ENROUTE', 'ACCEPTD'))
        RETURNING *`,
       receipt.stat,
       receipt.err ?? null,
       receipt.doneAt ?? null,
       this.now(),
-      cleanMessageId(receipt.smscMessageId),
+      found.id,
     );
-    return row && toPart(row);
+    if (row !== undefined) return toPart(row);
+    const unchanged = await this.one('SELECT * FROM message_parts WHERE id = $1', found.id);
+    return unchanged && toPart(unchanged);
   }
 
   async parkReceipt(receipt: Receipt, ttlMs = DEFAULT_PARKED_RECEIPT_TTL_MS): Promise<ParkedReceipt> {
@@ -1458,4 +1501,72 @@ class PgOps implements StoreOps {
       reason: String(row.reason),
     }));
   }
+  // ---------------------------------------------------------------- bind definitions (the bind API)
+
+  async listBindDefinitions(): Promise<BindDefinition[]> {
+    return (await this.all('SELECT * FROM bind_definitions ORDER BY id')).map(bindDefinitionFromRow);
+  }
+
+  async getBindDefinition(id: string): Promise<BindDefinition | undefined> {
+    const row = await this.one('SELECT * FROM bind_definitions WHERE id = $1', id);
+    return row === undefined ? undefined : bindDefinitionFromRow(row);
+  }
+
+  async putBindDefinition(
+    definition: NewBindDefinition,
+    expectedVersion: number | null,
+  ): Promise<BindDefinition> {
+    const now = this.now();
+    const current = await this.one(
+      'SELECT version FROM bind_definitions WHERE id = $1 FOR UPDATE',
+      definition.id,
+    );
+    const version = current === undefined ? null : Number(current.version);
+    if (version !== expectedVersion) {
+      throw conflictError(
+        version === null
+          ? `bind definition ${definition.id} does not exist (expected version ${expectedVersion})`
+          : expectedVersion === null
+            ? `bind definition ${definition.id} already exists (version ${version})`
+            : `bind definition ${definition.id} is at version ${version}, not ${expectedVersion}`,
+      );
+    }
+    const row =
+      version === null
+        ? await this.one(
+            `INSERT INTO bind_definitions (id, definition, enabled, version, created_at, updated_at)
+             VALUES ($1, $2, $3, 1, $4, $5) ON CONFLICT (id) DO NOTHING RETURNING *`,
+            definition.id,
+            JSON.stringify(definition.definition),
+            definition.enabled ? 1 : 0,
+            now,
+            now,
+          )
+        : await this.one(
+            `UPDATE bind_definitions SET definition = $1, enabled = $2, version = version + 1, updated_at = $3
+             WHERE id = $4 RETURNING *`,
+            JSON.stringify(definition.definition),
+            definition.enabled ? 1 : 0,
+            now,
+            definition.id,
+          );
+    // Created by another replica between the read and the insert.
+    if (row === undefined) throw conflictError(`bind definition ${definition.id} already exists`);
+    return bindDefinitionFromRow(row);
+  }
+
+  async deleteBindDefinition(id: string): Promise<boolean> {
+    return (await this.run('DELETE FROM bind_definitions WHERE id = $1', id)) > 0;
+  }
+}
+
+function bindDefinitionFromRow(row: Row): BindDefinition {
+  return {
+    id: String(row.id),
+    definition: JSON.parse(String(row.definition)) as Record<string, unknown>,
+    enabled: Number(row.enabled) === 1,
+    version: Number(row.version),
+    createdAt: Number(row.created_at),
+    updatedAt: Number(row.updated_at),
+  };
 }
