@@ -1,8 +1,10 @@
 /**
  * The Store on SQLite (better-sqlite3): one writer connection in WAL mode, whose work goes
  * through the group-commit queue, and one reader connection that sees committed data only.
- * `synchronous=FULL` by default (a commit survives power loss); `NORMAL` survives process
- * crashes but may lose the last commits on power loss.
+ * `synchronous` 'full' by default (a commit survives power loss: callers are answered only
+ * after the WAL was fsynced, which WalSync does in libuv's thread pool, off the event loop, while
+ * the next group runs); 'normal' survives process crashes but may lose the last commits on
+ * power loss. The connection itself runs with PRAGMA synchronous=NORMAL in both cases.
  */
 
 import { randomUUID } from 'node:crypto';
@@ -77,6 +79,7 @@ import {
   type WebhookQuery,
   type WebhookState,
 } from './store.js';
+import { WalSync } from './wal-sync.js';
 
 export type SqliteSynchronous = 'full' | 'normal';
 
@@ -120,6 +123,8 @@ export class SqliteStore implements Store {
   private readonly reads: SqliteOps;
   private readonly now: () => number;
   private readonly retentionMs: number;
+  /** synchronous 'full': the WAL is fsynced off the event loop after each commit. */
+  private readonly walSync: WalSync | undefined;
   private closed = false;
 
   constructor(options: SqliteStoreOptions) {
@@ -135,7 +140,9 @@ export class SqliteStore implements Store {
       writer = new Database(path);
       const mode = writer.pragma('journal_mode = WAL', { simple: true });
       if (mode !== 'wal') throw new Error(`journal_mode is ${String(mode)}, not wal`);
-      writer.pragma(`synchronous = ${(options.synchronous ?? 'full').toUpperCase()}`);
+      // 'full': SQLite itself does not fsync on COMMIT (NORMAL); WalSync fsyncs the WAL in the
+      // thread pool and the group commit answers the callers only after that (wal-sync.ts).
+      writer.pragma('synchronous = NORMAL');
       writer.pragma('foreign_keys = ON');
       writer.pragma('busy_timeout = 5000');
       migrate(writer, this.now());
@@ -155,6 +162,8 @@ export class SqliteStore implements Store {
       if (this.closed) throw storeClosedError();
     });
 
+    this.walSync = (options.synchronous ?? 'full') === 'full' ? new WalSync(`${path}-wal`) : undefined;
+    const walSync = this.walSync;
     const writes = new Statements(this.writer);
     const beforeCommit = options.beforeCommit;
     const committer: Committer<StoreTx> = {
@@ -168,6 +177,7 @@ export class SqliteStore implements Store {
       },
       rollback: () => writes.exec('ROLLBACK'),
       inTransaction: () => this.writer.inTransaction,
+      ...(walSync ? { durable: () => walSync.sync() } : {}),
       openTx: () => {
         let open = true;
         const tx = new SqliteOps(writes, this.now, () => {
@@ -280,6 +290,7 @@ export class SqliteStore implements Store {
     if (this.closed) return;
     this.closed = true;
     await this.queue.close();
+    this.walSync?.close();
     this.reader.close();
     this.writer.close();
   }

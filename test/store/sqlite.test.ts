@@ -42,7 +42,7 @@ describe('SqliteStore', () => {
 
   const part = [{ index: 0, payload: Buffer.from('x') }];
 
-  it('runs in WAL mode with synchronous=FULL by default, NORMAL when asked', async () => {
+  it('runs in WAL mode; by default (full) answers a write only after fsyncing the WAL, not with normal', async () => {
     const { store, path } = open();
     await store.createMessage(message('m1'), part);
     const raw = new Database(path, { readonly: true });
@@ -50,13 +50,22 @@ describe('SqliteStore', () => {
       raw.close();
     });
     expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');
-    // synchronous is a per-connection setting: read it from the store's own writer.
+    // SQLite itself never fsyncs on COMMIT (NORMAL): with 'full' the store fsyncs the WAL off
+    // the event loop before answering (wal-sync.ts), which the sync count shows.
     const writer = (store as unknown as { writer: Database.Database }).writer;
-    expect(writer.pragma('synchronous', { simple: true })).toBe(2);
+    expect(writer.pragma('synchronous', { simple: true })).toBe(1);
+    const walSync = (store as unknown as { walSync?: { sync(): Promise<void> } }).walSync;
+    expect(walSync).toBeDefined();
+    let syncs = 0;
+    const sync = walSync!.sync.bind(walSync);
+    walSync!.sync = () => {
+      syncs++;
+      return sync();
+    };
+    await store.createMessage(message('m2'), part);
+    expect(syncs).toBe(1);
     const normal = open({ synchronous: 'normal' }).store;
-    expect(
-      (normal as unknown as { writer: Database.Database }).writer.pragma('synchronous', { simple: true }),
-    ).toBe(1);
+    expect((normal as unknown as { walSync?: unknown }).walSync).toBeUndefined();
   });
 
   it('records the schema version it migrated to, once', async () => {
