@@ -13,6 +13,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { SmppError } from '../errors.js';
 import { cleanMessageId } from '../protocol/receipt.js';
+import { Checkpointer, DEFAULT_CHECKPOINT_INTERVAL_MS } from './checkpointer.js';
 import {
   conflictError,
   fencedError,
@@ -96,6 +97,11 @@ export interface SqliteStoreOptions {
   maxGroupSize?: number;
   /** Stop adding units to a group after this long. default 1 ms. */
   maxGroupMs?: number;
+  /**
+   * Checkpoint the WAL in a worker thread (checkpointer.ts) rather than inside the commit that
+   * fills it, which blocks the event loop. default false; `serve` turns it on.
+   */
+  backgroundCheckpoint?: boolean;
   /** Fault injection for tests: called before each COMMIT; a throw fails that commit. */
   beforeCommit?: () => void;
 }
@@ -125,6 +131,7 @@ export class SqliteStore implements Store {
   private readonly retentionMs: number;
   /** synchronous 'full': the WAL is fsynced off the event loop after each commit. */
   private readonly walSync: WalSync | undefined;
+  private readonly checkpointer: Checkpointer | undefined;
   private closed = false;
 
   constructor(options: SqliteStoreOptions) {
@@ -157,6 +164,13 @@ export class SqliteStore implements Store {
     } catch (error) {
       writer.close();
       throw openError(path, error);
+    }
+    if (options.backgroundCheckpoint === true) {
+      writer.pragma('wal_autocheckpoint = 0');
+      this.checkpointer = new Checkpointer(path, DEFAULT_CHECKPOINT_INTERVAL_MS, () => {
+        // The worker failed: the writer checkpoints in its commits again, as SQLite does by default.
+        if (!this.closed) writer.pragma('wal_autocheckpoint = 1000');
+      });
     }
     this.reads = new SqliteOps(new Statements(this.reader), this.now, () => {
       if (this.closed) throw storeClosedError();
@@ -291,6 +305,7 @@ export class SqliteStore implements Store {
     this.closed = true;
     await this.queue.close();
     this.walSync?.close();
+    await this.checkpointer?.stop();
     this.reader.close();
     this.writer.close();
   }
