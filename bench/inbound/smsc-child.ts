@@ -21,7 +21,7 @@ async function main(): Promise<void> {
       simulator.startMoBurst({
         from: '447700900123',
         to: '40404',
-        text: 'Hello from the inbound bench',
+        text: 'Hello from the inbound bench {n}', // {n}: identical MO would be redeliveries (dedup)
         systemId: msg.systemId,
         count: msg.count,
         ratePerSecond: msg.ratePerSecond,
