@@ -60,7 +60,6 @@ export async function startMessagePath(
     path: config.store.path,
     synchronous: config.store.synchronous,
     retentionDays: config.store.retentionDays,
-    backgroundCheckpoint: true,
   });
   if (config.demo) {
     logger.info(
