@@ -42,8 +42,8 @@ describe('SqliteStore', () => {
 
   const part = [{ index: 0, payload: Buffer.from('x') }];
 
-  it('runs in WAL mode; by default (full) answers a write only after fsyncing the WAL, not with normal', async () => {
-    const { store, path } = open();
+  it('runs in WAL mode; with fsyncOffLoop (full) answers a write only after fsyncing the WAL, not with normal', async () => {
+    const { store, path } = open({ fsyncOffLoop: true });
     await store.createMessage(message('m1'), part);
     const raw = new Database(path, { readonly: true });
     closers.push(() => {
@@ -64,8 +64,11 @@ describe('SqliteStore', () => {
     };
     await store.createMessage(message('m2'), part);
     expect(syncs).toBe(1);
-    const normal = open({ synchronous: 'normal' }).store;
+    const normal = open({ synchronous: 'normal', fsyncOffLoop: true }).store;
     expect((normal as unknown as { walSync?: unknown }).walSync).toBeUndefined();
+    // Without fsyncOffLoop, SQLite fsyncs in COMMIT (synchronous=FULL) as before.
+    const plain = (open().store as unknown as { writer: Database.Database }).writer;
+    expect(plain.pragma('synchronous', { simple: true })).toBe(2);
   });
 
   it('checkpoints the WAL in a worker when asked, and keeps every commit across a reopen', async () => {
