@@ -9,7 +9,10 @@
  * rejects its own caller only. A failing commit rejects every caller of the group.
  *
  * The committer is synchronous (better-sqlite3); while a group runs, the event loop runs
- * only microtasks, so the group size bounds how long one commit blocks it.
+ * only microtasks, so the group size bounds how long one commit blocks it. A committer with
+ * `durable()` makes its commits durable off the event loop (SQLite: an fdatasync of the WAL in
+ * libuv's pool): the group's callers are answered once that resolved, and the next group runs
+ * meanwhile, so the fsync neither blocks the loop nor serialises the groups.
  */
 import { commitError, storeClosedError } from './errors.js';
 
@@ -24,6 +27,11 @@ export interface Committer<Tx> {
   inTransaction(): boolean;
   /** A handle to give one unit; `end()` makes it refuse further use. */
   openTx(): { tx: Tx; end(): void };
+  /**
+   * When present, `commit()` alone does not make the commit durable: this resolves once every
+   * commit returned so far is (it rejects when that cannot be known, e.g. the fsync failed).
+   */
+  durable?(): Promise<void>;
 }
 
 export interface GroupCommitOptions {
@@ -58,6 +66,8 @@ export class GroupCommitQueue<Tx> {
   private running = false;
   private closed = false;
   private idleWaiters: (() => void)[] = [];
+  /** Groups committed whose durable() has not settled yet. */
+  private syncing = 0;
   private readonly counters: GroupCommitStats = {
     commits: 0,
     units: 0,
@@ -89,8 +99,18 @@ export class GroupCommitQueue<Tx> {
   /** Refuses new work, then waits until everything queued has committed (or failed). */
   async close(): Promise<void> {
     this.closed = true;
-    if (!this.running && this.queue.length === 0 && this.scheduled === undefined) return;
+    if (this.idle()) return;
     await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private idle(): boolean {
+    return !this.running && this.queue.length === 0 && this.scheduled === undefined && this.syncing === 0;
+  }
+
+  private wakeIfIdle(): void {
+    if (!this.idle()) return;
+    const waiters = this.idleWaiters.splice(0);
+    for (const wake of waiters) wake();
   }
 
   private schedule(): void {
@@ -116,10 +136,7 @@ export class GroupCommitQueue<Tx> {
       this.running = false;
     }
     if (this.queue.length > 0) this.schedule();
-    else {
-      const waiters = this.idleWaiters.splice(0);
-      for (const wake of waiters) wake();
-    }
+    else this.wakeIfIdle();
   }
 
   /** Rolls one failed unit back to its savepoint; false when the transaction cannot go on. */
@@ -199,6 +216,25 @@ export class GroupCommitQueue<Tx> {
     this.counters.commits++;
     this.counters.units += done.length;
     if (taken > this.counters.maxGroupSize) this.counters.maxGroupSize = taken;
-    for (const d of done) d.unit.resolve(d.value);
+    if (c.durable === undefined || done.length === 0) {
+      for (const d of done) d.unit.resolve(d.value);
+      return;
+    }
+    this.syncing++;
+    void c
+      .durable()
+      .then(
+        () => {
+          for (const d of done) d.unit.resolve(d.value);
+        },
+        (error: unknown) => {
+          this.counters.failedCommits++;
+          for (const d of done) d.unit.reject(commitError(error));
+        },
+      )
+      .finally(() => {
+        this.syncing--;
+        this.wakeIfIdle();
+      });
   }
 }

@@ -2,7 +2,8 @@
  * The Store on SQLite (better-sqlite3): one writer connection in WAL mode, whose work goes
  * through the group-commit queue, and one reader connection that sees committed data only.
  * `synchronous=FULL` by default (a commit survives power loss); `NORMAL` survives process
- * crashes but may lose the last commits on power loss.
+ * crashes but may lose the last commits on power loss. With `fsyncOffLoop` (opt-in), 'full'
+ * keeps its guarantee but the WAL is fsynced in libuv's thread pool (wal-sync.ts), not in COMMIT.
  */
 
 import { randomUUID } from 'node:crypto';
@@ -11,6 +12,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { SmppError } from '../errors.js';
 import { cleanMessageId } from '../protocol/receipt.js';
+import { Checkpointer, DEFAULT_CHECKPOINT_INTERVAL_MS } from './checkpointer.js';
 import {
   conflictError,
   fencedError,
@@ -79,6 +81,7 @@ import {
   type WebhookQuery,
   type WebhookState,
 } from './store.js';
+import { WalSync } from './wal-sync.js';
 
 export type SqliteSynchronous = 'full' | 'normal';
 
@@ -95,6 +98,18 @@ export interface SqliteStoreOptions {
   maxGroupSize?: number;
   /** Stop adding units to a group after this long. default 1 ms. */
   maxGroupMs?: number;
+  /**
+   * With synchronous 'full': COMMIT does not fsync on the event loop; WalSync fsyncs the WAL in the
+   * thread pool and callers are answered after it, while the next group runs. Readers may then see
+   * a commit before its callers are answered (tests that read the store before their write was
+   * answered notice). default false.
+   */
+  fsyncOffLoop?: boolean;
+  /**
+   * Checkpoint the WAL in a worker thread (checkpointer.ts) rather than inside the commit that
+   * fills it, which blocks the event loop. default false. Not used by `serve` yet: with it, serve's shutdown did not reach its "stopped" log (test/e2e/lifecycle.test.ts); not investigated.
+   */
+  backgroundCheckpoint?: boolean;
   /** Fault injection for tests: called before each COMMIT; a throw fails that commit. */
   beforeCommit?: () => void;
 }
@@ -122,6 +137,9 @@ export class SqliteStore implements Store {
   private readonly reads: SqliteOps;
   private readonly now: () => number;
   private readonly retentionMs: number;
+  /** synchronous 'full': the WAL is fsynced off the event loop after each commit. */
+  private readonly walSync: WalSync | undefined;
+  private readonly checkpointer: Checkpointer | undefined;
   private closed = false;
 
   constructor(options: SqliteStoreOptions) {
@@ -137,7 +155,11 @@ export class SqliteStore implements Store {
       writer = new Database(path);
       const mode = writer.pragma('journal_mode = WAL', { simple: true });
       if (mode !== 'wal') throw new Error(`journal_mode is ${String(mode)}, not wal`);
-      writer.pragma(`synchronous = ${(options.synchronous ?? 'full').toUpperCase()}`);
+      // 'full': SQLite itself does not fsync on COMMIT (NORMAL); WalSync fsyncs the WAL in the
+      // thread pool and the group commit answers the callers only after that (wal-sync.ts).
+      writer.pragma(
+        `synchronous = ${options.fsyncOffLoop === true ? 'NORMAL' : (options.synchronous ?? 'full').toUpperCase()}`,
+      );
       writer.pragma('foreign_keys = ON');
       writer.pragma('busy_timeout = 5000');
       migrate(writer, this.now());
@@ -153,10 +175,22 @@ export class SqliteStore implements Store {
       writer.close();
       throw openError(path, error);
     }
+    if (options.backgroundCheckpoint === true) {
+      writer.pragma('wal_autocheckpoint = 0');
+      this.checkpointer = new Checkpointer(path, DEFAULT_CHECKPOINT_INTERVAL_MS, () => {
+        // The worker failed: the writer checkpoints in its commits again, as SQLite does by default.
+        if (!this.closed) writer.pragma('wal_autocheckpoint = 1000');
+      });
+    }
     this.reads = new SqliteOps(new Statements(this.reader), this.now, () => {
       if (this.closed) throw storeClosedError();
     });
 
+    this.walSync =
+      options.fsyncOffLoop === true && (options.synchronous ?? 'full') === 'full'
+        ? new WalSync(`${path}-wal`)
+        : undefined;
+    const walSync = this.walSync;
     const writes = new Statements(this.writer);
     const beforeCommit = options.beforeCommit;
     const committer: Committer<StoreTx> = {
@@ -170,6 +204,7 @@ export class SqliteStore implements Store {
       },
       rollback: () => writes.exec('ROLLBACK'),
       inTransaction: () => this.writer.inTransaction,
+      ...(walSync ? { durable: () => walSync.sync() } : {}),
       openTx: () => {
         let open = true;
         const tx = new SqliteOps(writes, this.now, () => {
@@ -282,6 +317,8 @@ export class SqliteStore implements Store {
     if (this.closed) return;
     this.closed = true;
     await this.queue.close();
+    this.walSync?.close();
+    await this.checkpointer?.stop();
     this.reader.close();
     this.writer.close();
   }

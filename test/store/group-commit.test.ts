@@ -168,3 +168,62 @@ describe('GroupCommitQueue', () => {
     await expect(queue.run(() => 1)).rejects.toMatchObject({ code: ErrorCode.StoreClosed });
   });
 });
+
+/** A MemoryCommitter whose commits become durable only when the test says so (an fsync in flight). */
+class DeferredSyncCommitter extends MemoryCommitter {
+  syncs: { resolve(): void; reject(error: Error): void }[] = [];
+  durable(): Promise<void> {
+    return new Promise<void>((resolve, reject) => this.syncs.push({ resolve, reject }));
+  }
+}
+
+const settledState = async (p: Promise<unknown>): Promise<string> => {
+  let state = 'pending';
+  p.then(
+    () => {
+      state = 'resolved';
+    },
+    () => {
+      state = 'rejected';
+    },
+  );
+  for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+  return state;
+};
+
+describe('GroupCommitQueue with a durable() step', () => {
+  it('answers a group only once its commit is durable, and runs the next group meanwhile', async () => {
+    const committer = new DeferredSyncCommitter();
+    const queue = new GroupCommitQueue(committer, { maxGroupSize: 100, maxGroupMs: 1000 });
+    const first = queue.run((tx) => tx.write('a'));
+    expect(await settledState(first)).toBe('pending');
+    expect(committer.committed).toEqual(['a']);
+    // The fsync of the first group is still running: the second group commits anyway.
+    const second = queue.run((tx) => tx.write('b'));
+    await settledState(second);
+    expect(committer.committed).toEqual(['a', 'b']);
+    expect(committer.syncs).toHaveLength(2);
+    committer.syncs[0]?.resolve();
+    expect(await settledState(first)).toBe('resolved');
+    expect(await settledState(second)).toBe('pending');
+    let closed = false;
+    const closing = queue.close().then(() => {
+      closed = true;
+    });
+    await settledState(closing);
+    expect(closed).toBe(false); // close waits for the fsync in flight
+    committer.syncs[1]?.resolve();
+    await closing;
+    expect(await settledState(second)).toBe('resolved');
+  });
+
+  it('rejects a group whose commit could not be made durable, as a commit error', async () => {
+    const committer = new DeferredSyncCommitter();
+    const queue = new GroupCommitQueue(committer, { maxGroupSize: 100, maxGroupMs: 1000 });
+    const unit = queue.run((tx) => tx.write('a'));
+    await settledState(unit);
+    committer.syncs[0]?.reject(new Error('EIO'));
+    await expect(unit).rejects.toMatchObject({ code: ErrorCode.StoreCommit });
+    expect(queue.stats().failedCommits).toBe(1);
+  });
+});

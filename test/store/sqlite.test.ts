@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ErrorCode } from '../../src/errors.js';
 import { LATEST_SCHEMA_VERSION } from '../../src/store/schema.js';
 import { openSqliteStore, type SqliteStoreOptions } from '../../src/store/sqlite-store.js';
@@ -42,21 +42,52 @@ describe('SqliteStore', () => {
 
   const part = [{ index: 0, payload: Buffer.from('x') }];
 
-  it('runs in WAL mode with synchronous=FULL by default, NORMAL when asked', async () => {
-    const { store, path } = open();
+  it('runs in WAL mode; with fsyncOffLoop (full) answers a write only after fsyncing the WAL, not with normal', async () => {
+    const { store, path } = open({ fsyncOffLoop: true });
     await store.createMessage(message('m1'), part);
     const raw = new Database(path, { readonly: true });
     closers.push(() => {
       raw.close();
     });
     expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');
-    // synchronous is a per-connection setting: read it from the store's own writer.
+    // SQLite itself never fsyncs on COMMIT (NORMAL): with 'full' the store fsyncs the WAL off
+    // the event loop before answering (wal-sync.ts), which the sync count shows.
     const writer = (store as unknown as { writer: Database.Database }).writer;
-    expect(writer.pragma('synchronous', { simple: true })).toBe(2);
-    const normal = open({ synchronous: 'normal' }).store;
-    expect(
-      (normal as unknown as { writer: Database.Database }).writer.pragma('synchronous', { simple: true }),
-    ).toBe(1);
+    expect(writer.pragma('synchronous', { simple: true })).toBe(1);
+    const walSync = (store as unknown as { walSync?: { sync(): Promise<void> } }).walSync;
+    expect(walSync).toBeDefined();
+    let syncs = 0;
+    const sync = walSync!.sync.bind(walSync);
+    walSync!.sync = () => {
+      syncs++;
+      return sync();
+    };
+    await store.createMessage(message('m2'), part);
+    expect(syncs).toBe(1);
+    const normal = open({ synchronous: 'normal', fsyncOffLoop: true }).store;
+    expect((normal as unknown as { walSync?: unknown }).walSync).toBeUndefined();
+    // Without fsyncOffLoop, SQLite fsyncs in COMMIT (synchronous=FULL) as before.
+    const plain = (open().store as unknown as { writer: Database.Database }).writer;
+    expect(plain.pragma('synchronous', { simple: true })).toBe(2);
+  });
+
+  it('checkpoints the WAL in a worker when asked, and keeps every commit across a reopen', async () => {
+    const { store, path } = open({ backgroundCheckpoint: true });
+    const writer = (store as unknown as { writer: Database.Database }).writer;
+    expect(writer.pragma('wal_autocheckpoint', { simple: true })).toBe(0);
+    const checkpointer = (store as unknown as { checkpointer: { checkpoints(): Promise<number> } })
+      .checkpointer;
+    await Promise.all(Array.from({ length: 50 }, (_, i) => store.createMessage(message(`c${i}`), part)));
+    await vi.waitFor(async () => expect(await checkpointer.checkpoints()).toBeGreaterThanOrEqual(2), {
+      timeout: 10_000,
+      interval: 50,
+    });
+    await Promise.all(Array.from({ length: 50 }, (_, i) => store.createMessage(message(`d${i}`), part)));
+    await store.close();
+    const again = openSqliteStore({ path });
+    closers.push(() => again.close());
+    expect(await again.getMessage('c0')).toBeDefined();
+    expect(await again.getMessage('d49')).toBeDefined();
   });
 
   it('records the schema version it migrated to, once', async () => {

@@ -59,7 +59,9 @@ export class ReassemblySweeper {
 
   /** Delivers every set that timed out by now; resolves with how many. Never rejects (logs instead). */
   sweep(): Promise<number> {
-    if (this.running) return this.running;
+    // A sweep under way began at an earlier "now" (its store work waits for the fsync): run
+    // another once it is done, so what timed out by this call's now is delivered too.
+    if (this.running) return this.running.then(() => this.sweep());
     this.running = this.sweepAll().finally(() => {
       this.running = null;
     });

@@ -81,6 +81,44 @@ function installMessageMetrics(register: Registry, path: MessagePath): () => voi
       this.set(path.outbound.queuedParts());
     },
   });
+  // The store's group commit: on SQLite a commit is synchronous, so the longest one is the
+  // longest the event loop was blocked by the store.
+  const storeStats = (): ReturnType<MessagePath['store']['stats']> => path.store.stats();
+  new Gauge({
+    name: 'smpp_store_longest_commit_seconds',
+    help: 'The longest a store transaction held the writer since start, BEGIN to end of COMMIT, in seconds (SQLite: the longest event-loop block by the store).',
+    registers: [register],
+    collect() {
+      this.set(storeStats().longestGroupMs / 1000);
+    },
+  });
+  new Counter({
+    name: 'smpp_store_commits_total',
+    help: 'Store transactions committed (one per group of units of work).',
+    registers: [register],
+    collect() {
+      this.reset();
+      this.inc(storeStats().commits);
+    },
+  });
+  new Counter({
+    name: 'smpp_store_units_total',
+    help: 'Units of work committed by the store (units / commits = the mean group size).',
+    registers: [register],
+    collect() {
+      this.reset();
+      this.inc(storeStats().units);
+    },
+  });
+  new Counter({
+    name: 'smpp_store_busy_seconds_total',
+    help: 'Time store transactions held the writer, in seconds (busy / commits = the mean commit).',
+    registers: [register],
+    collect() {
+      this.reset();
+      this.inc(storeStats().busyMs / 1000);
+    },
+  });
   if (path.receiptCounts) {
     const counts = path.receiptCounts.bind(path);
     new Counter({

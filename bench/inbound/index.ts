@@ -1,0 +1,232 @@
+/**
+ * npm run bench -- inbound [--count N] [--rate R] [--binds B] [--serve-dir DIR]
+ *
+ * The inbound message path end to end, on this machine, in one run: the simulator (its own
+ * process) floods MO deliver_sm — `--count` per bind at up to `--rate` per second per bind, through
+ * its burst API — into the real service (`node dist/cli.js serve`, SQLite store, synchronous=full,
+ * `--binds` receiver binds) with one webhook endpoint subscribed to message.received, pointing at
+ * an HTTP receiver in this process. Prints:
+ *   - deliver_sm acknowledged (ESME_ROK, i.e. stored durably) per second, over the flood;
+ *   - webhooks delivered per second (2xx received here), from the first MO to the last webhook;
+ *   - the age of the oldest pending webhook when the flood ends, and the time from the end of the
+ *     flood until every webhook arrived (the outbox drained);
+ *   - the store's commits, units per commit and longest commit (event-loop block) from /metrics.
+ * `SERVE_NODE_ARGS` passes flags to the served process (e.g. --cpu-prof). Figures on a 2-core
+ * shared machine are noisy: compare ratios from one run.
+ */
+import { type ChildProcess, fork, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import type { FromSmsc, ToSmsc } from './smsc-child.js';
+
+interface Args {
+  count: number;
+  rate: number;
+  binds: number;
+  serveDir: string;
+}
+
+function parseArgs(argv: string[]): Args {
+  const args: Args = { count: 20_000, rate: 20_000, binds: 2, serveDir: '.' };
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i];
+    const value = (): number => {
+      const n = Number(argv[++i]);
+      if (!Number.isFinite(n) || n <= 0) throw new Error(`${flag} needs a positive number`);
+      return Math.floor(n);
+    };
+    if (flag === '--count') args.count = value();
+    else if (flag === '--rate') args.rate = value();
+    else if (flag === '--binds') args.binds = value();
+    else if (flag === '--serve-dir') args.serveDir = argv[++i] ?? '.';
+    else throw new Error(`unknown flag ${flag}`);
+  }
+  return args;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+interface Smsc {
+  port: number;
+  send(msg: ToSmsc): void;
+  read(): Promise<Extract<FromSmsc, { delivered: number }>>;
+}
+
+function startSmsc(): Promise<Smsc> {
+  const child = fork(join(import.meta.dirname, 'smsc-child.ts'), [], { execArgv: ['--import', 'tsx'] });
+  return new Promise((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`the SMSC child exited (${code})`)));
+    child.once('message', (msg: FromSmsc) => {
+      if (!('ready' in msg)) return reject(new Error('unexpected first message from the SMSC child'));
+      resolve({
+        port: msg.ready.port,
+        send: (m) => child.send(m),
+        read: () =>
+          new Promise((done) => {
+            child.once('message', (m: FromSmsc) => {
+              if ('delivered' in m) done(m);
+            });
+            child.send({ cmd: 'read' } satisfies ToSmsc);
+          }),
+      });
+    });
+  });
+}
+
+function startService(dir: string, configPath: string): Promise<{ child: ChildProcess; url: string }> {
+  const nodeArgs = (process.env.SERVE_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, 'dist/cli.js', 'serve', '--config', configPath], {
+    cwd: dir,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('serve did not listen within 60 s')), 60_000);
+    child.once('exit', (code) => reject(new Error(`serve exited (${code}) before it listened`)));
+    let url: string | null = null;
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      if (url !== null || !line.includes('"url"')) return;
+      try {
+        const parsed = JSON.parse(line) as { url?: string };
+        if (typeof parsed.url === 'string') {
+          url = parsed.url;
+          clearTimeout(timer);
+          resolve({ child, url });
+        }
+      } catch {}
+    });
+  });
+}
+
+async function metric(url: string, name: string): Promise<number | null> {
+  const text = await fetch(`${url}/metrics`)
+    .then((r) => r.text())
+    .catch(() => '');
+  const line = text.split('\n').find((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`));
+  return line ? Number(line.split(/\s+/).at(-1)) : null;
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const total = args.count * args.binds;
+  console.log(
+    `inbound bench: node ${process.version}, ${args.binds} binds × ${args.count} MO at up to ${args.rate}/s each`,
+  );
+  // The webhook receiver: counts deliveries, answers 204 at once.
+  let received = 0;
+  let lastReceivedAt = 0;
+  const receiver = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      received++;
+      lastReceivedAt = performance.now();
+      res.writeHead(204).end();
+    });
+  });
+  await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+  const receiverPort = (receiver.address() as AddressInfo).port;
+
+  const smsc = await startSmsc();
+  const dir = mkdtempSync(join(tmpdir(), 'smpp-bridge-bench-inbound-'));
+  const binds = Array.from(
+    { length: args.binds },
+    (_, i) =>
+      `  - id: b${i}\n    host: 127.0.0.1\n    port: ${smsc.port}\n    systemId: bridge${i}\n    password: bench\n    bindType: receiver\n`,
+  ).join('');
+  const configPath = join(dir, 'config.yaml');
+  writeFileSync(
+    configPath,
+    `http:\n  host: 127.0.0.1\n  port: 0\nlog:\n  level: info\nstore:\n  path: ${join(dir, 'bench.db')}\n` +
+      `webhooks:\n  endpoints:\n    - id: bench\n      url: http://127.0.0.1:${receiverPort}/hook\n` +
+      `      secret: whsec_${Buffer.alloc(32, 7).toString('base64')}\n      events: [message.received]\n` +
+      `      concurrency: 64\nbinds:\n${binds}`,
+  );
+  const service = await startService(args.serveDir, configPath);
+  const rows: [string, string][] = [];
+  try {
+    for (let i = 0; i < 600; i++) {
+      const res = await fetch(`${service.url}/readyz`).catch(() => null);
+      if (res?.status === 200) break;
+      await sleep(100);
+    }
+    const t0 = performance.now();
+    for (let i = 0; i < args.binds; i++) {
+      smsc.send({ cmd: 'burst', systemId: `bridge${i}`, count: args.count, ratePerSecond: args.rate });
+    }
+    // The flood: until every MO was answered (or failed, or stalled).
+    let floodEnd = t0;
+    let last = -1;
+    let lastChange = t0;
+    for (;;) {
+      const r = await smsc.read();
+      const now = performance.now();
+      if (r.delivered + r.failed >= total) {
+        floodEnd = now;
+        break;
+      }
+      if (r.delivered !== last) {
+        last = r.delivered;
+        lastChange = now;
+      } else if (now - lastChange > 15_000) {
+        console.error(`stalled at ${r.delivered} of ${total} acknowledged`);
+        floodEnd = now;
+        break;
+      }
+      await sleep(20);
+    }
+    const acked = (await smsc.read()).delivered;
+    const oldestAtEnd = await metric(service.url, 'smpp_webhook_outbox_oldest_pending_age_seconds');
+    // The drain: until every webhook arrived.
+    const drainDeadline = performance.now() + 120_000;
+    while (received < acked && performance.now() < drainDeadline) await sleep(10);
+    const drained = received >= acked;
+    rows.push([
+      'deliver_sm acknowledged (stored durably) per second',
+      ((acked * 1_000) / (floodEnd - t0)).toFixed(0),
+    ]);
+    rows.push([
+      'webhooks delivered per second (first MO to last webhook)',
+      ((received * 1_000) / (lastReceivedAt - t0)).toFixed(0),
+    ]);
+    rows.push([
+      'oldest pending webhook when the flood ended (s)',
+      oldestAtEnd === null ? 'n/a' : oldestAtEnd.toFixed(2),
+    ]);
+    rows.push([
+      'outbox drained after the flood ended (s)',
+      drained
+        ? (Math.max(0, lastReceivedAt - floodEnd) / 1_000).toFixed(2)
+        : `not within 120 s (${received} of ${acked})`,
+    ]);
+    const commits = await metric(service.url, 'smpp_store_commits_total');
+    const units = await metric(service.url, 'smpp_store_units_total');
+    const longest = await metric(service.url, 'smpp_store_longest_commit_seconds');
+    rows.push([
+      'store: commits / units per commit',
+      commits && units ? `${commits} / ${(units / commits).toFixed(1)}` : 'n/a',
+    ]);
+    rows.push([
+      'store: longest commit, event loop blocked (ms)',
+      longest === null ? 'n/a' : (longest * 1_000).toFixed(1),
+    ]);
+    const cpu = await smsc.read();
+    rows.push(['simulator CPU (ms)', cpu.cpuMs.toFixed(0)]);
+  } finally {
+    service.child.kill('SIGTERM');
+    await new Promise((r) => service.child.once('exit', r));
+    smsc.send({ cmd: 'exit' });
+    receiver.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const width = Math.max(...rows.map(([k]) => k.length));
+  console.log(`\n| ${'measure'.padEnd(width)} | value |\n| ${'-'.repeat(width)} | ----: |`);
+  for (const [k, v] of rows) console.log(`| ${k.padEnd(width)} | ${v} |`);
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
