@@ -236,8 +236,9 @@ describe('kill -9 of serve', () => {
     const sim = await simulator();
     const hooks = await receiver();
     const secret = newSecret();
-    // Not answered within 3 s (or the connection closed, or nobody bound): sent again, for up to 100 s.
-    sim.sim.setCase({ kind: 'mo_redeliver', timeoutMs: 3_000, attempts: 100, delayMs: 1_000 });
+    // Not answered within 5 s (or the connection closed, or nobody bound): sent again, 100 times 2 s apart
+    // at least (an SMSC that gave up after 100 s would fail this on a loaded machine, not the bridge).
+    sim.sim.setCase({ kind: 'mo_redeliver', timeoutMs: 5_000, attempts: 100, delayMs: 2_000 });
     const dir = tempDir();
     const config = writeConfig(dir, [
       'http: { host: 127.0.0.1, port: 0 }',

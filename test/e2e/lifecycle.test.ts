@@ -152,10 +152,10 @@ describe('serve on SIGTERM', () => {
     expect(at(/HTTP requests still in flight after 500 ms were cut/)).toBeGreaterThan(
       at(/^SIGTERM received/),
     );
-    // (Since the message path: 'HTTP closed; sending stops…', then 'unbinding'.)
-    expect(at(/^HTTP closed; /)).toBeGreaterThan(at(/were cut/));
-    expect(at(/^unbinding$/)).toBeGreaterThan(at(/^HTTP closed; /));
-    expect(at(/3 binds did not unbind within 1500 ms/)).toBeGreaterThan(at(/^unbinding$/));
+    // (Since the message path: 'HTTP closed; the outbound sender stops…', then 'HTTP closed; unbinding'.)
+    expect(at(/^HTTP closed; the outbound sender stops/)).toBeGreaterThan(at(/were cut/));
+    expect(at(/^HTTP closed; unbinding$/)).toBeGreaterThan(at(/^HTTP closed; the outbound sender stops/));
+    expect(at(/3 binds did not unbind within 1500 ms/)).toBeGreaterThan(at(/^HTTP closed; unbinding$/));
     expect(at(/^stopped$/)).toBeGreaterThan(at(/did not unbind/));
   });
 
