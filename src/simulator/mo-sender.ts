@@ -308,7 +308,20 @@ export class MoSender {
       return false;
     }
     const timeoutMs = policy?.timeoutMs ?? this.opts.responseTimeoutMs;
-    const request = session.request('deliver_sm', init, { timeoutMs });
+    let request: Promise<{ command_status: number }>;
+    try {
+      request = session.request('deliver_sm', init, { timeoutMs });
+    } catch (error) {
+      // The receiver's connection is going (it was picked as it closed): as if it had closed
+      // after the write — redeliver, never give the MO up for it.
+      this.opts.log.debug(
+        { err: (error as Error).message, systemId },
+        'MO not written: the receiver is closing',
+      );
+      if (more && (await this.wait(Math.min(delayMs, 100))))
+        return this.deliver(systemId, init, meta, policy, attempt + 1, counter);
+      return false;
+    }
     counter.sent++;
     const record = this.opts.record.add({
       kind: 'mo',
