@@ -29,6 +29,11 @@ export const MESSAGE_METRICS: Readonly<Record<string, MetricType>> = {
   smpp_submit_latency_seconds: 'histogram',
   smpp_outbound_queued_parts: 'gauge',
   smpp_receipts_total: 'counter',
+  // The message store's commits (the longest is how long it blocked the event loop).
+  smpp_store_commits_total: 'counter',
+  smpp_store_units_total: 'counter',
+  smpp_store_busy_seconds_total: 'counter',
+  smpp_store_longest_commit_seconds: 'gauge',
 };
 
 /** The webhook sender's metrics: served when the message path runs. */
