@@ -12,7 +12,6 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { SmppError } from '../errors.js';
 import { cleanMessageId } from '../protocol/receipt.js';
-import { Checkpointer, DEFAULT_CHECKPOINT_INTERVAL_MS } from './checkpointer.js';
 import {
   conflictError,
   fencedError,
@@ -105,11 +104,6 @@ export interface SqliteStoreOptions {
    * answered notice). default false.
    */
   fsyncOffLoop?: boolean;
-  /**
-   * Checkpoint the WAL in a worker thread (checkpointer.ts) rather than inside the commit that
-   * fills it, which blocks the event loop. default false. Not used by `serve` yet: with it, serve's shutdown did not reach its "stopped" log (test/e2e/lifecycle.test.ts); not investigated.
-   */
-  backgroundCheckpoint?: boolean;
   /** Fault injection for tests: called before each COMMIT; a throw fails that commit. */
   beforeCommit?: () => void;
 }
@@ -139,7 +133,6 @@ export class SqliteStore implements Store {
   private readonly retentionMs: number;
   /** synchronous 'full': the WAL is fsynced off the event loop after each commit. */
   private readonly walSync: WalSync | undefined;
-  private readonly checkpointer: Checkpointer | undefined;
   private closed = false;
 
   constructor(options: SqliteStoreOptions) {
@@ -174,13 +167,6 @@ export class SqliteStore implements Store {
     } catch (error) {
       writer.close();
       throw openError(path, error);
-    }
-    if (options.backgroundCheckpoint === true) {
-      writer.pragma('wal_autocheckpoint = 0');
-      this.checkpointer = new Checkpointer(path, DEFAULT_CHECKPOINT_INTERVAL_MS, () => {
-        // The worker failed: the writer checkpoints in its commits again, as SQLite does by default.
-        if (!this.closed) writer.pragma('wal_autocheckpoint = 1000');
-      });
     }
     this.reads = new SqliteOps(new Statements(this.reader), this.now, () => {
       if (this.closed) throw storeClosedError();
@@ -318,7 +304,6 @@ export class SqliteStore implements Store {
     this.closed = true;
     await this.queue.close();
     this.walSync?.close();
-    await this.checkpointer?.stop();
     this.reader.close();
     this.writer.close();
   }

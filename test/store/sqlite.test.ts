@@ -71,25 +71,6 @@ describe('SqliteStore', () => {
     expect(plain.pragma('synchronous', { simple: true })).toBe(2);
   });
 
-  it('checkpoints the WAL in a worker when asked, and keeps every commit across a reopen', async () => {
-    const { store, path } = open({ backgroundCheckpoint: true });
-    const writer = (store as unknown as { writer: Database.Database }).writer;
-    expect(writer.pragma('wal_autocheckpoint', { simple: true })).toBe(0);
-    const checkpointer = (store as unknown as { checkpointer: { checkpoints(): Promise<number> } })
-      .checkpointer;
-    await Promise.all(Array.from({ length: 50 }, (_, i) => store.createMessage(message(`c${i}`), part)));
-    await vi.waitFor(async () => expect(await checkpointer.checkpoints()).toBeGreaterThanOrEqual(2), {
-      timeout: 10_000,
-      interval: 50,
-    });
-    await Promise.all(Array.from({ length: 50 }, (_, i) => store.createMessage(message(`d${i}`), part)));
-    await store.close();
-    const again = openSqliteStore({ path });
-    closers.push(() => again.close());
-    expect(await again.getMessage('c0')).toBeDefined();
-    expect(await again.getMessage('d49')).toBeDefined();
-  });
-
   it('records the schema version it migrated to, once', async () => {
     const { store, path } = open();
     await store.close();
