@@ -258,6 +258,8 @@ export class SmppSession extends EventEmitter<SessionEvents> {
   /** Idle time before the next keepalive: jittered after bind, then the interval. */
   private probeDelayMs = 0;
   private keepaliveOn = false;
+  /** Set when a bind_resp bound the session, until the end of the chunk it came in (see onProofOfLife). */
+  private keepaliveJustStarted = false;
   /** When the PDU being received must be complete (Infinity: none partly received). */
   private frameDeadline = Number.POSITIVE_INFINITY;
   /** Reading is paused because our unsent output is above the high-water mark. */
@@ -628,13 +630,27 @@ export class SmppSession extends EventEmitter<SessionEvents> {
       if (this.state === 'binding') this.setState(back);
       throw new SmppBindError(resp.command_status);
     }
-    if (this.state !== 'binding') throw new SmppConnectionClosedError(this.closeReason ?? 'local_close');
+    // handleResponse moved the session to bound as it read the bind_resp; anything else means
+    // it closed (or was unbound) since.
+    if (this.state !== BIND_STATE[command]) {
+      throw new SmppConnectionClosedError(this.closeReason ?? 'local_close');
+    }
+    return resp;
+  }
+
+  /**
+   * Bound by an OK bind_resp, at the moment it is read: an SMSC may send deliver_sm right behind
+   * it in the same segment (queued MO, receipts), and those must find the session bound, not be
+   * refused ESME_RINVBNDSTS while bind() still waits for its promise to settle.
+   */
+  private enterBound(command: BindCommand, resp: Pdu): void {
     const bindResp = resp as PduOf<'bind_transceiver_resp'>;
     this.peerSystemId = bindResp.system_id;
     const sc = bindResp.tlvs?.find((t) => t.tag === TlvTag.sc_interface_version)?.value;
     this.peerInterfaceVersion = typeof sc === 'number' ? sc : 0x33;
     this.setState(BIND_STATE[command]);
-    return resp;
+    // Read inside a chunk: that chunk's proof of life must not undo the jittered first keepalive.
+    this.keepaliveJustStarted = true;
   }
 
   /** Accepts a bind request (SMSC role): answers OK with our system_id and moves to the bound state. */
@@ -874,6 +890,11 @@ export class SmppSession extends EventEmitter<SessionEvents> {
   /** A whole PDU arrived: the keepalive and inactivity clocks start again (refresh, no new timer). */
   private onProofOfLife(): void {
     if (!this.keepaliveOn) return;
+    if (this.keepaliveJustStarted) {
+      // A bind_resp in this very chunk started the keepalive (jittered): keep that first delay.
+      this.keepaliveJustStarted = false;
+      return;
+    }
     if (this.keepaliveTimer) {
       this.probeDelayMs = this.opts.enquireLinkIntervalMs;
       this.keepaliveTimer.refresh(this.probeDelayMs);
@@ -962,6 +983,14 @@ export class SmppSession extends EventEmitter<SessionEvents> {
     this.window.take(pdu.sequence_number);
     this.missedProbes = 0;
     this.lastFrameRxAt = rxAt;
+    if (
+      this._state === 'binding' &&
+      pdu.command !== 'generic_nack' &&
+      pdu.command_status === 0 &&
+      pending.command in BIND_STATE
+    ) {
+      this.enterBound(pending.command as BindCommand, pdu);
+    }
     pending.resolve(pdu, rxAt);
   }
 

@@ -132,6 +132,71 @@ describe('unbind from the peer', () => {
   });
 });
 
+describe('requests right behind the bind_resp', () => {
+  it('a deliver_sm in the same segment as the bind_resp reaches the handler, not ESME_RINVBNDSTS', async () => {
+    // An SMSC with MO queued for the account sends them as soon as it has answered the bind.
+    const seen: string[] = [];
+    const h = open({
+      role: 'esme',
+      onRequest: (pdu, session) => {
+        seen.push(`${pdu.command} in ${session.state}`);
+        session.respond(pdu, {});
+      },
+    });
+    const bind = h.session.bind('bind_receiver', { system_id: 'esme', password: 'secret' });
+    await settle();
+    const [req] = h.socket.takePdus();
+    h.socket.inject(
+      Buffer.concat([
+        encodePdu(
+          createPdu('bind_receiver_resp', { sequence_number: req!.sequence_number, system_id: 'SMSC' }),
+        ),
+        encodePdu(
+          createPdu('deliver_sm', {
+            sequence_number: 7,
+            source_addr: '447700900001',
+            destination_addr: '12345',
+            short_message: Buffer.from('queued MO'),
+          }),
+        ),
+      ]),
+    );
+    await bind;
+    await settle();
+    expect(seen).toEqual(['deliver_sm in bound_rx']);
+    expect(h.socket.takePdus()).toMatchObject([
+      { command: 'deliver_sm_resp', sequence_number: 7, command_status: CommandStatus.ESME_ROK },
+    ]);
+    expect(h.session.peerSystemId).toBe('SMSC');
+  });
+
+  it('a refused bind leaves the session unbound: a deliver_sm behind it is refused ESME_RINVBNDSTS', async () => {
+    const seen: string[] = [];
+    const h = open({ role: 'esme', onRequest: (pdu) => seen.push(pdu.command) });
+    const bind = h.session.bind('bind_receiver', { system_id: 'esme', password: 'wrong' });
+    await settle();
+    const [req] = h.socket.takePdus();
+    h.socket.inject(
+      Buffer.concat([
+        encodePdu(
+          createPdu('bind_receiver_resp', {
+            sequence_number: req!.sequence_number,
+            command_status: CommandStatus.ESME_RINVPASWD,
+          }),
+        ),
+        encodePdu(createPdu('deliver_sm', { sequence_number: 8, short_message: Buffer.from('x') })),
+      ]),
+    );
+    await expect(bind).rejects.toThrow();
+    await settle();
+    expect(seen).toEqual([]);
+    expect(h.session.bound).toBe(false);
+    expect(h.socket.takePdus()).toMatchObject([
+      { command: 'deliver_sm_resp', sequence_number: 8, command_status: CommandStatus.ESME_RINVBNDSTS },
+    ]);
+  });
+});
+
 describe('requests the session cannot serve', () => {
   it('an unknown command id gets generic_nack ESME_RINVCMDID with its sequence number; the session stays', async () => {
     const h = await boundEsme();
