@@ -49,6 +49,7 @@ import { MIGRATIONS, POSTGRES_TYPES, SCHEMA_VERSION_TABLE } from './schema.js';
 import {
   type BindDefinition,
   type BindLease,
+  type BindLeaseState,
   type CancelResult,
   DEFAULT_IDEMPOTENCY_TTL_MS,
   DEFAULT_PARKED_RECEIPT_TTL_MS,
@@ -61,6 +62,7 @@ import {
   type InboundMessageRecord,
   type InboundProgress,
   type InboundQuery,
+  type LiveReplica,
   type MessageEvent,
   type MessagePatch,
   type MessageQuery,
@@ -75,6 +77,7 @@ import {
   type PartRecord,
   type PartState,
   type PruneResult,
+  REPLICA_FORGET_MS,
   type Receipt,
   retentionMs,
   type Store,
@@ -418,6 +421,19 @@ export class PostgresStore implements Store {
   }
   releaseBindLease(lease: BindLease) {
     return this.commits.run((tx) => tx.releaseBindLease(lease));
+  }
+  renewBindLeases(owner: string, leases: readonly Fence[], ttlMs: number) {
+    return this.commits.run((tx) => tx.renewBindLeases(owner, leases, ttlMs));
+  }
+  listBindLeases() {
+    // In a write transaction: `held` is judged by the database's clock, like every lease write.
+    return this.commits.run((tx) => tx.listBindLeases());
+  }
+  heartbeatReplica(owner: string, ttlMs: number) {
+    return this.commits.run((tx) => tx.heartbeatReplica(owner, ttlMs));
+  }
+  leaveReplica(owner: string) {
+    return this.commits.run((tx) => tx.leaveReplica(owner));
   }
   claimParts(fence: Fence, queue: string, limit: number, visibilityMs: number) {
     return this.commits.run((tx) => tx.claimParts(fence, queue, limit, visibilityMs));
@@ -938,6 +954,53 @@ class PgOps implements StoreOps {
       lease.epoch,
     );
     return changed === 0 ? undefined : { ...lease, expiresAt };
+  }
+
+  async renewBindLeases(owner: string, leases: readonly Fence[], ttlMs: number): Promise<BindLease[]> {
+    if (leases.length === 0) return [];
+    const expiresAt = this.now() + ttlMs;
+    const rows = await this.all(
+      `UPDATE bind_leases SET expires_at = $1
+       WHERE owner = $2 AND (bind_id, epoch) IN (SELECT * FROM unnest($3::text[], $4::bigint[]))
+       RETURNING bind_id, epoch`,
+      expiresAt,
+      owner,
+      leases.map((l) => l.bindId),
+      leases.map((l) => l.epoch),
+    );
+    return rows.map((r) => ({ bindId: String(r.bind_id), owner, epoch: Number(r.epoch), expiresAt }));
+  }
+
+  async listBindLeases(): Promise<BindLeaseState[]> {
+    const now = this.now();
+    return (await this.all('SELECT bind_id, owner, epoch, expires_at FROM bind_leases ORDER BY bind_id')).map(
+      (r) => ({
+        bindId: String(r.bind_id),
+        owner: String(r.owner),
+        epoch: Number(r.epoch),
+        expiresAt: Number(r.expires_at),
+        held: Number(r.expires_at) > now,
+      }),
+    );
+  }
+
+  async heartbeatReplica(owner: string, ttlMs: number): Promise<LiveReplica[]> {
+    const now = this.now();
+    await this.run(
+      `INSERT INTO replicas (owner, started_at, expires_at) VALUES ($1, $2, $3)
+       ON CONFLICT (owner) DO UPDATE SET expires_at = excluded.expires_at`,
+      owner,
+      now,
+      now + ttlMs,
+    );
+    await this.run('DELETE FROM replicas WHERE expires_at < $1', now - REPLICA_FORGET_MS);
+    return (
+      await this.all('SELECT owner, expires_at FROM replicas WHERE expires_at > $1 ORDER BY owner', now)
+    ).map((r) => ({ owner: String(r.owner), expiresAt: Number(r.expires_at) }));
+  }
+
+  async leaveReplica(owner: string): Promise<void> {
+    await this.run('DELETE FROM replicas WHERE owner = $1', owner);
   }
 
   async releaseBindLease(lease: BindLease): Promise<void> {

@@ -230,6 +230,18 @@ export const MIGRATIONS: readonly Migration[] = [
       )`,
     ],
   },
+  {
+    version: 6,
+    name: 'replicas sharing the binds: who is live (bind ownership by leases)',
+    statements: (t) => [
+      `CREATE TABLE replicas (
+        owner TEXT PRIMARY KEY,
+        started_at ${t.int64} NOT NULL,
+        expires_at ${t.int64} NOT NULL
+      )`,
+      'CREATE INDEX bind_leases_owner ON bind_leases (owner)',
+    ],
+  },
 ];
 
 /** The newest schema version this code knows. */

@@ -36,6 +36,7 @@ import { MIGRATIONS, SCHEMA_VERSION_TABLE, SQLITE_TYPES } from './schema.js';
 import {
   type BindDefinition,
   type BindLease,
+  type BindLeaseState,
   type CancelResult,
   DEFAULT_IDEMPOTENCY_TTL_MS,
   DEFAULT_PARKED_RECEIPT_TTL_MS,
@@ -49,6 +50,7 @@ import {
   type InboundPartRecord,
   type InboundProgress,
   type InboundQuery,
+  type LiveReplica,
   type MessageEvent,
   type MessagePatch,
   type MessageQuery,
@@ -63,6 +65,7 @@ import {
   type PartRecord,
   type PartState,
   type PruneResult,
+  REPLICA_FORGET_MS,
   type Receipt,
   retentionMs,
   type Store,
@@ -338,6 +341,18 @@ export class SqliteStore implements Store {
   }
   releaseBindLease(lease: BindLease) {
     return this.queue.run((tx) => tx.releaseBindLease(lease));
+  }
+  renewBindLeases(owner: string, leases: readonly Fence[], ttlMs: number) {
+    return this.queue.run((tx) => tx.renewBindLeases(owner, leases, ttlMs));
+  }
+  listBindLeases() {
+    return this.reads.listBindLeases();
+  }
+  heartbeatReplica(owner: string, ttlMs: number) {
+    return this.queue.run((tx) => tx.heartbeatReplica(owner, ttlMs));
+  }
+  leaveReplica(owner: string) {
+    return this.queue.run((tx) => tx.leaveReplica(owner));
   }
   claimParts(fence: Fence, queue: string, limit: number, visibilityMs: number) {
     return this.queue.run((tx) => tx.claimParts(fence, queue, limit, visibilityMs));
@@ -888,6 +903,53 @@ class SqliteOps implements StoreOps {
       lease.bindId,
       lease.epoch,
     );
+  }
+
+  async renewBindLeases(owner: string, leases: readonly Fence[], ttlMs: number): Promise<BindLease[]> {
+    if (leases.length === 0) return [];
+    const expiresAt = this.now() + ttlMs;
+    const rows = this.all(
+      `UPDATE bind_leases SET expires_at = ?
+       WHERE owner = ? AND (bind_id, epoch) IN
+         (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?))
+       RETURNING bind_id, epoch`,
+      expiresAt,
+      owner,
+      JSON.stringify(leases.map((l) => [l.bindId, l.epoch])),
+    );
+    return rows.map((r) => ({ bindId: String(r.bind_id), owner, epoch: Number(r.epoch), expiresAt }));
+  }
+
+  async listBindLeases(): Promise<BindLeaseState[]> {
+    const now = this.now();
+    return this.all('SELECT bind_id, owner, epoch, expires_at FROM bind_leases ORDER BY bind_id').map(
+      (r) => ({
+        bindId: String(r.bind_id),
+        owner: String(r.owner),
+        epoch: Number(r.epoch),
+        expiresAt: Number(r.expires_at),
+        held: Number(r.expires_at) > now,
+      }),
+    );
+  }
+
+  async heartbeatReplica(owner: string, ttlMs: number): Promise<LiveReplica[]> {
+    const now = this.now();
+    this.run(
+      `INSERT INTO replicas (owner, started_at, expires_at) VALUES (?, ?, ?)
+       ON CONFLICT (owner) DO UPDATE SET expires_at = excluded.expires_at`,
+      owner,
+      now,
+      now + ttlMs,
+    );
+    this.run('DELETE FROM replicas WHERE expires_at < ?', now - REPLICA_FORGET_MS);
+    return this.all('SELECT owner, expires_at FROM replicas WHERE expires_at > ? ORDER BY owner', now).map(
+      (r) => ({ owner: String(r.owner), expiresAt: Number(r.expires_at) }),
+    );
+  }
+
+  async leaveReplica(owner: string): Promise<void> {
+    this.run('DELETE FROM replicas WHERE owner = ?', owner);
   }
 
   private checkFence(fence: Fence): void {

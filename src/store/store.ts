@@ -215,6 +215,18 @@ export interface BindLease extends Fence {
   recovered?: string[];
 }
 
+/** A lease as every replica sees it (GET /binds shows the owner; ownership counts the shares). */
+export interface BindLeaseState extends BindLease {
+  /** Still held by the database's clock (expiresAt is in the future). */
+  held: boolean;
+}
+
+/** A replica that announced itself (heartbeatReplica) and has not expired. */
+export interface LiveReplica {
+  owner: string;
+  expiresAt: number;
+}
+
 // ---------------------------------------------------------------------------- receipts
 
 export interface Receipt {
@@ -472,6 +484,22 @@ export interface StoreOps {
   /** Extends the lease; undefined when it was lost (taken over or expired and taken). */
   renewBindLease(lease: BindLease, ttlMs: number): Promise<BindLease | undefined>;
   releaseBindLease(lease: BindLease): Promise<void>;
+  /**
+   * Renews every lease given that `owner` still holds (same epoch) in one statement, to the
+   * database's now + ttlMs; returns those renewed. A lease missing from the answer was lost.
+   */
+  renewBindLeases(owner: string, leases: readonly Fence[], ttlMs: number): Promise<BindLease[]>;
+  /** Every bind lease, held or expired, ordered by bind id. */
+  listBindLeases(): Promise<BindLeaseState[]>;
+
+  // replicas (bind ownership)
+  /**
+   * Announces `owner` as live until the database's now + ttlMs and returns every live replica
+   * (this one included), ordered by name. Replicas expired for more than a day are forgotten.
+   */
+  heartbeatReplica(owner: string, ttlMs: number): Promise<LiveReplica[]>;
+  /** Forgets `owner` at once (a clean shutdown), so the others count one replica fewer. */
+  leaveReplica(owner: string): Promise<void>;
 
   // outbound queue (every write is fenced)
   /**
@@ -627,5 +655,7 @@ export interface Store extends StoreOps {
 export const DEFAULT_IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
 export const DEFAULT_PARKED_RECEIPT_TTL_MS = 10 * 60 * 1000;
 export const DEFAULT_RETENTION_DAYS = 7;
+/** A replica expired for longer than this is forgotten by the next heartbeat. */
+export const REPLICA_FORGET_MS = 24 * 60 * 60 * 1000;
 const DAY_MS = 24 * 60 * 60 * 1000;
 export const retentionMs = (days: number): number => days * DAY_MS;

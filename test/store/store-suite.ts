@@ -356,6 +356,73 @@ export function describeStore(name: string, factory: StoreFactory): void {
         await store.releaseBindLease(a!);
         expect((await store.acquireBindLease('b1', 'replica-b', 60_000))?.epoch).toBe(2);
       });
+
+      it('renews many leases in one call: only those the owner still holds at the same epoch', async () => {
+        const b1 = (await store.acquireBindLease('b1', 'replica-a', 10_000))!;
+        const b2 = (await store.acquireBindLease('b2', 'replica-a', 10_000))!;
+        const b3 = (await store.acquireBindLease('b3', 'replica-a', 10_000))!;
+        expect(await store.renewBindLeases('replica-a', [], 10_000)).toEqual([]);
+        t += 11_000;
+        // b2 expired and another replica took it; b3 expired and nobody took it (still renewable).
+        expect(await store.acquireBindLease('b2', 'replica-b', 10_000)).toMatchObject({ epoch: 2 });
+        const renewed = await store.renewBindLeases('replica-a', [b1, b2, b3], 10_000);
+        expect(renewed.sort((x, y) => x.bindId.localeCompare(y.bindId))).toEqual([
+          { bindId: 'b1', owner: 'replica-a', epoch: 1, expiresAt: t + 10_000 },
+          { bindId: 'b3', owner: 'replica-a', epoch: 1, expiresAt: t + 10_000 },
+        ]);
+        // Another owner cannot renew them, even naming the right epoch.
+        expect(await store.renewBindLeases('replica-b', [b1, b3], 10_000)).toEqual([]);
+        expect(await store.renewBindLeases('replica-a', [{ bindId: 'b1', epoch: 7 }], 10_000)).toEqual([]);
+      });
+
+      it('lists every lease with its owner, epoch and whether it is still held', async () => {
+        expect(await store.listBindLeases()).toEqual([]);
+        await store.acquireBindLease('b2', 'replica-a', 5_000);
+        await store.acquireBindLease('b1', 'replica-b', 20_000);
+        t += 10_000;
+        expect(await store.listBindLeases()).toEqual([
+          { bindId: 'b1', owner: 'replica-b', epoch: 1, expiresAt: t + 10_000, held: true },
+          { bindId: 'b2', owner: 'replica-a', epoch: 1, expiresAt: t - 5_000, held: false },
+        ]);
+      });
+    });
+
+    describe('replicas', () => {
+      it('counts a replica live until its heartbeat expires, and forgets one that leaves', async () => {
+        expect(await store.heartbeatReplica('replica-b', 10_000)).toEqual([
+          { owner: 'replica-b', expiresAt: t + 10_000 },
+        ]);
+        t += 5_000;
+        expect(await store.heartbeatReplica('replica-a', 10_000)).toEqual([
+          { owner: 'replica-a', expiresAt: t + 10_000 },
+          { owner: 'replica-b', expiresAt: t + 5_000 },
+        ]);
+        t += 6_000;
+        // replica-b did not beat again: no longer live.
+        expect((await store.heartbeatReplica('replica-a', 10_000)).map((r) => r.owner)).toEqual([
+          'replica-a',
+        ]);
+        // It comes back under the same name.
+        await store.heartbeatReplica('replica-b', 10_000);
+        expect((await store.heartbeatReplica('replica-a', 10_000)).map((r) => r.owner)).toEqual([
+          'replica-a',
+          'replica-b',
+        ]);
+        await store.leaveReplica('replica-b');
+        expect((await store.heartbeatReplica('replica-a', 10_000)).map((r) => r.owner)).toEqual([
+          'replica-a',
+        ]);
+      });
+
+      it('keeps the replicas across a reopen', async () => {
+        await store.heartbeatReplica('replica-a', 60_000);
+        await store.close();
+        const again = await open();
+        expect((await again.heartbeatReplica('replica-b', 60_000)).map((r) => r.owner)).toEqual([
+          'replica-a',
+          'replica-b',
+        ]);
+      });
     });
 
     describe('outbound queue', () => {
