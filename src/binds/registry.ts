@@ -56,6 +56,17 @@ export interface AddBindOptions {
   standby?: { owner?: string };
 }
 
+/**
+ * Who runs each bind when replicas share them (bind ownership by leases). With a gate set, a bind
+ * starts only when this process owns it; every other bind is held as standby.
+ */
+export interface OwnershipGate {
+  /** null: this process runs the bind; otherwise the replica that does ('' when nobody does yet). */
+  standbyOwner(id: string): string | null;
+  /** The replica that runs the bind (this one's name when it runs here), null when none does. */
+  ownerOf(id: string): string | null;
+}
+
 /** What replace() did: reconnected with new connection options, applied tuning only, or nothing. */
 export type ReplaceOutcome = 'rebound' | 'tuned' | 'unchanged';
 
@@ -89,6 +100,8 @@ export class BindRegistry extends EventEmitter<RegistryEvents> {
   private inboundHandler: InboundHandler | null;
   /** Binds the operator disabled (reconcile's `disabled`): kept stopped, not counted by readiness. */
   private readonly disabled = new Set<string>();
+  /** Decides which binds this process runs (null: all of them). */
+  private gate: OwnershipGate | null = null;
   /** One reconcile at a time: each waits for the previous one. */
   private reconciling: Promise<unknown> = Promise.resolve();
 
@@ -146,8 +159,37 @@ export class BindRegistry extends EventEmitter<RegistryEvents> {
     this.binds.set(options.id, bind);
     this.emit('added', { bindId: options.id });
     if (extra.standby) void bind.standby(extra.standby.owner);
-    else if (this.running && !this.draining && !this.disabled.has(options.id)) bind.start();
+    else if (this.running && !this.draining && !this.disabled.has(options.id)) this.startOrHold(bind);
+    else this.holdIfOwnedElsewhere(bind);
     return bind;
+  }
+
+  /**
+   * Sets who decides which binds this process runs (bind ownership by leases); null runs them all.
+   * Binds added later, startAll() and binds enabled again ask it; the owner itself starts and holds
+   * binds as its leases come and go (start(), standby()).
+   */
+  setOwnershipGate(gate: OwnershipGate | null): void {
+    this.gate = gate;
+  }
+
+  /** The replica that runs the bind (named by bind ownership); null without ownership or owner. */
+  ownerOf(id: string): string | null {
+    return this.gate?.ownerOf(id) ?? null;
+  }
+
+  /** Starts the bind, or holds it as standby when another replica (or nobody yet) owns it. */
+  private startOrHold(bind: BindSupervisor): void {
+    const owner = this.gate?.standbyOwner(bind.id) ?? null;
+    if (owner === null) bind.start();
+    else void bind.standby(owner);
+  }
+
+  /** A bind added before startAll(): shown as standby at once when this process does not own it. */
+  private holdIfOwnedElsewhere(bind: BindSupervisor): void {
+    if (this.disabled.has(bind.id)) return;
+    const owner = this.gate?.standbyOwner(bind.id) ?? null;
+    if (owner !== null) void bind.standby(owner);
   }
 
   /** The bind, or SmppUnknownBindError. */
@@ -242,7 +284,12 @@ export class BindRegistry extends EventEmitter<RegistryEvents> {
       const outcome = this.replace(options.id, options);
       result[outcome].push(options.id);
     }
-    if (this.running && !this.draining) for (const id of enabledAgain) this.binds.get(id)?.start();
+    if (this.running && !this.draining) {
+      for (const id of enabledAgain) {
+        const bind = this.binds.get(id);
+        if (bind) this.startOrHold(bind);
+      }
+    }
     // Shown as stopped (not "not started"), running or not.
     await Promise.all(newlyDisabled.map((id) => this.binds.get(id)?.stop()));
     return result;
@@ -274,7 +321,7 @@ export class BindRegistry extends EventEmitter<RegistryEvents> {
   startAll(): void {
     this.running = true;
     for (const bind of this.binds.values()) {
-      if (bind.standbyFor === null && !this.disabled.has(bind.id)) bind.start();
+      if (bind.standbyFor === null && !this.disabled.has(bind.id)) this.startOrHold(bind);
     }
     this.armSweep();
   }

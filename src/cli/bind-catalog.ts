@@ -54,6 +54,8 @@ export class BindCatalog implements BindAdmin {
   private currentConfig: ServiceConfig;
   private last: DesiredBinds | null = null;
   private applying: Promise<unknown> = Promise.resolve();
+  /** What refresh() last applied (ids, versions, enabled), or null before the first refresh. */
+  private stamp: string | null = null;
 
   constructor(deps: BindCatalogDeps) {
     this.registry = deps.registry;
@@ -102,6 +104,20 @@ export class BindCatalog implements BindAdmin {
     });
     this.applying = run.catch(() => {});
     return run;
+  }
+
+  /**
+   * Applies the stored binds again when they changed since the last refresh (another replica's
+   * API write): every replica converges on the same desired set. One read when nothing changed.
+   */
+  async refresh(): Promise<boolean> {
+    if (this.store === null) return false;
+    const stored = await this.store.listBindDefinitions();
+    const stamp = stored.map((d) => `${d.id}@${d.version}:${d.enabled ? 1 : 0}`).join(',');
+    if (stamp === this.stamp) return false;
+    await this.apply();
+    this.stamp = stamp;
+    return true;
   }
 
   /** A new configuration (SIGHUP): the same reconcile, with the new file's binds and defaults. */

@@ -13,6 +13,9 @@ import type { HealthTransition } from '../binds/bind-health.js';
 import type { BindRegistry } from '../binds/registry.js';
 import { createInboundHandler, type InboundPath, routeOfBindIn } from '../bridge/inbound/index.js';
 import { OutboundEngine } from '../bridge/outbound/engine.js';
+import { BindOwnership } from '../bridge/ownership/bind-ownership.js';
+import { OwnershipLeases } from '../bridge/ownership/ownership-leases.js';
+import { registryTarget } from '../bridge/ownership/registry-target.js';
 import type { MessagePath, ReceiptSink } from '../bridge/ports.js';
 import { type BindInfo, buildRouteTable } from '../bridge/routing.js';
 import type { ServiceConfig } from '../config/service-config.js';
@@ -37,6 +40,8 @@ export interface RunningMessagePath {
   readonly inbound: InboundPath;
   /** The webhook sender (for buildApp's `webhooks`). */
   readonly webhooks: WebhookDelivery;
+  /** Which binds this replica runs (leases in the store); serve starts it once the registry runs. */
+  readonly ownership: BindOwnership;
   /** Stop claiming; wait for responses in flight up to drainMs. */
   stopSending(drainMs: number): Promise<{ outstanding: number }>;
   /**
@@ -74,6 +79,7 @@ export async function startMessagePath(
     );
   } else logger.info({ path: config.store.path }, `message store: ${config.store.path}`);
   let engine: OutboundEngine;
+  let ownership: BindOwnership;
   let webhooks: WebhookDelivery;
   let inbound: InboundPath;
   let onTransition: ((t: HealthTransition) => void) | null = null;
@@ -83,6 +89,16 @@ export async function startMessagePath(
       config: config.webhooks,
       logger: logger.child({ component: 'webhooks' }),
     });
+    // One replica runs each bind: the rest hold it as standby (a single process owns them all).
+    ownership = new BindOwnership({
+      store,
+      target: registryTarget(registry),
+      ttlMs: config.leases.ttlMs,
+      renewIntervalMs: config.leases.renewIntervalMs,
+      logger: logger.child({ component: 'ownership' }),
+      ...(config.leases.owner !== undefined ? { owner: config.leases.owner } : {}),
+    });
+    registry.setOwnershipGate(ownership);
     const routes = buildRouteTable(config.routes.length > 0 ? config.routes : undefined, options.binds);
     engine = new OutboundEngine({
       store,
@@ -91,7 +107,10 @@ export async function startMessagePath(
       options: config.outbound,
       logger: logger.child({ component: 'outbound' }),
       sink: webhooks.fanOut,
+      leases: new OwnershipLeases(ownership),
     });
+    const outbound = engine;
+    ownership.onChange(() => outbound.leasesChanged());
     inbound = createInboundHandler({
       store,
       receipts: engine.receipts,
@@ -125,6 +144,7 @@ export async function startMessagePath(
     }
   } catch (error) {
     registry.setInboundHandler(null);
+    registry.setOwnershipGate(null);
     await store.close().catch(() => {});
     throw error;
   }
@@ -181,12 +201,17 @@ export async function startMessagePath(
     receipts: engine.receipts,
     inbound,
     webhooks,
+    ownership,
     stopSending: (drainMs) => engine.stop(drainMs),
     async close(webhookGraceMs = 1_000) {
       if (closed) return;
       closed = true;
       clearInterval(healthTimer);
       clearInterval(pruneTimer);
+      // The binds are stopped by now: give their leases back and leave, so the other replicas
+      // take them at their next pass rather than after the TTL.
+      await ownership.stop();
+      registry.setOwnershipGate(null);
       if (onTransition) registry.off('transition', onTransition);
       registry.setInboundHandler(null);
       await engine.stop(0);

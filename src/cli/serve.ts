@@ -178,12 +178,26 @@ export async function startService(config: ServiceConfig, logger: pino.Logger): 
       });
     logger.info({ url, binds: registry.list().map((b) => b.id) }, `smpp-bridge listening on ${url}`);
     registry.startAll();
+    // Bind ownership: other replicas' API binds are picked up before each pass; the first pass
+    // takes this replica's share of the binds (all of them when it runs alone).
+    messages.ownership.setBeforePass(() => catalog.refresh());
+    const first = await messages.ownership.start();
+    logger.info(
+      {
+        owner: messages.ownership.owner,
+        replicas: first.live,
+        share: first.share,
+        claimed: first.claimed.length,
+      },
+      `bind ownership: this replica (${messages.ownership.owner}) runs ${first.claimed.length} of ${registry.list().filter((b) => !registry.isDisabled(b.id)).length} binds; ${first.live} live replicas`,
+    );
 
     let shuttingDown: Promise<void> | null = null;
     const shutdown = (): Promise<void> => {
       shuttingDown ??= (async () => {
         const { httpDrainTimeoutMs, unbindTimeoutMs } = config.shutdown;
         registry.drain();
+        messages.ownership.drain();
         logger.info(
           { httpDrainTimeoutMs, unbindTimeoutMs },
           'shutting down: readiness fails; HTTP stops accepting, requests in flight may finish',

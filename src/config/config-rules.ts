@@ -8,7 +8,7 @@ import { resolveAccounts } from '../simulator/accounts.js';
 import { webhookConfigIssues } from '../webhooks/config.js';
 import type { PathSegment } from './config-path.js';
 import type { PathIssue } from './schema-issues.js';
-import { DEFAULT_HTTP } from './service-config.js';
+import { DEFAULT_HTTP, DEFAULT_LEASES } from './service-config.js';
 
 type Tree = Record<string, unknown>;
 
@@ -32,6 +32,7 @@ export function crossFieldIssues(root: unknown): PathIssue[] {
   checkUniqueIds(binds, issues);
   checkReadiness(root.readiness, binds.length, issues);
   checkHttpTimeouts(root.http, issues);
+  checkLeases(root.leases, issues);
   checkRoutes(root.routes, binds, issues);
   issues.push(...webhookConfigIssues(root));
   if (isTree(root.simulator)) {
@@ -141,6 +142,19 @@ function checkHttpTimeouts(http: unknown, issues: PathIssue[]): void {
     issues.push({
       path: ['http', 'headersTimeoutMs' in http ? 'headersTimeoutMs' : 'requestTimeoutMs'],
       message: `http.headersTimeoutMs (${headers}) must not exceed http.requestTimeoutMs (${request}): the headers are part of the request`,
+    });
+  }
+}
+
+/** A lease must outlive two renew intervals: the deadline a replica stops at is TTL − one interval. */
+function checkLeases(leases: unknown, issues: PathIssue[]): void {
+  if (!isTree(leases) || !('ttlMs' in leases || 'renewIntervalMs' in leases)) return;
+  const ttl = numberAt(leases, 'ttlMs') ?? DEFAULT_LEASES.ttlMs;
+  const renew = numberAt(leases, 'renewIntervalMs') ?? DEFAULT_LEASES.renewIntervalMs;
+  if (!(ttl > 2 * renew)) {
+    issues.push({
+      path: ['leases', 'ttlMs' in leases ? 'ttlMs' : 'renewIntervalMs'],
+      message: `leases.ttlMs (${ttl}) must be more than twice leases.renewIntervalMs (${renew}): a replica stops its binds one interval before its lease can expire`,
     });
   }
 }

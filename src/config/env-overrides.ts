@@ -2,7 +2,8 @@
  * Environment variables that override the file (or the demo defaults), as platforms set
  * them: HOST and PORT for the HTTP listener, LOG_LEVEL, and SMPP_BRIDGE_API_TOKENS
  * (comma-separated bearer tokens, added to auth.tokens), SMPP_BRIDGE_STORE_URL (store.url: the
- * PostgreSQL store). A variable set to '' counts as unset.
+ * PostgreSQL store) and SMPP_BRIDGE_LEASE_OWNER (leases.owner: this replica's name). A variable
+ * set to '' counts as unset.
  */
 
 import { isPostgresUrl } from '../store/postgres-url.js';
@@ -17,6 +18,7 @@ export const ENV_OVERRIDES = {
   logLevel: 'LOG_LEVEL',
   apiTokens: 'SMPP_BRIDGE_API_TOKENS',
   storeUrl: 'SMPP_BRIDGE_STORE_URL',
+  leaseOwner: 'SMPP_BRIDGE_LEASE_OWNER',
 } as const;
 
 export interface EnvOverrides {
@@ -27,6 +29,8 @@ export interface EnvOverrides {
   apiTokens?: string[];
   /** store.url: the PostgreSQL store. */
   storeUrl?: string;
+  /** leases.owner: this replica's name (e.g. the pod name). */
+  leaseOwner?: string;
 }
 
 /** Reads and checks the override variables; a variable set to '' counts as unset. */
@@ -94,6 +98,11 @@ export function readEnvOverrides(env: Env): { overrides: EnvOverrides; issues: C
         ),
       );
   }
+  const leaseOwner = read(ENV_OVERRIDES.leaseOwner);
+  if (leaseOwner !== undefined) {
+    if (leaseOwner.length <= 200) overrides.leaseOwner = leaseOwner;
+    else issues.push(envIssue(ENV_OVERRIDES.leaseOwner, 'expected a replica name of at most 200 characters'));
+  }
   return { overrides, issues };
 }
 
@@ -106,6 +115,7 @@ export function applyEnvOverrides(config: ServiceConfig, overrides: EnvOverrides
     config.auth.tokens = [...new Set([...config.auth.tokens, ...overrides.apiTokens])];
   }
   if (overrides.storeUrl !== undefined) config.store.url = overrides.storeUrl;
+  if (overrides.leaseOwner !== undefined) config.leases.owner = overrides.leaseOwner;
 }
 
 function envIssue(name: string, message: string): ConfigIssue {

@@ -26,6 +26,7 @@ import {
 } from './schema.js';
 import {
   DEFAULT_HTTP,
+  DEFAULT_LEASES,
   DEFAULT_LOG_LEVEL,
   DEFAULT_MO,
   DEFAULT_READINESS,
@@ -60,6 +61,7 @@ export function resolveConfig(
       perBindHistograms: file.metrics?.perBindHistograms ?? false,
     },
     store: { ...DEFAULT_STORE, ...file.store },
+    leases: { ...DEFAULT_LEASES, ...file.leases },
     mo: { ...DEFAULT_MO, ...file.mo },
     defaults,
     binds: (file.binds ?? []).map((bind, index) => resolveBind(bind, defaults, tlsFiles.get(index) ?? {})),

@@ -319,6 +319,19 @@ export const ConfigFileSchema = Type.Object(
         strict,
       ),
     ),
+    // Bind ownership by leases: which replica runs each bind (src/bridge/ownership).
+    leases: Type.Optional(
+      Type.Object(
+        {
+          ttlMs: Type.Optional(durationMs(1_000)),
+          renewIntervalMs: Type.Optional(durationMs(100)),
+          owner: Type.Optional(
+            Type.String({ minLength: 1, maxLength: 200, expected: "this replica's name, e.g. the pod name" }),
+          ),
+        },
+        strict,
+      ),
+    ),
     mo: Type.Optional(
       Type.Object(
         {

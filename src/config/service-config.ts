@@ -77,6 +77,16 @@ export interface StoreConfig {
   retentionDays: number;
 }
 
+/** Bind ownership by leases (src/bridge/ownership): one replica runs each bind. */
+export interface LeasesConfig {
+  /** A lease not renewed for this long may be taken by another replica. */
+  ttlMs: number;
+  /** How often a replica renews its leases and rebalances; the TTL must exceed twice this. */
+  renewIntervalMs: number;
+  /** This replica's name in the store; default `<hostname>:<pid>`. Env: SMPP_BRIDGE_LEASE_OWNER. */
+  owner?: string;
+}
+
 /** Mobile-originated messages (src/bridge/inbound). */
 export interface MoConfig {
   /** A multi-part MO still missing parts this long after its first part is delivered with `incomplete: true`. */
@@ -98,6 +108,7 @@ export interface ServiceConfig {
   /** perBindHistograms: per-bind RTT histograms and PDU counts on /metrics (about 40 series per bind). */
   metrics: { enabled: boolean; perBindHistograms: boolean };
   store: StoreConfig;
+  leases: LeasesConfig;
   mo: MoConfig;
   /** The tuning every bind starts from: the built-in defaults overlaid with the file's `defaults`. */
   defaults: BindTuning;
@@ -128,6 +139,7 @@ export const DEFAULT_STORE: StoreConfig = {
   synchronous: 'full',
   retentionDays: 7,
 };
+export const DEFAULT_LEASES: LeasesConfig = { ttlMs: 10_000, renewIntervalMs: 2_000 };
 export const DEFAULT_MO: MoConfig = {
   reassemblyTimeoutMs: DEFAULT_REASSEMBLY_TIMEOUT_MS,
   dedupWindowMs: DEFAULT_DEDUP_WINDOW_MS,
@@ -146,6 +158,7 @@ export function demoConfig(): ServiceConfig {
     metrics: { enabled: true, perBindHistograms: false },
     // Demo data is throwaway: a file of this process in the OS temp directory.
     store: { ...DEFAULT_STORE, path: join(tmpdir(), `smpp-bridge-demo-${process.pid}.db`) },
+    leases: { ...DEFAULT_LEASES },
     mo: { ...DEFAULT_MO },
     defaults: { ...DEFAULT_BIND_TUNING, reconnect: { ...DEFAULT_BIND_TUNING.reconnect } },
     binds: [],

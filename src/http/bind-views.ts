@@ -100,6 +100,7 @@ export function listBinds(
   sorted: SortedBinds,
   since: SinceTracker,
   query: ListQuery,
+  ownerOf: OwnerLookup = NO_OWNER,
 ): { binds: BindSummary[]; nextCursor: string | null } {
   const { binds, ids } = sorted.get();
   let i = query.after === null ? 0 : firstAfter(ids, query.after);
@@ -108,7 +109,7 @@ export function listBinds(
     const bind = binds[i]!;
     if (query.statuses !== null && !query.statuses.has(bind.refreshHealth().status)) continue;
     if (page.length === query.limit) return { binds: page, nextCursor: encodeCursor(page.at(-1)!.id) };
-    page.push(bindSummary(bind, since));
+    page.push(bindSummary(bind, since, ownerOf));
   }
   return { binds: page, nextCursor: null };
 }
@@ -125,10 +126,20 @@ function firstAfter(ids: readonly string[], id: string): number {
   return lo;
 }
 
-export function bindSummary(bind: BindSupervisor, since: SinceTracker): BindSummary {
+/** The replica that runs a bind (registry.ownerOf), null when unknown or not shared. */
+export type OwnerLookup = (id: string) => string | null;
+
+const NO_OWNER: OwnerLookup = () => null;
+
+export function bindSummary(
+  bind: BindSupervisor,
+  since: SinceTracker,
+  ownerOf: OwnerLookup = NO_OWNER,
+): BindSummary {
   const verdict = bind.refreshHealth();
   return {
     id: bind.id,
+    owner: ownerOf(bind.id),
     status: verdict.status,
     code: verdict.code,
     reason: verdict.reason,

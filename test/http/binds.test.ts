@@ -45,11 +45,13 @@ describe('GET /binds', () => {
     expect(binds.map((b) => b.id)).toEqual(['down', 'limited', 'main', 'mute', 'rebound', 'stopped']);
     expect(nextCursor).toBeNull();
     const main = binds[2]!;
-    expect(main).toMatchObject({ id: 'main', status: 'healthy', code: 'OK', state: 'bound' });
+    // No bind ownership in this registry: no replica is named.
+    expect(main).toMatchObject({ id: 'main', owner: null, status: 'healthy', code: 'OK', state: 'bound' });
     expect(Object.keys(main).sort()).toEqual([
       'code',
       'id',
       'lastRttMs',
+      'owner',
       'reason',
       'since',
       'state',

@@ -247,6 +247,11 @@ export class OutboundEngine implements OutboundPort {
     }
   }
 
+  /** Bind ownership changed (a lease taken, lost or given back): re-read the leases now. */
+  leasesChanged(): void {
+    this.armLeases(0);
+  }
+
   private armLeases(ms: number): void {
     if (this.stopped) return;
     if (this.leaseTimer === null) {

@@ -68,11 +68,16 @@ export function registerBindRoutes(app: App, ctx: RouteContext): void {
           });
         }
       }
-      return listBinds(sorted, since, {
-        statuses: status === undefined ? null : new Set(status.flatMap((s) => s.split(','))),
-        limit: limit ?? BIND_LIST_DEFAULT_LIMIT,
-        after,
-      });
+      return listBinds(
+        sorted,
+        since,
+        {
+          statuses: status === undefined ? null : new Set(status.flatMap((s) => s.split(','))),
+          limit: limit ?? BIND_LIST_DEFAULT_LIMIT,
+          after,
+        },
+        (id) => registry.ownerOf(id),
+      );
     },
   );
 

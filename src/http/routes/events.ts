@@ -33,7 +33,7 @@ export function registerEventRoutes(app: App, ctx: RouteContext): void {
   const bindFrame = (bind: BindSupervisor, probe: BindEvents['probe'][0] | null): string => {
     const counts = bind.metricsCounts();
     return frame('bind', {
-      ...bindSummary(bind, since),
+      ...bindSummary(bind, since, (id) => registry.ownerOf(id)),
       probesSent: counts.probesSent,
       probesFailed: counts.probesFailed,
       reconnects: counts.reconnects,

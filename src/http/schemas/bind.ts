@@ -54,8 +54,13 @@ const state = StringEnum(RUN_STATES, { description: 'Where the supervisor is in 
 const since = Type.String({ format: 'date-time', description: 'Since when the status has been what it is.' });
 const lastRttMs = Nullable('number', { description: 'Round trip of the last answered enquire_link, in ms.' });
 
+const owner = Nullable('string', {
+  description:
+    'The replica that runs the bind (bind ownership by leases: `leases.owner`, by default `<hostname>:<pid>`); on the others it is `standby`. Null while no replica holds it.',
+});
+
 export const BindSummarySchema = Type.Object(
-  { id, status, code, reason, state, lastRttMs, since },
+  { id, owner, status, code, reason, state, lastRttMs, since },
   {
     $id: 'BindSummary',
     title: 'BindSummary',

@@ -3,6 +3,7 @@ const SINCE = '2025-01-01T12:00:00.000Z';
 
 export const EXAMPLE_SUMMARY_HEALTHY = {
   id: 'main',
+  owner: 'smpp-bridge-7d9f8-x2k4q',
   status: 'healthy',
   code: 'OK',
   reason: 'bound and answering enquire_link',
@@ -13,6 +14,7 @@ export const EXAMPLE_SUMMARY_HEALTHY = {
 
 export const EXAMPLE_SUMMARY_BACKOFF = {
   id: 'backup',
+  owner: 'smpp-bridge-7d9f8-x2k4q',
   status: 'unhealthy',
   code: 'NOT_BOUND',
   reason: 'connect ECONNREFUSED 10.0.0.7:2775; reconnecting in 4.2 s',

@@ -1,0 +1,471 @@
+/**
+ * Bind ownership across replicas: one lease per bind in the shared store, so that exactly one
+ * replica binds each configured bind, and a bind held by a dead replica comes back within
+ * seconds (issue 12).
+ *
+ * Every `renewIntervalMs` this replica
+ *   1. announces itself (heartbeatReplica: live until the database's now + ttlMs) and learns the
+ *      live replicas;
+ *   2. renews every lease it holds in one statement; a lease missing from the answer was taken
+ *      over: the bind is stopped here at once and shown as standby with its new owner;
+ *   3. reads every lease and balances: claims free or expired leases up to its fair share
+ *      (ceil(binds ÷ live replicas)), and gives back what it holds above that share (a replica
+ *      joined), unbinding first, so binds spread out and move back.
+ *
+ * Expiry is judged by the database's clock alone (the store writes now + ttlMs with its own
+ * clock). This replica also keeps a monotonic deadline per lease: the time the renewal that
+ * extended it was *sent* + ttlMs − renewIntervalMs. If renewals fail (database unreachable, this
+ * process starved), each bind is stopped when its deadline passes, which is before its lease can
+ * expire in the database and be claimed by another replica. The lease epoch is the fencing token
+ * for store writes made for the bind (see Store.acquireBindLease).
+ *
+ * A frozen process (SIGSTOP) cannot stop anything while frozen: its binds are claimed elsewhere
+ * after the TTL, and when it resumes the deadline timer (and the failed renewal) stop its stale
+ * sessions before anything else runs for them; it binds none of them again.
+ */
+import type { OwnershipGate } from '../../binds/registry.js';
+import { ErrorCode, SmppError } from '../../errors.js';
+import type { Logger } from '../../logger.js';
+import { type Clock, realClock, type TimerHandle } from '../../session/clock.js';
+import type { BindLease, BindLeaseState, LiveReplica, Store } from '../../store/store.js';
+import { defaultOwner, ownerGoneHere } from '../outbound/leases.js';
+
+export const DEFAULT_OWNERSHIP_TTL_MS = 10_000;
+export const DEFAULT_RENEW_INTERVAL_MS = 2_000;
+/** Leases claimed at once (the store groups concurrent claims into a few transactions). */
+const CLAIM_CONCURRENCY = 64;
+
+export type OwnershipStore = Pick<
+  Store,
+  | 'heartbeatReplica'
+  | 'leaveReplica'
+  | 'renewBindLeases'
+  | 'listBindLeases'
+  | 'acquireBindLease'
+  | 'releaseBindLease'
+>;
+
+/** The binds this replica may run, and how to run or hold one (the registry, through serve). */
+export interface OwnershipTarget {
+  /** Ids of the binds every replica should run between them (enabled ones), in a stable order. */
+  desired(): string[];
+  /** This replica owns it now: connect and bind. */
+  run(id: string): void;
+  /** Another replica (owner, '' when none yet) runs it: stop here (unbinding) and show standby. */
+  hold(id: string, owner: string): Promise<void>;
+  /** The owner the bind is shown held for, or null when it is not on standby here. */
+  heldFor(id: string): string | null;
+}
+
+export interface BindOwnershipOptions {
+  store: OwnershipStore;
+  target: OwnershipTarget;
+  /** This replica's name in the store (default `${hostname}:${pid}`). */
+  owner?: string;
+  ttlMs?: number;
+  renewIntervalMs?: number;
+  clock?: Clock;
+  logger?: Logger;
+  /** Whether a lease holder is known gone (same host, pid not running): its leases are taken at once. */
+  ownerGone?: (owner: string) => boolean;
+  /** Random in [0, 1): the order free leases are tried in, so replicas starting together spread. */
+  random?: () => number;
+}
+
+interface Held {
+  lease: BindLease;
+  /** Monotonic ms: stop the bind by then unless a renewal succeeded. */
+  deadline: number;
+  /** The recovery the store reported when this lease was taken, handed once to the engine. */
+  recovered: string[] | undefined;
+}
+
+/** What one pass did (tests and logs). */
+export interface OwnershipPass {
+  ok: boolean;
+  live: number;
+  share: number;
+  claimed: string[];
+  released: string[];
+  lost: string[];
+}
+
+export interface OwnershipSnapshot {
+  owner: string;
+  /** Live replicas as of the last successful pass. */
+  replicas: LiveReplica[];
+  held: string[];
+  share: number;
+}
+
+export class BindOwnership implements OwnershipGate {
+  readonly owner: string;
+  readonly ttlMs: number;
+  readonly renewIntervalMs: number;
+  private readonly store: OwnershipStore;
+  private readonly target: OwnershipTarget;
+  private readonly clock: Clock;
+  private readonly log: Logger | undefined;
+  private readonly ownerGone: (owner: string) => boolean;
+  private readonly random: () => number;
+  private readonly held = new Map<string, Held>();
+  /** Who holds each lease elsewhere (held leases of other live owners), from the last pass. */
+  private elsewhere = new Map<string, string>();
+  private replicas: LiveReplica[] = [];
+  private share = 0;
+  private tickTimer: TimerHandle | null = null;
+  private deadlineTimer: TimerHandle | null = null;
+  private running: Promise<OwnershipPass> | null = null;
+  private stopped = false;
+  private draining = false;
+  private started = false;
+  private failing = false;
+  private readonly listeners = new Set<() => void>();
+  private beforePass: (() => Promise<unknown>) | null = null;
+
+  constructor(options: BindOwnershipOptions) {
+    this.store = options.store;
+    this.target = options.target;
+    this.owner = options.owner ?? defaultOwner();
+    this.ttlMs = options.ttlMs ?? DEFAULT_OWNERSHIP_TTL_MS;
+    this.renewIntervalMs = options.renewIntervalMs ?? DEFAULT_RENEW_INTERVAL_MS;
+    if (!(this.ttlMs > 2 * this.renewIntervalMs)) {
+      throw new SmppError(
+        ErrorCode.Config,
+        `the lease TTL (${this.ttlMs} ms) must be more than twice the renew interval (${this.renewIntervalMs} ms)`,
+      );
+    }
+    this.clock = options.clock ?? realClock;
+    this.log = options.logger;
+    this.ownerGone = options.ownerGone ?? ownerGoneHere;
+    this.random = options.random ?? Math.random;
+  }
+
+  /** OwnershipGate: null when this replica runs the bind, else who does ('' when nobody yet). */
+  standbyOwner(id: string): string | null {
+    if (this.held.has(id)) return null;
+    return this.elsewhere.get(id) ?? '';
+  }
+
+  /** The owner of a bind as this replica last saw it: itself, another replica, or null (nobody). */
+  ownerOf(id: string): string | null {
+    if (this.held.has(id)) return this.owner;
+    return this.elsewhere.get(id) ?? null;
+  }
+
+  /** The lease this replica holds for a bind (the engine fences its writes with it). */
+  leaseOf(id: string): BindLease | undefined {
+    return this.held.get(id)?.lease;
+  }
+
+  /** The recovery reported when the lease was taken, once (the engine recomputes those messages). */
+  takeRecovered(id: string): string[] | undefined {
+    const h = this.held.get(id);
+    if (h === undefined) return undefined;
+    const recovered = h.recovered;
+    h.recovered = undefined;
+    return recovered;
+  }
+
+  /**
+   * Runs before each pass, e.g. to pick up binds other replicas created through the API, so every
+   * replica balances the same desired set. A failure is logged; the pass goes on.
+   */
+  setBeforePass(fn: (() => Promise<unknown>) | null): void {
+    this.beforePass = fn;
+  }
+
+  /** Called after every pass that changed which binds this replica holds. */
+  onChange(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  snapshot(): OwnershipSnapshot {
+    return {
+      owner: this.owner,
+      replicas: this.replicas.map((r) => ({ ...r })),
+      held: [...this.held.keys()].sort(),
+      share: this.share,
+    };
+  }
+
+  /** Runs the first pass (claims this replica's share) and then one every renewIntervalMs. */
+  async start(): Promise<OwnershipPass> {
+    if (this.started) throw new Error('BindOwnership already started');
+    this.started = true;
+    return this.pass();
+  }
+
+  /** Runs a pass now (after the one in progress, if any). */
+  pass(): Promise<OwnershipPass> {
+    const run = (this.running ?? Promise.resolve()).then(() => this.runPass());
+    const settled = run.finally(() => {
+      if (this.running === settled) this.running = null;
+      this.arm();
+    });
+    this.running = settled;
+    return run;
+  }
+
+  /**
+   * Shutdown began: keep renewing what is held (the binds are still unbinding) but claim, give
+   * back and hold nothing any more. stop() releases the leases once the binds are down.
+   */
+  drain(): void {
+    this.draining = true;
+  }
+
+  /**
+   * Stops renewing, unbinds nothing itself (the caller stops the binds), then gives every lease
+   * back and leaves the replica set, so the others take the binds at their next pass instead of
+   * after the TTL. Call after the binds were stopped.
+   */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.tickTimer?.clear();
+    this.tickTimer = null;
+    this.deadlineTimer?.clear();
+    this.deadlineTimer = null;
+    await this.running?.catch(() => undefined);
+    const leases = [...this.held.values()].map((h) => h.lease);
+    this.held.clear();
+    await Promise.all(leases.map((l) => this.store.releaseBindLease(l).catch(() => undefined)));
+    await this.store.leaveReplica(this.owner).catch(() => undefined);
+  }
+
+  private arm(): void {
+    if (this.stopped) return;
+    if (this.tickTimer === null) {
+      this.tickTimer = this.clock.setTimer(() => {
+        this.tickTimer = null;
+        void this.pass().catch(() => undefined);
+      }, this.renewIntervalMs);
+    } else this.tickTimer.refresh(this.renewIntervalMs);
+  }
+
+  /** The deadline timer: at the earliest deadline of a held lease, stops the binds past theirs. */
+  private armDeadline(): void {
+    if (this.stopped) return;
+    let earliest = Number.POSITIVE_INFINITY;
+    for (const h of this.held.values()) earliest = Math.min(earliest, h.deadline);
+    if (!Number.isFinite(earliest)) {
+      this.deadlineTimer?.clear();
+      this.deadlineTimer = null;
+      return;
+    }
+    const ms = Math.max(0, earliest - this.clock.now());
+    this.deadlineTimer?.clear();
+    this.deadlineTimer = this.clock.setTimer(() => {
+      this.deadlineTimer = null;
+      this.enforceDeadlines();
+    }, ms);
+  }
+
+  private enforceDeadlines(): string[] {
+    const now = this.clock.now();
+    const expired: string[] = [];
+    for (const [id, h] of this.held) if (h.deadline <= now) expired.push(id);
+    if (expired.length > 0) {
+      for (const id of expired) this.held.delete(id);
+      this.log?.error(
+        { binds: expired.length, ttlMs: this.ttlMs },
+        `bind leases could not be renewed in time: ${expired.length} binds stopped here before another replica may take them`,
+      );
+      for (const id of expired) this.holdQuietly(id, '');
+      this.changed();
+    }
+    this.armDeadline();
+    return expired;
+  }
+
+  private async runPass(): Promise<OwnershipPass> {
+    const result: OwnershipPass = { ok: false, live: 0, share: 0, claimed: [], released: [], lost: [] };
+    if (this.stopped) return result;
+    if (this.beforePass !== null) {
+      try {
+        await this.beforePass();
+      } catch (error) {
+        this.log?.warn({ err: error }, 'bind ownership: refreshing the bind set failed');
+      }
+      if (this.stopped) return result;
+    }
+    const sentAt = this.clock.now();
+    let replicas: LiveReplica[];
+    let leases: BindLeaseState[];
+    try {
+      replicas = await this.store.heartbeatReplica(this.owner, this.ttlMs);
+      const mine = [...this.held.values()].map((h) => h.lease);
+      const renewed = await this.store.renewBindLeases(this.owner, mine, this.ttlMs);
+      if (this.stopped) return result;
+      const byId = new Map(renewed.map((l) => [l.bindId, l]));
+      for (const sent of mine) {
+        const h = this.held.get(sent.bindId);
+        // Stopped at its deadline while the renewal was under way: claimed again below if free.
+        if (h === undefined || h.lease.epoch !== sent.epoch) continue;
+        const lease = byId.get(sent.bindId);
+        if (lease !== undefined) {
+          h.lease = lease;
+          h.deadline = sentAt + this.ttlMs - this.renewIntervalMs;
+        } else result.lost.push(sent.bindId); // another replica took it over
+      }
+      leases = await this.store.listBindLeases();
+    } catch (error) {
+      if (!this.failing) {
+        this.failing = true;
+        this.log?.warn(
+          { err: error, code: (error as { code?: string }).code },
+          'bind leases: cannot reach the store; binds stop at their lease deadline unless it comes back',
+        );
+      }
+      this.enforceDeadlines();
+      return result;
+    }
+    if (this.stopped) return result;
+    if (this.failing) {
+      this.failing = false;
+      this.log?.info('bind leases: the store answers again');
+    }
+    result.ok = true;
+    for (const id of result.lost) this.held.delete(id);
+    if (this.draining) {
+      this.armDeadline();
+      return result;
+    }
+
+    // A replica of this host whose process is gone is not counted, though its row has not expired.
+    this.replicas = replicas.filter((r) => r.owner === this.owner || !this.ownerGone(r.owner));
+    const live = new Set(this.replicas.map((r) => r.owner));
+    live.add(this.owner);
+    const desired = this.target.desired();
+    const wanted = new Set(desired);
+    const leaseOf = new Map(leases.map((l) => [l.bindId, l]));
+    this.elsewhere = new Map();
+    for (const l of leases) {
+      if (l.held && l.owner !== this.owner && wanted.has(l.bindId)) this.elsewhere.set(l.bindId, l.owner);
+    }
+    result.live = live.size;
+    result.share = Math.ceil(desired.length / live.size);
+    this.share = result.share;
+
+    // Binds no longer wanted (removed, disabled): give their leases back.
+    for (const [id, h] of this.held) {
+      if (wanted.has(id)) continue;
+      this.held.delete(id);
+      result.released.push(id);
+      await this.store.releaseBindLease(h.lease).catch(() => undefined);
+    }
+
+    if (this.held.size < result.share) {
+      await this.claim(desired, wanted, leaseOf, live, result.share - this.held.size, result.claimed);
+    } else if (this.held.size > result.share) {
+      // A replica joined: give back what is above the share, unbinding before the lease goes.
+      const extra = [...this.held.keys()].sort().slice(result.share);
+      await Promise.all(
+        extra.map(async (id) => {
+          const h = this.held.get(id);
+          if (h === undefined) return;
+          this.held.delete(id);
+          await this.holdQuietly(id, '');
+          await this.store.releaseBindLease(h.lease).catch(() => undefined);
+          result.released.push(id);
+        }),
+      );
+    }
+
+    // Everything wanted and not held here is shown standby with its owner (stopped if running).
+    for (const id of desired) {
+      if (this.held.has(id)) continue;
+      const owner = this.elsewhere.get(id) ?? '';
+      if (this.target.heldFor(id) !== owner) void this.holdQuietly(id, owner);
+    }
+    for (const id of result.lost) {
+      this.log?.warn(
+        { bind: id, owner: this.elsewhere.get(id) ?? null },
+        'bind lease lost to another replica; stopped here',
+      );
+    }
+    if (result.claimed.length + result.released.length + result.lost.length > 0) {
+      this.log?.info(
+        {
+          owner: this.owner,
+          live: result.live,
+          share: result.share,
+          held: this.held.size,
+          claimed: result.claimed.length,
+          released: result.released.length,
+          lost: result.lost.length,
+        },
+        `bind ownership: ${this.held.size} of ${desired.length} binds run here (${result.live} live replicas)`,
+      );
+      this.changed();
+    }
+    this.armDeadline();
+    return result;
+  }
+
+  private async claim(
+    desired: readonly string[],
+    wanted: ReadonlySet<string>,
+    leaseOf: ReadonlyMap<string, BindLeaseState>,
+    live: ReadonlySet<string>,
+    room: number,
+    claimed: string[],
+  ): Promise<void> {
+    const free: { id: string; replacing?: string; rank: number }[] = [];
+    for (const id of desired) {
+      if (this.held.has(id)) continue;
+      const l = leaseOf.get(id);
+      if (l === undefined || !l.held || l.owner === this.owner) free.push({ id, rank: this.random() });
+      else if (!live.has(l.owner) && this.ownerGone(l.owner)) {
+        // Its holder is a process of this host that no longer runs: no need to wait for the TTL.
+        free.push({ id, replacing: l.owner, rank: this.random() });
+      }
+    }
+    free.sort((a, b) => a.rank - b.rank);
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (!this.stopped && this.held.size < this.share && next < free.length) {
+        const f = free[next++]!;
+        const sentAt = this.clock.now();
+        let lease: BindLease | undefined;
+        try {
+          lease = await this.store.acquireBindLease(f.id, this.owner, this.ttlMs, f.replacing);
+        } catch (error) {
+          this.log?.warn({ err: error, bind: f.id }, 'bind lease claim failed');
+          continue;
+        }
+        if (lease === undefined || this.stopped) continue;
+        if (this.held.size >= this.share || !wanted.has(f.id)) {
+          await this.store.releaseBindLease(lease).catch(() => undefined);
+          continue;
+        }
+        this.held.set(f.id, {
+          lease,
+          deadline: sentAt + this.ttlMs - this.renewIntervalMs,
+          recovered: lease.recovered,
+        });
+        this.elsewhere.delete(f.id);
+        claimed.push(f.id);
+        this.target.run(f.id);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(CLAIM_CONCURRENCY, room, free.length) }, worker));
+  }
+
+  private holdQuietly(id: string, owner: string): Promise<void> {
+    return this.target.hold(id, owner).catch((error: unknown) => {
+      this.log?.warn({ err: error, bind: id }, 'could not stop a bind this replica does not own');
+    });
+  }
+
+  private changed(): void {
+    for (const listener of this.listeners) {
+      try {
+        listener();
+      } catch (error) {
+        this.log?.warn({ err: error }, 'bind ownership listener failed');
+      }
+    }
+  }
+}

@@ -1,0 +1,303 @@
+/**
+ * Bind ownership by leases (issue 12), on fake clocks over one real SQLite store shared by
+ * several BindOwnership instances (the replicas): binds spread to a fair share, move back when a
+ * replica joins, are taken over after a replica dies, are stopped on the monotonic deadline when
+ * renewals fail, and a replica that was frozen binds none of its old binds again. Each replica has
+ * its own monotonic clock; the store has the "database clock" (`wall`).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  BindOwnership,
+  type BindOwnershipOptions,
+  type OwnershipStore,
+  type OwnershipTarget,
+} from '../../../src/bridge/ownership/bind-ownership.js';
+import { OwnershipLeases } from '../../../src/bridge/ownership/ownership-leases.js';
+import { FakeClock } from '../../../src/session/clock.js';
+import { openSqliteStore, type SqliteStore } from '../../../src/store/sqlite-store.js';
+
+const TTL = 10_000;
+const RENEW = 2_000;
+
+/** The registry as the ownership sees it: which binds run here, which are held for whom. */
+class FakeTarget implements OwnershipTarget {
+  readonly running = new Set<string>();
+  readonly holding = new Map<string, string>();
+  readonly runs: string[] = [];
+  constructor(public ids: string[]) {}
+  desired(): string[] {
+    return this.ids;
+  }
+  run(id: string): void {
+    this.running.add(id);
+    this.holding.delete(id);
+    this.runs.push(id);
+  }
+  async hold(id: string, owner: string): Promise<void> {
+    this.running.delete(id);
+    this.holding.set(id, owner);
+  }
+  heldFor(id: string): string | null {
+    return this.holding.get(id) ?? null;
+  }
+}
+
+const dirs: string[] = [];
+const stores: SqliteStore[] = [];
+afterEach(async () => {
+  for (const s of stores.splice(0)) await s.close();
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+function cluster(bindCount: number) {
+  const dir = mkdtempSync(join(tmpdir(), 'smpp-bridge-ownership-'));
+  dirs.push(dir);
+  let wall = Date.UTC(2026, 0, 1);
+  const store = openSqliteStore({ path: join(dir, 'store.db'), now: () => wall });
+  stores.push(store);
+  const ids = Array.from({ length: bindCount }, (_, i) => `b${String(i + 1).padStart(2, '0')}`);
+  const replicas = new Map<
+    string,
+    { own: BindOwnership; target: FakeTarget; clock: FakeClock; frozen: boolean; frozenMs: number }
+  >();
+  const add = (name: string, options: Partial<BindOwnershipOptions> = {}) => {
+    const clock = new FakeClock();
+    const target = new FakeTarget(ids);
+    const own = new BindOwnership({
+      store,
+      target,
+      owner: name,
+      ttlMs: TTL,
+      renewIntervalMs: RENEW,
+      clock,
+      ownerGone: () => false,
+      ...options,
+    });
+    const r = { own, target, clock, frozen: false, frozenMs: 0 };
+    replicas.set(name, r);
+    return r;
+  };
+  /** Time passes for the database and every replica that is not frozen (their timers fire). */
+  const advance = async (ms: number) => {
+    wall += ms;
+    // A frozen process's monotonic clock moves on too; its timers fire only when it resumes.
+    for (const r of replicas.values()) {
+      if (r.frozen) r.frozenMs += ms;
+      else r.clock.advance(ms);
+    }
+    await settle();
+  };
+  /** Waits for every pass in progress (timer-driven ones included). */
+  const settle = async () => {
+    for (let i = 0; i < 3; i++) {
+      await Promise.all([...replicas.values()].filter((r) => !r.frozen).map((r) => r.own.pass()));
+    }
+  };
+  return { store, ids, replicas, add, advance, settle, wallNow: () => wall };
+}
+
+function owners(c: ReturnType<typeof cluster>): Map<string, string[]> {
+  const byBind = new Map<string, string[]>();
+  for (const [name, r] of c.replicas) {
+    for (const id of r.target.running) byBind.set(id, [...(byBind.get(id) ?? []), name]);
+  }
+  return byBind;
+}
+
+describe('bind ownership', () => {
+  it('spreads the binds over the live replicas, each running its fair share and no bind twice', async () => {
+    const c = cluster(10);
+    const a = c.add('a');
+    const b = c.add('b');
+    const x = c.add('c');
+    await Promise.all([a.own.start(), b.own.start(), x.own.start()]);
+    await c.advance(RENEW);
+    await c.advance(RENEW);
+    const counts = [a, b, x].map((r) => r.target.running.size);
+    expect(counts.reduce((s, n) => s + n, 0)).toBe(10);
+    for (const n of counts) expect(n).toBeLessThanOrEqual(4);
+    for (const [, names] of owners(c)) expect(names).toHaveLength(1);
+    // Each replica shows the others' binds as standby with the owner's name.
+    for (const [name, r] of c.replicas) {
+      for (const id of c.ids) {
+        if (r.target.running.has(id)) {
+          expect(r.own.ownerOf(id)).toBe(name);
+          expect(r.own.standbyOwner(id)).toBeNull();
+        } else {
+          const owner = owners(c).get(id)![0]!;
+          expect(r.target.heldFor(id)).toBe(owner);
+          expect(r.own.ownerOf(id)).toBe(owner);
+        }
+      }
+    }
+    expect(a.own.snapshot()).toMatchObject({ owner: 'a', share: 4 });
+    expect(a.own.snapshot().replicas.map((r) => r.owner)).toEqual(['a', 'b', 'c']);
+  });
+
+  it('moves binds back when a replica joins: the first gives back what is above its share', async () => {
+    const c = cluster(10);
+    const a = c.add('a');
+    await a.own.start();
+    expect(a.target.running.size).toBe(10);
+    const b = c.add('b');
+    await b.own.start();
+    await c.advance(RENEW);
+    await c.advance(RENEW);
+    expect(a.target.running.size).toBe(5);
+    expect(b.target.running.size).toBe(5);
+    for (const [, names] of owners(c)) expect(names).toHaveLength(1);
+    // A given-back bind was unbound (held) before the other replica ran it.
+    const moved = [...b.target.running];
+    for (const id of moved) expect(a.target.holding.get(id)).toBe('b');
+  });
+
+  it('takes a dead replica’s binds within TTL + one renew interval, with a higher epoch', async () => {
+    const c = cluster(6);
+    const a = c.add('a');
+    const b = c.add('b');
+    await Promise.all([a.own.start(), b.own.start()]);
+    await c.advance(RENEW);
+    const bs = [...b.target.running];
+    expect(bs.length).toBe(3);
+    const epochs = new Map(bs.map((id) => [id, b.own.leaseOf(id)!.epoch]));
+    // kill -9: b stops renewing, its sockets are gone.
+    b.frozen = true;
+    b.target.running.clear();
+    let waited = 0;
+    while (a.target.running.size < 6) {
+      await c.advance(RENEW);
+      waited += RENEW;
+      expect(waited, 'takeover time').toBeLessThanOrEqual(TTL + RENEW);
+    }
+    expect(waited).toBeGreaterThanOrEqual(TTL - RENEW);
+    for (const id of bs) expect(a.own.leaseOf(id)!.epoch).toBe(epochs.get(id)! + 1);
+  });
+
+  it('stops every bind on its monotonic deadline when renewals fail, before the lease can expire in the database', async () => {
+    const c = cluster(4);
+    let failing = false;
+    const flaky: OwnershipStore = new Proxy(c.store, {
+      get(target, prop, receiver) {
+        const value = Reflect.get(target, prop, receiver);
+        if (typeof value !== 'function') return value;
+        return (...args: unknown[]) =>
+          failing ? Promise.reject(new Error('connection refused')) : value.apply(target, args);
+      },
+    });
+    const a = c.add('a', { store: flaky });
+    await a.own.start();
+    expect(a.target.running.size).toBe(4);
+    const renewedAtWall = c.wallNow();
+    const expiresAt = (await c.store.listBindLeases())[0]!.expiresAt;
+    expect(expiresAt).toBe(renewedAtWall + TTL);
+    failing = true;
+    // Deadline: renewal sent at t0 → t0 + TTL − RENEW = 8 s; passes fail at 2, 4, 6 s.
+    await c.advance(TTL - RENEW - 1);
+    expect(a.target.running.size).toBe(4);
+    await c.advance(1);
+    expect(a.target.running.size).toBe(0);
+    expect([...a.target.holding.values()]).toEqual(['', '', '', '']);
+    // Stopped 2 s before another replica could take the lease.
+    expect(c.wallNow()).toBeLessThan(expiresAt);
+    // The store comes back: the binds are taken again (nobody else took them).
+    failing = false;
+    await c.advance(RENEW);
+    expect(a.target.running.size).toBe(4);
+  });
+
+  it('a frozen replica (SIGSTOP) loses its binds after the TTL; when it resumes it stops them at once and binds none again', async () => {
+    const c = cluster(4);
+    const a = c.add('a');
+    const b = c.add('b');
+    await a.own.start();
+    expect(a.target.running.size).toBe(4);
+    await b.own.start();
+    await c.advance(RENEW);
+    const frozenHeld = [...a.target.running];
+    const frozenEpochs = new Map(frozenHeld.map((id) => [id, a.own.leaseOf(id)!.epoch]));
+    a.frozen = true;
+    // Frozen: nothing of a runs; b takes its binds once the leases expire.
+    for (let i = 0; i < 8; i++) await c.advance(RENEW);
+    expect(b.target.running.size).toBe(4);
+    // a resumes: its timers are overdue. The deadline timer stops its stale binds before anything.
+    a.frozen = false;
+    a.clock.advance(a.frozenMs);
+    expect(a.target.running.size).toBe(0);
+    for (const id of frozenHeld) expect(a.target.heldFor(id)).toBe('');
+    await a.own.pass();
+    // Its renewal found them taken: shown as b's.
+    for (const id of frozenHeld) expect(a.target.heldFor(id) ?? 'runs here').toMatch(/^(b|runs here)$/);
+    for (const [, names] of owners(c)) expect(names).toHaveLength(1);
+    // Later the two share the binds again, each through a fresh lease: never one bind on both.
+    for (let i = 0; i < 3; i++) {
+      await c.advance(RENEW);
+      for (const [, names] of owners(c)) expect(names).toHaveLength(1);
+    }
+    expect(a.target.running.size).toBe(2);
+    for (const id of a.target.running) {
+      expect(a.own.leaseOf(id)!.epoch).toBeGreaterThan((frozenEpochs.get(id) ?? 0) + 1);
+    }
+  });
+
+  it('gives every lease back and leaves on stop, so another replica takes the binds at its next pass', async () => {
+    const c = cluster(4);
+    const a = c.add('a');
+    const b = c.add('b');
+    await a.own.start();
+    await b.own.start();
+    await c.advance(RENEW);
+    expect(a.target.running.size).toBe(2);
+    a.target.running.clear(); // serve unbinds first
+    c.replicas.delete('a');
+    await a.own.stop();
+    await c.advance(RENEW);
+    expect(b.target.running.size).toBe(4);
+    expect(b.own.snapshot().replicas.map((r) => r.owner)).toEqual(['b']);
+  });
+
+  it('gives back the lease of a bind that is no longer wanted (removed or disabled)', async () => {
+    const c = cluster(3);
+    const a = c.add('a');
+    await a.own.start();
+    a.target.ids = ['b01', 'b02'];
+    await a.own.pass();
+    expect(a.own.leaseOf('b03')).toBeUndefined();
+    const leases = await c.store.listBindLeases();
+    expect(leases.find((l) => l.bindId === 'b03')?.held).toBe(false);
+  });
+
+  it('takes at once the leases of a holder known gone (same host, process not running)', async () => {
+    const c = cluster(2);
+    const a = c.add('a');
+    await a.own.start();
+    a.frozen = true; // killed: never renews again
+    c.replicas.delete('a');
+    const b = c.add('b', { ownerGone: (owner) => owner === 'a' });
+    await b.own.start();
+    expect(b.target.running.size).toBe(2);
+  });
+
+  it('is the engine’s lease source: the engine holds a lease only while the replica owns the bind', async () => {
+    const c = cluster(2);
+    const a = c.add('a');
+    await a.own.start();
+    const leases = new OwnershipLeases(a.own);
+    const lease = await leases.acquire('b01');
+    expect(lease).toMatchObject({ bindId: 'b01', owner: 'a', epoch: 1 });
+    expect(lease).not.toHaveProperty('recovered');
+    await c.advance(RENEW);
+    expect(await leases.renew(lease!)).toMatchObject({ epoch: 1 });
+    a.target.ids = ['b02'];
+    await a.own.pass();
+    expect(await leases.renew(lease!)).toBeUndefined();
+    expect(await leases.acquire('b01')).toBeUndefined();
+  });
+
+  it('refuses a TTL that is not more than twice the renew interval', () => {
+    const c = cluster(1);
+    expect(() => c.add('a', { ttlMs: 4_000, renewIntervalMs: 2_000 })).toThrow(/twice the renew interval/);
+  });
+});
