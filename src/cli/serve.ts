@@ -177,20 +177,12 @@ export async function startService(config: ServiceConfig, logger: pino.Logger): 
         throw listenFailure('the HTTP API', config.http.host, config.http.port, error);
       });
     logger.info({ url, binds: registry.list().map((b) => b.id) }, `smpp-bridge listening on ${url}`);
-    registry.startAll();
     // Bind ownership: other replicas' API binds are picked up before each pass; the first pass
-    // takes this replica's share of the binds (all of them when it runs alone).
+    // takes this replica's share of the binds (all of them when it runs alone) and starts them,
+    // then startAll() holds the others as standby with their owners.
     messages.ownership.setBeforePass(() => catalog.refresh());
-    const first = await messages.ownership.start();
-    logger.info(
-      {
-        owner: messages.ownership.owner,
-        replicas: first.live,
-        share: first.share,
-        claimed: first.claimed.length,
-      },
-      `bind ownership: this replica (${messages.ownership.owner}) runs ${first.claimed.length} of ${registry.list().filter((b) => !registry.isDisabled(b.id)).length} binds; ${first.live} live replicas`,
-    );
+    await messages.ownership.start();
+    registry.startAll();
 
     let shuttingDown: Promise<void> | null = null;
     const shutdown = (): Promise<void> => {

@@ -47,6 +47,8 @@ export interface RequestContext {
   /** system_id the simulator gives in bind_resp. */
   systemId: string;
   counts: { binds: number; submits: number };
+  /** The most sessions bound at once per system_id (how a bind cap would count them). */
+  peakBinds: Map<string, number>;
   cases: CaseTable;
   events: EventEmitter<SimulatorEvents>;
 }
@@ -122,6 +124,8 @@ export class RequestHandlers {
     s.systemId = pdu.system_id;
     s.bindType = bindType;
     this.ctx.counts.binds++;
+    const bound = this.liveBinds(pdu.system_id);
+    if (bound > (this.ctx.peakBinds.get(pdu.system_id) ?? 0)) this.ctx.peakBinds.set(pdu.system_id, bound);
     this.ctx.log.debug({ session: s.id, systemId: pdu.system_id, bindType }, 'bound');
     this.ctx.events.emit('bind', { systemId: pdu.system_id, bindType, sessionId: s.id });
     const drop = firstOf(faults, 'drop');

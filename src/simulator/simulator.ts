@@ -87,6 +87,7 @@ export class SmscSimulator extends EventEmitter<SimulatorEvents> {
   private readonly live = new Map<number, SimSession>();
   private readonly totals = { in: {} as Record<string, number>, out: {} as Record<string, number> };
   private readonly counts = { binds: 0, submits: 0, receiptsSent: 0 };
+  private readonly peakBinds = new Map<string, number>();
   private server: SimServer | null = null;
   private closing: Promise<void> | null = null;
 
@@ -141,6 +142,7 @@ export class SmscSimulator extends EventEmitter<SimulatorEvents> {
       log: this.log,
       systemId: options.systemId ?? 'SMPPSIM',
       counts: this.counts,
+      peakBinds: this.peakBinds,
       events: this,
       cases: this.caseTable,
     });
@@ -312,6 +314,17 @@ export class SmscSimulator extends EventEmitter<SimulatorEvents> {
   /** Every deliver_sm written (receipts and MO, each attempt) and its answer; the last maxDeliveryRecords. */
   deliveryRecords(query: DeliveryQuery = {}): DeliveryRecord[] {
     return this.record.list(query);
+  }
+
+  /**
+   * The most sessions that were bound at once for each system_id since start (or the last
+   * reset): two ESMEs bound with one account at the same moment show as 2. Tests use it to prove
+   * that replicas sharing binds never bound one twice.
+   */
+  bindPeaks(options: { reset?: boolean } = {}): Record<string, number> {
+    const peaks = Object.fromEntries([...this.peakBinds].sort(([a], [b]) => a.localeCompare(b)));
+    if (options.reset) this.peakBinds.clear();
+    return peaks;
   }
 
   counters(): SimulatorCounters {

@@ -267,3 +267,19 @@ describe("the simulator's own enquire_link", () => {
     expect(e.pdusIn.enquire_link).toBeUndefined();
   });
 });
+
+describe('peak binds per system_id', () => {
+  it('counts the most sessions bound at once per account, not binds over time', async () => {
+    const s = await sim();
+    const first = await esme({ systemId: 'acme' });
+    await first.close();
+    await waitFor(() => s.sim.sessions().length === 0, 5_000, 'the first session gone');
+    await esme({ systemId: 'acme' });
+    await esme({ systemId: 'other' });
+    expect(s.sim.bindPeaks()).toEqual({ acme: 1, other: 1 });
+    // A second ESME with the same account while the first is bound: two at once.
+    await esme({ systemId: 'acme', bindType: 'bind_receiver' });
+    expect(s.sim.bindPeaks({ reset: true })).toEqual({ acme: 2, other: 1 });
+    expect(s.sim.bindPeaks()).toEqual({});
+  });
+});
