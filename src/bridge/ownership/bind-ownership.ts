@@ -9,8 +9,8 @@
  *   2. renews every lease it holds in one statement; a lease missing from the answer was taken
  *      over: the bind is stopped here at once and shown as standby with its new owner;
  *   3. reads every lease and balances: claims free or expired leases up to its fair share
- *      (ceil(binds ÷ live replicas)), and gives back what it holds above that share (a replica
- *      joined), unbinding first, so binds spread out and move back.
+ *      (binds ÷ live replicas, see fairShare), and gives back what it holds above that share (a
+ *      replica joined), unbinding first, so binds spread out and move back.
  *
  * Expiry is judged by the database's clock alone (the store writes now + ttlMs with its own
  * clock). This replica also keeps a monotonic deadline per lease: the time the renewal that
@@ -96,6 +96,17 @@ export interface OwnershipSnapshot {
   replicas: LiveReplica[];
   held: string[];
   share: number;
+}
+
+/**
+ * This replica's fair share of `binds` over the live replicas: binds ÷ replicas, and one more for
+ * the first (binds mod replicas) replicas in name order, so the shares add up to the bind count
+ * exactly and every replica computes the same split (10 binds over 3: 4, 3, 3).
+ */
+export function fairShare(binds: number, live: readonly string[], self: string): number {
+  const names = [...new Set([...live, self])].sort();
+  const base = Math.floor(binds / names.length);
+  return base + (names.indexOf(self) < binds % names.length ? 1 : 0);
 }
 
 export class BindOwnership implements OwnershipGate {
@@ -345,7 +356,7 @@ export class BindOwnership implements OwnershipGate {
       if (l.held && l.owner !== this.owner && wanted.has(l.bindId)) this.elsewhere.set(l.bindId, l.owner);
     }
     result.live = live.size;
-    result.share = Math.ceil(desired.length / live.size);
+    result.share = fairShare(desired.length, [...live], this.owner);
     this.share = result.share;
 
     // Binds no longer wanted (removed, disabled): give their leases back.

@@ -12,6 +12,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import {
   BindOwnership,
   type BindOwnershipOptions,
+  fairShare,
   type OwnershipStore,
   type OwnershipTarget,
 } from '../../../src/bridge/ownership/bind-ownership.js';
@@ -116,9 +117,8 @@ describe('bind ownership', () => {
     await Promise.all([a.own.start(), b.own.start(), x.own.start()]);
     await c.advance(RENEW);
     await c.advance(RENEW);
-    const counts = [a, b, x].map((r) => r.target.running.size);
-    expect(counts.reduce((s, n) => s + n, 0)).toBe(10);
-    for (const n of counts) expect(n).toBeLessThanOrEqual(4);
+    // 10 over 3: one more for the first in name order.
+    expect([a, b, x].map((r) => r.target.running.size)).toEqual([4, 3, 3]);
     for (const [, names] of owners(c)) expect(names).toHaveLength(1);
     // Each replica shows the others' binds as standby with the owner's name.
     for (const [name, r] of c.replicas) {
@@ -294,6 +294,14 @@ describe('bind ownership', () => {
     await a.own.pass();
     expect(await leases.renew(lease!)).toBeUndefined();
     expect(await leases.acquire('b01')).toBeUndefined();
+  });
+
+  it('splits the binds so the shares add up exactly and every replica computes the same split', () => {
+    expect(['a', 'b', 'c'].map((self) => fairShare(10, ['c', 'a', 'b'], self))).toEqual([4, 3, 3]);
+    expect(['a', 'b', 'c'].map((self) => fairShare(2, ['a', 'b', 'c'], self))).toEqual([1, 1, 0]);
+    expect(fairShare(7, [], 'a')).toBe(7);
+    // A replica counts itself even before its own heartbeat shows.
+    expect(fairShare(9, ['b', 'c'], 'a')).toBe(3);
   });
 
   it('refuses a TTL that is not more than twice the renew interval', () => {
