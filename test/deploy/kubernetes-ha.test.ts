@@ -10,9 +10,9 @@
  * (kustomize itself), and the two must agree.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { parseConfigText } from '../../src/config/load-config.js';
@@ -223,6 +223,39 @@ describe('deploy/kubernetes/overlays/ha', () => {
         'PodDisruptionBudget/smpp-bridge',
         'Secret/smpp-bridge-store',
       ].sort(),
+    );
+  });
+});
+
+describe('the HA documentation', () => {
+  /** Relative links of a Markdown file: [text](target) without a scheme. */
+  const links = (file: string): string[] =>
+    [...readFileSync(file, 'utf8').matchAll(/\]\(([^)\s]+)\)/g)]
+      .map((m) => m[1]!)
+      .filter((target) => !/^[a-z]+:/.test(target));
+  /** GitHub's anchors of the main README's headings. */
+  const anchors = (readFileSync('README.md', 'utf8').match(/^#+ .*$/gm) ?? []).map((heading) =>
+    heading
+      .replace(/^#+ /, '')
+      .toLowerCase()
+      .replace(/[^a-z0-9 -]/g, '')
+      .replace(/ /g, '-'),
+  );
+
+  it('links files that exist, and sections of the main README that exist', () => {
+    for (const file of [`${HA}/README.md`, 'README.md']) {
+      for (const link of links(file)) {
+        const [path = '', anchor] = link.split('#');
+        const target = path === '' ? resolve(file) : resolve(dirname(file), path);
+        expect(existsSync(target), `${file}: ${link}`).toBe(true);
+        if (anchor !== undefined && target === resolve('README.md')) {
+          expect(anchors, `${file}: ${link}`).toContain(anchor);
+        }
+      }
+    }
+    expect(links('README.md')).toContain('deploy/kubernetes/overlays/ha/');
+    expect(links(`${HA}/README.md`)).toContain(
+      '../../../../README.md#one-replica-or-several-sqlite-or-postgresql',
     );
   });
 });
