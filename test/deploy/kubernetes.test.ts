@@ -8,7 +8,8 @@ import { describe, expect, it } from 'vitest';
 import { parseAllDocuments, parse as parseYaml } from 'yaml';
 import { parseConfigText } from '../../src/config/load-config.js';
 
-const DIR = 'deploy/kubernetes';
+/** The single-replica manifests (`kubectl apply -k deploy/kubernetes` applies them). */
+const DIR = 'deploy/kubernetes/base';
 
 interface K8sObject {
   kind: string;

@@ -142,7 +142,7 @@ describe('deploy/kubernetes monitoring (Prometheus Operator)', () => {
 
   it('ServiceMonitor scrapes /metrics on a port of the Service, as the job the rules expect', () => {
     const [monitor] = kubeObjects('servicemonitor.yaml');
-    const service = kubeObjects('service.yaml').find((o) => o.kind === 'Service')!;
+    const service = kubeObjects('base/service.yaml').find((o) => o.kind === 'Service')!;
     expect(monitor!.kind).toBe('ServiceMonitor');
     expect(monitor!.spec.selector?.matchLabels).toEqual(service.metadata.labels);
     const ports = (service.spec.ports ?? []).map((p) => p.name);
