@@ -119,6 +119,31 @@ describe('the smallest useful file', () => {
     ).toBeDefined();
   });
 
+  it('reads the lease timers and owner, and refuses a TTL not above twice the renew interval', () => {
+    expect(parse('http: { port: 8080 }').leases).toEqual({ ttlMs: 10_000, renewIntervalMs: 2_000 });
+    expect(parse('leases: { ttlMs: 6000, renewIntervalMs: 1000, owner: pod-a }').leases).toEqual({
+      ttlMs: 6_000,
+      renewIntervalMs: 1_000,
+      owner: 'pod-a',
+    });
+    const error = configError(() => parse('leases: { ttlMs: 4000 }'));
+    expect(issueAt(error, 'leases.ttlMs')?.message).toMatch(
+      /must be more than twice leases.renewIntervalMs \(2000\)/,
+    );
+    expect(
+      issueAt(
+        configError(() => parse('leases: { renewIntervalMs: 5000 }')),
+        'leases.renewIntervalMs',
+      ),
+    ).toBeDefined();
+    expect(
+      issueAt(
+        configError(() => parse('leases: { ttl: 5000 }')),
+        'leases.ttl',
+      ),
+    ).toBeDefined();
+  });
+
   it('treats `key:` with no value as not set', () => {
     const config = parse(`http:\n  port:\nauth:\nbinds:\n${bind('    systemType: ~\n')}`);
     expect(config.http.port).toBe(8080);

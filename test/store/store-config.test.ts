@@ -81,6 +81,19 @@ describe('store config', () => {
     expect(parse('http: { port: 8080 }').store.url).toBeUndefined();
   });
 
+  it('takes the replica name from SMPP_BRIDGE_LEASE_OWNER over leases.owner', () => {
+    expect(parse('leases: { owner: from-file }', { SMPP_BRIDGE_LEASE_OWNER: 'pod-7' }).leases.owner).toBe(
+      'pod-7',
+    );
+    expect(parse('leases: { owner: from-file }').leases.owner).toBe('from-file');
+    expect(parse('http: { port: 8080 }').leases.owner).toBeUndefined();
+    expect(
+      issuesOf(() => parse('http: { port: 8080 }', { SMPP_BRIDGE_LEASE_OWNER: 'x'.repeat(201) })).map(
+        (i) => i.path,
+      ),
+    ).toEqual(['env.SMPP_BRIDGE_LEASE_OWNER']);
+  });
+
   it('names store.url (or the variable) when it is not a PostgreSQL URL, without echoing it', () => {
     expect(issuesOf(() => parse('store: { url: "mysql://u:pw@h/db" }')).map((i) => i.path)).toEqual([
       'store.url',
