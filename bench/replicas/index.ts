@@ -102,7 +102,7 @@ function bindConfig(dir: string, name: string, lines: string[], binds: number, s
   const path = join(dir, `${name}.yaml`);
   const all = [
     'http: { host: 127.0.0.1, port: 0 }',
-    'log: { level: warn }',
+    'log: { level: info }',
     ...lines,
     'defaults: { connectTimeoutMs: 30000, bindTimeoutMs: 30000 }',
     'binds:',

@@ -425,6 +425,9 @@ export class PostgresStore implements Store {
   renewBindLeases(owner: string, leases: readonly Fence[], ttlMs: number) {
     return this.commits.run((tx) => tx.renewBindLeases(owner, leases, ttlMs));
   }
+  acquireBindLeases(owner: string, bindIds: readonly string[], ttlMs: number) {
+    return this.commits.run((tx) => tx.acquireBindLeases(owner, bindIds, ttlMs));
+  }
   listBindLeases() {
     // In a write transaction: `held` is judged by the database's clock, like every lease write.
     return this.commits.run((tx) => tx.listBindLeases());
@@ -954,6 +957,70 @@ class PgOps implements StoreOps {
       lease.epoch,
     );
     return changed === 0 ? undefined : { ...lease, expiresAt };
+  }
+
+  async acquireBindLeases(owner: string, bindIds: readonly string[], ttlMs: number): Promise<BindLease[]> {
+    // Sorted: concurrent claimers lock the rows in one order (no deadlock between replicas).
+    const ids = [...new Set(bindIds)].sort();
+    if (ids.length === 0) return [];
+    const now = this.now();
+    const expiresAt = now + ttlMs;
+    // One statement: new rows at epoch 1; existing ones taken only when free, expired or ours.
+    const rows = await this.all(
+      `INSERT INTO bind_leases AS l (bind_id, owner, epoch, expires_at)
+         SELECT id, $2, 1, $3 FROM unnest($1::text[]) AS id ORDER BY id
+       ON CONFLICT (bind_id) DO UPDATE SET owner = excluded.owner, epoch = l.epoch + 1,
+         expires_at = excluded.expires_at
+         WHERE l.owner = excluded.owner OR l.expires_at <= $4
+       RETURNING bind_id, epoch`,
+      ids,
+      owner,
+      expiresAt,
+      now,
+    );
+    const leases = rows
+      .map((r) => ({ bindId: String(r.bind_id), owner, epoch: Number(r.epoch), expiresAt }) as BindLease)
+      .sort((a, b) => (a.bindId < b.bindId ? -1 : a.bindId > b.bindId ? 1 : 0));
+    const later = leases.filter((l) => l.epoch > 1);
+    if (later.length === 0) return leases;
+    // What older epochs left on those binds: a PDU that may have gone out is unknown; a claim goes back.
+    const taken = [later.map((l) => l.bindId), later.map((l) => l.epoch)];
+    const recovered = await this.all(
+      `SELECT DISTINCT p.bind_id, p.message_id FROM message_parts p
+         JOIN unnest($1::text[], $2::bigint[]) AS t(bind_id, epoch) ON p.bind_id = t.bind_id
+       WHERE p.state IN ('sending', 'claimed') AND p.epoch < t.epoch ORDER BY p.message_id`,
+      ...taken,
+    );
+    const byBind = new Map<string, string[]>();
+    for (const r of recovered) {
+      const id = String(r.bind_id);
+      byBind.set(id, [...(byBind.get(id) ?? []), String(r.message_id)]);
+    }
+    for (const l of later) {
+      const ids = byBind.get(l.bindId);
+      if (ids !== undefined) l.recovered = ids;
+    }
+    if (recovered.length > 0) {
+      await this.run(
+        `UPDATE message_parts p SET state = 'unknown', error_code = $3, error_message = $4,
+           claimed_until = NULL, updated_at = $5
+         FROM unnest($1::text[], $2::bigint[]) AS t(bind_id, epoch)
+         WHERE p.bind_id = t.bind_id AND p.state = 'sending' AND p.epoch < t.epoch`,
+        ...taken,
+        'SEND_INTERRUPTED',
+        'no submit_sm_resp was recorded before the bind changed hands; the SMS may have been sent',
+        now,
+      );
+      await this.run(
+        `UPDATE message_parts p SET state = 'queued', bind_id = NULL, epoch = NULL, claimed_until = NULL,
+           updated_at = $3
+         FROM unnest($1::text[], $2::bigint[]) AS t(bind_id, epoch)
+         WHERE p.bind_id = t.bind_id AND p.state = 'claimed' AND p.epoch < t.epoch`,
+        ...taken,
+        now,
+      );
+    }
+    return leases;
   }
 
   async renewBindLeases(owner: string, leases: readonly Fence[], ttlMs: number): Promise<BindLease[]> {

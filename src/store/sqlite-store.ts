@@ -345,6 +345,9 @@ export class SqliteStore implements Store {
   renewBindLeases(owner: string, leases: readonly Fence[], ttlMs: number) {
     return this.queue.run((tx) => tx.renewBindLeases(owner, leases, ttlMs));
   }
+  acquireBindLeases(owner: string, bindIds: readonly string[], ttlMs: number) {
+    return this.queue.run((tx) => tx.acquireBindLeases(owner, bindIds, ttlMs));
+  }
   listBindLeases() {
     return this.reads.listBindLeases();
   }
@@ -823,6 +826,24 @@ class SqliteOps implements StoreOps {
     ttlMs: number,
     replacing?: string,
   ): Promise<BindLease | undefined> {
+    return this.takeBindLease(bindId, owner, ttlMs, replacing);
+  }
+
+  async acquireBindLeases(owner: string, bindIds: readonly string[], ttlMs: number): Promise<BindLease[]> {
+    const taken: BindLease[] = [];
+    for (const id of [...new Set(bindIds)].sort()) {
+      const lease = this.takeBindLease(id, owner, ttlMs);
+      if (lease !== undefined) taken.push(lease);
+    }
+    return taken;
+  }
+
+  private takeBindLease(
+    bindId: string,
+    owner: string,
+    ttlMs: number,
+    replacing?: string,
+  ): BindLease | undefined {
     const now = this.now();
     const row = this.one('SELECT * FROM bind_leases WHERE bind_id = ?', bindId);
     if (

@@ -481,6 +481,12 @@ export interface StoreOps {
     ttlMs: number,
     replacing?: string,
   ): Promise<BindLease | undefined>;
+  /**
+   * acquireBindLease for many binds in one transaction: takes each that is free, expired or
+   * already this owner's (never one another owner holds), with a new epoch and the same recovery.
+   * Returns the leases taken, in bind id order.
+   */
+  acquireBindLeases(owner: string, bindIds: readonly string[], ttlMs: number): Promise<BindLease[]>;
   /** Extends the lease; undefined when it was lost (taken over or expired and taken). */
   renewBindLease(lease: BindLease, ttlMs: number): Promise<BindLease | undefined>;
   releaseBindLease(lease: BindLease): Promise<void>;

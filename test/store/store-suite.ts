@@ -693,6 +693,29 @@ export function describeStore(name: string, factory: StoreFactory): void {
         expect(parts[0]?.error?.code).toBe('SEND_INTERRUPTED');
         expect((await after.claimParts(lease2!, 'default', 10, 30_000)).map((p) => p.index)).toEqual([1]);
       });
+
+      it('takes many leases in one call: free, expired or its own, never one held by another; and recovers each', async () => {
+        await queueMessages(1);
+        const [p0] = await store.claimParts(lease, 'default', 2, 30_000);
+        await store.markPartSending(lease, p0!.id, 1);
+        await store.acquireBindLease('b2', 'replica-b', 60_000);
+        await store.acquireBindLease('b3', 'replica-c', 10_000);
+        await store.acquireBindLease('b4', 'replica-d', 60_000);
+        t += 20_000; // b3 expired; b1 (replica-a) and b2, b4 still held
+        const taken = await store.acquireBindLeases('replica-d', ['b5', 'b3', 'b2', 'b4', 'b5'], 60_000);
+        expect(taken).toEqual([
+          { bindId: 'b3', owner: 'replica-d', epoch: 2, expiresAt: t + 60_000 },
+          { bindId: 'b4', owner: 'replica-d', epoch: 2, expiresAt: t + 60_000 },
+          { bindId: 'b5', owner: 'replica-d', epoch: 1, expiresAt: t + 60_000 },
+        ]);
+        expect(await store.acquireBindLeases('replica-d', [], 60_000)).toEqual([]);
+        // b1 expires: taken with its recovery, as acquireBindLease would.
+        t += 60_000;
+        const [b1] = await store.acquireBindLeases('replica-d', ['b1'], 60_000);
+        expect(b1).toMatchObject({ bindId: 'b1', epoch: 2, recovered: ['q0'] });
+        expect((await store.listParts('q0')).map((p) => p.state)).toEqual(['unknown', 'queued']);
+        expect(await store.renewBindLease(lease, 60_000)).toBeUndefined();
+      });
     });
 
     describe('receipts', () => {

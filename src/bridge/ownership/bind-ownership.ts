@@ -32,8 +32,8 @@ import { defaultOwner, ownerGoneHere } from '../outbound/leases.js';
 
 export const DEFAULT_OWNERSHIP_TTL_MS = 10_000;
 export const DEFAULT_RENEW_INTERVAL_MS = 2_000;
-/** Leases claimed at once (the store groups concurrent claims into a few transactions). */
-const CLAIM_CONCURRENCY = 64;
+/** Leases claimed in one transaction. */
+const CLAIM_BATCH = 500;
 
 export type OwnershipStore = Pick<
   Store,
@@ -42,6 +42,7 @@ export type OwnershipStore = Pick<
   | 'renewBindLeases'
   | 'listBindLeases'
   | 'acquireBindLease'
+  | 'acquireBindLeases'
   | 'releaseBindLease'
 >;
 
@@ -368,7 +369,7 @@ export class BindOwnership implements OwnershipGate {
     }
 
     if (this.held.size < result.share) {
-      await this.claim(desired, wanted, leaseOf, live, result.share - this.held.size, result.claimed);
+      await this.claim(desired, wanted, leaseOf, live, result.claimed);
     } else if (this.held.size > result.share) {
       // A replica joined: give back what is above the share, unbinding before the lease goes.
       const extra = [...this.held.keys()].sort().slice(result.share);
@@ -420,7 +421,6 @@ export class BindOwnership implements OwnershipGate {
     wanted: ReadonlySet<string>,
     leaseOf: ReadonlyMap<string, BindLeaseState>,
     live: ReadonlySet<string>,
-    room: number,
     claimed: string[],
   ): Promise<void> {
     const free: { id: string; replacing?: string; rank: number }[] = [];
@@ -435,33 +435,40 @@ export class BindOwnership implements OwnershipGate {
     }
     free.sort((a, b) => a.rank - b.rank);
     let next = 0;
-    const worker = async (): Promise<void> => {
-      while (!this.stopped && this.held.size < this.share && next < free.length) {
-        const f = free[next++]!;
-        const sentAt = this.clock.now();
-        let lease: BindLease | undefined;
-        try {
-          lease = await this.store.acquireBindLease(f.id, this.owner, this.ttlMs, f.replacing);
-        } catch (error) {
-          this.log?.warn({ err: error, bind: f.id }, 'bind lease claim failed');
-          continue;
+    while (!this.stopped && this.held.size < this.share && next < free.length) {
+      // As many as there is room for, in one transaction (the ones another replica took meanwhile
+      // are skipped by the store, and the next candidates tried).
+      const batch = free.slice(next, next + Math.min(CLAIM_BATCH, this.share - this.held.size));
+      next += batch.length;
+      const sentAt = this.clock.now();
+      let leases: BindLease[];
+      try {
+        const plain = batch.filter((f) => f.replacing === undefined).map((f) => f.id);
+        leases = await this.store.acquireBindLeases(this.owner, plain, this.ttlMs);
+        for (const f of batch) {
+          if (f.replacing === undefined) continue;
+          const lease = await this.store.acquireBindLease(f.id, this.owner, this.ttlMs, f.replacing);
+          if (lease !== undefined) leases.push(lease);
         }
-        if (lease === undefined || this.stopped) continue;
-        if (this.held.size >= this.share || !wanted.has(f.id)) {
+      } catch (error) {
+        this.log?.warn({ err: error, binds: batch.length }, 'bind lease claim failed');
+        return;
+      }
+      for (const lease of leases) {
+        if (this.stopped || this.held.size >= this.share || !wanted.has(lease.bindId)) {
           await this.store.releaseBindLease(lease).catch(() => undefined);
           continue;
         }
-        this.held.set(f.id, {
+        this.held.set(lease.bindId, {
           lease,
           deadline: sentAt + this.ttlMs - this.renewIntervalMs,
           recovered: lease.recovered,
         });
-        this.elsewhere.delete(f.id);
-        claimed.push(f.id);
-        this.target.run(f.id);
+        this.elsewhere.delete(lease.bindId);
+        claimed.push(lease.bindId);
+        this.target.run(lease.bindId);
       }
-    };
-    await Promise.all(Array.from({ length: Math.min(CLAIM_CONCURRENCY, room, free.length) }, worker));
+    }
   }
 
   private holdQuietly(id: string, owner: string): Promise<void> {
