@@ -278,7 +278,8 @@ export async function runServe(argv: string[]): Promise<number> {
   const { httpDrainTimeoutMs, unbindTimeoutMs } = config.shutdown;
   // Listening for SIGTERM before anything starts: one that comes during the start is not lost.
   const signals = trapStopSignals(logger as unknown as Logger, {
-    deadlineMs: httpDrainTimeoutMs + unbindTimeoutMs + SHUTDOWN_SLACK_MS,
+    // The steps run one after another: HTTP drain, submit_sm drain, unbind, webhook grace.
+    deadlineMs: 2 * (httpDrainTimeoutMs + unbindTimeoutMs) + SHUTDOWN_SLACK_MS,
     // Under `npm start` (npm sets npm_lifecycle_event), a shell sits between npm and us and may
     // die of the SIGTERM npm forwards without passing it on: stop when it goes. Run directly
     // (containers: `node dist/cli.js serve`), a re-parented service keeps running.
