@@ -14,7 +14,7 @@
 //    messages POSTed in batches of 100; accepted/s and submitted/s.
 // Every wait has a deadline; every child is killed at the end.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -56,9 +56,17 @@ function startServe(name: string, config: string): Promise<Serve> {
   });
   children.push(child);
   const exited = new Promise((resolve) => child.once('exit', resolve));
+  // Its log, warnings and errors only (kept when LOG_DIR is set): what went wrong, if anything.
+  const log = process.env.LOG_DIR ? createWriteStream(join(process.env.LOG_DIR, `${name}.log`)) : null;
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${name} did not listen within 120 s`)), 120_000);
     createInterface({ input: child.stdout! }).on('line', (line) => {
+      if (
+        log !== null &&
+        (line.includes('"level":40') || line.includes('"level":50') || line.includes('ownership'))
+      ) {
+        log.write(`${line}\n`);
+      }
       if (!line.includes('smpp-bridge listening on')) return;
       clearTimeout(timer);
       resolve({ name, child, url: String((JSON.parse(line) as { url: string }).url), exited });
@@ -173,12 +181,19 @@ async function main(): Promise<void> {
   }
   const dir = mkdtempSync(join(tmpdir(), 'smpp-bridge-bench-replicas-'));
   const server = await startPostgres({ durable: true, maxConnections: 200 });
-  const sim = createSimulator({ host: '0.0.0.0', port: 0, sessionInitTimeoutMs: 0, maxConnections: BINDS * 2 + 100 });
+  const sim = createSimulator({
+    host: '0.0.0.0',
+    port: 0,
+    sessionInitTimeoutMs: 0,
+    maxConnections: BINDS * 2 + 100,
+  });
   const { port: simPort } = await sim.listen();
   try {
     const url = await server.createDatabase('replicas');
     const config = bindConfig(dir, 'replicas', [`store: { url: ${JSON.stringify(url)} }`], BINDS, simPort);
-    console.log(`replicas bench: ${BINDS} binds, ${REPLICAS} replicas, PostgreSQL (fsync on), default leases (TTL 10 s, renew 2 s)`);
+    console.log(
+      `replicas bench: ${BINDS} binds, ${REPLICAS} replicas, PostgreSQL (fsync on), default leases (TTL 10 s, renew 2 s)`,
+    );
 
     // 1. Spread.
     const started = performance.now();
@@ -190,7 +205,9 @@ async function main(): Promise<void> {
     const base = Math.floor(BINDS / REPLICAS);
     const counts = await until('the fair split', 600_000, async () => {
       const c = await Promise.all(serves.map(running));
-      return c.every((n) => n === base || n === base + 1) && c.reduce((a, b) => a + b, 0) === BINDS ? c : undefined;
+      return c.every((n) => n === base || n === base + 1) && c.reduce((a, b) => a + b, 0) === BINDS
+        ? c
+        : undefined;
     });
     const spreadMs = performance.now() - started;
     const peakSpread = Math.max(...Object.values(sim.bindPeaks({ reset: true })));
@@ -227,7 +244,9 @@ async function main(): Promise<void> {
     victim.child.kill('SIGKILL');
     await victim.exited;
     const rebindMs = await until('every bind bound again', 600_000, async () =>
-      boundCount(sim) === BINDS && performance.now() - killedAt > 500 ? performance.now() - killedAt : undefined,
+      boundCount(sim) === BINDS && performance.now() - killedAt > 500
+        ? performance.now() - killedAt
+        : undefined,
     );
     const peakTakeover = Math.max(...Object.values(sim.bindPeaks()));
     console.log(
@@ -238,7 +257,10 @@ async function main(): Promise<void> {
 
     // 4. Outbound on PostgreSQL and on SQLite.
     const pgUrl = await server.createDatabase('outbound');
-    const onPg = await outbound('pg', bindConfig(dir, 'pg', [`store: { url: ${JSON.stringify(pgUrl)} }`], 4, simPort));
+    const onPg = await outbound(
+      'pg',
+      bindConfig(dir, 'pg', [`store: { url: ${JSON.stringify(pgUrl)} }`], 4, simPort),
+    );
     const onSqlite = await outbound(
       'sqlite',
       bindConfig(dir, 'sqlite', [`store: { path: ${JSON.stringify(join(dir, 'store.db'))} }`], 4, simPort),

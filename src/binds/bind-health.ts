@@ -332,7 +332,8 @@ export class BindHealthBook {
         reason: verdict.reason,
         at: new Date(this.verdictSince).toISOString(),
       };
-      const level = verdict.status === 'healthy' || verdict.status === 'stopped' ? 'info' : 'warn';
+      // Standby is a normal state (another replica runs the bind), not a problem.
+      const level = verdict.status === 'unhealthy' || verdict.status === 'degraded' ? 'warn' : 'info';
       this.log[level](
         { from: previous.status, to: verdict.status, code: verdict.code },
         `health ${previous.status} -> ${verdict.status}: ${verdict.reason}`,

@@ -97,6 +97,8 @@ export async function startMessagePath(
       renewIntervalMs: config.leases.renewIntervalMs,
       logger: logger.child({ component: 'ownership' }),
       ...(config.leases.owner !== undefined ? { owner: config.leases.owner } : {}),
+      // On PostgreSQL other replicas may be starting too: see them before taking a share.
+      joinDelayMs: config.store.url ? config.leases.renewIntervalMs : 0,
     });
     registry.setOwnershipGate(ownership);
     const routes = buildRouteTable(config.routes.length > 0 ? config.routes : undefined, options.binds);

@@ -71,6 +71,12 @@ export interface BindOwnershipOptions {
   ownerGone?: (owner: string) => boolean;
   /** Random in [0, 1): the order free leases are tried in, so replicas starting together spread. */
   random?: () => number;
+  /**
+   * How long start() waits after its first heartbeat before claiming, so that replicas starting
+   * together see each other and split the binds at once instead of the first taking them all and
+   * giving most back (default 0: one process alone on its store).
+   */
+  joinDelayMs?: number;
 }
 
 interface Held {
@@ -120,7 +126,13 @@ export class BindOwnership implements OwnershipGate {
   private readonly log: Logger | undefined;
   private readonly ownerGone: (owner: string) => boolean;
   private readonly random: () => number;
+  private readonly joinDelayMs: number;
   private readonly held = new Map<string, Held>();
+  /**
+   * Binds being given back: unbinding (down: false), then their lease is released by the next
+   * pass (never while a renewal is under way, which would extend it again). Not claimed meanwhile.
+   */
+  private readonly releasing = new Map<string, { lease: BindLease; down: boolean }>();
   /** Who holds each lease elsewhere (held leases of other live owners), from the last pass. */
   private elsewhere = new Map<string, string>();
   private replicas: LiveReplica[] = [];
@@ -151,6 +163,7 @@ export class BindOwnership implements OwnershipGate {
     this.log = options.logger;
     this.ownerGone = options.ownerGone ?? ownerGoneHere;
     this.random = options.random ?? Math.random;
+    this.joinDelayMs = options.joinDelayMs ?? 0;
   }
 
   /** OwnershipGate: null when this replica runs the bind, else who does ('' when nobody yet). */
@@ -206,6 +219,10 @@ export class BindOwnership implements OwnershipGate {
   async start(): Promise<OwnershipPass> {
     if (this.started) throw new Error('BindOwnership already started');
     this.started = true;
+    if (this.joinDelayMs > 0) {
+      await this.store.heartbeatReplica(this.owner, this.ttlMs).catch(() => undefined);
+      await new Promise<void>((resolve) => this.clock.setTimer(resolve, this.joinDelayMs));
+    }
     return this.pass();
   }
 
@@ -240,8 +257,9 @@ export class BindOwnership implements OwnershipGate {
     this.deadlineTimer?.clear();
     this.deadlineTimer = null;
     await this.running?.catch(() => undefined);
-    const leases = [...this.held.values()].map((h) => h.lease);
+    const leases = [...this.held.values(), ...this.releasing.values()].map((h) => h.lease);
     this.held.clear();
+    this.releasing.clear();
     await Promise.all(leases.map((l) => this.store.releaseBindLease(l).catch(() => undefined)));
     await this.store.leaveReplica(this.owner).catch(() => undefined);
   }
@@ -307,8 +325,14 @@ export class BindOwnership implements OwnershipGate {
     let leases: BindLeaseState[];
     try {
       replicas = await this.store.heartbeatReplica(this.owner, this.ttlMs);
+      // Binds given back and down by now: their leases go, so another replica may take them.
+      const down = [...this.releasing].filter(([, r]) => r.down);
+      await Promise.all(down.map(([, r]) => this.store.releaseBindLease(r.lease)));
+      for (const [id] of down) this.releasing.delete(id);
       const mine = [...this.held.values()].map((h) => h.lease);
-      const renewed = await this.store.renewBindLeases(this.owner, mine, this.ttlMs);
+      // Binds still unbinding keep their lease until they are down (no one else binds meanwhile).
+      const unbinding = [...this.releasing.values()].map((r) => r.lease);
+      const renewed = await this.store.renewBindLeases(this.owner, [...mine, ...unbinding], this.ttlMs);
       if (this.stopped) return result;
       const byId = new Map(renewed.map((l) => [l.bindId, l]));
       for (const sent of mine) {
@@ -372,22 +396,26 @@ export class BindOwnership implements OwnershipGate {
       await this.claim(desired, wanted, leaseOf, live, result.claimed);
     } else if (this.held.size > result.share) {
       // A replica joined: give back what is above the share, unbinding before the lease goes.
+      // Not awaited: an unbind may take unbindTimeoutMs, and the pass must not hold up the
+      // renewals of the binds kept. The lease is given back once the bind is down (until then
+      // nobody else may take it; it expires by itself should the release fail).
       const extra = [...this.held.keys()].sort().slice(result.share);
-      await Promise.all(
-        extra.map(async (id) => {
-          const h = this.held.get(id);
-          if (h === undefined) return;
-          this.held.delete(id);
-          await this.holdQuietly(id, '');
-          await this.store.releaseBindLease(h.lease).catch(() => undefined);
-          result.released.push(id);
-        }),
-      );
+      for (const id of extra) {
+        const h = this.held.get(id);
+        if (h === undefined) continue;
+        this.held.delete(id);
+        const entry = { lease: h.lease, down: false };
+        this.releasing.set(id, entry);
+        result.released.push(id);
+        void this.holdQuietly(id, '').then(() => {
+          entry.down = true;
+        });
+      }
     }
 
     // Everything wanted and not held here is shown standby with its owner (stopped if running).
     for (const id of desired) {
-      if (this.held.has(id)) continue;
+      if (this.held.has(id) || this.releasing.has(id)) continue;
       const owner = this.elsewhere.get(id) ?? '';
       if (this.target.heldFor(id) !== owner) void this.holdQuietly(id, owner);
     }
@@ -425,7 +453,7 @@ export class BindOwnership implements OwnershipGate {
   ): Promise<void> {
     const free: { id: string; replacing?: string; rank: number }[] = [];
     for (const id of desired) {
-      if (this.held.has(id)) continue;
+      if (this.held.has(id) || this.releasing.has(id)) continue;
       const l = leaseOf.get(id);
       if (l === undefined || !l.held || l.owner === this.owner) free.push({ id, rank: this.random() });
       else if (!live.has(l.owner) && this.ownerGone(l.owner)) {

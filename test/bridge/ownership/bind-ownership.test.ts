@@ -137,6 +137,19 @@ describe('bind ownership', () => {
     expect(a.own.snapshot().replicas.map((r) => r.owner)).toEqual(['a', 'b', 'c']);
   });
 
+  it('with a join delay, replicas starting together split the binds at once: nobody takes more than its share', async () => {
+    const c = cluster(10);
+    const rs = ['a', 'b', 'c'].map((name) => c.add(name, { joinDelayMs: RENEW }));
+    const starts = rs.map((r) => r.own.start());
+    // Each has sent its first heartbeat and waits on its clock.
+    while (rs.some((r) => r.clock.pending === 0)) await new Promise((resolve) => setImmediate(resolve));
+    for (const r of rs) r.clock.advance(RENEW);
+    await Promise.all(starts);
+    expect(rs.map((r) => r.target.running.size)).toEqual([4, 3, 3]);
+    // Nothing was run and given back.
+    expect(rs.map((r) => r.target.runs.length)).toEqual([4, 3, 3]);
+  });
+
   it('moves binds back when a replica joins: the first gives back what is above its share', async () => {
     const c = cluster(10);
     const a = c.add('a');
