@@ -7,9 +7,13 @@ export const STATUSES = ['healthy', 'degraded', 'unhealthy', 'standby', 'stopped
 /** RTT samples kept per bind for its sparkline. */
 export const RTT_HISTORY = 40;
 
-/** The owner of a standby bind, from its reason (`run by <owner>`), or '' when not known. */
+/**
+ * The replica that runs a standby bind: the summary's `owner` (bind ownership by leases), else
+ * from its reason (`run by <owner>`, older services); '' when not known or not on standby.
+ */
 export function ownerOf(record) {
   if (record.status !== 'standby') return '';
+  if (typeof record.owner === 'string' && record.owner !== '') return record.owner;
   const match = /^run by (.+)$/.exec(record.reason ?? '');
   return match ? match[1] : '';
 }
