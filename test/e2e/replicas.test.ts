@@ -12,6 +12,8 @@
  * test/bridge/ownership/.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import postgres from 'pg';
@@ -53,6 +55,26 @@ interface Summary {
   status: string;
 }
 
+const SECRET = `whsec_${Buffer.from('replicas-e2e-secret-0123456789ab').toString('base64')}`;
+const servers: http.Server[] = [];
+
+/** A webhook receiver answering 204, keeping each request's webhook-id and message id. */
+async function receiver(): Promise<{ url: string; received: { webhookId: string; messageId: string }[] }> {
+  const received: { webhookId: string; messageId: string }[] = [];
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { data: { id: string } };
+      received.push({ webhookId: String(req.headers['webhook-id']), messageId: body.data.id });
+      res.writeHead(204).end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  servers.push(server);
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks`, received };
+}
+
 interface Replica {
   name: string;
   serve: CliChild;
@@ -71,6 +93,10 @@ describe.skipIf(unavailable !== undefined)('three replicas on one PostgreSQL', (
   afterEach(() => killAllChildren());
   afterAll(async () => {
     killAllChildren();
+    for (const server of servers.splice(0)) {
+      server.closeAllConnections();
+      server.close();
+    }
     await sim?.close();
     await pg?.stop();
     if (dir !== '') rmSync(dir, { recursive: true, force: true });
@@ -116,6 +142,7 @@ describe.skipIf(unavailable !== undefined)('three replicas on one PostgreSQL', (
   it('spreads the binds, sends every message once, and moves binds on kill -9 and SIGSTOP without binding one twice', {
     timeout: 300_000,
   }, async () => {
+    const hooks = await receiver();
     const url = await pg!.createDatabase('replicas');
     const config = join(dir, 'config.yaml');
     writeFileSync(
@@ -125,6 +152,10 @@ describe.skipIf(unavailable !== undefined)('three replicas on one PostgreSQL', (
         'log: { level: info }',
         `store: { url: ${JSON.stringify(url)} }`,
         `leases: { ttlMs: ${TTL_MS}, renewIntervalMs: ${RENEW_MS} }`,
+        'webhooks:',
+        '  pollIntervalMs: 200',
+        '  endpoints:',
+        `    - { id: rx, url: ${JSON.stringify(hooks.url)}, secret: ${JSON.stringify(SECRET)}, events: [message.submitted] }`,
         'defaults: { enquireLinkIntervalMs: 2000, reconnect: { initialDelayMs: 200, maxDelayMs: 1000 } }',
         'binds:',
         ...BINDS.map(
@@ -197,6 +228,18 @@ describe.skipIf(unavailable !== undefined)('three replicas on one PostgreSQL', (
         texts.filter((t) => t === `replicas #${i}#`),
         `#${i}`,
       ).toHaveLength(1);
+    // One message.submitted webhook per message across the replicas (a retry would repeat its
+    // webhook-id; a second event under another id would be a duplicate delivery).
+    await eventually(
+      async () => new Set(hooks.received.map((r) => r.messageId)).size >= 30,
+      'a webhook for every message',
+    );
+    const idsByMessage = new Map<string, Set<string>>();
+    for (const r of hooks.received) {
+      idsByMessage.set(r.messageId, (idsByMessage.get(r.messageId) ?? new Set()).add(r.webhookId));
+    }
+    expect([...idsByMessage.keys()].sort()).toEqual([...ids].sort());
+    for (const [id, webhookIds] of idsByMessage) expect(webhookIds.size, id).toBe(1);
     expect(sim!.sim.bindPeaks({ reset: true })).toEqual(Object.fromEntries(all.map((id) => [id, 1])));
 
     // 4. kill -9 r3: the others take its binds; the SMSC never sees two sessions of one bind.
