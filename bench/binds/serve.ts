@@ -8,11 +8,11 @@
  * block a scrape causes), GET /binds bytes, and the median last probe RTT of all binds. Bounded:
  * every wait has a deadline and the service gets SIGKILL if SIGTERM has not ended it in 30 s.
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
+import { startServe, stopServe } from '../serve-process.js';
 
 export interface ServeSmsc {
   simPort: number;
@@ -69,42 +69,6 @@ function configYaml(args: ServeArgs, simPort: number): string {
     );
   }
   return `${lines.join('\n')}\n`;
-}
-
-interface Service {
-  child: ChildProcess;
-  pid: number;
-  url: string;
-  exited: Promise<number | null>;
-}
-
-function startService(cwd: string, configPath: string): Promise<Service> {
-  // SERVE_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") goes to the service's node: profile it in place.
-  const nodeArgs = (process.env.SERVE_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const child = spawn(process.execPath, [...nodeArgs, 'dist/cli.js', 'serve', '--config', configPath], {
-    cwd,
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('serve did not listen within 60 s')), 60_000);
-    child.once('exit', (code) => reject(new Error(`serve exited (${code}) before it listened`)));
-    // Drain the log (a pipe left full would block the service); the first line with a url is it.
-    let url: string | null = null;
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      if (url !== null || !line.includes('"url"')) return;
-      try {
-        const parsed = JSON.parse(line) as { url?: string };
-        if (typeof parsed.url === 'string') {
-          url = parsed.url;
-          clearTimeout(timer);
-          resolve({ child, pid: child.pid!, url, exited });
-        }
-      } catch {
-        // not a log line of ours
-      }
-    });
-  });
 }
 
 async function timedGet(url: string): Promise<{ ms: number; text: string; status: number }> {
@@ -171,7 +135,7 @@ async function serveOne(smsc: ServeSmsc, args: ServeArgs, cwd: string): Promise<
 
   smsc.cpuReset();
   const t0 = performance.now();
-  const service = await startService(cwd, configPath);
+  const service = await startServe(cwd, configPath);
   const { pid, url } = service;
   const rows: (string | number)[][] = [];
   try {
@@ -295,10 +259,7 @@ async function serveOne(smsc: ServeSmsc, args: ServeArgs, cwd: string): Promise<
     );
   } finally {
     const tStop = performance.now();
-    service.child.kill('SIGTERM');
-    const killer = setTimeout(() => service.child.kill('SIGKILL'), 30_000);
-    const code = await service.exited;
-    clearTimeout(killer);
+    const code = await stopServe(service);
     rows.push([`SIGTERM → exit (s), exit code ${code}`, ((performance.now() - tStop) / 1_000).toFixed(2)]);
     rmSync(dir, { recursive: true, force: true });
   }

@@ -14,13 +14,12 @@
  * `SERVE_NODE_ARGS` passes flags to the served process (e.g. --cpu-prof). Figures on a 2-core
  * shared machine are noisy: compare ratios from one run.
  */
-import { type ChildProcess, fork, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
+import { forkSmsc, startServe, waitReady } from '../serve-process.js';
 import type { FromSmsc, ToSmsc } from './smsc-child.js';
 
 interface Args {
@@ -50,55 +49,21 @@ function parseArgs(argv: string[]): Args {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+type Counts = Extract<FromSmsc, { delivered: number }>;
+
 interface Smsc {
   port: number;
   send(msg: ToSmsc): void;
-  read(): Promise<Extract<FromSmsc, { delivered: number }>>;
+  read(): Promise<Counts>;
 }
 
-function startSmsc(): Promise<Smsc> {
-  const child = fork(join(import.meta.dirname, 'smsc-child.ts'), [], { execArgv: ['--import', 'tsx'] });
-  return new Promise((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`the SMSC child exited (${code})`)));
-    child.once('message', (msg: FromSmsc) => {
-      if (!('ready' in msg)) return reject(new Error('unexpected first message from the SMSC child'));
-      resolve({
-        port: msg.ready.port,
-        send: (m) => child.send(m),
-        read: () =>
-          new Promise((done) => {
-            child.once('message', (m: FromSmsc) => {
-              if ('delivered' in m) done(m);
-            });
-            child.send({ cmd: 'read' } satisfies ToSmsc);
-          }),
-      });
-    });
-  });
-}
-
-function startService(dir: string, configPath: string): Promise<{ child: ChildProcess; url: string }> {
-  const nodeArgs = (process.env.SERVE_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const child = spawn(process.execPath, [...nodeArgs, 'dist/cli.js', 'serve', '--config', configPath], {
-    cwd: dir,
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('serve did not listen within 60 s')), 60_000);
-    child.once('exit', (code) => reject(new Error(`serve exited (${code}) before it listened`)));
-    let url: string | null = null;
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      if (url !== null || !line.includes('"url"')) return;
-      try {
-        const parsed = JSON.parse(line) as { url?: string };
-        if (typeof parsed.url === 'string') {
-          url = parsed.url;
-          clearTimeout(timer);
-          resolve({ child, url });
-        }
-      } catch {}
-    });
-  });
+async function startSmsc(): Promise<Smsc> {
+  const smsc = await forkSmsc<ToSmsc, FromSmsc>(join(import.meta.dirname, 'smsc-child.ts'));
+  return {
+    port: smsc.port,
+    send: (m) => smsc.send(m),
+    read: () => smsc.ask({ cmd: 'read' }, (m): m is Counts => 'delivered' in m),
+  };
 }
 
 async function metric(url: string, name: string): Promise<number | null> {
@@ -144,14 +109,10 @@ async function main(): Promise<void> {
       `      secret: whsec_${Buffer.alloc(32, 7).toString('base64')}\n      events: [message.received]\n` +
       `      concurrency: 64\nbinds:\n${binds}`,
   );
-  const service = await startService(args.serveDir, configPath);
+  const service = await startServe(args.serveDir, configPath);
   const rows: [string, string][] = [];
   try {
-    for (let i = 0; i < 600; i++) {
-      const res = await fetch(`${service.url}/readyz`).catch(() => null);
-      if (res?.status === 200) break;
-      await sleep(100);
-    }
+    await waitReady(service.url, 60_000);
     const t0 = performance.now();
     for (let i = 0; i < args.binds; i++) {
       smsc.send({ cmd: 'burst', systemId: `bridge${i}`, count: args.count, ratePerSecond: args.rate });

@@ -14,14 +14,13 @@
  * The simulator runs in its own process. Receipts are not asked for (receipt: none), so the figure is
  * the submit path alone. Figures on a 2-core shared machine are noisy: compare ratios from one run.
  */
-import { type ChildProcess, fork, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { connectSocket } from '../../src/session/connect.js';
 import { SmppSession } from '../../src/session/session.js';
 import { runLoad } from '../http/load.js';
+import { forkSmsc, startServe, waitReady } from '../serve-process.js';
 import type { FromSmsc, ToSmsc } from './smsc-child.js';
 
 interface Args {
@@ -53,31 +52,21 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 
 // ------------------------------------------------------------------ the SMSC child
 
+type Counters = Extract<FromSmsc, { submitsAnswered: number }>;
+
 interface Smsc {
   port: number;
-  read(): Promise<{ submitsAnswered: number; submitsAccepted: number; cpuMs: number }>;
+  read(): Promise<Counters>;
   close(): void;
 }
 
-function startSmsc(): Promise<Smsc> {
-  const child = fork(join(import.meta.dirname, 'smsc-child.ts'), [], { execArgv: ['--import', 'tsx'] });
-  return new Promise((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`the SMSC child exited (${code})`)));
-    child.once('message', (msg: FromSmsc) => {
-      if (!('ready' in msg)) return reject(new Error('unexpected first message from the SMSC child'));
-      resolve({
-        port: msg.ready.port,
-        read: () =>
-          new Promise((done) => {
-            child.once('message', (m: FromSmsc) => {
-              if ('submitsAnswered' in m) done(m);
-            });
-            child.send({ cmd: 'read' } satisfies ToSmsc);
-          }),
-        close: () => child.send({ cmd: 'exit' } satisfies ToSmsc),
-      });
-    });
-  });
+async function startSmsc(): Promise<Smsc> {
+  const smsc = await forkSmsc<ToSmsc, FromSmsc>(join(import.meta.dirname, 'smsc-child.ts'));
+  return {
+    port: smsc.port,
+    read: () => smsc.ask({ cmd: 'read' }, (m): m is Counters => 'submitsAnswered' in m),
+    close: () => smsc.send({ cmd: 'exit' }),
+  };
 }
 
 // ------------------------------------------------------------------ 1. raw sessions
@@ -129,45 +118,6 @@ async function rawSubmitRate(
 }
 
 // ------------------------------------------------------------------ 2. the service
-
-interface Service {
-  child: ChildProcess;
-  url: string;
-}
-
-function startService(dir: string, configPath: string): Promise<Service> {
-  const nodeArgs = (process.env.SERVE_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const child = spawn(process.execPath, [...nodeArgs, 'dist/cli.js', 'serve', '--config', configPath], {
-    cwd: dir,
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('serve did not listen within 60 s')), 60_000);
-    child.once('exit', (code) => reject(new Error(`serve exited (${code}) before it listened`)));
-    let url: string | null = null;
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      if (url !== null || !line.includes('"url"')) return;
-      try {
-        const parsed = JSON.parse(line) as { url?: string };
-        if (typeof parsed.url === 'string') {
-          url = parsed.url;
-          clearTimeout(timer);
-          resolve({ child, url });
-        }
-      } catch {}
-    });
-  });
-}
-
-async function waitReady(url: string, timeoutMs: number): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (performance.now() < deadline) {
-    const res = await fetch(`${url}/readyz`).catch(() => null);
-    if (res?.status === 200) return;
-    await sleep(100);
-  }
-  throw new Error(`${url}/readyz not 200 within ${timeoutMs} ms`);
-}
 
 /** Waits until the simulator has answered `target` submits; returns when (performance.now()), or null on stall. */
 async function waitAnswered(smsc: Smsc, target: number, stallMs = 15_000): Promise<number | null> {
@@ -225,7 +175,7 @@ async function main(): Promise<void> {
       configPath,
       `http:\n  host: 127.0.0.1\n  port: 0\nlog:\n  level: info\nstore:\n  path: ${join(dir, 'bench.db')}\nbinds:\n${binds}`,
     );
-    const service = await startService(args.serveDir, configPath);
+    const service = await startServe(args.serveDir, configPath);
     try {
       await waitReady(service.url, 30_000);
       const json = { 'content-type': 'application/json' };

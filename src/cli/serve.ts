@@ -10,13 +10,15 @@
  * accepting and idle connections close → requests in flight get shutdown.httpDrainTimeoutMs,
  * then their connections are cut → the outbound engine stops claiming and lets submit_sm
  * responses in flight land (up to shutdown.unbindTimeoutMs) → every bind unbinds, the whole within
- * shutdown.unbindTimeoutMs (binds still waiting then are abandoned) → the message store closes →
- * the embedded simulator closes → exit 0. A second signal exits at once.
+ * shutdown.unbindTimeoutMs (binds still waiting then are abandoned) → the message store closes
+ * (demo mode: its temporary file is removed) → the embedded simulator closes → exit 0. A second
+ * signal exits at once.
  *
  * The bind set is one desired set (config binds + the demo bind + binds created through the API,
  * src/cli/bind-catalog.ts) reconciled at start, after every bind API write and on SIGHUP, which
  * reloads the config file: a bad file is logged with its key paths and changes nothing.
  */
+import { rmSync } from 'node:fs';
 import type pino from 'pino';
 import { withBindDefaults } from '../binds/bind-options.js';
 import { BindRegistry } from '../binds/registry.js';
@@ -109,6 +111,19 @@ function listenFailure(what: string, host: string, port: number, error: unknown)
   });
 }
 
+/**
+ * Demo mode's SQLite store is a throwaway file of this process in the OS temp directory
+ * (service-config.ts demoConfig): removed, with its -wal and -shm, once the store closed at a clean
+ * shutdown or a failed start. A crash leaves it behind. Nothing to remove with store.url (PostgreSQL).
+ */
+function demoStoreRemover(config: ServiceConfig): () => void {
+  if (!config.demo || (config.store.url !== undefined && config.store.url !== '')) return () => {};
+  const { path } = config.store;
+  return () => {
+    for (const file of [path, `${path}-wal`, `${path}-shm`]) rmSync(file, { force: true });
+  };
+}
+
 /** Starts the service from a loaded config (used by `serve` and by tests). Throws StartError, with everything closed again. */
 export async function startService(config: ServiceConfig, logger: pino.Logger): Promise<RunningService> {
   const log = logger as unknown as Logger;
@@ -152,6 +167,9 @@ export async function startService(config: ServiceConfig, logger: pino.Logger): 
     const registry = new BindRegistry({ logger: log });
     await registry.reconcile(binds);
     started.push(() => registry.stopAll(config.shutdown.unbindTimeoutMs));
+    const removeDemoStore = demoStoreRemover(config);
+    // Runs after the message path's close (closers run in reverse), or after its failed start.
+    started.push(async () => removeDemoStore());
     const messages = await startMessagePath(config, registry, log, { binds });
     started.push(() => messages.close());
     // The config as run: the demo bind counts as a config bind (read-only through the API).
@@ -212,6 +230,7 @@ export async function startService(config: ServiceConfig, logger: pino.Logger): 
           );
         }
         await messages.close(httpDrainTimeoutMs);
+        removeDemoStore();
         if (simulator) await simulator.close();
         logger.info('stopped');
       })();

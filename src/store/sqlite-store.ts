@@ -9,7 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { SmppError } from '../errors.js';
 import { cleanMessageId } from '../protocol/receipt.js';
 import {
@@ -33,6 +33,7 @@ import {
   toWebhook,
 } from './rows.js';
 import { MIGRATIONS, SCHEMA_VERSION_TABLE, SQLITE_TYPES } from './schema.js';
+import { openDatabase, prepare } from './sqlite-native.js';
 import {
   type BindDefinition,
   type BindLease,
@@ -148,16 +149,17 @@ export class SqliteStore implements Store {
     let writer: Db | undefined;
     try {
       mkdirSync(dirname(path), { recursive: true });
-      writer = new Database(path);
-      const mode = writer.pragma('journal_mode = WAL', { simple: true });
+      // Native objects only through sqlite-native.ts (no db.pragma(): see there why).
+      writer = openDatabase(path);
+      const mode = prepare(writer, 'PRAGMA journal_mode = WAL').pluck().get();
       if (mode !== 'wal') throw new Error(`journal_mode is ${String(mode)}, not wal`);
       // 'full': SQLite itself does not fsync on COMMIT (NORMAL); WalSync fsyncs the WAL in the
       // thread pool and the group commit answers the callers only after that (wal-sync.ts).
-      writer.pragma(
-        `synchronous = ${options.fsyncOffLoop === true ? 'NORMAL' : (options.synchronous ?? 'full').toUpperCase()}`,
+      writer.exec(
+        `PRAGMA synchronous = ${options.fsyncOffLoop === true ? 'NORMAL' : (options.synchronous ?? 'full').toUpperCase()}`,
       );
-      writer.pragma('foreign_keys = ON');
-      writer.pragma('busy_timeout = 5000');
+      writer.exec('PRAGMA foreign_keys = ON');
+      writer.exec('PRAGMA busy_timeout = 5000');
       migrate(writer, this.now());
     } catch (error) {
       writer?.close();
@@ -165,8 +167,8 @@ export class SqliteStore implements Store {
     }
     this.writer = writer;
     try {
-      this.reader = new Database(path, { readonly: true });
-      this.reader.pragma('busy_timeout = 5000');
+      this.reader = openDatabase(path, { readonly: true });
+      this.reader.exec('PRAGMA busy_timeout = 5000');
     } catch (error) {
       writer.close();
       throw openError(path, error);
@@ -307,6 +309,8 @@ export class SqliteStore implements Store {
     this.closed = true;
     await this.queue.close();
     this.walSync?.close();
+    // Finalizes every statement of both connections; their JS wrappers stay retained by
+    // sqlite-native.ts, so no GC finalizes one later (that aborts the process on Node 24).
     this.reader.close();
     this.writer.close();
   }
@@ -467,7 +471,7 @@ const PENDING_RECEIPT_STATS_SQL = ['SCHEDLD', 'ENROUTE', 'ACCEPTD'].map((s) => `
 
 function migrate(db: Db, now: number): void {
   db.exec(SCHEMA_VERSION_TABLE);
-  const row = db.prepare('SELECT MAX(version) AS v FROM schema_version').get() as { v: number | null };
+  const row = prepare(db, 'SELECT MAX(version) AS v FROM schema_version').get() as { v: number | null };
   const current = row.v ?? 0;
   const known = MIGRATIONS.at(-1)?.version ?? 0;
   if (current > known) {
@@ -477,16 +481,18 @@ function migrate(db: Db, now: number): void {
   }
   for (const migration of MIGRATIONS) {
     if (migration.version <= current) continue;
+    // BEGIN/COMMIT by hand: db.transaction() prepares native statements of its own (sqlite-native.ts).
+    db.exec('BEGIN');
     try {
-      db.transaction(() => {
-        for (const sql of migration.statements(SQLITE_TYPES)) db.exec(sql);
-        db.prepare('INSERT INTO schema_version (version, name, applied_at) VALUES (?, ?, ?)').run(
-          migration.version,
-          migration.name,
-          now,
-        );
-      })();
+      for (const sql of migration.statements(SQLITE_TYPES)) db.exec(sql);
+      prepare(db, 'INSERT INTO schema_version (version, name, applied_at) VALUES (?, ?, ?)').run(
+        migration.version,
+        migration.name,
+        now,
+      );
+      db.exec('COMMIT');
     } catch (error) {
+      if (db.inTransaction) db.exec('ROLLBACK');
       throw migrationError(`migration ${migration.version} (${migration.name}) failed`, error);
     }
   }
@@ -532,7 +538,7 @@ class Statements {
   get(sql: string): Database.Statement {
     let statement = this.cache.get(sql);
     if (statement === undefined) {
-      statement = this.db.prepare(sql);
+      statement = prepare(this.db, sql);
       this.cache.set(sql, statement);
     }
     return statement;

@@ -9,47 +9,17 @@ import { CommandStatus } from '../../src/protocol/command-status.js';
 import { MessageState, TlvTag } from '../../src/protocol/constants.js';
 import type { Pdu, PduOf } from '../../src/protocol/pdu.js';
 import { findTlv } from '../../src/protocol/tlv.js';
-import { FakeClock } from '../../src/session/clock.js';
 import type { SmppSession } from '../../src/session/session.js';
 import { checkAccounts } from '../../src/simulator/accounts.js';
-import type { SimulatorOptions } from '../../src/simulator/simulator.js';
-import {
-  connectEsme,
-  type EsmeOptions,
-  inbox,
-  type StartedSimulator,
-  startSimulator,
-  waitFor,
-} from '../helpers/simulator.js';
+import { fakeClockSimulator, watch } from '../helpers/fake-clock-simulator.js';
+import { inbox, waitFor } from '../helpers/simulator.js';
 
-let started: StartedSimulator | undefined;
-let clock = new FakeClock();
-const esmes: SmppSession[] = [];
-
-afterEach(async () => {
-  for (const e of esmes.splice(0)) e.destroy();
-  let closed = false;
-  const closing = started?.close().then(() => {
-    closed = true;
-  });
-  while (closing && !closed) {
-    clock.advance(1_000);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  started = undefined;
+const h = fakeClockSimulator({
+  sim: { receipts: { delayMs: 1_000 } },
+  esme: { systemId: 'acme', responseTimeoutMs: 60_000 },
 });
-
-async function sim(options: SimulatorOptions = {}): Promise<StartedSimulator> {
-  clock = new FakeClock();
-  started = await startSimulator({ clock, receipts: { delayMs: 1_000 }, ...options });
-  return started;
-}
-
-async function esme(options: EsmeOptions = {}): Promise<SmppSession> {
-  const e = await connectEsme(started!.port, { systemId: 'acme', responseTimeoutMs: 60_000, ...options });
-  esmes.push(e);
-  return e;
-}
+afterEach(() => h.close());
+const { sim, esme } = h;
 
 function submit(e: SmppSession, init: Partial<PduOf<'submit_sm'>> = {}): Promise<Pdu> {
   return e.request('submit_sm', {
@@ -60,16 +30,6 @@ function submit(e: SmppSession, init: Partial<PduOf<'submit_sm'>> = {}): Promise
     short_message: Buffer.from('hi'),
     ...init,
   } as Parameters<SmppSession['request']>[1]);
-}
-
-function track<T>(p: Promise<T>): { done: () => boolean; value: Promise<T> } {
-  let settled = false;
-  const value = p.finally(() => {
-    settled = true;
-  });
-  // Answers never written reject when the test closes the session: nobody awaits those.
-  value.catch(() => {});
-  return { done: () => settled, value };
 }
 
 /** Lets loopback bytes arrive (real time) without moving the simulator's clock. */
@@ -97,17 +57,17 @@ describe('receipt_before_resp', () => {
       },
     });
     s.setCase({ kind: 'receipt_before_resp', respDelayMs: 60_000 }, { systemId: 'acme' });
-    const resp = track(
+    const resp = watch(
       submit(e).then((r) => {
         order.push('resp');
         return r;
       }),
     );
     await waitFor(() => inbox(e).length === 1, 3_000, 'the receipt');
-    clock.advance(59_999);
+    h.clock.advance(59_999);
     await settle();
     expect(resp.done()).toBe(false);
-    clock.advance(1);
+    h.clock.advance(1);
     const answer = await resp.value;
     expect(order).toEqual(['receipt', 'resp']);
     expect(receiptId(inbox(e)[0]!)).toBe(messageId(answer));
@@ -136,7 +96,7 @@ describe('reverse_parts', () => {
     s.setCase({ kind: 'reverse_parts' }, { destinationPrefix: '4477' });
     const answered: number[] = [];
     const part = (seq: number) =>
-      track(
+      watch(
         submit(e, udhPart(9, 3, seq, `part ${seq}`)).then(() => {
           answered.push(seq);
         }),
@@ -165,7 +125,7 @@ describe('reverse_parts', () => {
     s.setCase({ kind: 'reverse_parts', holdTimeoutMs: 30_000 });
     const answered: number[] = [];
     const sar = (seq: number) =>
-      track(
+      watch(
         submit(e, {
           short_message: Buffer.from(`p${seq}`),
           tlvs: [
@@ -178,10 +138,10 @@ describe('reverse_parts', () => {
     const a = sar(1);
     const b = sar(2);
     await waitFor(() => s.messages().length === 2, 3_000, 'two parts stored');
-    clock.advance(29_999);
+    h.clock.advance(29_999);
     await settle();
     expect(a.done() || b.done()).toBe(false);
-    clock.advance(1);
+    h.clock.advance(1);
     await Promise.all([a.value, b.value]);
     expect(answered).toEqual([2, 1]);
     expect(s.messages()[0]?.concat).toEqual({ method: 'sar', reference: 0x1234, total: 3, seq: 1 });
@@ -195,7 +155,7 @@ describe('id_format', () => {
     s.setCase({ kind: 'id_format', submit: 'hex', receipt: 'decimal', receiptLeadingZeros: 3 });
     const id = messageId(await submit(e));
     expect(id).toMatch(/^[0-9a-f]+$/);
-    clock.advance(1_000);
+    h.clock.advance(1_000);
     await waitFor(() => inbox(e).length === 1, 3_000, 'the receipt');
     const receipt = inbox(e)[0]!;
     const expected = `000${BigInt(`0x${id}`).toString(10)}`;
@@ -217,7 +177,7 @@ describe('id_format', () => {
     s.setCase({ kind: 'id_format', submit: 'decimal', receipt: 'hex', submitLeadingZeros: 2 });
     const id = messageId(await submit(e));
     expect(id).toMatch(/^00[1-9]\d*$/);
-    clock.advance(1_000);
+    h.clock.advance(1_000);
     await waitFor(() => inbox(e).length === 1, 3_000, 'the receipt');
     expect(receiptId(inbox(e)[0]!)).toBe(BigInt(id).toString(16));
   });
@@ -231,7 +191,7 @@ describe('receipt_other_bind', () => {
     s.setCase({ kind: 'receipt_other_bind' }, { systemId: 'acme' });
     const ids = [];
     for (let i = 0; i < 4; i++) ids.push(messageId(await submit(trx)));
-    clock.advance(1_000);
+    h.clock.advance(1_000);
     await waitFor(() => inbox(rx).length === 4, 3_000, 'four receipts on the receiver');
     expect(inbox(trx)).toHaveLength(0);
     expect(inbox(rx).map(receiptId).sort()).toEqual([...ids].sort());
@@ -250,9 +210,9 @@ describe('throttle', () => {
     };
     expect(await statuses(3)).toEqual([0, 0, CommandStatus.ESME_RTHROTTLED]);
     expect(await statuses(2, '33600000000')).toEqual([0, 0]);
-    clock.advance(499);
+    h.clock.advance(499);
     expect(await statuses(1)).toEqual([CommandStatus.ESME_RTHROTTLED]);
-    clock.advance(1);
+    h.clock.advance(1);
     expect(await statuses(2)).toEqual([0, CommandStatus.ESME_RTHROTTLED]);
     expect(s.messages()).toHaveLength(5);
   });
@@ -267,9 +227,9 @@ describe('throttle', () => {
       CommandStatus.ESME_RMSGQFUL,
       0,
     ]);
-    clock.advance(9_999);
+    h.clock.advance(9_999);
     expect(await one()).toBe(0);
-    clock.advance(1);
+    h.clock.advance(1);
     expect([await one(), await one(), await one()]).toEqual([
       CommandStatus.ESME_RMSGQFUL,
       CommandStatus.ESME_RMSGQFUL,
@@ -286,11 +246,11 @@ describe('throttle', () => {
       CommandStatus.ESME_RTHROTTLED,
       CommandStatus.ESME_RTHROTTLED,
     ]);
-    clock.advance(1_999);
+    h.clock.advance(1_999);
     expect(await one()).toBe(CommandStatus.ESME_RTHROTTLED);
-    clock.advance(1);
+    h.clock.advance(1);
     expect(await one()).toBe(0);
-    clock.advance(8_000);
+    h.clock.advance(8_000);
     expect(await one()).toBe(CommandStatus.ESME_RTHROTTLED);
   });
 });
@@ -301,14 +261,14 @@ describe('receipts', () => {
     const e = await esme();
     s.setCase({ kind: 'receipts', stats: ['DELIVRD', 'ENROUTE', 'DELIVRD'], gapMs: 5_000 });
     const id = messageId(await submit(e));
-    clock.advance(1_000);
+    h.clock.advance(1_000);
     await waitFor(() => inbox(e).length === 1, 3_000, 'the first receipt');
-    clock.advance(4_999);
+    h.clock.advance(4_999);
     await settle();
     expect(inbox(e)).toHaveLength(1);
-    clock.advance(1);
+    h.clock.advance(1);
     await waitFor(() => inbox(e).length === 2, 3_000, 'the second receipt');
-    clock.advance(5_000);
+    h.clock.advance(5_000);
     await waitFor(() => inbox(e).length === 3, 3_000, 'the third receipt');
     expect(inbox(e).map((r) => findTlv(r.tlvs, TlvTag.message_state))).toEqual([
       MessageState.DELIVERED,
@@ -330,10 +290,10 @@ describe('no_response', () => {
     const { sim: s } = await sim();
     const e = await esme();
     s.setCase({ kind: 'no_response', share: 0.5 });
-    const submits = [1, 2, 3, 4].map(() => track(submit(e)));
+    const submits = [1, 2, 3, 4].map(() => watch(submit(e)));
     await waitFor(() => s.messages().length === 4, 3_000, 'four messages stored');
     await Promise.all([submits[1]!.value, submits[3]!.value]);
-    clock.advance(1_000);
+    h.clock.advance(1_000);
     await waitFor(() => inbox(e).length === 4, 3_000, 'four receipts');
     await settle();
     expect(submits.map((x) => x.done())).toEqual([false, true, false, true]);
@@ -344,10 +304,10 @@ describe('no_response', () => {
     const { sim: s } = await sim();
     const e = await esme();
     s.setCase({ kind: 'no_response', receipt: false }, { destinationPrefix: '33' });
-    const lost = track(submit(e, { destination_addr: '33600000000' }));
+    const lost = watch(submit(e, { destination_addr: '33600000000' }));
     const id = messageId(await submit(e));
     await waitFor(() => s.messages().length === 2, 3_000, 'two messages stored');
-    clock.advance(1_000);
+    h.clock.advance(1_000);
     await waitFor(() => inbox(e).length === 1, 3_000, 'one receipt');
     await settle();
     expect(inbox(e).map(receiptId)).toEqual([id]);

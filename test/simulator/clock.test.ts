@@ -12,51 +12,13 @@ import { encodePdu } from '../../src/protocol/codec.js';
 import { CommandStatus } from '../../src/protocol/command-status.js';
 import { MessageState } from '../../src/protocol/constants.js';
 import { createPdu, type Pdu, type PduOf } from '../../src/protocol/pdu.js';
-import { FakeClock } from '../../src/session/clock.js';
 import type { SmppSession } from '../../src/session/session.js';
-import type { SimulatorOptions } from '../../src/simulator/simulator.js';
-import {
-  closeReason,
-  connectEsme,
-  type EsmeOptions,
-  inbox,
-  openEsme,
-  type StartedSimulator,
-  startSimulator,
-  waitFor,
-} from '../helpers/simulator.js';
+import { fakeClockSimulator, watch } from '../helpers/fake-clock-simulator.js';
+import { closeReason, inbox, openEsme, waitFor } from '../helpers/simulator.js';
 
-let started: StartedSimulator | undefined;
-let clock = new FakeClock();
-const esmes: SmppSession[] = [];
-const raws: net.Socket[] = [];
-
-afterEach(async () => {
-  for (const e of esmes.splice(0)) e.destroy();
-  for (const r of raws.splice(0)) r.destroy();
-  // close() may wait for an unbind_resp on the fake clock: move it until everything is closed.
-  let closed = false;
-  const closing = started?.close().then(() => {
-    closed = true;
-  });
-  while (closing && !closed) {
-    clock.advance(1_000);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  started = undefined;
-});
-
-async function sim(options: SimulatorOptions = {}): Promise<StartedSimulator> {
-  clock = new FakeClock();
-  started = await startSimulator({ clock, ...options });
-  return started;
-}
-
-async function esme(options: EsmeOptions = {}): Promise<SmppSession> {
-  const e = await connectEsme(started!.port, { responseTimeoutMs: 30_000, ...options });
-  esmes.push(e);
-  return e;
-}
+const h = fakeClockSimulator({ esme: { responseTimeoutMs: 30_000 } });
+afterEach(() => h.close());
+const { sim, esme } = h;
 
 function submit(e: SmppSession, init: Partial<PduOf<'submit_sm'>> = {}): Promise<Pdu> {
   return e.request('submit_sm', {
@@ -66,15 +28,6 @@ function submit(e: SmppSession, init: Partial<PduOf<'submit_sm'>> = {}): Promise
     short_message: Buffer.from('hi'),
     ...init,
   } as Parameters<SmppSession['request']>[1]);
-}
-
-/** A promise and whether it has settled yet. */
-function track<T>(p: Promise<T>): { done: () => boolean; value: Promise<T> } {
-  let settled = false;
-  const value = p.finally(() => {
-    settled = true;
-  });
-  return { done: () => settled, value };
 }
 
 /**
@@ -88,12 +41,12 @@ describe('answer faults on the fake clock', () => {
     const { sim: s } = await sim();
     const e = await esme();
     const id = s.setFault({ kind: 'delay', ms: 60_000 });
-    const answer = track(submit(e));
+    const answer = watch(submit(e));
     await waitFor(() => s.counters().in.submit_sm === 1, 5_000, 'the submit_sm at the simulator');
-    clock.advance(59_999);
+    h.clock.advance(59_999);
     await settle();
     expect(answer.done()).toBe(false);
-    clock.advance(1);
+    h.clock.advance(1);
     expect(await answer.value).toMatchObject({ command: 'submit_sm_resp', command_status: 0 });
     s.clearFault(id);
     expect(await submit(e)).toMatchObject({ command: 'submit_sm_resp', command_status: 0 });
@@ -104,13 +57,13 @@ describe('answer faults on the fake clock', () => {
     const { sim: s } = await sim();
     const e = await esme();
     const id = s.setFault({ kind: 'slow_loris', chunkBytes: 4, intervalMs: 10_000 });
-    const answer = track(submit(e)); // submit_sm_resp: 33 octets, 9 chunks, 8 waits
+    const answer = watch(submit(e)); // submit_sm_resp: 33 octets, 9 chunks, 8 waits
     await waitFor(() => s.counters().in.submit_sm === 1, 5_000, 'the submit_sm at the simulator');
-    for (let i = 0; i < 7; i++) clock.advance(10_000);
-    clock.advance(9_999);
+    for (let i = 0; i < 7; i++) h.clock.advance(10_000);
+    h.clock.advance(9_999);
     await settle();
     expect(answer.done()).toBe(false);
-    clock.advance(1);
+    h.clock.advance(1);
     expect(await answer.value).toMatchObject({ command: 'submit_sm_resp', command_status: 0 });
     s.clearFault(id);
     expect(await submit(e)).toMatchObject({ command: 'submit_sm_resp', command_status: 0 });
@@ -125,9 +78,9 @@ describe('answer faults on the fake clock', () => {
     expect(statuses.filter((x) => x === 0)).toHaveLength(3);
     expect(statuses.filter((x) => x === CommandStatus.ESME_RTHROTTLED)).toHaveLength(5);
     expect(s.counters().submits).toBe(3);
-    clock.advance(999); // the same second (the fake clock starts on a whole second)
+    h.clock.advance(999); // the same second (the fake clock starts on a whole second)
     expect((await submit(e)).command_status).toBe(CommandStatus.ESME_RTHROTTLED);
-    clock.advance(1);
+    h.clock.advance(1);
     const next = await Promise.all(Array.from({ length: 4 }, () => submit(e)));
     expect(next.map((r) => r.command_status)).toEqual([0, 0, 0, CommandStatus.ESME_RTHROTTLED]);
     s.clearFault(id);
@@ -143,10 +96,10 @@ describe('messages and receipts on the fake clock', () => {
     const resp = (await submit(e, { registered_delivery: 1 })) as PduOf<'submit_sm_resp'>;
     const query = async () =>
       (await e.request('query_sm', { message_id: resp.message_id })) as PduOf<'query_sm_resp'>;
-    clock.advance(3_599_999);
+    h.clock.advance(3_599_999);
     expect(await query()).toMatchObject({ message_state: MessageState.ENROUTE, final_date: '' });
     expect(inbox(e)).toHaveLength(0);
-    clock.advance(1);
+    h.clock.advance(1);
     const after = await query();
     expect(after).toMatchObject({ message_state: MessageState.UNDELIVERABLE, error_code: 34 });
     expect(after.final_date).toMatch(/^\d{12}\d00\+$/);
@@ -158,11 +111,11 @@ describe('messages and receipts on the fake clock', () => {
     await sim({ receipts: { delayMs: 100 } });
     const e = await esme();
     const resp = (await submit(e, { registered_delivery: 1 })) as PduOf<'submit_sm_resp'>;
-    clock.advance(99);
+    h.clock.advance(99);
     expect(
       (await e.request('cancel_sm', { message_id: resp.message_id, source_addr: 'Brand' })).command_status,
     ).toBe(0);
-    clock.advance(60_000);
+    h.clock.advance(60_000);
     await e.probe(); // anything written before the enquire_link_resp has arrived
     expect(inbox(e)).toHaveLength(0);
   });
@@ -172,19 +125,19 @@ describe('messages and receipts on the fake clock', () => {
     const e = await esme({ onDeliver: () => CommandStatus.ESME_RX_T_APPN });
     await submit(e, { registered_delivery: 1 });
     const answered = (n: number) => () => s.counters().in.deliver_sm_resp === n;
-    clock.advance(60_000);
+    h.clock.advance(60_000);
     await waitFor(answered(1), 5_000, 'the first attempt answered');
-    clock.advance(59_999);
+    h.clock.advance(59_999);
     await e.probe();
     expect(inbox(e)).toHaveLength(1);
-    clock.advance(1);
+    h.clock.advance(1);
     await waitFor(answered(2), 5_000, 'the second attempt answered');
-    clock.advance(119_999);
+    h.clock.advance(119_999);
     await e.probe();
     expect(inbox(e)).toHaveLength(2);
-    clock.advance(1);
+    h.clock.advance(1);
     await waitFor(answered(3), 5_000, 'the third attempt answered');
-    clock.advance(3_600_000);
+    h.clock.advance(3_600_000);
     await e.probe();
     expect(inbox(e)).toHaveLength(3);
     expect(s.counters().receiptsSent).toBe(3);
@@ -195,23 +148,23 @@ describe('session timers on the fake clock', () => {
   it('probes a bound client after exactly enquireLinkIntervalMs of silence', async () => {
     await sim({ enquireLinkIntervalMs: 30_000 });
     const e = await esme();
-    clock.advance(29_999);
+    h.clock.advance(29_999);
     await settle();
     expect(e.pdusIn.enquire_link ?? 0).toBe(0);
-    clock.advance(1);
+    h.clock.advance(1);
     await waitFor(() => e.pdusIn.enquire_link === 1, 5_000, "the simulator's enquire_link");
   });
 
   it('closes a connection that has not bound after exactly sessionInitTimeoutMs', async () => {
     await sim({ sessionInitTimeoutMs: 60_000 });
-    const e = await openEsme(started!.port);
-    esmes.push(e);
-    const closed = track(closeReason(e));
-    await waitFor(() => started!.sim.sessions().length === 1, 5_000, 'the accepted connection');
-    clock.advance(59_999);
+    const e = await openEsme(h.started.port);
+    h.track(e);
+    const closed = watch(closeReason(e));
+    await waitFor(() => h.started.sim.sessions().length === 1, 5_000, 'the accepted connection');
+    h.clock.advance(59_999);
     await settle();
     expect(closed.done()).toBe(false);
-    clock.advance(1);
+    h.clock.advance(1);
     expect(await closed.value).toBe('peer_closed');
   });
 });
@@ -221,7 +174,7 @@ describe('backpressure', () => {
     const { sim: s, port } = await sim();
     s.setFault({ kind: 'delay', ms: 60_000 });
     const raw = net.connect({ host: '127.0.0.1', port });
-    raws.push(raw);
+    h.track(raw);
     raw.on('error', () => {});
     let received = 0;
     raw.on('data', (chunk: Buffer) => {
@@ -267,7 +220,7 @@ describe('backpressure', () => {
     // reading is not paused is a stalled peer.
     const advance = async (ms: number): Promise<void> => {
       for (let t = 0; t < ms; t += 10_000) {
-        clock.advance(Math.min(10_000, ms - t));
+        h.clock.advance(Math.min(10_000, ms - t));
         await new Promise((r) => setTimeout(r, 5));
       }
     };

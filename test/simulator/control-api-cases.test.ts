@@ -6,39 +6,28 @@
 import type { FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CommandStatus } from '../../src/protocol/command-status.js';
-import { FakeClock } from '../../src/session/clock.js';
 import type { SmppSession } from '../../src/session/session.js';
 import { CASE_KINDS } from '../../src/simulator/cases.js';
 import { buildControlApi } from '../../src/simulator/control-api.js';
-import { connectEsme, inbox, type StartedSimulator, startSimulator, waitFor } from '../helpers/simulator.js';
+import { fakeClockSimulator } from '../helpers/fake-clock-simulator.js';
+import { inbox, waitFor } from '../helpers/simulator.js';
 
-let started: StartedSimulator | undefined;
 let app: FastifyInstance | undefined;
-let clock = new FakeClock();
-const esmes: SmppSession[] = [];
+const h = fakeClockSimulator({
+  sim: { receipts: { delayMs: 10 } },
+  esme: { systemId: 'acme', responseTimeoutMs: 5_000 },
+});
 
 afterEach(async () => {
-  for (const e of esmes.splice(0)) e.destroy();
   await app?.close();
   app = undefined;
-  let closed = false;
-  const closing = started?.close().then(() => {
-    closed = true;
-  });
-  while (closing && !closed) {
-    clock.advance(1_000);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  started = undefined;
+  await h.close();
 });
 
 async function setup(): Promise<{ api: FastifyInstance; esme: SmppSession }> {
-  clock = new FakeClock();
-  started = await startSimulator({ clock, receipts: { delayMs: 10 } });
+  const started = await h.sim();
   app = buildControlApi(started.sim);
-  const esme = await connectEsme(started.port, { systemId: 'acme', responseTimeoutMs: 5_000 });
-  esmes.push(esme);
-  return { api: app, esme };
+  return { api: app, esme: await h.esme() };
 }
 
 const submit = (e: SmppSession, destination = '447700900123') =>

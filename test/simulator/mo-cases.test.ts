@@ -12,46 +12,12 @@ import type { PduOf } from '../../src/protocol/pdu.js';
 import { parseUdh } from '../../src/protocol/segments.js';
 import { decodeText } from '../../src/protocol/text.js';
 import { findTlv } from '../../src/protocol/tlv.js';
-import { FakeClock } from '../../src/session/clock.js';
-import type { SmppSession } from '../../src/session/session.js';
-import type { SimulatorOptions } from '../../src/simulator/simulator.js';
-import {
-  connectEsme,
-  type EsmeOptions,
-  inbox,
-  type StartedSimulator,
-  startSimulator,
-  waitFor,
-} from '../helpers/simulator.js';
+import { fakeClockSimulator } from '../helpers/fake-clock-simulator.js';
+import { inbox, waitFor } from '../helpers/simulator.js';
 
-let started: StartedSimulator | undefined;
-let clock = new FakeClock();
-const esmes: SmppSession[] = [];
-
-afterEach(async () => {
-  for (const e of esmes.splice(0)) e.destroy();
-  let closed = false;
-  const closing = started?.close().then(() => {
-    closed = true;
-  });
-  while (closing && !closed) {
-    clock.advance(1_000);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  started = undefined;
-});
-
-async function sim(options: SimulatorOptions = {}): Promise<StartedSimulator> {
-  clock = new FakeClock();
-  started = await startSimulator({ clock, ...options });
-  return started;
-}
-
-async function esme(options: EsmeOptions = {}): Promise<SmppSession> {
-  const e = await connectEsme(started!.port, { systemId: 'acme', ...options });
-  esmes.push(e);
-  return e;
-}
+const h = fakeClockSimulator({ esme: { systemId: 'acme' } });
+afterEach(() => h.close());
+const { sim, esme } = h;
 
 const settle = (ms = 50) => new Promise((r) => setTimeout(r, ms));
 
@@ -152,10 +118,10 @@ describe('MO redelivery', () => {
       redeliver: { timeoutMs: 30_000, attempts: 2 },
     });
     await waitFor(() => inbox(e).length === 1, 3_000, 'the first deliver_sm');
-    clock.advance(29_999);
+    h.clock.advance(29_999);
     await settle();
     expect(inbox(e)).toHaveLength(1);
-    clock.advance(1);
+    h.clock.advance(1);
     await waitFor(() => inbox(e).length === 2, 3_000, 'the redelivery');
     expect(await result).toMatchObject({ parts: 1, sent: 2, delivered: 1 });
     const [first, second] = inbox(e);
@@ -174,10 +140,10 @@ describe('MO redelivery', () => {
     s.setCase({ kind: 'mo_redeliver', timeoutMs: 10_000, attempts: 1, delayMs: 5_000 }, { systemId: 'acme' });
     const result = s.sendMo({ from: '1', to: '2', text: 'hello' });
     await waitFor(() => s.deliveryRecords()[0]?.outcome === 'error', 3_000, 'the error answer');
-    clock.advance(4_999);
+    h.clock.advance(4_999);
     await settle();
     expect(inbox(e)).toHaveLength(1);
-    clock.advance(1);
+    h.clock.advance(1);
     expect(await result).toMatchObject({ sent: 2, delivered: 1 });
     expect(s.deliveryRecords().map((r) => [r.attempt, r.outcome, r.status])).toEqual([
       [1, 'error', 'ESME_RX_T_APPN'],
@@ -189,11 +155,11 @@ describe('MO redelivery', () => {
     const { sim: s } = await sim();
     s.setCase({ kind: 'mo_redeliver', timeoutMs: 10_000, attempts: 3, delayMs: 1_000 }, { systemId: 'acme' });
     const waiting = s.sendMo({ from: '1', to: '2', text: 'while down', systemId: 'acme' });
-    clock.advance(1_000);
+    h.clock.advance(1_000);
     await settle();
     expect(s.deliveryRecords()).toEqual([]);
     const e = await esme();
-    clock.advance(1_000);
+    h.clock.advance(1_000);
     expect(await waiting).toMatchObject({ sent: 1, delivered: 1 });
     expect(inbox(e).map(partText)).toEqual(['while down']);
   });
@@ -203,13 +169,13 @@ describe('MO redelivery', () => {
     await esme({ onDeliver: () => null });
     const once = s.sendMo({ from: '1', to: '2', text: 'a' });
     await waitFor(() => s.deliveryRecords().length === 1, 3_000, 'the deliver_sm');
-    clock.advance(1_000);
+    h.clock.advance(1_000);
     expect(await once).toMatchObject({ sent: 1, delivered: 0 });
     const twice = s.sendMo({ from: '1', to: '2', text: 'b', redeliver: { timeoutMs: 1_000, attempts: 1 } });
     await waitFor(() => s.deliveryRecords().length === 2, 3_000, 'the deliver_sm');
-    clock.advance(1_000);
+    h.clock.advance(1_000);
     await waitFor(() => s.deliveryRecords().length === 3, 3_000, 'the redelivery');
-    clock.advance(1_000);
+    h.clock.advance(1_000);
     expect(await twice).toMatchObject({ sent: 2, delivered: 0 });
     expect(s.deliveryRecords().map((r) => r.outcome)).toEqual(['none', 'none', 'none']);
   });
@@ -228,12 +194,12 @@ describe('MO bursts', () => {
     });
     expect(burst).toMatchObject({ id: 1, count: 5, state: 'running' });
     await waitFor(() => inbox(e).length === 1, 3_000, 'the first MO at once');
-    clock.advance(999);
+    h.clock.advance(999);
     await settle();
     expect(inbox(e)).toHaveLength(1);
-    clock.advance(1);
+    h.clock.advance(1);
     await waitFor(() => inbox(e).length === 2, 3_000, 'the second MO a second later');
-    clock.advance(3_000);
+    h.clock.advance(3_000);
     await waitFor(() => s.moBursts()[0]?.state === 'done', 3_000, 'the burst done');
     expect(inbox(e).map(partText)).toEqual(['msg 1', 'msg 2', 'msg 3', 'msg 4', 'msg 5']);
     expect(s.moBursts()[0]).toMatchObject({ started: 5, delivered: 5, failed: 0 });
@@ -245,7 +211,7 @@ describe('MO bursts', () => {
     const { id } = s.startMoBurst({ from: '1', to: '2', count: 100, ratePerSecond: 10 });
     await waitFor(() => inbox(e).length === 1, 3_000, 'the first MO');
     s.stopMoBurst(id);
-    clock.advance(10_000);
+    h.clock.advance(10_000);
     await settle();
     expect(inbox(e)).toHaveLength(1);
     expect(s.moBursts()[0]).toMatchObject({ state: 'stopped', started: 1 });

@@ -1,10 +1,12 @@
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import type Database from 'better-sqlite3';
+import { afterEach, describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../src/errors.js';
 import { LATEST_SCHEMA_VERSION } from '../../src/store/schema.js';
+import { openDatabase, prepare } from '../../src/store/sqlite-native.js';
 import { openSqliteStore, type SqliteStoreOptions } from '../../src/store/sqlite-store.js';
 import { describeStore, message } from './store-suite.js';
 
@@ -45,15 +47,15 @@ describe('SqliteStore', () => {
   it('runs in WAL mode; with fsyncOffLoop (full) answers a write only after fsyncing the WAL, not with normal', async () => {
     const { store, path } = open({ fsyncOffLoop: true });
     await store.createMessage(message('m1'), part);
-    const raw = new Database(path, { readonly: true });
+    const raw = openDatabase(path, { readonly: true });
     closers.push(() => {
       raw.close();
     });
-    expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(prepare(raw, 'PRAGMA journal_mode').pluck().get()).toBe('wal');
     // SQLite itself never fsyncs on COMMIT (NORMAL): with 'full' the store fsyncs the WAL off
     // the event loop before answering (wal-sync.ts), which the sync count shows.
     const writer = (store as unknown as { writer: Database.Database }).writer;
-    expect(writer.pragma('synchronous', { simple: true })).toBe(1);
+    expect(prepare(writer, 'PRAGMA synchronous').pluck().get()).toBe(1);
     const walSync = (store as unknown as { walSync?: { sync(): Promise<void> } }).walSync;
     expect(walSync).toBeDefined();
     let syncs = 0;
@@ -68,7 +70,7 @@ describe('SqliteStore', () => {
     expect((normal as unknown as { walSync?: unknown }).walSync).toBeUndefined();
     // Without fsyncOffLoop, SQLite fsyncs in COMMIT (synchronous=FULL) as before.
     const plain = (open().store as unknown as { writer: Database.Database }).writer;
-    expect(plain.pragma('synchronous', { simple: true })).toBe(2);
+    expect(prepare(plain, 'PRAGMA synchronous').pluck().get()).toBe(2);
   });
 
   it('records the schema version it migrated to, once', async () => {
@@ -76,11 +78,11 @@ describe('SqliteStore', () => {
     await store.close();
     const again = openSqliteStore({ path });
     closers.push(() => again.close());
-    const raw = new Database(path, { readonly: true });
+    const raw = openDatabase(path, { readonly: true });
     closers.push(() => {
       raw.close();
     });
-    const rows = raw.prepare('SELECT version FROM schema_version ORDER BY version').all() as {
+    const rows = prepare(raw, 'SELECT version FROM schema_version ORDER BY version').all() as {
       version: number;
     }[];
     expect(rows.map((r) => r.version)).toEqual(
@@ -91,10 +93,12 @@ describe('SqliteStore', () => {
   it('refuses a database written by a newer schema', async () => {
     const { store, path } = open();
     await store.close();
-    const raw = new Database(path);
-    raw
-      .prepare('INSERT INTO schema_version (version, name, applied_at) VALUES (?, ?, ?)')
-      .run(999, 'future', 0);
+    const raw = openDatabase(path);
+    prepare(raw, 'INSERT INTO schema_version (version, name, applied_at) VALUES (?, ?, ?)').run(
+      999,
+      'future',
+      0,
+    );
     raw.close();
     let code: string | undefined;
     try {
@@ -154,4 +158,36 @@ describe('SqliteStore', () => {
     expect(health.ok).toBe(false);
     expect(health.error).toMatch(/closed/);
   });
+});
+
+describe('SqliteStore native objects', () => {
+  it('a process that opened and closed stores survives the garbage collections V8 starts itself (Node 24: no abort in Statement::~Statement)', async () => {
+    const dir = tempDir();
+    try {
+      const child = spawn(
+        process.execPath,
+        ['--import', 'tsx', join(import.meta.dirname, 'fixtures', 'gc-after-close.ts'), dir],
+        { stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (chunk: Buffer) => {
+        stdout += chunk.toString();
+      });
+      child.stderr.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString();
+      });
+      const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) =>
+        child.once('exit', (c, s) => resolve([c, s])),
+      );
+      expect({ code, signal, stdout, stderr: stderr.split('\n').slice(0, 4).join('\n') }).toEqual({
+        code: 0,
+        signal: null,
+        stdout: 'survived\n',
+        stderr: '',
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
