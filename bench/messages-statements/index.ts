@@ -61,11 +61,14 @@ function countStatements(): void {
       try {
         return original.apply(this, args);
       } finally {
-        const key = this.source.replace(/\s+/g, ' ').trim();
-        const tally = tallies.get(key) ?? { calls: 0, ns: 0n };
+        const ns = process.hrtime.bigint() - t0;
+        let tally = tallies.get(this.source);
+        if (tally === undefined) {
+          tally = { calls: 0, ns: 0n };
+          tallies.set(this.source, tally);
+        }
         tally.calls++;
-        tally.ns += process.hrtime.bigint() - t0;
-        tallies.set(key, tally);
+        tally.ns += ns;
       }
     };
   }
@@ -162,7 +165,8 @@ async function main(): Promise<void> {
           `${(Number(ns) / 1e3 / args.messages).toFixed(1)} µs of SQL per message (${p.ms.toFixed(0)} ms wall)`,
       );
       console.log('| per message | µs each | statement |\n| ---: | ---: | --- |');
-      for (const [sql, t] of rows) {
+      for (const [source, t] of rows) {
+        const sql = source.replace(/\s+/g, ' ').trim();
         console.log(
           `| ${(t.calls / args.messages).toFixed(2)} | ${(Number(t.ns) / 1e3 / t.calls).toFixed(1)} | ${sql.length > 110 ? `${sql.slice(0, 107)}...` : sql} |`,
         );
