@@ -76,11 +76,27 @@ function countStatements(): void {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-async function waitAll(service: RunningService, ids: string[], statuses: string[]): Promise<void> {
+async function waitAll(
+  service: RunningService,
+  ids: string[],
+  statuses: string[],
+  why: () => unknown,
+): Promise<void> {
   const deadline = Date.now() + 120_000;
   let pending = [...ids];
   while (pending.length > 0) {
-    if (Date.now() > deadline) throw new Error(`${pending.length} messages not ${statuses.join('/')}`);
+    if (Date.now() > deadline) {
+      const seen: Record<string, number> = {};
+      for (const id of pending) {
+        const m = await service.messages.store.getMessage(id);
+        const parts = await service.messages.store.listParts(id);
+        const key = `${m?.status}:${parts.map((p) => `${p.state}/${p.receiptStat}`).join(',')}`;
+        seen[key] = (seen[key] ?? 0) + 1;
+      }
+      throw new Error(
+        `${pending.length} messages not ${statuses.join('/')}: ${JSON.stringify(seen)} ${JSON.stringify(why())}`,
+      );
+    }
     const still: string[] = [];
     counting = false;
     for (const id of pending) {
@@ -148,7 +164,10 @@ async function main(): Promise<void> {
       );
     });
     const delivered = await phase('submit + receipts until delivered', () =>
-      waitAll(service, ids, ['delivered']),
+      waitAll(service, ids, ['delivered'], () => ({
+        sim: sim.counters(),
+        engine: service.messages.engine.counters,
+      })),
     );
 
     console.log(
