@@ -145,12 +145,48 @@ const message = (i: number) => ({
   receipt: 'none',
 });
 
-async function storeBlockMs(url: string): Promise<string> {
+interface StoreFigures {
+  longestMs: number | null;
+  commits: number;
+  units: number;
+  busyMs: number;
+  /** The served process's CPU time (user + system), ms. */
+  cpuMs: number;
+}
+
+/** The store's group-commit figures from /metrics (smpp_store_*), when the service exports them. */
+async function storeFigures(url: string): Promise<StoreFigures> {
   const text = await fetch(`${url}/metrics`)
     .then((r) => r.text())
     .catch(() => '');
-  const line = text.split('\n').find((l) => /^smpp_store_longest_commit_seconds(\{|\s)/.test(l));
-  return line ? `${(Number(line.split(/\s+/).at(-1)) * 1_000).toFixed(1)}` : 'n/a (not exported)';
+  const value = (name: string): number | null => {
+    const line = text.split('\n').find((l) => new RegExp(`^${name}(\\{|\\s)`).test(l));
+    return line ? Number(line.split(/\s+/).at(-1)) : null;
+  };
+  const longest = value('smpp_store_longest_commit_seconds');
+  return {
+    longestMs: longest === null ? null : longest * 1_000,
+    commits: value('smpp_store_commits_total') ?? 0,
+    units: value('smpp_store_units_total') ?? 0,
+    busyMs: (value('smpp_store_busy_seconds_total') ?? 0) * 1_000,
+    cpuMs: (value('process_cpu_seconds_total') ?? 0) * 1_000,
+  };
+}
+
+/**
+ * The served process's CPU time per message, ms: on a shared machine the rate follows how much CPU
+ * the process was given; its CPU per message does much less.
+ */
+function cpuPerMessage(before: StoreFigures, after: StoreFigures, messages: number): string {
+  return messages > 0 ? ((after.cpuMs - before.cpuMs) / messages).toFixed(3) : 'n/a';
+}
+
+/** Units per commit, mean commit (BEGIN to end of COMMIT) and the store's share of the phase's wall time. */
+function groupFigures(before: StoreFigures, after: StoreFigures, wallMs: number): string {
+  const commits = after.commits - before.commits;
+  if (commits <= 0) return 'n/a (not exported)';
+  const busy = after.busyMs - before.busyMs;
+  return `${((after.units - before.units) / commits).toFixed(1)} / ${(busy / commits).toFixed(2)} / ${((100 * busy) / wallMs).toFixed(0)} %`;
 }
 
 async function main(): Promise<void> {
@@ -180,7 +216,10 @@ async function main(): Promise<void> {
       await waitReady(service.url, 30_000);
       const json = { 'content-type': 'application/json' };
 
+      const GROUPS = 'store: units per commit / mean commit ms / store share of the wall time';
+      const CPU = 'serve CPU ms per message (accepted and acknowledged)';
       // Single POSTs at 50 connections.
+      let figures = await storeFigures(service.url);
       let before = (await smsc.read()).submitsAnswered;
       let t0 = performance.now();
       const single = await runLoad({
@@ -205,12 +244,16 @@ async function main(): Promise<void> {
         'single POST: accept latency p50 / p99 (ms)',
         `${(single.p50Us2xx / 1e3).toFixed(2)} / ${(single.p99Us2xx / 1e3).toFixed(2)}`,
       ]);
+      let now = await storeFigures(service.url);
+      rows.push([`single POST: ${GROUPS}`, groupFigures(figures, now, performance.now() - t0)]);
+      rows.push([`single POST: ${CPU}`, cpuPerMessage(figures, now, accepted)]);
       rows.push([
         'single POST: other statuses',
         JSON.stringify(Object.fromEntries(Object.entries(single.statuses).filter(([k]) => k !== '202'))),
       ]);
 
       // Batches of 100 at 10 connections.
+      figures = await storeFigures(service.url);
       before = (await smsc.read()).submitsAnswered;
       t0 = performance.now();
       const batchBody = JSON.stringify({ messages: Array.from({ length: 100 }, (_, i) => message(i)) });
@@ -235,8 +278,13 @@ async function main(): Promise<void> {
         'batches: acknowledged by the SMSC end to end per second',
         done === null ? 'stalled' : ((batchMessages * 1_000) / (done - t0)).toFixed(0),
       ]);
+      now = await storeFigures(service.url);
+      rows.push([`batches: ${GROUPS}`, groupFigures(figures, now, performance.now() - t0)]);
+      rows.push([`batches: ${CPU}`, cpuPerMessage(figures, now, batchMessages)]);
 
       // A steady 5,000 msg/s.
+      figures = await storeFigures(service.url);
+      t0 = performance.now();
       before = (await smsc.read()).submitsAnswered;
       const steady = await runLoad({
         url: `${service.url}/messages`,
@@ -257,7 +305,13 @@ async function main(): Promise<void> {
         'steady 5,000/s: accept latency p50 / p99 (ms)',
         `${(steady.p50Us2xx / 1e3).toFixed(2)} / ${(steady.p99Us2xx / 1e3).toFixed(2)}`,
       ]);
-      rows.push(['store: longest commit, event loop blocked (ms)', await storeBlockMs(service.url)]);
+      const last = await storeFigures(service.url);
+      rows.push([`steady: ${GROUPS}`, groupFigures(figures, last, performance.now() - t0)]);
+      rows.push([`steady: ${CPU}`, cpuPerMessage(figures, last, steadyAccepted)]);
+      rows.push([
+        'store: longest commit, event loop blocked (ms)',
+        last.longestMs === null ? 'n/a (not exported)' : last.longestMs.toFixed(1),
+      ]);
     } finally {
       service.child.kill('SIGTERM');
       await new Promise((r) => service.child.once('exit', r));

@@ -101,6 +101,8 @@ export interface SqliteStoreOptions {
   maxGroupSize?: number;
   /** Stop adding units to a group after this long. default 1 ms. */
   maxGroupMs?: number;
+  /** While commits are slower (the fsync), a group may run as long as they take, up to this. default DEFAULT_SLOW_COMMIT_GROUP_MS. */
+  slowCommitGroupMs?: number;
   /**
    * With synchronous 'full': COMMIT does not fsync on the event loop; WalSync fsyncs the WAL in the
    * thread pool and callers are answered after it, while the next group runs. Readers may then see
@@ -118,6 +120,12 @@ export interface SqliteStoreOptions {
  */
 export const DEFAULT_MAX_GROUP_SIZE = 64;
 export const DEFAULT_MAX_GROUP_MS = 1;
+/**
+ * With synchronous=FULL the fsync in COMMIT blocks the event loop (1–3 ms on this machine when
+ * quiet, 10–35 ms under load): groups then run up to as long as their commits take, at most this
+ * (bench/messages: units per commit).
+ */
+export const DEFAULT_SLOW_COMMIT_GROUP_MS = 10;
 
 /** Rows removed per prune transaction, so a large prune never blocks the loop for long. */
 const PRUNE_CHUNK = 200;
@@ -212,6 +220,7 @@ export class SqliteStore implements Store {
     this.queue = new GroupCommitQueue(committer, {
       maxGroupSize: options.maxGroupSize ?? DEFAULT_MAX_GROUP_SIZE,
       maxGroupMs: options.maxGroupMs ?? DEFAULT_MAX_GROUP_MS,
+      slowCommitGroupMs: options.slowCommitGroupMs ?? DEFAULT_SLOW_COMMIT_GROUP_MS,
     });
   }
 
@@ -526,10 +535,60 @@ const QUEUED_CANDIDATES_SQL = `SELECT p.id, p.message_id FROM message_parts p
 const EXPIRED_CANDIDATES_SQL = `SELECT p.id, p.message_id FROM message_parts p
   WHERE p.queue = ? AND p.state = 'claimed' AND p.claimed_until <= ? AND NOT ${MESSAGE_FINAL} AND ${NOT_HELD}
   ORDER BY p.id LIMIT ?`;
-/** Claims every claimable part of one message. */
-const CLAIM_MESSAGE_PARTS_SQL = `UPDATE message_parts SET state = 'claimed', bind_id = ?, epoch = ?, claimed_until = ?, updated_at = ?
-  WHERE id IN (SELECT p.id FROM message_parts p WHERE p.message_id = ? AND ${CLAIMABLE} AND ${NOT_HELD})
+/** Claims every claimable part of several messages (a JSON array of their ids) in one statement. */
+const CLAIM_MESSAGES_PARTS_SQL = `UPDATE message_parts SET state = 'claimed', bind_id = ?, epoch = ?, claimed_until = ?, updated_at = ?
+  WHERE id IN (SELECT p.id FROM message_parts p
+    WHERE p.message_id IN (SELECT value FROM json_each(?)) AND ${CLAIMABLE} AND ${NOT_HELD})
   RETURNING *`;
+/** The fence as a condition of the write itself (parameters: bindId, epoch). */
+const FENCE_HOLDS = 'EXISTS (SELECT 1 FROM bind_leases l WHERE l.bind_id = ? AND l.epoch = ?)';
+/** A part this fence holds (parameters: id, bindId, epoch, then FENCE_HOLDS's). */
+const OWNED_BY_FENCE = `id = ? AND bind_id = ? AND epoch = ? AND ${FENCE_HOLDS}`;
+const MARK_SENDING_SQL = `UPDATE message_parts SET state = 'sending', sequence_number = ?, attempts = attempts + 1,
+    claimed_until = NULL, updated_at = ?
+  WHERE ${OWNED_BY_FENCE} AND state = 'claimed' RETURNING *`;
+/** Outcomes apply to a part sending, or unknown (a late response after a timeout). */
+const OUTCOME_WHERE = `WHERE ${OWNED_BY_FENCE} AND state IN ('sending', 'unknown') RETURNING *`;
+const OUTCOME_ACCEPTED_SQL = `UPDATE message_parts SET state = 'submitted', smsc_message_id = ?, submit_status = 0,
+    error_code = NULL, error_message = NULL, updated_at = ? ${OUTCOME_WHERE}`;
+const OUTCOME_REJECTED_SQL = `UPDATE message_parts SET state = 'rejected', submit_status = ?, error_code = ?,
+    error_message = ?, updated_at = ? ${OUTCOME_WHERE}`;
+const OUTCOME_RETRY_SQL = `UPDATE message_parts SET state = 'queued', bind_id = NULL, epoch = NULL, not_before = ?,
+    submit_status = ?, error_code = ?, error_message = ?, updated_at = ? ${OUTCOME_WHERE}`;
+const OUTCOME_UNKNOWN_SQL = `UPDATE message_parts SET state = 'unknown', error_code = ?, error_message = ?,
+    updated_at = ? ${OUTCOME_WHERE}`;
+/** A patch in one statement: each field is set only when its flag is 1 (status: when not null). */
+const UPDATE_MESSAGE_SQL = `UPDATE messages SET status = COALESCE(?, status),
+    error_code = CASE WHEN ? THEN ? ELSE error_code END,
+    error_message = CASE WHEN ? THEN ? ELSE error_message END,
+    metadata = CASE WHEN ? THEN ? ELSE metadata END,
+    updated_at = ?
+  WHERE id = ? RETURNING *`;
+/** The next seq of the message, read by the INSERT itself. */
+const APPEND_EVENT_SQL = `INSERT INTO message_events (message_id, seq, type, data, created_at)
+  SELECT ?, COALESCE(MAX(seq), 0) + 1, ?, ?, ? FROM message_events WHERE message_id = ?
+  RETURNING seq`;
+
+/** Applies a receipt unless the part already has a final one (parameters: stat, err, doneAt, now, smsc id). */
+const RECEIPT_APPLIES = `(receipt_stat IS NULL OR receipt_stat IN (${PENDING_RECEIPT_STATS_SQL}))`;
+const RECORD_RECEIPT_SQL = `UPDATE message_parts SET
+    (receipt_stat, receipt_err, receipt_done_at, updated_at) = (SELECT
+      CASE WHEN ${RECEIPT_APPLIES} THEN r.stat ELSE receipt_stat END,
+      CASE WHEN ${RECEIPT_APPLIES} THEN r.err ELSE receipt_err END,
+      CASE WHEN ${RECEIPT_APPLIES} THEN r.done_at ELSE receipt_done_at END,
+      CASE WHEN ${RECEIPT_APPLIES} THEN r.now ELSE updated_at END
+      FROM (SELECT ? AS stat, ? AS err, ? AS done_at, ? AS now) r)
+  WHERE id = (SELECT id FROM message_parts WHERE smsc_message_id = ? ORDER BY id DESC LIMIT 1)
+  RETURNING *`;
+
+/** The multi-row INSERT of `n` parts (one text per n, so each is prepared once). */
+const insertPartsSqls: string[] = [];
+function insertPartsSql(n: number): string {
+  insertPartsSqls[n] ??=
+    `INSERT INTO message_parts (message_id, part_index, queue, state, payload, not_before, updated_at)
+  VALUES ${Array.from({ length: n }, () => "(?, ?, ?, 'queued', ?, ?, ?)").join(', ')}`;
+  return insertPartsSqls[n];
+}
 
 class Statements {
   private readonly cache = new Map<string, Database.Statement>();
@@ -638,18 +697,11 @@ class SqliteOps implements StoreOps {
       now,
       now,
     );
-    for (const part of parts) {
-      this.run(
-        `INSERT INTO message_parts (message_id, part_index, queue, state, payload, not_before, updated_at)
-         VALUES (?, ?, ?, 'queued', ?, ?, ?)`,
-        record.id,
-        part.index,
-        record.route,
-        bytes(part.payload),
-        sendAt ?? now,
-        now,
-      );
-    }
+    // Every part in one statement.
+    const values: unknown[] = [];
+    for (const part of parts)
+      values.push(record.id, part.index, record.route, bytes(part.payload), sendAt ?? now, now);
+    this.run(insertPartsSql(parts.length), ...values);
     return record;
   }
 
@@ -659,26 +711,23 @@ class SqliteOps implements StoreOps {
   }
 
   async updateMessage(id: string, patch: MessagePatch): Promise<MessageRecord> {
-    const current = await this.getMessage(id);
-    if (current === undefined) throw notFoundError('message', id);
-    const next: MessageRecord = {
-      ...current,
-      status: patch.status ?? current.status,
-      error: patch.error === undefined ? current.error : patch.error,
-      metadata: patch.metadata === undefined ? current.metadata : patch.metadata,
-      updatedAt: this.now(),
-    };
-    this.run(
-      `UPDATE messages SET status = ?, error_code = ?, error_message = ?, metadata = ?, updated_at = ?
-       WHERE id = ?`,
-      next.status,
-      next.error?.code ?? null,
-      next.error?.message ?? null,
-      json(next.metadata ?? undefined),
-      next.updatedAt,
-      id,
-    );
-    return next;
+    // One statement: a field left out of the patch keeps its value (the flags say which are set).
+    this.check();
+    const row = this.s
+      .get(UPDATE_MESSAGE_SQL)
+      .get(
+        patch.status ?? null,
+        patch.error === undefined ? 0 : 1,
+        patch.error?.code ?? null,
+        patch.error === undefined ? 0 : 1,
+        patch.error?.message ?? null,
+        patch.metadata === undefined ? 0 : 1,
+        json(patch.metadata ?? undefined),
+        this.now(),
+        id,
+      ) as Row | undefined;
+    if (row === undefined) throw notFoundError('message', id);
+    return toMessage(row);
   }
 
   async listParts(messageId: string): Promise<PartRecord[]> {
@@ -741,23 +790,19 @@ class SqliteOps implements StoreOps {
   // ---------------------------------------------------------------- events
 
   async appendMessageEvent(messageId: string, type: string, data: unknown): Promise<MessageEvent> {
-    if (this.one('SELECT 1 AS x FROM messages WHERE id = ?', messageId) === undefined) {
-      throw notFoundError('message', messageId);
+    // One statement: the next seq is read in the INSERT; the foreign key refuses an unknown message.
+    this.check();
+    const createdAt = this.now();
+    let row: Row | undefined;
+    try {
+      row = this.s.get(APPEND_EVENT_SQL).get(messageId, type, json(data), createdAt, messageId) as Row;
+    } catch (error) {
+      if ((error as { code?: unknown }).code === 'SQLITE_CONSTRAINT_FOREIGNKEY') {
+        throw notFoundError('message', messageId);
+      }
+      throw error;
     }
-    const row = this.one(
-      'SELECT COALESCE(MAX(seq), 0) AS seq FROM message_events WHERE message_id = ?',
-      messageId,
-    ) as { seq: number };
-    const event: MessageEvent = { messageId, seq: row.seq + 1, type, data, createdAt: this.now() };
-    this.run(
-      'INSERT INTO message_events (message_id, seq, type, data, created_at) VALUES (?, ?, ?, ?, ?)',
-      messageId,
-      event.seq,
-      type,
-      json(data),
-      event.createdAt,
-    );
-    return event;
+    return { messageId, seq: Number(row.seq), type, data, createdAt };
   }
 
   async listMessageEvents(messageId: string): Promise<MessageEvent[]> {
@@ -1003,28 +1048,22 @@ class SqliteOps implements StoreOps {
       .sort((a, b) => Number(a.id) - Number(b.id))
       .slice(0, limit);
     if (messages.length === 0) return [];
-    const claimed: PartRecord[] = [];
-    const seen = new Set<string>();
-    for (const row of messages) {
-      const messageId = String(row.message_id);
-      if (seen.has(messageId)) continue;
-      seen.add(messageId);
-      const parts = this.all(
-        CLAIM_MESSAGE_PARTS_SQL,
-        fence.bindId,
-        fence.epoch,
-        now + visibilityMs,
-        now,
-        messageId,
-        queue,
-        now,
-        now,
-        now,
-        fence.bindId,
-        now,
-      );
-      for (const part of parts) claimed.push(toPart(part));
-    }
+    // Every claimable part of those messages, in one statement.
+    const ids = [...new Set(messages.map((row) => String(row.message_id)))];
+    const claimed = this.all(
+      CLAIM_MESSAGES_PARTS_SQL,
+      fence.bindId,
+      fence.epoch,
+      now + visibilityMs,
+      now,
+      JSON.stringify(ids),
+      queue,
+      now,
+      now,
+      now,
+      fence.bindId,
+      now,
+    ).map(toPart);
     claimed.sort((a, b) => a.id - b.id);
     return claimed;
   }
@@ -1047,73 +1086,80 @@ class SqliteOps implements StoreOps {
     return part;
   }
 
-  async markPartSending(fence: Fence, partId: number, sequenceNumber: number): Promise<PartRecord> {
+  /**
+   * A write to a part this fence holds in one statement (the fence and the part's state are
+   * conditions of the UPDATE, which returns the row); when it changed nothing, the reason is looked
+   * up afterwards for the error: the fence lost, the part missing or in another state.
+   */
+  private fencedPartWrite(
+    fence: Fence,
+    partId: number,
+    states: readonly PartState[],
+    sql: string,
+    ...set: unknown[]
+  ): PartRecord {
+    this.check();
+    const row = this.s.get(sql).get(...set, partId, fence.bindId, fence.epoch, fence.bindId, fence.epoch) as
+      | Row
+      | undefined;
+    if (row !== undefined) return toPart(row);
     this.checkFence(fence);
-    this.ownedPart(fence, partId, ['claimed']);
-    this.run(
-      `UPDATE message_parts SET state = 'sending', sequence_number = ?, attempts = attempts + 1,
-         claimed_until = NULL, updated_at = ?
-       WHERE id = ?`,
-      sequenceNumber,
-      this.now(),
-      partId,
-    );
-    return this.part(partId);
+    this.ownedPart(fence, partId, states);
+    throw conflictError(`part ${partId} was not written`);
+  }
+
+  async markPartSending(fence: Fence, partId: number, sequenceNumber: number): Promise<PartRecord> {
+    return this.fencedPartWrite(fence, partId, ['claimed'], MARK_SENDING_SQL, sequenceNumber, this.now());
   }
 
   async recordSubmitOutcome(fence: Fence, partId: number, outcome: SubmitOutcome): Promise<PartRecord> {
-    this.checkFence(fence);
     // A late response may follow a timeout that recorded `unknown`.
-    this.ownedPart(fence, partId, ['sending', 'unknown']);
+    const states: readonly PartState[] = ['sending', 'unknown'];
     const now = this.now();
     switch (outcome.kind) {
       case 'accepted':
-        this.run(
-          `UPDATE message_parts SET state = 'submitted', smsc_message_id = ?, submit_status = 0,
-             error_code = NULL, error_message = NULL, updated_at = ?
-           WHERE id = ?`,
+        return this.fencedPartWrite(
+          fence,
+          partId,
+          states,
+          OUTCOME_ACCEPTED_SQL,
           cleanMessageId(outcome.smscMessageId),
           now,
-          partId,
         );
-        break;
       case 'rejected':
-        this.run(
-          `UPDATE message_parts SET state = 'rejected', submit_status = ?, error_code = ?, error_message = ?,
-             updated_at = ?
-           WHERE id = ?`,
+        return this.fencedPartWrite(
+          fence,
+          partId,
+          states,
+          OUTCOME_REJECTED_SQL,
           outcome.commandStatus,
           outcome.error.code,
           outcome.error.message,
           now,
-          partId,
         );
-        break;
       case 'retry':
-        this.run(
-          `UPDATE message_parts SET state = 'queued', bind_id = NULL, epoch = NULL, not_before = ?,
-             submit_status = ?, error_code = ?, error_message = ?, updated_at = ?
-           WHERE id = ?`,
+        return this.fencedPartWrite(
+          fence,
+          partId,
+          states,
+          OUTCOME_RETRY_SQL,
           outcome.retryAt,
           outcome.commandStatus,
           outcome.error?.code ?? null,
           outcome.error?.message ?? null,
           now,
-          partId,
         );
-        break;
       case 'unknown':
-        this.run(
-          `UPDATE message_parts SET state = 'unknown', error_code = ?, error_message = ?, updated_at = ?
-           WHERE id = ?`,
+        return this.fencedPartWrite(
+          fence,
+          partId,
+          states,
+          OUTCOME_UNKNOWN_SQL,
           outcome.error.code,
           outcome.error.message,
           now,
-          partId,
         );
-        break;
     }
-    return this.part(partId);
   }
 
   async releaseParts(fence: Fence, partIds: readonly number[]): Promise<void> {
@@ -1155,23 +1201,18 @@ class SqliteOps implements StoreOps {
   }
 
   async recordReceipt(receipt: Receipt): Promise<PartRecord | undefined> {
+    // One statement: the latest part with that SMSC id. The first final receipt of a part stays: a
+    // pending one (ENROUTE…) or another final one arriving later (SMSCs repeat and reorder receipts)
+    // is the caller's event, not the part's outcome (the CASE keeps the row as it was).
     const row = this.one(
-      'SELECT id FROM message_parts WHERE smsc_message_id = ? ORDER BY id DESC LIMIT 1',
-      cleanMessageId(receipt.smscMessageId),
-    );
-    if (row === undefined) return undefined;
-    // The first final receipt of a part stays: a pending one (ENROUTE…) or another final one arriving
-    // later (SMSCs repeat and reorder receipts) is the caller's event, not the part's outcome.
-    this.run(
-      `UPDATE message_parts SET receipt_stat = ?, receipt_err = ?, receipt_done_at = ?, updated_at = ?
-       WHERE id = ? AND (receipt_stat IS NULL OR receipt_stat IN (${PENDING_RECEIPT_STATS_SQL}))`,
+      RECORD_RECEIPT_SQL,
       receipt.stat,
       receipt.err ?? null,
       receipt.doneAt ?? null,
       this.now(),
-      row.id,
+      cleanMessageId(receipt.smscMessageId),
     );
-    return this.part(Number(row.id));
+    return row && toPart(row);
   }
 
   async parkReceipt(receipt: Receipt, ttlMs = DEFAULT_PARKED_RECEIPT_TTL_MS): Promise<ParkedReceipt> {
@@ -1192,14 +1233,15 @@ class SqliteOps implements StoreOps {
   }
 
   async takeParkedReceipts(smscMessageId: string): Promise<ParkedReceipt[]> {
-    const id = cleanMessageId(smscMessageId);
-    const rows = this.all(
-      'SELECT * FROM parked_receipts WHERE smsc_message_id = ? AND expires_at > ? ORDER BY id',
-      id,
-      this.now(),
-    );
-    this.run('DELETE FROM parked_receipts WHERE smsc_message_id = ?', id);
-    return rows.map(toParked);
+    // One statement: every parked receipt of the id goes; the unexpired ones are returned.
+    const now = this.now();
+    return this.all(
+      'DELETE FROM parked_receipts WHERE smsc_message_id = ? RETURNING *',
+      cleanMessageId(smscMessageId),
+    )
+      .filter((row) => Number(row.expires_at) > now)
+      .sort((a, b) => Number(a.id) - Number(b.id))
+      .map(toParked);
   }
 
   // ---------------------------------------------------------------- inbound

@@ -95,6 +95,62 @@ describe('GroupCommitQueue', () => {
     expect(committer.committed).toEqual(['r0', 'r1', 'r2', 'r3', 'r4']);
   });
 
+  it('lets groups run as long as slow commits take (up to slowCommitGroupMs), so more units share each', async () => {
+    // A fake monotonic clock: each unit takes 1 ms, each commit 10 ms (an fsync on a busy disk).
+    const run = async (slowCommitGroupMs: number | undefined) => {
+      let clock = 0;
+      const committer = new MemoryCommitter();
+      const commit = committer.commit.bind(committer);
+      committer.commit = () => {
+        clock += 10;
+        commit();
+      };
+      const queue = new GroupCommitQueue(committer, {
+        maxGroupSize: 100,
+        maxGroupMs: 1,
+        ...(slowCommitGroupMs === undefined ? {} : { slowCommitGroupMs }),
+        now: () => clock,
+      });
+      await Promise.all(
+        Array.from({ length: 60 }, (_, i) =>
+          queue.run((tx) => {
+            clock += 1;
+            tx.write(`r${i}`);
+          }),
+        ),
+      );
+      expect(committer.committed).toEqual(Array.from({ length: 60 }, (_, i) => `r${i}`));
+      return queue.stats();
+    };
+    const fixed = await run(undefined);
+    expect(fixed.commits).toBe(60); // 1 ms of units per 10 ms commit: one unit each
+    const adaptive = await run(6);
+    // The first group has no commit to go by (one unit); then groups grow towards 6 units.
+    expect(adaptive.maxGroupSize).toBe(6);
+    expect(adaptive.commits).toBeLessThanOrEqual(15);
+    expect(adaptive.longestGroupMs).toBe(16); // 6 ms of units + the 10 ms commit, never more
+  });
+
+  it('keeps the fixed budget while commits are quick', async () => {
+    let clock = 0;
+    const committer = new MemoryCommitter();
+    const queue = new GroupCommitQueue(committer, {
+      maxGroupSize: 100,
+      maxGroupMs: 2,
+      slowCommitGroupMs: 50,
+      now: () => clock,
+    });
+    await Promise.all(
+      Array.from({ length: 10 }, (_, i) =>
+        queue.run((tx) => {
+          clock += 1;
+          tx.write(`r${i}`);
+        }),
+      ),
+    );
+    expect(queue.stats()).toMatchObject({ commits: 5, maxGroupSize: 2 });
+  });
+
   it('rolls back only the unit that throws and rejects only its caller', async () => {
     const committer = new MemoryCommitter();
     const queue = new GroupCommitQueue(committer, { maxGroupSize: 100, maxGroupMs: 1000 });

@@ -391,7 +391,7 @@ export class BindWorker {
       let matched = 0;
       for (const { lease, held, smscMessageId } of items) {
         const { part } = held;
-        await tx.recordSubmitOutcome(lease, part.id, { kind: 'accepted', smscMessageId });
+        const written = await tx.recordSubmitOutcome(lease, part.id, { kind: 'accepted', smscMessageId });
         // Receipts that came before this response wait for it.
         const parked = smscMessageId === '' ? [] : await tx.takeParkedReceipts(smscMessageId);
         // The submit is its own status change (message.submitted) before the receipts that beat it.
@@ -408,7 +408,7 @@ export class BindWorker {
           });
         }
         matched += parked.length;
-        await recompute(part.messageId);
+        await recompute(part.messageId, parked.length === 0 ? { part: written } : {});
       }
       return matched;
     });
@@ -519,17 +519,17 @@ export class BindWorker {
       }
       case 'reject':
         await recorder.transaction(async (tx, recompute) => {
-          await tx.recordSubmitOutcome(lease, part.id, {
+          const written = await tx.recordSubmitOutcome(lease, part.id, {
             kind: 'rejected',
             commandStatus: decision.commandStatus,
             error: statusError(decision.commandStatus),
           });
-          await recompute(part.messageId);
+          await recompute(part.messageId, { part: written });
         });
         return;
       case 'unknown':
         await recorder.transaction(async (tx, recompute) => {
-          await tx.recordSubmitOutcome(lease, part.id, {
+          const written = await tx.recordSubmitOutcome(lease, part.id, {
             kind: 'unknown',
             error: {
               code: decision.reason,
@@ -539,7 +539,7 @@ export class BindWorker {
                   : 'the connection closed before the submit_sm_resp; the SMS may have been sent',
             },
           });
-          await recompute(part.messageId);
+          await recompute(part.messageId, { part: written });
         });
         return;
     }

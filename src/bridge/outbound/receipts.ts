@@ -64,6 +64,7 @@ export class ReceiptCorrelator implements ReceiptSink {
         const part = await tx.recordReceipt({ smscMessageId, bindId, stat, err, doneAt });
         if (part === undefined) continue;
         await recompute(part.messageId, {
+          part,
           event: {
             type: 'receipt',
             data: { part: part.index, bindId, stat, err, doneAt, final: receipt.final },

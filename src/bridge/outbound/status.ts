@@ -102,6 +102,11 @@ export interface RecomputeOptions {
   failure?: PathFailure;
   /** An event to append first (a receipt after the status went final is recorded this way only). */
   event?: { type: string; data: unknown };
+  /**
+   * The part this transaction just wrote, as the store returned it: a message of one part needs no
+   * other, so its parts are not read again.
+   */
+  part?: PartRecord;
 }
 
 export type StatusListener = (change: MessageStatusChange) => void;
@@ -169,7 +174,11 @@ export class StatusRecorder {
     const message = await tx.getMessage(messageId);
     if (message === undefined) return undefined;
     if (options.event) await tx.appendMessageEvent(messageId, options.event.type, options.event.data);
-    const parts = await tx.listParts(messageId);
+    const known = options.part;
+    const parts =
+      known !== undefined && known.messageId === messageId && message.partsCount === 1
+        ? [known]
+        : await tx.listParts(messageId);
     const at = this.now();
     const verdict = verdictOf(message, parts, at, options.failure);
     if (verdict.status === message.status) return undefined;
