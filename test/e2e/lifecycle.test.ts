@@ -112,7 +112,7 @@ describe('serve on SIGTERM', () => {
     ]);
     const serve = startCli(['serve', '--config', config]);
     const base = await listening(serve);
-    for (const id of ['b1', 'b2', 'b3']) await serve.line(/^bound as/, 15_000).then(() => id);
+    for (const id of ['b1', 'b2', 'b3']) await serve.line(/^bound as/, 60_000).then(() => id);
     for (let i = 0; i < 150 && (await fetch(`${base}/readyz`)).status !== 200; i++) {
       await new Promise((r) => setTimeout(r, 100));
     }

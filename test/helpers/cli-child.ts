@@ -60,7 +60,7 @@ export function startCli(args: string[], env: NodeJS.ProcessEnv = {}): CliChild 
   return {
     process: child,
     lines,
-    line(match, timeoutMs = 20_000) {
+    line(match, timeoutMs = 60_000) {
       const seen = lines.find((l) => match.test(l.msg));
       if (seen) return Promise.resolve(seen);
       return new Promise((resolve, reject) => {
