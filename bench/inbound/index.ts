@@ -1,17 +1,19 @@
 /**
- * npm run bench -- inbound [--count N] [--rate R] [--binds B] [--serve-dir DIR]
+ * npm run bench -- inbound [--count N] [--rate R] [--binds B] [--window W] [--serve-dir DIR]
  *
  * The inbound message path end to end, on this machine, in one run: the simulator (its own
  * process) floods MO deliver_sm — `--count` per bind at up to `--rate` per second per bind, through
  * its burst API — into the real service (`node dist/cli.js serve`, SQLite store, synchronous=full,
- * `--binds` receiver binds) with one webhook endpoint subscribed to message.received, pointing at
+ * `--binds` receiver binds, each with up to `--window` deliver_sm unanswered: the simulator's window,
+ * 10 by default as in most SMSCs) with one webhook endpoint subscribed to message.received, pointing at
  * an HTTP receiver in this process. Prints:
  *   - deliver_sm acknowledged (ESME_ROK, i.e. stored durably) per second, over the flood;
  *   - webhooks delivered per second (2xx received here), from the first MO to the last webhook;
  *   - the age of the oldest pending webhook when the flood ends, and the time from the end of the
  *     flood until every webhook arrived (the outbox drained);
  *   - the store's commits, units per commit and longest commit (event-loop block) from /metrics.
- * `SERVE_NODE_ARGS` passes flags to the served process (e.g. --cpu-prof). Figures on a 2-core
+ * `SERVE_NODE_ARGS` passes flags to the served process (e.g. --cpu-prof), `SMSC_NODE_ARGS` to the
+ * simulator's. `--serve-dir` runs another build's dist/ (a before/after comparison). Figures on a 2-core
  * shared machine are noisy: compare ratios from one run.
  */
 import { type ChildProcess, fork, spawn } from 'node:child_process';
@@ -27,11 +29,12 @@ interface Args {
   count: number;
   rate: number;
   binds: number;
+  window: number;
   serveDir: string;
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { count: 20_000, rate: 20_000, binds: 2, serveDir: '.' };
+  const args: Args = { count: 20_000, rate: 20_000, binds: 2, window: 10, serveDir: '.' };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     const value = (): number => {
@@ -42,6 +45,7 @@ function parseArgs(argv: string[]): Args {
     if (flag === '--count') args.count = value();
     else if (flag === '--rate') args.rate = value();
     else if (flag === '--binds') args.binds = value();
+    else if (flag === '--window') args.window = value();
     else if (flag === '--serve-dir') args.serveDir = argv[++i] ?? '.';
     else throw new Error(`unknown flag ${flag}`);
   }
@@ -56,8 +60,11 @@ interface Smsc {
   read(): Promise<Extract<FromSmsc, { delivered: number }>>;
 }
 
-function startSmsc(): Promise<Smsc> {
-  const child = fork(join(import.meta.dirname, 'smsc-child.ts'), [], { execArgv: ['--import', 'tsx'] });
+function startSmsc(windowSize: number): Promise<Smsc> {
+  const nodeArgs = (process.env.SMSC_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = fork(join(import.meta.dirname, 'smsc-child.ts'), [String(windowSize)], {
+    execArgv: [...nodeArgs, '--import', 'tsx'],
+  });
   return new Promise((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`the SMSC child exited (${code})`)));
     child.once('message', (msg: FromSmsc) => {
@@ -113,7 +120,7 @@ async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const total = args.count * args.binds;
   console.log(
-    `inbound bench: node ${process.version}, ${args.binds} binds × ${args.count} MO at up to ${args.rate}/s each`,
+    `inbound bench: node ${process.version}, ${args.binds} binds × ${args.count} MO at up to ${args.rate}/s each, window ${args.window}`,
   );
   // The webhook receiver: counts deliveries, answers 204 at once.
   let received = 0;
@@ -129,7 +136,7 @@ async function main(): Promise<void> {
   await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
   const receiverPort = (receiver.address() as AddressInfo).port;
 
-  const smsc = await startSmsc();
+  const smsc = await startSmsc(args.window);
   const dir = mkdtempSync(join(tmpdir(), 'smpp-bridge-bench-inbound-'));
   const binds = Array.from(
     { length: args.binds },
@@ -215,8 +222,11 @@ async function main(): Promise<void> {
     const cpu = await smsc.read();
     rows.push(['simulator CPU (ms)', cpu.cpuMs.toFixed(0)]);
   } finally {
-    service.child.kill('SIGTERM');
-    await new Promise((r) => service.child.once('exit', r));
+    if (service.child.exitCode === null && service.child.signalCode === null) {
+      const exited = new Promise((r) => service.child.once('exit', r));
+      service.child.kill('SIGTERM');
+      await exited;
+    } else console.error(`serve exited early (${service.child.exitCode ?? service.child.signalCode})`);
     smsc.send({ cmd: 'exit' });
     receiver.close();
     rmSync(dir, { recursive: true, force: true });

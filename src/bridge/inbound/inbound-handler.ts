@@ -28,8 +28,9 @@ import {
 import type { InboundEventSink, ReceiptSink } from '../ports.js';
 import { classifyInbound } from './classify.js';
 import { createInboundIdGenerator } from './inbound-id.js';
+import { DEFAULT_MAX_MO_BATCH, MoBatcher } from './mo-batch.js';
 import { ReassemblySweeper } from './reassembly-sweeper.js';
-import { type MoOutcome, storeMo } from './store-mo.js';
+import type { MoOutcome } from './store-mo.js';
 
 export interface InboundHandlerDeps {
   store: Store;
@@ -49,6 +50,8 @@ export interface InboundHandlerDeps {
   sweepIntervalMs?: number;
   /** GSM 7-bit user data arrives bit-packed (default false: one septet per octet). */
   gsm7Packed?: boolean;
+  /** Most MO stored in one unit of work (those of one event-loop turn share it; mo-batch.ts). */
+  maxMoBatch?: number;
   /** Ids of stored messages; default time-ordered UUIDv7 (inbound-id.ts). */
   newId?: () => string;
   logger?: Logger;
@@ -61,7 +64,7 @@ export interface InboundPath {
   start(): void;
   /** Delivers the sets that timed out now (the sweeper's work, on demand). */
   sweep(): Promise<number>;
-  /** Stops the sweeper and waits for a sweep in flight. Does not close the store. */
+  /** Stores the MO pending, stops the sweeper and waits for a sweep in flight. Does not close the store. */
   close(): Promise<void>;
 }
 
@@ -84,6 +87,10 @@ export function createInboundHandler(deps: InboundHandlerDeps): InboundPath {
     logger: log,
   });
   const ok: InboundResult = { commandStatus: CommandStatus.ESME_ROK };
+  const batcher = new MoBatcher(
+    { store: deps.store, events: deps.events, dedupWindowMs, newId },
+    deps.maxMoBatch ?? DEFAULT_MAX_MO_BATCH,
+  );
 
   const handle: InboundHandler = async (pdu: Pdu, bind: BindSupervisor): Promise<InboundResult> => {
     const kind = classifyInbound(pdu);
@@ -111,17 +118,14 @@ export function createInboundHandler(deps: InboundHandlerDeps): InboundPath {
           );
           return { commandStatus: CommandStatus.ESME_RX_P_APPN };
         }
-        const outcome: MoOutcome = await storeMo(
-          { store: deps.store, events: deps.events, dedupWindowMs, newId },
-          {
-            bindId: bind.id,
-            route,
-            from: kind.mo.source_addr,
-            to: kind.mo.destination_addr,
-            part: read.part,
-            fingerprint: moFingerprint(kind.mo, scope),
-          },
-        );
+        const outcome: MoOutcome = await batcher.store({
+          bindId: bind.id,
+          route,
+          from: kind.mo.source_addr,
+          to: kind.mo.destination_addr,
+          part: read.part,
+          fingerprint: moFingerprint(kind.mo, scope),
+        });
         if (outcome === 'duplicate') {
           log.debug({ bindId: bind.id, from: kind.mo.source_addr }, 'MO redelivered: acknowledged again');
         }
@@ -134,6 +138,9 @@ export function createInboundHandler(deps: InboundHandlerDeps): InboundPath {
     handle,
     start: () => sweeper.start(),
     sweep: () => sweeper.sweep(),
-    close: () => sweeper.close(),
+    close: async () => {
+      await batcher.close();
+      await sweeper.close();
+    },
   };
 }
