@@ -87,6 +87,6 @@ export class MoBatcher {
     }
     this.stats.batches++;
     this.stats.mo += batch.length;
-    batch.forEach((p, i) => p.resolve(outcomes[i] as MoOutcome));
+    for (let i = 0; i < batch.length; i++) batch[i]?.resolve(outcomes[i] as MoOutcome);
   }
 }
