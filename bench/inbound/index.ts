@@ -11,13 +11,14 @@
  *   - webhooks delivered per second (2xx received here), from the first MO to the last webhook;
  *   - the age of the oldest pending webhook when the flood ends, and the time from the end of the
  *     flood until every webhook arrived (the outbox drained);
- *   - the store's commits, units per commit and longest commit (event-loop block) from /metrics.
+ *   - the store's commits, units per commit and longest commit (event-loop block) from /metrics;
+ *   - serve's CPU time per MO (flood and drain), the figure the machine's load skews least.
  * `SERVE_NODE_ARGS` passes flags to the served process (e.g. --cpu-prof), `SMSC_NODE_ARGS` to the
  * simulator's. `--serve-dir` runs another build's dist/ (a before/after comparison). Figures on a 2-core
  * shared machine are noisy: compare ratios from one run.
  */
 import { type ChildProcess, fork, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -108,6 +109,19 @@ function startService(dir: string, configPath: string): Promise<{ child: ChildPr
   });
 }
 
+/**
+ * CPU time (user + system, ms) a process used so far, from /proc (Linux; null elsewhere). On a
+ * shared machine this, per MO, is the figure that load does not skew much.
+ */
+function cpuMsOf(pid: number | undefined): number | null {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    return ((Number(fields[11]) + Number(fields[12])) * 1_000) / 100; // utime, stime in USER_HZ (100)
+  } catch {
+    return null;
+  }
+}
+
 async function metric(url: string, name: string): Promise<number | null> {
   const text = await fetch(`${url}/metrics`)
     .then((r) => r.text())
@@ -159,6 +173,7 @@ async function main(): Promise<void> {
       if (res?.status === 200) break;
       await sleep(100);
     }
+    const cpuAtStart = cpuMsOf(service.child.pid);
     const t0 = performance.now();
     for (let i = 0; i < args.binds; i++) {
       smsc.send({ cmd: 'burst', systemId: `bridge${i}`, count: args.count, ratePerSecond: args.rate });
@@ -190,6 +205,7 @@ async function main(): Promise<void> {
     const drainDeadline = performance.now() + 120_000;
     while (received < acked && performance.now() < drainDeadline) await sleep(10);
     const drained = received >= acked;
+    const cpuAtEnd = cpuMsOf(service.child.pid);
     rows.push([
       'deliver_sm acknowledged (stored durably) per second',
       ((acked * 1_000) / (floodEnd - t0)).toFixed(0),
@@ -218,6 +234,12 @@ async function main(): Promise<void> {
     rows.push([
       'store: longest commit, event loop blocked (ms)',
       longest === null ? 'n/a' : (longest * 1_000).toFixed(1),
+    ]);
+    rows.push([
+      'serve CPU per MO, stored and its webhook sent (µs)',
+      cpuAtStart === null || cpuAtEnd === null || acked === 0
+        ? 'n/a'
+        : (((cpuAtEnd - cpuAtStart) * 1_000) / acked).toFixed(0),
     ]);
     const cpu = await smsc.read();
     rows.push(['simulator CPU (ms)', cpu.cpuMs.toFixed(0)]);
