@@ -1,9 +1,13 @@
 /**
- * Stores the MO that arrive in one turn of the event loop (every deliver_sm read from every bind's
- * socket in that turn) as ONE unit of work, in order, so a commit — on SQLite with synchronous=FULL
- * an fsync that blocks the event loop — serves all of them, not the few that fit the store's group
- * budget (the store closes a group after ~1 ms of units; one MO unit took ~0.3 ms, so a commit
- * carried ~3.5 MO and the flood ran at a few hundred per second whatever the window).
+ * Stores the MO that arrive while the store is busy as ONE unit of work, in order, so a commit — on
+ * SQLite with synchronous=FULL an fsync that blocks the event loop — serves all of them, not the few
+ * that fit the store's group budget (the store closes a group after ~1 ms of units; one MO unit took
+ * ~0.3 ms, so a commit carried ~3.5 MO and the flood ran at a few hundred per second whatever the
+ * window).
+ *
+ * The unit is queued at the first MO and takes, when the store runs it, every MO that arrived by
+ * then (up to maxBatch; the rest go in the next unit): batching adds no wait of its own, so an SMSC
+ * with a small window (latency-bound) is answered as soon as without it.
  *
  * Each caller's promise settles only after the unit's commit returned (durable), as with storeMo:
  * the deliver_sm is answered ESME_ROK only then. A batch that fails (one MO the store refuses, or
@@ -11,8 +15,7 @@
  * temporary error; nothing of the failed batch remained (the unit rolled back), so none of its
  * fingerprints makes a retry look like a redelivery.
  *
- * Owns one setImmediate (the flush of the turn); `close()` flushes what is pending and waits for
- * the batches in flight.
+ * Owns no timer; `close()` waits for the units in flight (which take what is pending).
  */
 import { storeClosedError } from '../../store/errors.js';
 import type { MoArrival, MoOutcome, StoreMoDeps } from './store-mo.js';
@@ -29,10 +32,11 @@ interface Pending {
 
 export class MoBatcher {
   private pending: Pending[] = [];
-  private scheduled: NodeJS.Immediate | undefined;
+  /** A unit is queued in the store and has not yet taken its MO. */
+  private queued = false;
   private readonly inFlight = new Set<Promise<void>>();
   private closed = false;
-  /** Units committed and MO in them (for tests and the bench: MO per unit). */
+  /** Units committed, MO in them, and batches stored again one by one (for tests and the bench). */
   readonly stats = { batches: 0, mo: 0, fallbacks: 0 };
 
   constructor(
@@ -45,48 +49,54 @@ export class MoBatcher {
     if (this.closed) return Promise.reject(storeClosedError());
     return new Promise<MoOutcome>((resolve, reject) => {
       this.pending.push({ arrival, resolve, reject });
-      if (this.pending.length >= this.maxBatch) this.flush();
-      else this.scheduled ??= setImmediate(() => this.flush());
+      if (!this.queued) this.queueUnit();
     });
   }
 
-  /** Refuses new MO, stores what is pending, and waits for every batch in flight. */
+  /** Refuses new MO and waits until every MO given was stored (or failed). */
   async close(): Promise<void> {
     this.closed = true;
-    this.flush();
     while (this.inFlight.size > 0) await Promise.all([...this.inFlight]);
   }
 
-  private flush(): void {
-    if (this.scheduled !== undefined) clearImmediate(this.scheduled);
-    this.scheduled = undefined;
-    while (this.pending.length > 0) {
-      const batch = this.pending.splice(0, this.maxBatch);
-      const run = this.run(batch).finally(() => this.inFlight.delete(run));
-      this.inFlight.add(run);
-    }
+  private take(): Pending[] {
+    const batch = this.pending.splice(0, this.maxBatch);
+    // What did not fit goes in a unit of its own, queued behind this one.
+    if (this.pending.length > 0) this.queueUnit();
+    return batch;
   }
 
-  private async run(batch: Pending[]): Promise<void> {
-    if (batch.length === 1) {
-      const [one] = batch as [Pending];
-      return storeMo(this.deps, one.arrival).then(one.resolve, one.reject);
-    }
-    let outcomes: MoOutcome[];
-    try {
-      outcomes = await this.deps.store.transaction(async (tx) => {
-        const out: MoOutcome[] = [];
-        for (const p of batch) out.push(await storeMoIn(tx, this.deps, p.arrival));
-        return out;
-      });
-    } catch {
-      // One MO spoiled the unit (or the commit failed): each on its own, so only a bad one fails.
-      this.stats.fallbacks++;
-      await Promise.all(batch.map((p) => storeMo(this.deps, p.arrival).then(p.resolve, p.reject)));
-      return;
-    }
-    this.stats.batches++;
-    this.stats.mo += batch.length;
-    for (let i = 0; i < batch.length; i++) batch[i]?.resolve(outcomes[i] as MoOutcome);
+  private queueUnit(): void {
+    this.queued = true;
+    let batch: Pending[] | null = null;
+    const unit = this.deps.store.transaction(async (tx) => {
+      this.queued = false;
+      batch = this.take();
+      const out: MoOutcome[] = [];
+      for (const p of batch) out.push(await storeMoIn(tx, this.deps, p.arrival));
+      return out;
+    });
+    const settled = unit.then(
+      (outcomes) => {
+        const taken = batch ?? [];
+        this.stats.batches++;
+        this.stats.mo += taken.length;
+        for (let i = 0; i < taken.length; i++) taken[i]?.resolve(outcomes[i] as MoOutcome);
+      },
+      async (error: unknown) => {
+        // Refused before it ran (it took nothing yet: take now), or one MO spoiled the unit, or the
+        // commit failed: each on its own, so only an MO that cannot be stored fails.
+        if (batch === null) {
+          this.queued = false;
+          batch = this.take();
+        }
+        const taken: Pending[] = batch;
+        if (taken.length === 1) return taken[0]?.reject(error);
+        this.stats.fallbacks++;
+        await Promise.all(taken.map((p) => storeMo(this.deps, p.arrival).then(p.resolve, p.reject)));
+      },
+    );
+    const tracked = settled.finally(() => this.inFlight.delete(tracked));
+    this.inFlight.add(tracked);
   }
 }

@@ -117,7 +117,7 @@ describe('MoBatcher', () => {
     expect(events.received).toHaveLength(1);
   });
 
-  it('close() stores what is pending, then refuses', async () => {
+  it('close() waits for what is pending, then refuses', async () => {
     const { events, batcher } = world();
     const pending = batcher.store(arrival('last'));
     await batcher.close();
