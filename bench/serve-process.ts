@@ -90,8 +90,13 @@ export interface SmscChild<To, From> {
 }
 
 /** Forks `modulePath` with tsx; resolves once it sent `{ ready: { port } }`. */
-export function forkSmsc<To, From>(modulePath: string): Promise<SmscChild<To, From>> {
-  const child = fork(modulePath, [], { execArgv: ['--import', 'tsx'] });
+export function forkSmsc<To, From>(
+  modulePath: string,
+  options: { args?: string[]; nodeArgs?: string[] } = {},
+): Promise<SmscChild<To, From>> {
+  const child = fork(modulePath, options.args ?? [], {
+    execArgv: [...(options.nodeArgs ?? []), '--import', 'tsx'],
+  });
   return new Promise((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`the SMSC child exited (${code})`)));
     child.once('message', (msg: unknown) => {

@@ -1,7 +1,8 @@
 /**
  * The SMSC of the inbound benchmark, in a process of its own (forked by index.ts): the simulator
  * on 127.0.0.1, flooding MO deliver_sm through its burst API when told. Reports over IPC the
- * deliver_sm answered ESME_ROK (the bursts' `delivered`) and its CPU time.
+ * deliver_sm answered ESME_ROK (the bursts' `delivered`) and its CPU time. Its one argument: the
+ * window (deliver_sm unanswered at once per connection).
  */
 import { createSimulator } from '../../src/simulator/simulator.js';
 
@@ -14,7 +15,8 @@ export type FromSmsc =
   | { delivered: number; failed: number; started: number; cpuMs: number };
 
 async function main(): Promise<void> {
-  const simulator = createSimulator({ host: '127.0.0.1', port: 0, sessionInitTimeoutMs: 0 });
+  const windowSize = Number(process.argv[2] ?? 10);
+  const simulator = createSimulator({ host: '127.0.0.1', port: 0, sessionInitTimeoutMs: 0, windowSize });
   const { port } = await simulator.listen();
   process.on('message', (msg: ToSmsc) => {
     if (msg.cmd === 'burst') {

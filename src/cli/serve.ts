@@ -182,6 +182,7 @@ export async function startService(config: ServiceConfig, logger: pino.Logger): 
       logger,
       messagePath: messages.messagePath,
       webhooks: messages.webhooks,
+      inboundMetrics: messages.inbound.metrics,
       messages: {
         callbackUrlPolicy: { allowPrivate: config.webhooks.allowPrivateCallbackUrls },
         callbackUrlsAllowed: config.webhooks.allowCallbackUrl,

@@ -7,6 +7,7 @@ import { createServer, type RequestListener, type Server } from 'node:http';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyBaseLogger, LogController } from 'fastify';
 import pino from 'pino';
+import type { Metric } from 'prom-client';
 import type { BindOptions } from '../binds/bind-options.js';
 import type { BindRegistry } from '../binds/registry.js';
 import type { MessagePath } from '../bridge/ports.js';
@@ -116,6 +117,8 @@ export interface BuildAppDeps {
   webhooks?: WebhookDeliveryControl;
   /** Bind management (POST/PUT/PATCH/DELETE /binds); without it those routes answer 503 BINDS_UNAVAILABLE. */
   bindAdmin?: BindAdmin;
+  /** The inbound handler's metrics (smpp_inbound_*), registered on /metrics. */
+  inboundMetrics?: readonly Metric[];
 }
 
 const SHARED_SCHEMAS = [
@@ -227,6 +230,7 @@ export async function buildApp(deps: BuildAppDeps): Promise<App> {
     // A bind removed from the registry takes its label series with it.
     const onRemoved = ({ bindId }: { bindId: string }): void => metrics.forgetBind(bindId);
     for (const metric of deps.webhooks?.metrics ?? []) metrics.register.registerMetric(metric);
+    for (const metric of deps.inboundMetrics ?? []) metrics.register.registerMetric(metric);
     registry.on('removed', onRemoved);
     app.addHook('onClose', async () => {
       registry.off('removed', onRemoved);

@@ -45,11 +45,18 @@ export const WEBHOOK_METRICS: Readonly<Record<string, MetricType>> = {
   smpp_webhook_endpoint_disabled: 'gauge',
 };
 
+/** The inbound handler's metrics: served when the message path runs. */
+export const INBOUND_METRICS: Readonly<Record<string, MetricType>> = {
+  smpp_inbound_mo_total: 'counter',
+  smpp_inbound_answer_duration_seconds: 'histogram',
+};
+
 /** Every metric smpp-bridge serves, by name, with its type. */
 export const METRICS: Readonly<Record<string, MetricType>> = {
   ...BIND_METRICS,
   ...MESSAGE_METRICS,
   ...WEBHOOK_METRICS,
+  ...INBOUND_METRICS,
 };
 
 /** Series names the metrics above produce (a histogram's _bucket, _sum and _count). */

@@ -12,6 +12,7 @@
  * MO sets that never complete are delivered incomplete by the ReassemblySweeper this owns: call
  * `start()` once the store is open and `close()` before closing it.
  */
+import { Counter, Histogram, type Metric } from 'prom-client';
 import type { BindSupervisor, InboundHandler, InboundResult } from '../../binds/bind.js';
 import { ErrorCode } from '../../errors.js';
 import { type Logger, silentLogger } from '../../logger.js';
@@ -22,14 +23,16 @@ import type { Store } from '../../store/store.js';
 import {
   DEFAULT_DEDUP_WINDOW_MS,
   DEFAULT_REASSEMBLY_TIMEOUT_MS,
+  type MoPdu,
   moFingerprint,
   readMoPart,
 } from '../mo-reassembly.js';
 import type { InboundEventSink, ReceiptSink } from '../ports.js';
-import { classifyInbound } from './classify.js';
+import { classifyInbound, type InboundKind } from './classify.js';
 import { createInboundIdGenerator } from './inbound-id.js';
+import { DEFAULT_MAX_MO_BATCH, MoBatcher } from './mo-batch.js';
 import { ReassemblySweeper } from './reassembly-sweeper.js';
-import { type MoOutcome, storeMo } from './store-mo.js';
+import type { MoOutcome } from './store-mo.js';
 
 export interface InboundHandlerDeps {
   store: Store;
@@ -49,19 +52,35 @@ export interface InboundHandlerDeps {
   sweepIntervalMs?: number;
   /** GSM 7-bit user data arrives bit-packed (default false: one septet per octet). */
   gsm7Packed?: boolean;
+  /** Most MO stored in one unit of work (those of one event-loop turn share it; mo-batch.ts). */
+  maxMoBatch?: number;
   /** Ids of stored messages; default time-ordered UUIDv7 (inbound-id.ts). */
   newId?: () => string;
   logger?: Logger;
 }
 
+/** How an MO deliver_sm/data_sm ended, as counted in smpp_inbound_mo_total{outcome}. */
+export type MoOutcomeLabel = MoOutcome | 'failed' | 'malformed';
+
+/** Answer latency buckets (s): a commit is ~1–10 ms on a local disk, a loaded one or PostgreSQL more. */
+export const INBOUND_ANSWER_BUCKETS_SECONDS = [
+  0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5,
+];
+
 export interface InboundPath {
   /** Give this to the registry (`registry.setInboundHandler(inbound.handle)`). */
   readonly handle: InboundHandler;
+  /**
+   * prom-client metrics to register on the app's registry: smpp_inbound_mo_total{outcome} (MO
+   * received, by how they ended) and smpp_inbound_answer_duration_seconds{kind} (from the
+   * deliver_sm/data_sm reaching the handler to its answer: for MO and receipts, the durable store).
+   */
+  readonly metrics: readonly Metric[];
   /** Starts the reassembly sweeper. */
   start(): void;
   /** Delivers the sets that timed out now (the sweeper's work, on demand). */
   sweep(): Promise<number>;
-  /** Stops the sweeper and waits for a sweep in flight. Does not close the store. */
+  /** Stores the MO pending, stops the sweeper and waits for a sweep in flight. Does not close the store. */
   close(): Promise<void>;
 }
 
@@ -84,9 +103,57 @@ export function createInboundHandler(deps: InboundHandlerDeps): InboundPath {
     logger: log,
   });
   const ok: InboundResult = { commandStatus: CommandStatus.ESME_ROK };
+  const batcher = new MoBatcher(
+    { store: deps.store, events: deps.events, dedupWindowMs, newId },
+    deps.maxMoBatch ?? DEFAULT_MAX_MO_BATCH,
+  );
+
+  const moTotal = new Counter({
+    name: 'smpp_inbound_mo_total',
+    help: 'MO deliver_sm/data_sm received, by outcome: delivered (stored, a message), part_stored (a part of a set), duplicate (a redelivery, acknowledged again), failed (not stored: a temporary error), malformed.',
+    labelNames: ['outcome'],
+    registers: [],
+  });
+  for (const outcome of ['delivered', 'part_stored', 'duplicate', 'failed', 'malformed'] as const) {
+    moTotal.inc({ outcome }, 0);
+  }
+  const answerSeconds = new Histogram({
+    name: 'smpp_inbound_answer_duration_seconds',
+    help: 'From an inbound deliver_sm/data_sm reaching the handler to its answer (MO: stored durably; receipt: correlated), by kind.',
+    labelNames: ['kind'],
+    buckets: INBOUND_ANSWER_BUCKETS_SECONDS,
+    registers: [],
+  });
 
   const handle: InboundHandler = async (pdu: Pdu, bind: BindSupervisor): Promise<InboundResult> => {
     const kind = classifyInbound(pdu);
+    if (kind.kind === 'receipt') {
+      const startedAt = performance.now();
+      try {
+        await deps.receipts.onReceipt({ bindId: bind.id, receipt: kind.receipt, receivedAt: now() });
+        return ok;
+      } finally {
+        answerSeconds.observe({ kind: 'receipt' }, (performance.now() - startedAt) / 1000);
+      }
+    }
+    if (kind.kind !== 'mo') return answerOther(kind, pdu, bind);
+    const startedAt = performance.now();
+    let outcome: MoOutcomeLabel = 'failed';
+    try {
+      const result = await storeMoPdu(kind.mo, pdu, bind);
+      outcome = result === 'malformed' ? 'malformed' : result;
+      return result === 'malformed' ? { commandStatus: CommandStatus.ESME_RX_P_APPN } : ok;
+    } finally {
+      moTotal.inc({ outcome });
+      answerSeconds.observe({ kind: 'mo' }, (performance.now() - startedAt) / 1000);
+    }
+  };
+
+  const answerOther = (
+    kind: Extract<InboundKind, { kind: 'other' | 'unreadable_receipt' }>,
+    pdu: Pdu,
+    bind: BindSupervisor,
+  ): InboundResult => {
     switch (kind.kind) {
       case 'other':
         return { commandStatus: CommandStatus.ESME_RINVCMDID };
@@ -97,43 +164,42 @@ export function createInboundHandler(deps: InboundHandlerDeps): InboundPath {
           'delivery receipt without a message id: acknowledged and ignored',
         );
         return ok;
-      case 'receipt':
-        await deps.receipts.onReceipt({ bindId: bind.id, receipt: kind.receipt, receivedAt: now() });
-        return ok;
-      case 'mo': {
-        const route = deps.routeOfBind(bind.id);
-        const scope = route ?? `bind:${bind.id}`;
-        const read = readMoPart(kind.mo, scope, { gsm7Packed: deps.gsm7Packed ?? false });
-        if (!read.ok) {
-          log.warn(
-            { code: ErrorCode.InboundMalformed, err: read.error, bindId: bind.id, seq: pdu.sequence_number },
-            'MO with an unreadable UDH: answering ESME_RX_P_APPN',
-          );
-          return { commandStatus: CommandStatus.ESME_RX_P_APPN };
-        }
-        const outcome: MoOutcome = await storeMo(
-          { store: deps.store, events: deps.events, dedupWindowMs, newId },
-          {
-            bindId: bind.id,
-            route,
-            from: kind.mo.source_addr,
-            to: kind.mo.destination_addr,
-            part: read.part,
-            fingerprint: moFingerprint(kind.mo, scope),
-          },
-        );
-        if (outcome === 'duplicate') {
-          log.debug({ bindId: bind.id, from: kind.mo.source_addr }, 'MO redelivered: acknowledged again');
-        }
-        return ok;
-      }
     }
+  };
+
+  const storeMoPdu = async (mo: MoPdu, pdu: Pdu, bind: BindSupervisor): Promise<MoOutcome | 'malformed'> => {
+    const route = deps.routeOfBind(bind.id);
+    const scope = route ?? `bind:${bind.id}`;
+    const read = readMoPart(mo, scope, { gsm7Packed: deps.gsm7Packed ?? false });
+    if (!read.ok) {
+      log.warn(
+        { code: ErrorCode.InboundMalformed, err: read.error, bindId: bind.id, seq: pdu.sequence_number },
+        'MO with an unreadable UDH: answering ESME_RX_P_APPN',
+      );
+      return 'malformed';
+    }
+    const outcome = await batcher.store({
+      bindId: bind.id,
+      route,
+      from: mo.source_addr,
+      to: mo.destination_addr,
+      part: read.part,
+      fingerprint: moFingerprint(mo, scope),
+    });
+    if (outcome === 'duplicate') {
+      log.debug({ bindId: bind.id, from: mo.source_addr }, 'MO redelivered: acknowledged again');
+    }
+    return outcome;
   };
 
   return {
     handle,
+    metrics: [moTotal, answerSeconds],
     start: () => sweeper.start(),
     sweep: () => sweeper.sweep(),
-    close: () => sweeper.close(),
+    close: async () => {
+      await batcher.close();
+      await sweeper.close();
+    },
   };
 }

@@ -35,43 +35,53 @@ export interface MoArrival {
   fingerprint: string;
 }
 
-export async function storeMo(deps: StoreMoDeps, arrival: MoArrival): Promise<MoOutcome> {
+export function storeMo(deps: StoreMoDeps, arrival: MoArrival): Promise<MoOutcome> {
+  return deps.store.transaction((tx) => storeMoIn(tx, deps, arrival));
+}
+
+/**
+ * storeMo's work inside a transaction the caller owns (mo-batch.ts stores the MO of one turn of the
+ * event loop in one unit): if it throws, the caller must not commit what it wrote.
+ */
+export async function storeMoIn(
+  tx: StoreTx,
+  deps: Omit<StoreMoDeps, 'store'>,
+  arrival: MoArrival,
+): Promise<MoOutcome> {
   const { part } = arrival;
-  return deps.store.transaction(async (tx) => {
-    if (!(await tx.recordInboundFingerprint(arrival.fingerprint, deps.dedupWindowMs))) return 'duplicate';
-    if (part.key === undefined) {
-      const metadata = part.udh
-        ? { udh: part.udh.map((e) => ({ iei: e.iei, dataHex: Buffer.from(e.data).toString('hex') })) }
-        : null;
-      await deliver(tx, deps, {
-        ...messageFields(deps.newId(), arrival.bindId, arrival.route, arrival.from, arrival.to),
-        ...bodyFields(part.payload, part.dataCoding),
-        partsCount: 1,
-        metadata,
-      });
-      return 'delivered';
-    }
-    const progress = await tx.addInboundPart({
-      bindId: arrival.bindId,
-      groupKey: part.key,
-      index: part.seq - 1,
-      total: part.total,
-      payload: part.payload,
-      dataCoding: part.dataCoding,
+  if (!(await tx.recordInboundFingerprint(arrival.fingerprint, deps.dedupWindowMs))) return 'duplicate';
+  if (part.key === undefined) {
+    const metadata = part.udh
+      ? { udh: part.udh.map((e) => ({ iei: e.iei, dataHex: Buffer.from(e.data).toString('hex') })) }
+      : null;
+    await deliver(tx, deps, {
+      ...messageFields(deps.newId(), arrival.bindId, arrival.route, arrival.from, arrival.to),
+      ...bodyFields(part.payload, part.dataCoding),
+      partsCount: 1,
+      metadata,
     });
-    if (!progress.complete) return 'part_stored';
-    await deliver(
-      tx,
-      deps,
-      {
-        ...messageFields(deps.newId(), arrival.bindId, arrival.route, arrival.from, arrival.to),
-        ...joinedFields(progress.parts),
-        metadata: { concat: { method: part.method, reference: part.reference, total: part.total } },
-      },
-      part.key,
-    );
     return 'delivered';
+  }
+  const progress = await tx.addInboundPart({
+    bindId: arrival.bindId,
+    groupKey: part.key,
+    index: part.seq - 1,
+    total: part.total,
+    payload: part.payload,
+    dataCoding: part.dataCoding,
   });
+  if (!progress.complete) return 'part_stored';
+  await deliver(
+    tx,
+    deps,
+    {
+      ...messageFields(deps.newId(), arrival.bindId, arrival.route, arrival.from, arrival.to),
+      ...joinedFields(progress.parts),
+      metadata: { concat: { method: part.method, reference: part.reference, total: part.total } },
+    },
+    part.key,
+  );
+  return 'delivered';
 }
 
 function messageFields(id: string, bindId: string, route: string | null, from: string, to: string) {

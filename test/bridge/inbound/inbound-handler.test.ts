@@ -4,6 +4,7 @@
  * answered ESME_ROK only after what it carries is stored, and a store that cannot take it gets a
  * temporary error so the SMSC redelivers.
  */
+import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CommandStatus } from '../../../src/protocol/command-status.js';
 import { EsmClass, MessageState, TlvTag } from '../../../src/protocol/constants.js';
@@ -264,6 +265,31 @@ describe('inbound MO: data_sm, message_payload and encodings', () => {
     expect(resp.command_status).toBe(CommandStatus.ESME_RX_P_APPN);
     expect(await w.store.listInboundMessages({ limit: 10 })).toEqual([]);
     expect(w.binds[0]!.state).toBe('bound');
+  });
+});
+
+describe('inbound metrics', () => {
+  it('counts MO by outcome and observes how long each took to answer', async () => {
+    const w = await world();
+    const registry = new Registry();
+    for (const m of w.path.metrics) registry.registerMetric(m);
+    const part1 = {
+      esm_class: EsmClass.UDHI,
+      short_message: Buffer.concat([udh(7, 2, 1), Buffer.from('a')]),
+    };
+    expect((await w.deliver({ short_message: Buffer.from('one') })).command_status).toBe(ROK);
+    expect((await w.deliver({ short_message: Buffer.from('one') })).command_status).toBe(ROK);
+    expect((await w.deliver(part1)).command_status).toBe(ROK);
+    await w.deliver({ esm_class: EsmClass.UDHI, short_message: Buffer.from([0x05, 0x00, 0x03]) });
+    const json = await registry.getMetricsAsJSON();
+    const total = json.find((m) => m.name === 'smpp_inbound_mo_total')!;
+    const by = Object.fromEntries(total.values.map((v) => [v.labels.outcome, v.value]));
+    expect(by).toEqual({ delivered: 1, duplicate: 1, part_stored: 1, malformed: 1, failed: 0 });
+    const answers = json.find((m) => m.name === 'smpp_inbound_answer_duration_seconds')!;
+    const count = answers.values.find(
+      (v) => (v as { metricName?: string }).metricName?.endsWith('_count') && v.labels.kind === 'mo',
+    );
+    expect(count?.value).toBe(4);
   });
 });
 
