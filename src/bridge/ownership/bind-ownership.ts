@@ -138,6 +138,8 @@ export class BindOwnership implements OwnershipGate {
   private replicas: LiveReplica[] = [];
   private share = 0;
   private tickTimer: TimerHandle | null = null;
+  /** When the last pass sent its renewal (monotonic ms). */
+  private lastRenewSentAt = Number.NEGATIVE_INFINITY;
   private deadlineTimer: TimerHandle | null = null;
   private running: Promise<OwnershipPass> | null = null;
   private stopped = false;
@@ -264,14 +266,20 @@ export class BindOwnership implements OwnershipGate {
     await this.store.leaveReplica(this.owner).catch(() => undefined);
   }
 
+  /**
+   * The next pass renewIntervalMs after the last renewal was sent, not after the pass ended: a
+   * pass slowed by its balancing (claims, binds starting) must not stretch the renewal interval
+   * towards the lease deadline.
+   */
   private arm(): void {
     if (this.stopped) return;
+    const ms = Math.max(0, this.lastRenewSentAt + this.renewIntervalMs - this.clock.now());
     if (this.tickTimer === null) {
       this.tickTimer = this.clock.setTimer(() => {
         this.tickTimer = null;
         void this.pass().catch(() => undefined);
-      }, this.renewIntervalMs);
-    } else this.tickTimer.refresh(this.renewIntervalMs);
+      }, ms);
+    } else this.tickTimer.refresh(ms);
   }
 
   /** The deadline timer: at the earliest deadline of a held lease, stops the binds past theirs. */
@@ -321,6 +329,7 @@ export class BindOwnership implements OwnershipGate {
       if (this.stopped) return result;
     }
     const sentAt = this.clock.now();
+    this.lastRenewSentAt = sentAt;
     let replicas: LiveReplica[];
     let leases: BindLeaseState[];
     try {
