@@ -204,6 +204,13 @@ export async function connectPostgresStore(options: PostgresStoreOptions): Promi
 
 export class PostgresStore implements Store {
   private readonly pool: pg.Pool;
+  /**
+   * One connection of its own for bind ownership (heartbeat, lease renewal and listing): those
+   * must never wait behind message traffic in the write lanes or the pool, or a busy replica
+   * would miss its lease deadline and stop its binds.
+   */
+  private readonly leasePool: pg.Pool;
+  private readonly injectedNow: (() => number) | undefined;
   private readonly commits: PgGroupCommit<StoreTx>;
   private readonly reads: PgOps;
   private readonly retentionMs: number;
@@ -227,6 +234,18 @@ export class PostgresStore implements Store {
     // An idle connection that breaks (server restart) is dropped by the pool; it must not
     // crash the process. The next query opens a new one.
     this.pool.on('error', () => undefined);
+    this.injectedNow = injected;
+    this.leasePool = new pg.Pool({
+      connectionString: options.url,
+      max: 1,
+      idleTimeoutMillis: 60_000,
+      connectionTimeoutMillis: 10_000,
+      application_name: 'smpp-bridge leases',
+    });
+    this.leasePool.on('error', () => undefined);
+    this.leasePool.on('connect', (client) => {
+      client.on('error', () => undefined);
+    });
     // A connection that ends while checked out emits 'error' on its client too (its queries
     // fail with it as well): without a listener that would be an uncaught exception.
     this.pool.on('connect', (client) => {
@@ -376,6 +395,7 @@ export class PostgresStore implements Store {
     this.closed = true;
     await this.commits.close();
     await this.pool.end();
+    await this.leasePool.end();
   }
 
   // Writes: each its own unit of work (grouped with its neighbours); those about one message keep
@@ -423,17 +443,49 @@ export class PostgresStore implements Store {
     return this.commits.run((tx) => tx.releaseBindLease(lease));
   }
   renewBindLeases(owner: string, leases: readonly Fence[], ttlMs: number) {
-    return this.commits.run((tx) => tx.renewBindLeases(owner, leases, ttlMs));
+    return this.leaseTx((tx) => tx.renewBindLeases(owner, leases, ttlMs));
   }
   acquireBindLeases(owner: string, bindIds: readonly string[], ttlMs: number) {
     return this.commits.run((tx) => tx.acquireBindLeases(owner, bindIds, ttlMs));
   }
   listBindLeases() {
-    // In a write transaction: `held` is judged by the database's clock, like every lease write.
-    return this.commits.run((tx) => tx.listBindLeases());
+    return this.leaseTx((tx) => tx.listBindLeases());
   }
   heartbeatReplica(owner: string, ttlMs: number) {
-    return this.commits.run((tx) => tx.heartbeatReplica(owner, ttlMs));
+    return this.leaseTx((tx) => tx.heartbeatReplica(owner, ttlMs));
+  }
+
+  /**
+   * A transaction on the lease connection, judged by the database's clock (its transaction
+   * timestamp, like the write lanes' transactions), unless a clock was injected.
+   */
+  private async leaseTx<T>(fn: (tx: PgOps) => Promise<T>): Promise<T> {
+    if (this.closed) throw storeClosedError();
+    await this.opened;
+    let client: pg.PoolClient;
+    try {
+      client = await this.leasePool.connect();
+    } catch (error) {
+      throw unavailableError(error);
+    }
+    let ok = false;
+    try {
+      const begun = (await client.query(
+        'BEGIN; SELECT (extract(epoch FROM transaction_timestamp()) * 1000)::bigint AS now_ms',
+      )) as unknown as pg.QueryResult<Row>[];
+      const dbNowMs = Number(begun[1]?.rows[0]?.now_ms);
+      const tx = new PgOps(client, this.injectedNow ?? (() => dbNowMs), async () => undefined);
+      const result = await fn(tx);
+      await client.query('COMMIT');
+      ok = true;
+      return result;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error instanceof SmppError ? error : unavailableError(error);
+    } finally {
+      // A connection that failed mid-transaction is not reused.
+      client.release(ok ? undefined : true);
+    }
   }
   leaveReplica(owner: string) {
     return this.commits.run((tx) => tx.leaveReplica(owner));
