@@ -168,9 +168,16 @@ export class OutboundEngine implements OutboundPort {
   async start(): Promise<void> {
     if (this.started) return;
     this.started = true;
-    // A transition of one bind may hand a failover route to another: wake them all (cheap).
+    // A transition of one bind may hand a failover route to another: wake the workers that may
+    // send. Once per burst: thousands of binds starting together make thousands of transitions in
+    // one turn, and waking every worker for each of them was quadratic (seconds at 10,000 binds).
     const onTransition = (): void => {
-      for (const worker of this.workers.values()) worker.wake();
+      if (this.wakeAllTimer !== null || this.stopped) return;
+      this.wakeAllTimer = this.clock.setTimer(() => {
+        this.wakeAllTimer = null;
+        if (this.stopped) return;
+        for (const worker of this.workers.values()) if (worker.lease !== null) worker.wake();
+      }, 0);
     };
     this.registry.on('transition', onTransition);
     this.unsubscribe.push(() => this.registry.off('transition', onTransition));
@@ -187,6 +194,8 @@ export class OutboundEngine implements OutboundPort {
   }
 
   private readonly followed = new Set<string>();
+  /** A wake of every worker after a burst of bind transitions, pending (see start()). */
+  private wakeAllTimer: TimerHandle | null = null;
 
   private followBind(bindId: string): void {
     const bind = this.registry.get(bindId);
@@ -331,6 +340,8 @@ export class OutboundEngine implements OutboundPort {
   async stop(drainMs = 5_000): Promise<{ outstanding: number }> {
     if (this.stopped) return { outstanding: this.inFlight };
     this.stopped = true;
+    this.wakeAllTimer?.clear();
+    this.wakeAllTimer = null;
     this.pollTimer?.clear();
     this.leaseTimer?.clear();
     this.sweepTimer?.clear();
