@@ -8,7 +8,7 @@
  *   event is claimable only while no earlier event of its message is still pending, whoever
  *   claimed it, so per-message order holds across replicas.
  * - Rows several replicas may race for are serialised in the database: the bind lease row is
- *   locked (FOR UPDATE to take it, FOR SHARE by every fenced write, so a takeover waits for
+ *   locked (FOR UPDATE to take it, FOR KEY SHARE by every fenced write, so a takeover waits for
  *   writes in flight and they for it), a message row for its event numbering, an inbound group
  *   by a transaction advisory lock, idempotency keys by their primary key.
  * - Time: with an injected `now` (tests), every time is that clock's. Without one, the time of a
@@ -1017,19 +1017,37 @@ class PgOps implements StoreOps {
     if (ids.length === 0) return [];
     const now = this.now();
     const expiresAt = now + ttlMs;
-    // One statement: new rows at epoch 1; existing ones taken only when free, expired or ours.
-    const rows = await this.all(
-      `INSERT INTO bind_leases AS l (bind_id, owner, epoch, expires_at)
-         SELECT id, $2, 1, $3 FROM unnest($1::text[]) AS id ORDER BY id
-       ON CONFLICT (bind_id) DO UPDATE SET owner = excluded.owner, epoch = l.epoch + 1,
-         expires_at = excluded.expires_at
-         WHERE l.owner = excluded.owner OR l.expires_at <= $4
-       RETURNING bind_id, epoch`,
-      ids,
-      owner,
-      expiresAt,
-      now,
-    );
+    // Existing rows this owner may take (free, expired or its own), locked FOR UPDATE (a takeover
+    // waits for fenced writes in flight); rows another replica holds are neither read for update
+    // nor locked, so their renewals never wait for this claim. Then the missing rows, at epoch 1.
+    const takeable = (
+      await this.all(
+        `SELECT bind_id FROM bind_leases WHERE bind_id = ANY($1::text[]) AND (owner = $2 OR expires_at <= $3)
+         ORDER BY bind_id FOR UPDATE`,
+        ids,
+        owner,
+        now,
+      )
+    ).map((r) => String(r.bind_id));
+    const rows = [
+      ...(takeable.length === 0
+        ? []
+        : await this.all(
+            `UPDATE bind_leases SET owner = $2, epoch = epoch + 1, expires_at = $3
+             WHERE bind_id = ANY($1::text[]) RETURNING bind_id, epoch`,
+            takeable,
+            owner,
+            expiresAt,
+          )),
+      ...(await this.all(
+        `INSERT INTO bind_leases (bind_id, owner, epoch, expires_at)
+           SELECT id, $2, 1, $3 FROM unnest($1::text[]) AS id ORDER BY id
+         ON CONFLICT (bind_id) DO NOTHING RETURNING bind_id, epoch`,
+        ids,
+        owner,
+        expiresAt,
+      )),
+    ];
     const leases = rows
       .map((r) => ({ bindId: String(r.bind_id), owner, epoch: Number(r.epoch), expiresAt }) as BindLease)
       .sort((a, b) => (a.bindId < b.bindId ? -1 : a.bindId > b.bindId ? 1 : 0));
@@ -1147,7 +1165,13 @@ class PgOps implements StoreOps {
    * takeover (which locks it for update) cannot slip in between this check and the write.
    */
   private async checkFence(fence: Fence): Promise<void> {
-    const row = await this.one('SELECT epoch FROM bind_leases WHERE bind_id = $1 FOR SHARE', fence.bindId);
+    // KEY SHARE: a takeover (FOR UPDATE) waits for this write, but a renewal of the lease (an
+    // UPDATE of expires_at, FOR NO KEY UPDATE) does not, so message traffic never holds up the
+    // renewals that keep the bind.
+    const row = await this.one(
+      'SELECT epoch FROM bind_leases WHERE bind_id = $1 FOR KEY SHARE',
+      fence.bindId,
+    );
     const epoch = row === undefined ? undefined : Number(row.epoch);
     if (epoch !== fence.epoch) throw fencedError(fence, epoch);
   }
