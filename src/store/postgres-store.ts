@@ -446,7 +446,9 @@ export class PostgresStore implements Store {
     return this.leaseTx((tx) => tx.renewBindLeases(owner, leases, ttlMs));
   }
   acquireBindLeases(owner: string, bindIds: readonly string[], ttlMs: number) {
-    return this.commits.run((tx) => tx.acquireBindLeases(owner, bindIds, ttlMs));
+    // On the lease connection too: a claim must not wait behind message traffic (its leases'
+    // deadlines run from the moment it was sent).
+    return this.leaseTx((tx) => tx.acquireBindLeases(owner, bindIds, ttlMs));
   }
   listBindLeases() {
     return this.leaseTx((tx) => tx.listBindLeases());

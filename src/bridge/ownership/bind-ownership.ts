@@ -32,8 +32,8 @@ import { defaultOwner, ownerGoneHere } from '../outbound/leases.js';
 
 export const DEFAULT_OWNERSHIP_TTL_MS = 10_000;
 export const DEFAULT_RENEW_INTERVAL_MS = 2_000;
-/** Leases claimed in one transaction. */
-const CLAIM_BATCH = 500;
+/** Leases claimed in one transaction (one statement on PostgreSQL). */
+const CLAIM_BATCH = 5_000;
 
 export type OwnershipStore = Pick<
   Store,
@@ -354,7 +354,19 @@ export class BindOwnership implements OwnershipGate {
           h.deadline = sentAt + this.ttlMs - this.renewIntervalMs;
         } else result.lost.push(sent.bindId); // another replica took it over
       }
+      const renewedAt = this.clock.now();
       leases = await this.store.listBindLeases();
+      const slowMs = renewedAt - sentAt;
+      if (slowMs > this.renewIntervalMs) {
+        this.log?.warn(
+          {
+            renewalMs: Math.round(slowMs),
+            listMs: Math.round(this.clock.now() - renewedAt),
+            held: mine.length,
+          },
+          `bind leases: a renewal took ${Math.round(slowMs)} ms (more than the renew interval): the store or this process is slow`,
+        );
+      }
     } catch (error) {
       if (!this.failing) {
         this.failing = true;
@@ -472,7 +484,10 @@ export class BindOwnership implements OwnershipGate {
     }
     free.sort((a, b) => a.rank - b.rank);
     let next = 0;
+    const startedAt = this.clock.now();
     while (!this.stopped && this.held.size < this.share && next < free.length) {
+      // Claiming must leave room for the next renewal: the rest waits for the next pass.
+      if (next > 0 && this.clock.now() - startedAt > this.renewIntervalMs) break;
       // As many as there is room for, in one transaction (the ones another replica took meanwhile
       // are skipped by the store, and the next candidates tried).
       const batch = free.slice(next, next + Math.min(CLAIM_BATCH, this.share - this.held.size));
