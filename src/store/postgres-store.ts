@@ -40,6 +40,7 @@ import {
   type Row,
   toInboundMessage,
   toInboundPart,
+  toLeaseState,
   toMessage,
   toParked,
   toPart,
@@ -1112,15 +1113,8 @@ class PgOps implements StoreOps {
 
   async listBindLeases(): Promise<BindLeaseState[]> {
     const now = this.now();
-    return (await this.all('SELECT bind_id, owner, epoch, expires_at FROM bind_leases ORDER BY bind_id')).map(
-      (r) => ({
-        bindId: String(r.bind_id),
-        owner: String(r.owner),
-        epoch: Number(r.epoch),
-        expiresAt: Number(r.expires_at),
-        held: Number(r.expires_at) > now,
-      }),
-    );
+    const rows = await this.all('SELECT bind_id, owner, epoch, expires_at FROM bind_leases ORDER BY bind_id');
+    return rows.map((r) => toLeaseState(r, now));
   }
 
   async heartbeatReplica(owner: string, ttlMs: number): Promise<LiveReplica[]> {

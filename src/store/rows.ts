@@ -4,6 +4,7 @@
  * strings (PostgreSQL BIGINT), JSON as text, bytes as Buffers.
  */
 import type {
+  BindLeaseState,
   InboundMessageRecord,
   InboundPartRecord,
   MessageRecord,
@@ -137,5 +138,16 @@ export function toInboundMessage(row: Row): InboundMessageRecord {
     dataCoding: Number(row.data_coding),
     incomplete: Number(row.incomplete) !== 0,
     receivedAt: Number(row.received_at),
+  };
+}
+
+/** A bind_leases row as every replica sees it; `held` while it expires after `now`. */
+export function toLeaseState(row: Row, now: number): BindLeaseState {
+  return {
+    bindId: String(row.bind_id),
+    owner: String(row.owner),
+    epoch: Number(row.epoch),
+    expiresAt: Number(row.expires_at),
+    held: Number(row.expires_at) > now,
   };
 }

@@ -27,6 +27,7 @@ import {
   parseJson,
   type Row,
   toInboundMessage,
+  toLeaseState,
   toMessage,
   toParked,
   toPart,
@@ -994,15 +995,8 @@ class SqliteOps implements StoreOps {
 
   async listBindLeases(): Promise<BindLeaseState[]> {
     const now = this.now();
-    return this.all('SELECT bind_id, owner, epoch, expires_at FROM bind_leases ORDER BY bind_id').map(
-      (r) => ({
-        bindId: String(r.bind_id),
-        owner: String(r.owner),
-        epoch: Number(r.epoch),
-        expiresAt: Number(r.expires_at),
-        held: Number(r.expires_at) > now,
-      }),
-    );
+    const rows = this.all('SELECT bind_id, owner, epoch, expires_at FROM bind_leases ORDER BY bind_id');
+    return rows.map((r) => toLeaseState(r, now));
   }
 
   async heartbeatReplica(owner: string, ttlMs: number): Promise<LiveReplica[]> {

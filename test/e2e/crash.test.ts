@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type CliChild, killAllChildren, startCli } from '../helpers/cli-child.js';
+import { eventually } from '../helpers/eventually.js';
 import { type StartedSimulator, startSimulator } from '../helpers/simulator.js';
 
 const dirs: string[] = [];
@@ -25,27 +26,6 @@ afterEach(async () => {
 });
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Polls an async check until it returns something other than undefined/false. */
-async function eventually<T>(
-  check: () => Promise<T | undefined | false>,
-  what: string,
-  timeoutMs = 60_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value !== undefined && value !== false) return value;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline)
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (${last})`);
-    await sleep(100);
-  }
-}
 
 function tempDir(): string {
   const dir = mkdtempSync(join(tmpdir(), 'smpp-bridge-crash-'));

@@ -19,6 +19,7 @@ import { join } from 'node:path';
 import postgres from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type CliChild, killAllChildren, startCli } from '../helpers/cli-child.js';
+import { eventually } from '../helpers/eventually.js';
 import { type PostgresServer, postgresUnavailable, startPostgres } from '../helpers/postgres-server.js';
 import { type StartedSimulator, startSimulator } from '../helpers/simulator.js';
 
@@ -28,28 +29,6 @@ const RENEW_MS = 1_500;
 const SENT = new Set(['submitted', 'delivery_pending', 'delivered']);
 const SETTLED = new Set([...SENT, 'unknown', 'failed', 'rejected', 'undelivered']);
 const BINDS = Array.from({ length: 9 }, (_, i) => `b${i + 1}`);
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function eventually<T>(
-  check: () => Promise<T | undefined | false>,
-  what: string,
-  timeoutMs = 60_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value !== undefined && value !== false) return value;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline)
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (${last})`);
-    await sleep(200);
-  }
-}
 
 interface Summary {
   id: string;
