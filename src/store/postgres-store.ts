@@ -941,65 +941,7 @@ class PgOps implements StoreOps {
     ttlMs: number,
     replacing?: string,
   ): Promise<BindLease | undefined> {
-    const now = this.now();
-    // The lease row, locked: two replicas taking one bind go one after the other.
-    let row = await this.one('SELECT * FROM bind_leases WHERE bind_id = $1 FOR UPDATE', bindId);
-    if (row === undefined) {
-      const inserted = await this.one(
-        `INSERT INTO bind_leases (bind_id, owner, epoch, expires_at) VALUES ($1, $2, 1, $3)
-         ON CONFLICT (bind_id) DO NOTHING RETURNING *`,
-        bindId,
-        owner,
-        now + ttlMs,
-      );
-      if (inserted !== undefined) return { bindId, owner, epoch: 1, expiresAt: now + ttlMs };
-      row = (await this.one('SELECT * FROM bind_leases WHERE bind_id = $1 FOR UPDATE', bindId)) as Row;
-    }
-    if (
-      row.owner !== owner &&
-      (replacing === undefined || row.owner !== replacing) &&
-      Number(row.expires_at) > now
-    ) {
-      return undefined;
-    }
-    const epoch = Number(row.epoch) + 1;
-    const lease: BindLease = { bindId, owner, epoch, expiresAt: now + ttlMs };
-    await this.run(
-      'UPDATE bind_leases SET owner = $1, epoch = $2, expires_at = $3 WHERE bind_id = $4',
-      owner,
-      epoch,
-      lease.expiresAt,
-      bindId,
-    );
-    // What older epochs left: a PDU that may have gone out is unknown; a claim goes back.
-    const recovered = (
-      await this.all(
-        `SELECT DISTINCT message_id FROM message_parts
-         WHERE bind_id = $1 AND state IN ('sending', 'claimed') AND epoch < $2 ORDER BY message_id`,
-        bindId,
-        epoch,
-      )
-    ).map((r) => String(r.message_id));
-    if (recovered.length > 0) lease.recovered = recovered;
-    await this.run(
-      `UPDATE message_parts SET state = 'unknown', error_code = $1, error_message = $2, claimed_until = NULL,
-         updated_at = $3
-       WHERE bind_id = $4 AND state = 'sending' AND epoch < $5`,
-      'SEND_INTERRUPTED',
-      'no submit_sm_resp was recorded before the bind changed hands; the SMS may have been sent',
-      now,
-      bindId,
-      epoch,
-    );
-    await this.run(
-      `UPDATE message_parts SET state = 'queued', bind_id = NULL, epoch = NULL, claimed_until = NULL,
-         updated_at = $1
-       WHERE bind_id = $2 AND state = 'claimed' AND epoch < $3`,
-      now,
-      bindId,
-      epoch,
-    );
-    return lease;
+    return (await this.takeBindLeases(owner, [bindId], ttlMs, replacing))[0];
   }
 
   async renewBindLease(lease: BindLease, ttlMs: number): Promise<BindLease | undefined> {
@@ -1014,7 +956,20 @@ class PgOps implements StoreOps {
     return changed === 0 ? undefined : { ...lease, expiresAt };
   }
 
-  async acquireBindLeases(owner: string, bindIds: readonly string[], ttlMs: number): Promise<BindLease[]> {
+  acquireBindLeases(owner: string, bindIds: readonly string[], ttlMs: number): Promise<BindLease[]> {
+    return this.takeBindLeases(owner, bindIds, ttlMs);
+  }
+
+  /**
+   * Takes each bind that is free, expired, already `owner`'s or held by `replacing` (a holder the
+   * caller knows is gone), with a new epoch, and recovers what older epochs left on it.
+   */
+  private async takeBindLeases(
+    owner: string,
+    bindIds: readonly string[],
+    ttlMs: number,
+    replacing?: string,
+  ): Promise<BindLease[]> {
     // Sorted: concurrent claimers lock the rows in one order (no deadlock between replicas).
     const ids = [...new Set(bindIds)].sort();
     if (ids.length === 0) return [];
@@ -1025,11 +980,13 @@ class PgOps implements StoreOps {
     // nor locked, so their renewals never wait for this claim. Then the missing rows, at epoch 1.
     const takeable = (
       await this.all(
-        `SELECT bind_id FROM bind_leases WHERE bind_id = ANY($1::text[]) AND (owner = $2 OR expires_at <= $3)
+        `SELECT bind_id FROM bind_leases
+         WHERE bind_id = ANY($1::text[]) AND (owner = $2 OR expires_at <= $3 OR owner = $4)
          ORDER BY bind_id FOR UPDATE`,
         ids,
         owner,
         now,
+        replacing ?? null,
       )
     ).map((r) => String(r.bind_id));
     const rows = [
