@@ -216,7 +216,10 @@ export interface ReceiptSenderOptions {
   onSent(job: DeliveryJob): void;
   /** The ESME acknowledged a receipt with status 0. */
   onDelivered(job: DeliveryJob, resp: Pdu): void;
-  /** Receipts waiting for an answer (or a window slot) at once; more wait for a retry. Default 1000. */
+  /**
+   * Receipts waiting for an answer (or a window slot) at once; more wait in line, in order, and go
+   * as answers come (waiting is not an attempt: an SMSC keeps receipts for a slow ESME). Default 1000.
+   */
   maxInFlight?: number;
 }
 
@@ -226,6 +229,9 @@ export const DEFAULT_MAX_RECEIPTS_IN_FLIGHT = 1_000;
 export class ReceiptSender {
   private closed = false;
   private inFlight = 0;
+  /** Attempts held back by the in-flight bound, oldest first. */
+  private readonly waiting: { job: DeliveryJob; n: number }[] = [];
+  private waitingHead = 0;
 
   constructor(private readonly opts: ReceiptSenderOptions) {}
 
@@ -234,12 +240,19 @@ export class ReceiptSender {
     return this.inFlight;
   }
 
+  /** Receipts held back until fewer are in flight. */
+  get queued(): number {
+    return this.waiting.length - this.waitingHead;
+  }
+
   send(job: DeliveryJob): void {
     this.attempt(job, 1);
   }
 
   close(): void {
     this.closed = true;
+    this.waiting.length = 0;
+    this.waitingHead = 0;
   }
 
   private attempt(job: DeliveryJob, n: number): void {
@@ -249,8 +262,8 @@ export class ReceiptSender {
       this.retry(job, n, `no RX/TRX session of ${job.systemId} can take it`);
       return;
     }
-    if (this.inFlight >= (this.opts.maxInFlight ?? DEFAULT_MAX_RECEIPTS_IN_FLIGHT)) {
-      this.retry(job, n, `${this.inFlight} receipts are already waiting for an answer`);
+    if (this.inFlight >= this.maxInFlight) {
+      this.waiting.push({ job, n });
       return;
     }
     this.inFlight++;
@@ -269,7 +282,7 @@ export class ReceiptSender {
     });
     request.then(
       (resp) => {
-        this.inFlight--;
+        this.settled();
         if (record) this.opts.record?.answered(record, resp.command_status);
         if (resp.command === 'deliver_sm_resp' && resp.command_status === 0) {
           this.opts.onDelivered(job, resp);
@@ -283,7 +296,7 @@ export class ReceiptSender {
         }
       },
       (error: Error) => {
-        this.inFlight--;
+        this.settled();
         if (record) this.opts.record?.unanswered(record, error.message);
         if (error instanceof SmppEncodeError) {
           this.opts.log.warn(
@@ -295,6 +308,23 @@ export class ReceiptSender {
         this.retry(job, n, error.message);
       },
     );
+  }
+
+  private get maxInFlight(): number {
+    return this.opts.maxInFlight ?? DEFAULT_MAX_RECEIPTS_IN_FLIGHT;
+  }
+
+  /** One answer (or timeout) came: the oldest receipt held back takes its place. */
+  private settled(): void {
+    this.inFlight--;
+    while (this.inFlight < this.maxInFlight && this.waitingHead < this.waiting.length) {
+      const next = this.waiting[this.waitingHead++] as { job: DeliveryJob; n: number };
+      if (this.waitingHead > 1_024 && this.waitingHead * 2 > this.waiting.length) {
+        this.waiting.splice(0, this.waitingHead);
+        this.waitingHead = 0;
+      }
+      this.attempt(next.job, next.n);
+    }
   }
 
   private retry(job: DeliveryJob, n: number, why: string): void {
