@@ -46,7 +46,7 @@ import {
   toPart,
   toWebhook,
 } from './rows.js';
-import { MIGRATIONS, POSTGRES_TYPES, SCHEMA_VERSION_TABLE } from './schema.js';
+import { MIGRATIONS, OPEN_PART, POSTGRES_TYPES, SCHEMA_VERSION_TABLE } from './schema.js';
 import {
   type BindDefinition,
   type BindLease,
@@ -1264,8 +1264,7 @@ class PgOps implements StoreOps {
 
   async countOpenParts(): Promise<number> {
     const row = await this.one(
-      `SELECT COUNT(*) AS n FROM message_parts p
-       WHERE p.state IN ('queued', 'claimed', 'sending') AND NOT ${MESSAGE_FINAL}`,
+      `SELECT COUNT(*) AS n FROM message_parts p WHERE p.${OPEN_PART} AND NOT ${MESSAGE_FINAL}`,
     );
     return Number(row?.n ?? 0);
   }
@@ -1273,9 +1272,11 @@ class PgOps implements StoreOps {
   async listMessagesPastValidity(now: number, limit: number): Promise<MessageRecord[]> {
     return (
       await this.all(
-        `SELECT * FROM messages m WHERE m.validity_ms IS NOT NULL AND m.status NOT IN (${FINALS_SQL})
+        // Driven by the open-parts index: only messages with a part still queued or claimed.
+        `SELECT * FROM messages m WHERE m.id IN (
+             SELECT p.message_id FROM message_parts p WHERE p.${OPEN_PART} AND p.state <> 'sending')
+           AND m.validity_ms IS NOT NULL AND m.status NOT IN (${FINALS_SQL})
            AND COALESCE(m.send_at, m.created_at) + m.validity_ms <= $1
-           AND EXISTS (SELECT 1 FROM message_parts p WHERE p.message_id = m.id AND p.state IN ('queued', 'claimed'))
          ORDER BY m.created_at, m.id LIMIT $2`,
         now,
         Math.max(0, Math.floor(limit)),
