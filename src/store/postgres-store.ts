@@ -1238,7 +1238,8 @@ class PgOps implements StoreOps {
       case 'retry':
         row = await this.one(
           `UPDATE message_parts SET state = 'queued', bind_id = NULL, epoch = NULL, not_before = $1,
-             submit_status = $2, error_code = $3, error_message = $4, updated_at = $5
+             submit_status = $2, error_code = $3, error_message = $4, updated_at = $5,
+             attempts = GREATEST(attempts - $7, 0)
            WHERE id = $6 RETURNING *`,
           outcome.retryAt,
           outcome.commandStatus,
@@ -1246,6 +1247,7 @@ class PgOps implements StoreOps {
           outcome.error?.message ?? null,
           now,
           partId,
+          outcome.notAnAttempt === true ? 1 : 0,
         );
         break;
       case 'unknown':

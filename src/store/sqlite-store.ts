@@ -566,7 +566,7 @@ const OUTCOME_ACCEPTED_SQL = `UPDATE message_parts SET state = 'submitted', smsc
 const OUTCOME_REJECTED_SQL = `UPDATE message_parts SET state = 'rejected', submit_status = ?, error_code = ?,
     error_message = ?, updated_at = ? ${OUTCOME_WHERE}`;
 const OUTCOME_RETRY_SQL = `UPDATE message_parts SET state = 'queued', bind_id = NULL, epoch = NULL, not_before = ?,
-    submit_status = ?, error_code = ?, error_message = ?, updated_at = ? ${OUTCOME_WHERE}`;
+    submit_status = ?, error_code = ?, error_message = ?, attempts = MAX(attempts - ?, 0), updated_at = ? ${OUTCOME_WHERE}`;
 const OUTCOME_UNKNOWN_SQL = `UPDATE message_parts SET state = 'unknown', error_code = ?, error_message = ?,
     updated_at = ? ${OUTCOME_WHERE}`;
 /** A patch in one statement: each field is set only when its flag is 1 (status: when not null). */
@@ -1152,6 +1152,7 @@ class SqliteOps implements StoreOps {
           outcome.commandStatus,
           outcome.error?.code ?? null,
           outcome.error?.message ?? null,
+          outcome.notAnAttempt === true ? 1 : 0,
           now,
         );
       case 'unknown':

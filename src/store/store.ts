@@ -194,8 +194,12 @@ export interface PartRecord {
 export type SubmitOutcome =
   | { kind: 'accepted'; smscMessageId: string }
   | { kind: 'rejected'; commandStatus: number; error: StoredError }
-  /** Throttled or temporarily refused: queued again, not before `retryAt`. */
-  | { kind: 'retry'; commandStatus: number; retryAt: number; error?: StoredError }
+  /**
+   * Throttled or temporarily refused: queued again, not before `retryAt`. `notAnAttempt`: the send
+   * does not count against the part's attempts (throttled: the SMSC asked us to slow down; or never
+   * written), so a long throttle cannot use up the retries of a later temporary error.
+   */
+  | { kind: 'retry'; commandStatus: number; retryAt: number; error?: StoredError; notAnAttempt?: boolean }
   /** No response (timeout): it may or may not have been sent. */
   | { kind: 'unknown'; error: StoredError };
 

@@ -616,6 +616,16 @@ export function describeStore(name: string, factory: StoreFactory): void {
         expect(await store.claimParts(lease, 'default', 10, 30_000)).toEqual([]);
         t += 5_000;
         expect((await store.claimParts(lease, 'default', 10, 30_000)).map((p) => p.id)).toEqual([p2!.id]);
+        // A throttled send is put back without counting against the part's attempts.
+        expect((await store.markPartSending(lease, p2!.id, 11)).attempts).toBe(2);
+        const throttled = await store.recordSubmitOutcome(lease, p2!.id, {
+          kind: 'retry',
+          commandStatus: 0x58,
+          retryAt: t,
+          notAnAttempt: true,
+        });
+        expect(throttled).toMatchObject({ state: 'queued', attempts: 1 });
+        expect((await store.claimParts(lease, 'default', 10, 30_000)).map((p) => p.id)).toEqual([p2!.id]);
 
         await store.markPartSending(lease, p3!.id, 10);
         const unknown = await store.recordSubmitOutcome(lease, p3!.id, {

@@ -489,6 +489,7 @@ export class BindWorker {
           commandStatus: decision.commandStatus,
           retryAt: wallNow(),
           error: statusError(decision.commandStatus),
+          notAnAttempt: true,
         });
         this.arm(decision.pauseMs);
         return;
@@ -514,6 +515,7 @@ export class BindWorker {
           kind: 'retry',
           commandStatus: 0,
           retryAt: wallNow(),
+          notAnAttempt: true,
         });
         return;
       }

@@ -45,6 +45,8 @@ describe('outbound engine: flow control', () => {
     for (const id of ids) {
       const [part] = await h.parts(id);
       expect(part!.id).toBe(partIds.get(id)); // the same part, not a copy
+      // Throttled sends are not attempts: a later temporary error still gets every retry.
+      expect(part!.attempts).toBe(1);
     }
   });
 
