@@ -22,6 +22,7 @@ import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { SmppError } from '../errors.js';
 import { cleanMessageId } from '../protocol/receipt.js';
+import { AfterCommitHooks, runWithAfterCommit } from './after-commit.js';
 import {
   conflictError,
   fencedError,
@@ -212,7 +213,7 @@ export class PostgresStore implements Store {
    */
   private readonly leasePool: pg.Pool;
   private readonly injectedNow: (() => number) | undefined;
-  private readonly commits: PgGroupCommit<StoreTx>;
+  private readonly commits: PgGroupCommit<PgOps>;
   private readonly reads: PgOps;
   private readonly retentionMs: number;
   private readonly opened: Promise<void>;
@@ -267,7 +268,7 @@ export class PostgresStore implements Store {
       1,
       Math.min(options.writeLanes ?? DEFAULT_PG_WRITE_LANES, (options.poolSize ?? DEFAULT_PG_POOL_SIZE) - 1),
     );
-    this.commits = new PgGroupCommit<StoreTx>({
+    this.commits = new PgGroupCommit<PgOps>({
       pool: this.pool,
       lanes,
       maxGroupSize: options.maxGroupSize ?? DEFAULT_PG_MAX_GROUP_SIZE,
@@ -304,7 +305,7 @@ export class PostgresStore implements Store {
   }
 
   transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {
-    return this.commits.run(fn);
+    return runWithAfterCommit<PgOps, T>((unit) => this.commits.run(unit), fn);
   }
 
   async healthCheck(): Promise<StoreHealth> {
@@ -652,7 +653,10 @@ async function migrate(
  * Every operation as SQL on one queryable: a pooled client inside a group's transaction (its
  * `check` refuses use after the unit ended), or the pool itself for reads.
  */
-class PgOps implements StoreOps {
+class PgOps implements StoreTx {
+  /** What waits for this transaction's commit (StoreTx.afterCommit). */
+  readonly afterCommitHooks = new AfterCommitHooks();
+
   constructor(
     private readonly q: Queryable,
     private readonly now: () => number,
@@ -660,6 +664,10 @@ class PgOps implements StoreOps {
     /** Told of every statement that failed (inside a transaction: it is aborted). */
     private readonly onError?: (error: SmppError) => void,
   ) {}
+
+  afterCommit(fn: () => void): void {
+    this.afterCommitHooks.add(fn);
+  }
 
   private async query(sql: string, params: unknown[]): Promise<pg.QueryResult<Row>> {
     await this.check();
@@ -1506,15 +1514,15 @@ class PgOps implements StoreOps {
       state: 'pending',
       attempts: 0,
       nextAttemptAt: event.nextAttemptAt ?? now,
-      claimedUntil: null,
+      claimedUntil: event.claimForMs === undefined ? null : now + event.claimForMs,
       lastError: null,
       createdAt: now,
       updatedAt: now,
     };
     await this.run(
       `INSERT INTO webhook_events (event_id, message_id, endpoint, type, payload, state, next_attempt_at,
-         created_at, updated_at)
-       VALUES ($1, $2, $3, $4, $5, 'pending', $6, $7, $7)`,
+         claimed_until, created_at, updated_at)
+       VALUES ($1, $2, $3, $4, $5, 'pending', $6, $8, $7, $7)`,
       record.eventId,
       record.messageId,
       record.endpoint,
@@ -1522,6 +1530,7 @@ class PgOps implements StoreOps {
       json(record.payload ?? null),
       record.nextAttemptAt,
       now,
+      record.claimedUntil,
     );
     return record;
   }

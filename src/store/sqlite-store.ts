@@ -12,6 +12,7 @@ import { dirname } from 'node:path';
 import type Database from 'better-sqlite3';
 import { SmppError } from '../errors.js';
 import { cleanMessageId } from '../protocol/receipt.js';
+import { AfterCommitHooks, runWithAfterCommit } from './after-commit.js';
 import {
   conflictError,
   fencedError,
@@ -140,7 +141,7 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
 export class SqliteStore implements Store {
   private readonly writer: Db;
   private readonly reader: Db;
-  private readonly queue: GroupCommitQueue<StoreTx>;
+  private readonly queue: GroupCommitQueue<SqliteOps>;
   private readonly reads: SqliteOps;
   private readonly now: () => number;
   private readonly retentionMs: number;
@@ -197,7 +198,7 @@ export class SqliteStore implements Store {
     const walSync = this.walSync;
     const writes = new Statements(this.writer);
     const beforeCommit = options.beforeCommit;
-    const committer: Committer<StoreTx> = {
+    const committer: Committer<SqliteOps> = {
       begin: () => writes.exec('BEGIN IMMEDIATE'),
       savepoint: () => writes.exec('SAVEPOINT unit'),
       releaseSavepoint: () => writes.exec('RELEASE unit'),
@@ -230,7 +231,7 @@ export class SqliteStore implements Store {
   }
 
   transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {
-    return this.queue.run(fn);
+    return runWithAfterCommit<SqliteOps, T>((unit) => this.queue.run(unit), fn);
   }
 
   async healthCheck(): Promise<StoreHealth> {
@@ -625,12 +626,19 @@ class Statements {
  * per unit of work on the writer (its `check` refuses use after the unit ended), one
  * shared instance on the reader.
  */
-class SqliteOps implements StoreOps {
+class SqliteOps implements StoreTx {
+  /** What waits for this transaction's commit (StoreTx.afterCommit). */
+  readonly afterCommitHooks = new AfterCommitHooks();
+
   constructor(
     private readonly s: Statements,
     private readonly now: () => number,
     private readonly check: () => void,
   ) {}
+
+  afterCommit(fn: () => void): void {
+    this.afterCommitHooks.add(fn);
+  }
 
   private all(sql: string, ...params: unknown[]): Row[] {
     this.check();
@@ -1391,21 +1399,22 @@ class SqliteOps implements StoreOps {
       state: 'pending',
       attempts: 0,
       nextAttemptAt: event.nextAttemptAt ?? now,
-      claimedUntil: null,
+      claimedUntil: event.claimForMs === undefined ? null : now + event.claimForMs,
       lastError: null,
       createdAt: now,
       updatedAt: now,
     };
     this.run(
       `INSERT INTO webhook_events (event_id, message_id, endpoint, type, payload, state, next_attempt_at,
-         created_at, updated_at)
-       VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?)`,
+         claimed_until, created_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?)`,
       record.eventId,
       record.messageId,
       record.endpoint,
       record.type,
       json(record.payload ?? null),
       record.nextAttemptAt,
+      record.claimedUntil,
       now,
       now,
     );

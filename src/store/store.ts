@@ -355,6 +355,11 @@ export type WebhookState = (typeof WEBHOOK_STATES)[number];
 export interface NewWebhookEvent {
   /** Stable across retries (the `webhook-id` header); generated when left out. */
   eventId?: string;
+  /**
+   * Claimed by the caller from the start, for this long (ms): it hands the event to its sender
+   * after the commit, so no claim of its own is needed. Only for events without an order (no messageId).
+   */
+  claimForMs?: number;
   /** Events of one message are delivered in order; null = no ordering. */
   messageId: string | null;
   endpoint: string;
@@ -598,7 +603,15 @@ export interface StoreOps {
   deleteBindDefinition(id: string): Promise<boolean>;
 }
 
-export type StoreTx = StoreOps;
+/** What a transaction's function gets: every operation, inside the transaction, and a commit hook. */
+export interface StoreTx extends StoreOps {
+  /**
+   * Runs `fn` once this transaction committed (durably, as the store answers its callers), never
+   * when it rolled back: for work that must not start before the commit, e.g. handing events
+   * claimed in the transaction to their sender. `fn` must not throw.
+   */
+  afterCommit(fn: () => void): void;
+}
 
 export interface PruneResult {
   messages: number;

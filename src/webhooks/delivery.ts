@@ -160,7 +160,7 @@ class Worker {
   private readonly buffer: WebhookEvent[] = [];
   private pumping = false;
   private again = false;
-  /** The last claim filled its room: there may be more waiting. */
+  /** The last claim filled its room, or rows were enqueued since it ran: there may be more waiting. */
   mayHaveMore = false;
   private timer: TimerHandle | null = null;
   private readonly filter: WebhookClaimFilter;
@@ -189,9 +189,35 @@ class Worker {
     this.buffer.length = 0;
   }
 
+  /** Whether an event may be handed over now (claimed at enqueue): running, healthy, with room. */
+  acceptsHandOff(): boolean {
+    return (
+      this.sender.running &&
+      this.disabled === null &&
+      this.healthy &&
+      this.inFlight + this.buffer.length < this.concurrency * (1 + PREFETCH_PER_SLOT)
+    );
+  }
+
+  /**
+   * An event claimed for this worker in a committed transaction: sent like one it claimed. If the
+   * worker stopped or was disabled meanwhile, its claim runs out and the outbox hands it out again.
+   */
+  handOver(event: WebhookEvent): void {
+    if (!this.sender.running || this.disabled !== null) return;
+    this.buffer.push(event);
+    this.dispatch();
+  }
+
   /** Drops what was claimed ahead (the endpoint was disabled). */
   dropBuffer(): void {
     this.buffer.length = 0;
+  }
+
+  /** Rows were enqueued for this worker: claim them, and claim again after a send until none are left. */
+  wakeForNew(): void {
+    this.mayHaveMore = true;
+    this.wake();
   }
 
   wake(): void {
@@ -249,8 +275,10 @@ class Worker {
     };
     void this.sender.deliver(this, event, attempted).finally(() => {
       this.recording--;
-      // The next event of the same message is claimable now; or the last claim left some behind.
-      if (event.messageId !== null || this.mayHaveMore || this.buffer.length === 0) this.wake();
+      // The next event of the same message is claimable now; or the last claim left some behind
+      // (or new rows were notified while it could not claim). Not after every send: a claim that
+      // finds nothing is still a transaction, and the poll finds what comes due later.
+      if (event.messageId !== null || this.mayHaveMore) this.wake();
       this.sender.settled();
     });
   }
@@ -296,9 +324,19 @@ class Sender implements WebhookDelivery {
     this.visibilityMs = options.visibilityMs ?? config.timeoutMs + 30_000;
     this.urlPolicy = { allowPrivate: config.allowPrivateCallbackUrls };
     this.userAgent = options.userAgent ?? 'smpp-bridge-webhooks';
-    this.fanOut = new WebhookFanOut(config, (endpoints) => {
-      for (const endpoint of endpoints) this.notify(endpoint);
-    });
+    this.fanOut = new WebhookFanOut(
+      config,
+      (endpoints) => {
+        for (const endpoint of endpoints) this.notify(endpoint);
+      },
+      {
+        claimForMs: this.visibilityMs,
+        accepts: (endpoint) => this.workers.get(endpointOf(endpoint))?.acceptsHandOff() ?? false,
+        take: (events) => {
+          for (const event of events) this.workers.get(endpointOf(event.endpoint))?.handOver(event);
+        },
+      },
+    );
 
     const timeouts = {
       headersTimeout: config.timeoutMs,
@@ -457,7 +495,7 @@ class Sender implements WebhookDelivery {
     // After this turn: the enqueuing transaction is then queued before the claim.
     this.notifyScheduled ??= setImmediate(() => {
       this.notifyScheduled = null;
-      for (const id of this.notified) this.workers.get(id)?.wake();
+      for (const id of this.notified) this.workers.get(id)?.wakeForNew();
       this.notified.clear();
     });
   }

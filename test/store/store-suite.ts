@@ -931,6 +931,41 @@ export function describeStore(name: string, factory: StoreFactory): void {
         payload: { type, messageId },
       });
 
+      it('an event claimed at enqueue is handed over after the commit: nobody claims it before its claim ends', async () => {
+        const handed: string[] = [];
+        const e = await store.transaction(async (tx) => {
+          const event = await tx.enqueueWebhook({ ...hook(null, 'message.received'), claimForMs: 30_000 });
+          tx.afterCommit(() => handed.push(event.eventId));
+          // Not before the commit.
+          expect(handed).toEqual([]);
+          return event;
+        });
+        expect(handed).toEqual([e.eventId]);
+        expect(e).toMatchObject({ state: 'pending', claimedUntil: t + 30_000 });
+        expect(await store.claimWebhooks(10, 30_000)).toEqual([]);
+        const delivered = await store.recordWebhookOutcome(e.eventId, { kind: 'delivered' });
+        expect(delivered.state).toBe('delivered');
+
+        // Crashed before its outcome: it comes back once the claim ran out.
+        const lost = await store.enqueueWebhook({ ...hook(null, 'message.received'), claimForMs: 30_000 });
+        t += 30_000;
+        expect((await store.claimWebhooks(10, 30_000)).map((w) => w.eventId)).toEqual([lost.eventId]);
+      });
+
+      it('a rolled-back transaction runs no afterCommit work and leaves no event', async () => {
+        const handed: string[] = [];
+        await expect(
+          store.transaction(async (tx) => {
+            const event = await tx.enqueueWebhook({ ...hook(null, 'message.received'), claimForMs: 30_000 });
+            tx.afterCommit(() => handed.push(event.eventId));
+            throw new Error('spoiled');
+          }),
+        ).rejects.toThrow('spoiled');
+        expect(handed).toEqual([]);
+        t += 60_000;
+        expect(await store.claimWebhooks(10, 30_000)).toEqual([]);
+      });
+
       it('keeps the event id across retries', async () => {
         const e = await store.enqueueWebhook({ ...hook('m1', 'message.sent'), eventId: 'evt_fixed' });
         expect(e).toMatchObject({ eventId: 'evt_fixed', state: 'pending', attempts: 0, nextAttemptAt: t });

@@ -396,6 +396,67 @@ describe('webhook delivery', () => {
     expect((await store.listWebhooks({ limit: 10 })).events.map((e) => e.messageId)).toEqual(['m1', 'm2']);
   });
 
+  it('hands received messages to a healthy endpoint after their commit, with no claim of their own; a failing endpoint gets them through the outbox', async () => {
+    let failing = false;
+    const r = await receiver(() => (failing ? { status: 503 } : { status: 200 }));
+    const store = openStore();
+    let claims = 0;
+    const counted: Store = Object.create(store, {
+      claimWebhooks: {
+        value: (...args: Parameters<Store['claimWebhooks']>) => {
+          claims++;
+          return store.claimWebhooks(...args);
+        },
+      },
+    });
+    // A slow poll: what goes out goes out because it was handed over (or notified).
+    const delivery = start({
+      store: counted,
+      config: config([endpoint('mo', r.url)], { pollIntervalMs: 60_000 }),
+    });
+    await delivery.start();
+    const claimsAtStart = claims;
+    const received = (id: string) =>
+      store.transaction((tx) =>
+        delivery.fanOut.onMessageReceived(tx, {
+          message: {
+            id,
+            bindId: 'b1',
+            from: '447700900123',
+            to: '12345',
+            encoding: 'gsm7',
+            body: Buffer.from(id),
+            partsCount: 1,
+            metadata: null,
+            route: null,
+            dataCoding: 0,
+            incomplete: false,
+            receivedAt: Date.now(),
+          },
+          route: null,
+          text: id,
+          dataCoding: 0,
+          incomplete: false,
+        }),
+      );
+    await Promise.all(Array.from({ length: 20 }, (_, i) => received(`mo${i}`)));
+    await waitFor('20 deliveries', () => r.received.length === 20);
+    expect(claims).toBe(claimsAtStart);
+    await waitFor('outcomes recorded', async () =>
+      (await store.webhookBacklog()).every((b) => b.pending === 0),
+    );
+
+    // After a failure the endpoint is not healthy: the next one is left to the outbox (claimed,
+    // retried on the schedule), not held in memory.
+    failing = true;
+    await received('mo-fail');
+    await waitFor('the failed attempt', () => r.received.length === 21);
+    failing = false;
+    await received('mo-after');
+    await waitFor('a claim from the outbox', () => claims > claimsAtStart);
+    await waitFor('mo-after delivered', () => r.received.some((x) => x.json.data.id === 'mo-after'));
+  });
+
   it('fans out by events and routes, and sends MO as message.received', async () => {
     const r = await receiver();
     const store = openStore();
