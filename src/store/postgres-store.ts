@@ -85,7 +85,6 @@ import {
   type Store,
   type StoredResponse,
   type StoreHealth,
-  type StoreOps,
   type StoreStats,
   type StoreTx,
   type SubmitOutcome,

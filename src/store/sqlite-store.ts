@@ -74,7 +74,6 @@ import {
   type Store,
   type StoredResponse,
   type StoreHealth,
-  type StoreOps,
   type StoreStats,
   type StoreTx,
   type SubmitOutcome,
