@@ -529,6 +529,9 @@ export class PostgresStore implements Store {
   recordWebhookOutcome(eventId: string, outcome: WebhookOutcome) {
     return this.commits.run((tx) => tx.recordWebhookOutcome(eventId, outcome));
   }
+  recordWebhooksDelivered(eventIds: readonly string[]) {
+    return this.commits.run((tx) => tx.recordWebhooksDelivered(eventIds));
+  }
   retryWebhook(eventId: string) {
     return this.commits.run((tx) => tx.retryWebhook(eventId));
   }
@@ -1570,6 +1573,20 @@ class PgOps implements StoreTx {
       .map((row) => ({ id: Number(row.id), event: toWebhook(row) }))
       .sort((a, b) => a.event.nextAttemptAt - b.event.nextAttemptAt || a.id - b.id)
       .map((r) => r.event);
+  }
+
+  async recordWebhooksDelivered(eventIds: readonly string[]): Promise<string[]> {
+    if (eventIds.length === 0) return [];
+    const rows = await this.all(
+      `UPDATE webhook_events SET state = 'delivered', attempts = attempts + 1, claimed_until = NULL,
+         last_error = NULL, updated_at = $1
+       WHERE event_id = ANY($2::text[]) AND state = 'pending'
+       RETURNING event_id`,
+      this.now(),
+      [...eventIds],
+    );
+    const updated = new Set(rows.map((r) => r.event_id as string));
+    return eventIds.filter((id) => !updated.has(id));
   }
 
   async recordWebhookOutcome(eventId: string, outcome: WebhookOutcome): Promise<WebhookEvent> {

@@ -420,6 +420,9 @@ export class SqliteStore implements Store {
   recordWebhookOutcome(eventId: string, outcome: WebhookOutcome) {
     return this.queue.run((tx) => tx.recordWebhookOutcome(eventId, outcome));
   }
+  recordWebhooksDelivered(eventIds: readonly string[]) {
+    return this.queue.run((tx) => tx.recordWebhooksDelivered(eventIds));
+  }
   retryWebhook(eventId: string) {
     return this.queue.run((tx) => tx.retryWebhook(eventId));
   }
@@ -1476,6 +1479,21 @@ class SqliteOps implements StoreTx {
     const current = await this.getWebhook(eventId);
     if (current === undefined) throw notFoundError('webhook event', eventId);
     throw conflictError(`webhook event ${eventId} is already ${current.state}`);
+  }
+
+  async recordWebhooksDelivered(eventIds: readonly string[]): Promise<string[]> {
+    if (eventIds.length === 0) return [];
+    const updated = new Set(
+      this.all(
+        `UPDATE webhook_events SET state = 'delivered', attempts = attempts + 1, claimed_until = NULL,
+           last_error = NULL, updated_at = ?
+         WHERE event_id IN (SELECT value FROM json_each(?)) AND state = 'pending'
+         RETURNING event_id`,
+        this.now(),
+        JSON.stringify(eventIds),
+      ).map((r) => r.event_id as string),
+    );
+    return eventIds.filter((id) => !updated.has(id));
   }
 
   async getWebhook(eventId: string): Promise<WebhookEvent | undefined> {

@@ -575,6 +575,12 @@ export interface StoreOps {
    */
   claimWebhooks(limit: number, visibilityMs: number, filter?: WebhookClaimFilter): Promise<WebhookEvent[]>;
   recordWebhookOutcome(eventId: string, outcome: WebhookOutcome): Promise<WebhookEvent>;
+  /**
+   * Marks many pending events delivered in one statement (the common outcome, recorded in bulk);
+   * resolves with the ids that were not pending (their claim ran out and another attempt recorded
+   * first, or unknown): nothing was written for those.
+   */
+  recordWebhooksDelivered(eventIds: readonly string[]): Promise<string[]>;
   getWebhook(eventId: string): Promise<WebhookEvent | undefined>;
   /** Events by state and endpoint, oldest first, a page at a time. */
   listWebhooks(query: WebhookQuery): Promise<WebhookPage>;

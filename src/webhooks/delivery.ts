@@ -32,6 +32,7 @@ import { ErrorCode, SmppError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Clock, TimerHandle } from '../session/clock.js';
 import { realClock } from '../session/clock.js';
+import { conflictError } from '../store/errors.js';
 import type {
   DisabledWebhookEndpoint,
   Store,
@@ -653,8 +654,17 @@ class Sender implements WebhookDelivery {
     const failed = new Map<string, unknown>();
     void this.store
       .transaction(async (tx) => {
+        // Deliveries in one statement; the rest one by one. One refused outcome (its claim ran out
+        // and another attempt recorded first) spoils no other.
+        const delivered = batch.filter((o) => o.outcome.kind === 'delivered').map((o) => o.eventId);
+        for (const eventId of await tx.recordWebhooksDelivered(delivered)) {
+          failed.set(
+            eventId,
+            conflictError(`webhook event ${eventId} is no longer pending: an outcome was recorded before`),
+          );
+        }
         for (const { eventId, outcome } of batch) {
-          // One refused outcome (its claim ran out and another attempt recorded first) spoils no other.
+          if (outcome.kind === 'delivered') continue;
           try {
             await tx.recordWebhookOutcome(eventId, outcome);
           } catch (error) {

@@ -966,6 +966,28 @@ export function describeStore(name: string, factory: StoreFactory): void {
         expect(await store.claimWebhooks(10, 30_000)).toEqual([]);
       });
 
+      it('records many deliveries in one call, and names the events that were not pending', async () => {
+        const a = await store.enqueueWebhook(hook(null, 'message.received'));
+        const b = await store.enqueueWebhook(hook('B', 'message.sent'));
+        const c = await store.enqueueWebhook(hook(null, 'message.received'));
+        await store.claimWebhooks(10, 30_000);
+        await store.recordWebhookOutcome(c.eventId, { kind: 'dead', error: 'HTTP 404' });
+        expect(await store.recordWebhooksDelivered([a.eventId, b.eventId, c.eventId, 'evt_nope'])).toEqual([
+          c.eventId,
+          'evt_nope',
+        ]);
+        for (const e of [a, b]) {
+          expect(await store.getWebhook(e.eventId)).toMatchObject({
+            state: 'delivered',
+            attempts: 1,
+            claimedUntil: null,
+            lastError: null,
+          });
+        }
+        expect((await store.getWebhook(c.eventId))?.state).toBe('dead');
+        expect(await store.recordWebhooksDelivered([])).toEqual([]);
+      });
+
       it('keeps the event id across retries', async () => {
         const e = await store.enqueueWebhook({ ...hook('m1', 'message.sent'), eventId: 'evt_fixed' });
         expect(e).toMatchObject({ eventId: 'evt_fixed', state: 'pending', attempts: 0, nextAttemptAt: t });
