@@ -1467,7 +1467,7 @@ class SqliteOps implements StoreTx {
     const row = this.one(
       `UPDATE webhook_events SET state = ?, attempts = attempts + 1,
          next_attempt_at = COALESCE(?, next_attempt_at), claimed_until = NULL, last_error = ?, updated_at = ?
-       WHERE event_id = ? AND state = 'pending'
+       WHERE event_id = ? AND +state = 'pending'
        RETURNING *`,
       state,
       outcome.kind === 'retry' ? outcome.retryAt : null,
@@ -1487,7 +1487,7 @@ class SqliteOps implements StoreTx {
       this.all(
         `UPDATE webhook_events SET state = 'delivered', attempts = attempts + 1, claimed_until = NULL,
            last_error = NULL, updated_at = ?
-         WHERE event_id IN (SELECT value FROM json_each(?)) AND state = 'pending'
+         WHERE event_id IN (SELECT value FROM json_each(?)) AND +state = 'pending'
          RETURNING event_id`,
         this.now(),
         JSON.stringify(eventIds),

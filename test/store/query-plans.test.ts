@@ -76,8 +76,20 @@ function badPlanLines(db: Database.Database, sql: string): string[] {
     if (scan && GROWING.test(aliases.get(scan[1] as string) ?? (scan[1] as string))) bad.push(detail);
     if (/USING (?:COVERING )?INDEX message_parts_queue \(queue=\?\)/.test(detail)) bad.push(detail);
   }
+  // A statement that names its rows by key must find them by that key, not walk another index
+  // (without statistics SQLite may prefer, say, the index on state and read every pending row).
+  for (const [key, index] of KEY_LOOKUPS) {
+    if (key.test(sql) && !rows.some(({ detail }) => index.test(detail)))
+      bad.push(`no lookup by ${key.source}: ${rows.map((r) => r.detail).join(' / ')}`);
+  }
   return bad;
 }
+
+/** Statements naming rows by these keys, and the index that finds them. */
+const KEY_LOOKUPS: [RegExp, RegExp][] = [
+  [/\bevent_id (=|IN)/, /webhook_events USING INDEX sqlite_autoindex_webhook_events_1 \(event_id=\?\)/],
+  [/\bp\.message_id IN/, /USING INDEX sqlite_autoindex_message_parts_1 \(message_id=\?\)/],
+];
 
 describe('the message path on SQLite: no statement reads the history', () => {
   let dir: string;
