@@ -365,10 +365,10 @@ async function main(): Promise<void> {
       const runs = await Promise.all(survivors.map(running));
       return runs.reduce((a, b) => a + b, 0) === BINDS ? true : undefined;
     });
-    const rebindMs = performance.now() - killedAt;
+    const healthyMs = performance.now() - killedAt;
     const at = (key: string) => (phase[key] === undefined ? '?' : seconds(phase[key]));
     console.log(
-      `takeover after kill -9 of ${victim.name}: its ${lost} binds run by the others after ${seconds(rebindMs)}; ${peakLine(await peaks(smsc, false))}`,
+      `takeover after kill -9 of ${victim.name}: its ${lost} binds bound again by the others after ${at('allBound')} (the SMSC's count), every bind healthy on its owner's /binds after ${seconds(healthyMs)}; ${peakLine(await peaks(smsc, false))}`,
     );
     console.log(
       `  phases from the kill: the SMSC saw its sessions close ${at('smscSawClose')}; in the database its heartbeat expired at ${seconds(Number(expiry.heartbeat_ms))} and its last lease at ${seconds(Number(expiry.last_lease_ms))}; the survivors' first claim ${at('firstClaim')}, all ${BINDS} leases held ${at('allClaimed')}; first session bound again ${at('firstRebound')}, all ${BINDS} bound ${at('allBound')}`,
