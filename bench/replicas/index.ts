@@ -19,7 +19,7 @@
 //    messages POSTed in batches of 100; accepted/s and submitted/s.
 // Every wait has a deadline; every child is killed at the end.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createWriteStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -140,6 +140,18 @@ async function running(s: Serve): Promise<number> {
 }
 
 type Smsc = SmscChild<ToSmsc, FromSmsc>;
+
+/** CPU time a process has used so far (user + system, /proc/<pid>/stat), in seconds. */
+function cpuSeconds(pid: number | undefined): number {
+  if (pid === undefined) return Number.NaN;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return Number.NaN;
+  }
+}
 
 /** Sessions bound at the SMSC now. */
 async function boundCount(smsc: Smsc): Promise<number> {
@@ -274,6 +286,7 @@ async function main(): Promise<void> {
 
     // 1. Spread.
     const started = performance.now();
+    const smscCpu0 = cpuSeconds(smsc.child.pid);
     const names = Array.from({ length: REPLICAS }, (_, i) => `r${i + 1}`);
     const serves = await Promise.all(
       names.map((name, i) => startServe(name, bindConfig(dir, name, [store], BINDS, simPort, hostOf(i)))),
@@ -293,6 +306,9 @@ async function main(): Promise<void> {
       `spread: all ${BINDS} bound after ${seconds(allBoundMs)}, fair split ${counts.join('/')} after ${seconds(spreadMs)}; ${peakLine(await peaks(smsc, true))}`,
     );
     console.log(`  spread: ${lostLine(serves)}`);
+    console.log(
+      `  spread: CPU used until the fair split, s: ${serves.map((s) => `${s.name} ${cpuSeconds(s.child.pid).toFixed(1)}`).join(', ')}, the SMSC ${(cpuSeconds(smsc.child.pid) - smscCpu0).toFixed(1)}`,
+    );
     for (const s of serves) s.lost.clear();
 
     // 2. Lease load in steady state.
@@ -326,6 +342,7 @@ async function main(): Promise<void> {
     const survivors = serves.slice(0, -1);
     await peaks(smsc, true);
     const dbNowMs = 'floor(extract(epoch from clock_timestamp()) * 1000)::bigint';
+    const cpuBefore = [...survivors.map((s) => cpuSeconds(s.child.pid)), cpuSeconds(smsc.child.pid)];
     const killedAt = performance.now();
     victim.child.kill('SIGKILL');
     // When the database stops counting the victim: its heartbeat row and its last lease expire.
@@ -353,6 +370,7 @@ async function main(): Promise<void> {
     };
     // Polled together (every 250 ms): the leases the survivors hold, the sessions bound at the SMSC.
     let low = BINDS;
+    let cpuAtBound: number[] | undefined;
     await until('every bind bound again', 600_000, async () => {
       const [held, bound] = await Promise.all([heldBySurvivors(), boundCount(smsc)]);
       low = Math.min(low, bound);
@@ -361,6 +379,9 @@ async function main(): Promise<void> {
       mark('allClaimed', held === BINDS);
       mark('firstRebound', phase.smscSawClose !== undefined && bound > low);
       mark('allBound', bound === BINDS);
+      if (bound === BINDS && cpuAtBound === undefined) {
+        cpuAtBound = [...survivors.map((s) => cpuSeconds(s.child.pid)), cpuSeconds(smsc.child.pid)];
+      }
       if (phase.allBound === undefined || phase.allClaimed === undefined) return undefined;
       const runs = await Promise.all(survivors.map(running));
       return runs.reduce((a, b) => a + b, 0) === BINDS ? true : undefined;
@@ -374,6 +395,10 @@ async function main(): Promise<void> {
       `  phases from the kill: the SMSC saw its sessions close ${at('smscSawClose')}; in the database its heartbeat expired at ${seconds(Number(expiry.heartbeat_ms))} and its last lease at ${seconds(Number(expiry.last_lease_ms))}; the survivors' first claim ${at('firstClaim')}, all ${BINDS} leases held ${at('allClaimed')}; first session bound again ${at('firstRebound')}, all ${BINDS} bound ${at('allBound')}`,
     );
     console.log(`  takeover: ${lostLine(survivors)}`);
+    const cpuUsed = (cpuAtBound ?? []).map((v, i) => (v - cpuBefore[i]!).toFixed(1));
+    console.log(
+      `  takeover: CPU used from the kill until all bound, s: ${survivors.map((s, i) => `${s.name} ${cpuUsed[i]}`).join(', ')}, the SMSC ${cpuUsed.at(-1)}`,
+    );
     await db.end();
     for (const s of survivors) s.child.kill('SIGTERM');
     await Promise.race([Promise.all(serves.map((s) => s.exited)), sleep(60_000)]);

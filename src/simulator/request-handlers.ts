@@ -54,6 +54,12 @@ export interface RequestContext {
 }
 
 export class RequestHandlers {
+  /**
+   * The sessions that bound with each system_id (pruned as they are found unbound), so a bind
+   * counts its account's sessions without looking at every session of the simulator.
+   */
+  private readonly boundBySystemId = new Map<string, Set<SimSession>>();
+
   constructor(private readonly ctx: RequestContext) {}
 
   /** Answers one request the session passed on (after the fault player let it through). */
@@ -84,10 +90,24 @@ export class RequestHandlers {
     }
   }
 
+  /** The sessions bound with `systemId` now (ones closed or unbound meanwhile are dropped). */
+  private boundOf(systemId: string): Set<SimSession> | undefined {
+    const sessions = this.boundBySystemId.get(systemId);
+    if (sessions === undefined) return undefined;
+    for (const s of sessions) {
+      if (!s.session.bound || s.systemId !== systemId || this.ctx.live.get(s.id) !== s) sessions.delete(s);
+    }
+    if (sessions.size === 0) this.boundBySystemId.delete(systemId);
+    return sessions;
+  }
+
+  /** A session closed: no longer counted for its account. */
+  forget(s: SimSession): void {
+    if (s.systemId !== undefined) this.boundOf(s.systemId);
+  }
+
   private liveBinds(systemId: string): number {
-    let n = 0;
-    for (const s of this.ctx.live.values()) if (s.session.bound && s.systemId === systemId) n++;
-    return n;
+    return this.boundOf(systemId)?.size ?? 0;
   }
 
   /**
@@ -97,8 +117,7 @@ export class RequestHandlers {
    */
   private notePeak(systemId: string): void {
     const byOrigin = new Map<string, number>();
-    for (const s of this.ctx.live.values()) {
-      if (!s.session.bound || s.systemId !== systemId) continue;
+    for (const s of this.boundOf(systemId) ?? []) {
       const origin = s.tcp.localAddress ?? '?';
       byOrigin.set(origin, (byOrigin.get(origin) ?? 0) + 1);
     }
@@ -151,6 +170,9 @@ export class RequestHandlers {
     if (!s.session.bound) return;
     s.systemId = pdu.system_id;
     s.bindType = bindType;
+    const sessions = this.boundBySystemId.get(pdu.system_id);
+    if (sessions === undefined) this.boundBySystemId.set(pdu.system_id, new Set([s]));
+    else sessions.add(s);
     this.ctx.counts.binds++;
     this.notePeak(pdu.system_id);
     this.ctx.log.debug({ session: s.id, systemId: pdu.system_id, bindType }, 'bound');

@@ -403,6 +403,7 @@ export class SmscSimulator extends EventEmitter<SimulatorEvents> {
   private onSessionClose(s: SimSession, reason: CloseReason): void {
     s.release();
     this.live.delete(s.id);
+    this.handlers.forget(s);
     addInto(this.totals.in, s.session.pdusIn);
     addInto(this.totals.out, s.session.pdusOut);
     if (s.systemId !== undefined && s.bindType !== undefined) {
