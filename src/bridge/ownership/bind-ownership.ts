@@ -206,9 +206,13 @@ export class BindOwnership implements OwnershipGate {
     this.maxStarting = Math.max(1, options.maxStarting ?? DEFAULT_MAX_STARTING);
   }
 
-  /** OwnershipGate: null when this replica runs the bind, else who does ('' when nobody yet). */
+  /**
+   * OwnershipGate: null when this replica runs the bind, else who does ('' when nobody yet). A
+   * bind whose lease is held here but that still waits its turn in the start window is '' too,
+   * so that the registry (startAll, a bind added) does not start it around the window.
+   */
   standbyOwner(id: string): string | null {
-    if (this.held.has(id)) return null;
+    if (this.held.has(id)) return this.toStart.has(id) ? '' : null;
     return this.elsewhere.get(id) ?? '';
   }
 

@@ -263,6 +263,10 @@ describe('bind ownership', () => {
     // All ten leases are held, three binds connect.
     expect(a.own.snapshot().held).toHaveLength(10);
     expect(slow.runs).toHaveLength(3);
+    // The registry asks the gate (startAll): the ones waiting their turn are not to be started.
+    const waiting = c.ids.filter((id) => !slow.runs.includes(id));
+    for (const id of waiting) expect(a.own.standbyOwner(id)).toBe('');
+    for (const id of slow.runs) expect(a.own.standbyOwner(id)).toBeNull();
     slow.settle(2);
     await c.advanceTimersOnly(50);
     expect(slow.runs).toHaveLength(5);
