@@ -255,6 +255,31 @@ describe('bind ownership', () => {
     expect(wall - expiry).toBeLessThanOrEqual(300);
   });
 
+  it('runs no extra pass while every replica renews: the wake-up is only for a replica that stopped', async () => {
+    const c = cluster(6);
+    let passes = 0;
+    const counting: OwnershipStore = new Proxy(c.store, {
+      get(target, prop, receiver) {
+        const value = Reflect.get(target, prop, receiver);
+        if (typeof value !== 'function') return value;
+        return (...args: unknown[]) => {
+          if (prop === 'heartbeatReplica' && args[0] === 'a') passes++;
+          return value.apply(target, args);
+        };
+      },
+    });
+    const a = c.add('a', { store: counting });
+    const b = c.add('b');
+    await Promise.all([a.own.start(), b.own.start()]);
+    // b's passes 1 s out of step with a's, so its expiries never line up with a's passes.
+    await c.advanceTimersOnly(RENEW / 2);
+    await b.own.pass();
+    passes = 0;
+    for (let t = 0; t < 10 * RENEW; t += 50) await c.advanceTimersOnly(50);
+    expect(passes).toBe(10);
+    expect(a.target.running.size + b.target.running.size).toBe(6);
+  });
+
   it('starts claimed binds a window at a time: the next ones as earlier ones bind or fail', async () => {
     const c = cluster(10);
     const slow = new SlowTarget(c.ids);
