@@ -1,21 +1,25 @@
 /**
- * The SMSC side of the binds benchmark, run as a child process (its own event loop and thread)
- * forked by index.ts with `<maxConnections>` as its argument — its own entry point, so the bench
+ * The SMSC side of the binds and replicas benchmarks, run as a child process (its own event loop
+ * and thread) forked with `<maxConnections>` as its argument — its own entry point, so the bench
  * process never loads the simulator and its memory figures are the binds' alone:
  * the simulator (no faults, any system_id binds) on 0.0.0.0, so every 127.0.0.x address reaches
- * it, and a 16-octet echo server for the raw ping-pong. Reports its CPU time and RSS over IPC.
+ * it, and a 16-octet echo server for the raw ping-pong. Reports its CPU time and RSS, and the
+ * peaks of sessions bound at once per account (bindPeakDetail), over IPC. Its ready message
+ * carries `port` too, so bench/serve-process.ts's forkSmsc can start it.
  */
 import net from 'node:net';
-import { createSimulator } from '../../src/simulator/simulator.js';
+import { type BindPeak, createSimulator } from '../../src/simulator/simulator.js';
 
 export type ToSmsc =
   | { cmd: 'cpu-reset' }
   | { cmd: 'cpu-read' }
   | { cmd: 'delay'; ms: number }
+  | { cmd: 'peaks'; reset: boolean }
   | { cmd: 'exit' };
 export type FromSmsc =
-  | { ready: { simPort: number; echoPort: number } }
+  | { ready: { port: number; simPort: number; echoPort: number } }
   | { cpuMs: number; rssBytes: number; sessions: number; bound: number }
+  | { peaks: Record<string, BindPeak> }
   | { done: true };
 
 async function main(maxConnections: number): Promise<void> {
@@ -47,6 +51,8 @@ async function main(maxConnections: number): Promise<void> {
         // A session has its system_id once its bind succeeded.
         bound: sessions.filter((s) => s.systemId !== null).length,
       } satisfies FromSmsc);
+    } else if (msg.cmd === 'peaks') {
+      process.send?.({ peaks: simulator.bindPeakDetail({ reset: msg.reset }) } satisfies FromSmsc);
     } else if (msg.cmd === 'delay') {
       // Every answer msg.ms late (0: none), through the simulator's own fault.
       simulator.clearFault();
@@ -56,7 +62,7 @@ async function main(maxConnections: number): Promise<void> {
       void simulator.close().finally(() => process.exit(0));
     }
   });
-  process.send?.({ ready: { simPort, echoPort } } satisfies FromSmsc);
+  process.send?.({ ready: { port: simPort, simPort, echoPort } } satisfies FromSmsc);
 }
 
 await main(Number(process.argv[2] ?? 20_000));

@@ -23,7 +23,7 @@ import type { Address, MessageStore, StoredMessage } from './message-store.js';
 import { plannedOutcome, type ResolvedReceiptOptions } from './receipts.js';
 import type { SimSession } from './sim-session.js';
 import { MAX_TIMER_MS } from './timer-set.js';
-import type { SimulatorEvents } from './types.js';
+import type { BindPeak, SimulatorEvents } from './types.js';
 
 const BIND_TYPE_OF: Record<BindCommand, BindType> = {
   bind_transmitter: 'transmitter',
@@ -47,13 +47,19 @@ export interface RequestContext {
   /** system_id the simulator gives in bind_resp. */
   systemId: string;
   counts: { binds: number; submits: number };
-  /** The most sessions bound at once per system_id (how a bind cap would count them). */
-  peakBinds: Map<string, number>;
+  /** The most sessions bound at once per system_id (how a bind cap would count them), in detail. */
+  peakBinds: Map<string, BindPeak>;
   cases: CaseTable;
   events: EventEmitter<SimulatorEvents>;
 }
 
 export class RequestHandlers {
+  /**
+   * The sessions that bound with each system_id (pruned as they are found unbound), so a bind
+   * counts its account's sessions without looking at every session of the simulator.
+   */
+  private readonly boundBySystemId = new Map<string, Set<SimSession>>();
+
   constructor(private readonly ctx: RequestContext) {}
 
   /** Answers one request the session passed on (after the fault player let it through). */
@@ -84,10 +90,51 @@ export class RequestHandlers {
     }
   }
 
+  /** The sessions bound with `systemId` now (ones closed or unbound meanwhile are dropped). */
+  private boundOf(systemId: string): Set<SimSession> | undefined {
+    const sessions = this.boundBySystemId.get(systemId);
+    if (sessions === undefined) return undefined;
+    for (const s of sessions) {
+      if (!s.session.bound || s.systemId !== systemId || this.ctx.live.get(s.id) !== s) sessions.delete(s);
+    }
+    if (sessions.size === 0) this.boundBySystemId.delete(systemId);
+    return sessions;
+  }
+
+  /** A session closed: no longer counted for its account. */
+  forget(s: SimSession): void {
+    if (s.systemId !== undefined) this.boundOf(s.systemId);
+  }
+
   private liveBinds(systemId: string): number {
-    let n = 0;
-    for (const s of this.ctx.live.values()) if (s.session.bound && s.systemId === systemId) n++;
-    return n;
+    return this.boundOf(systemId)?.size ?? 0;
+  }
+
+  /**
+   * Raises the account's peaks with the sessions bound now: all of them, the distinct local
+   * addresses they arrived at (one per replica when each replica reaches the SMSC through its
+   * own address), and the most arrived at one address.
+   */
+  private notePeak(systemId: string): void {
+    const byOrigin = new Map<string, number>();
+    for (const s of this.boundOf(systemId) ?? []) {
+      const origin = s.tcp.localAddress ?? '?';
+      byOrigin.set(origin, (byOrigin.get(origin) ?? 0) + 1);
+    }
+    let sessions = 0;
+    let perOrigin = 0;
+    for (const n of byOrigin.values()) {
+      sessions += n;
+      perOrigin = Math.max(perOrigin, n);
+    }
+    const peak = this.ctx.peakBinds.get(systemId);
+    if (peak === undefined) {
+      this.ctx.peakBinds.set(systemId, { sessions, origins: byOrigin.size, perOrigin });
+      return;
+    }
+    peak.sessions = Math.max(peak.sessions, sessions);
+    peak.origins = Math.max(peak.origins, byOrigin.size);
+    peak.perOrigin = Math.max(peak.perOrigin, perOrigin);
   }
 
   private handleBind(s: SimSession, pdu: PduOf<BindCommand>): void {
@@ -123,9 +170,11 @@ export class RequestHandlers {
     if (!s.session.bound) return;
     s.systemId = pdu.system_id;
     s.bindType = bindType;
+    const sessions = this.boundBySystemId.get(pdu.system_id);
+    if (sessions === undefined) this.boundBySystemId.set(pdu.system_id, new Set([s]));
+    else sessions.add(s);
     this.ctx.counts.binds++;
-    const bound = this.liveBinds(pdu.system_id);
-    if (bound > (this.ctx.peakBinds.get(pdu.system_id) ?? 0)) this.ctx.peakBinds.set(pdu.system_id, bound);
+    this.notePeak(pdu.system_id);
     this.ctx.log.debug({ session: s.id, systemId: pdu.system_id, bindType }, 'bound');
     this.ctx.events.emit('bind', { systemId: pdu.system_id, bindType, sessionId: s.id });
     const drop = firstOf(faults, 'drop');

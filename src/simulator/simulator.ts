@@ -42,6 +42,7 @@ import { SimServer } from './server.js';
 import { SimSession } from './sim-session.js';
 import { TimerSet } from './timer-set.js';
 import type {
+  BindPeak,
   MoMessage,
   SimSessionInfo,
   SimulatorCounters,
@@ -57,6 +58,7 @@ export type { MessageQuery, StoredMessage } from './message-store.js';
 export type { BurstInfo, BurstRequest, MoRequest, MoResult } from './mo-sender.js';
 export type { ReceiptOptions } from './receipts.js';
 export type {
+  BindPeak,
   MoMessage,
   SimSessionInfo,
   SimulatorCounters,
@@ -87,7 +89,7 @@ export class SmscSimulator extends EventEmitter<SimulatorEvents> {
   private readonly live = new Map<number, SimSession>();
   private readonly totals = { in: {} as Record<string, number>, out: {} as Record<string, number> };
   private readonly counts = { binds: 0, submits: 0, receiptsSent: 0 };
-  private readonly peakBinds = new Map<string, number>();
+  private readonly peakBinds = new Map<string, BindPeak>();
   private server: SimServer | null = null;
   private closing: Promise<void> | null = null;
 
@@ -322,7 +324,25 @@ export class SmscSimulator extends EventEmitter<SimulatorEvents> {
    * that replicas sharing binds never bound one twice.
    */
   bindPeaks(options: { reset?: boolean } = {}): Record<string, number> {
-    const peaks = Object.fromEntries([...this.peakBinds].sort(([a], [b]) => a.localeCompare(b)));
+    const peaks = Object.fromEntries(
+      [...this.peakBinds].sort(([a], [b]) => a.localeCompare(b)).map(([id, p]) => [id, p.sessions]),
+    );
+    if (options.reset) this.peakBinds.clear();
+    return peaks;
+  }
+
+  /**
+   * bindPeaks in detail: per system_id, the most sessions bound at once, the most distinct
+   * origins (the simulator's local address a session arrived at: one per replica when each
+   * replica reaches it through its own loopback address) with one bound at once, and the most
+   * bound at once through one origin. Two owners of one bind show as origins 2; one replica
+   * binding again while its first session is still bound here shows as perOrigin 2. The peaks
+   * are each taken on their own (reset clears these and bindPeaks' alike).
+   */
+  bindPeakDetail(options: { reset?: boolean } = {}): Record<string, BindPeak> {
+    const peaks = Object.fromEntries(
+      [...this.peakBinds].sort(([a], [b]) => a.localeCompare(b)).map(([id, p]) => [id, { ...p }]),
+    );
     if (options.reset) this.peakBinds.clear();
     return peaks;
   }
@@ -383,6 +403,7 @@ export class SmscSimulator extends EventEmitter<SimulatorEvents> {
   private onSessionClose(s: SimSession, reason: CloseReason): void {
     s.release();
     this.live.delete(s.id);
+    this.handlers.forget(s);
     addInto(this.totals.in, s.session.pdusIn);
     addInto(this.totals.out, s.session.pdusOut);
     if (s.systemId !== undefined && s.bindType !== undefined) {

@@ -63,6 +63,20 @@ export interface SimulatorOptions {
   clock?: Clock;
 }
 
+/**
+ * The most sessions bound at once for one system_id (bindPeakDetail). A session's origin is the
+ * simulator's own address it arrived at: when each replica of a service points its binds at its
+ * own loopback address (127.0.0.1, .2, .3), origins are replicas.
+ */
+export interface BindPeak {
+  /** Sessions bound at once, from any origin. */
+  sessions: number;
+  /** Distinct origins with a session bound at once (two replicas both bound: 2). */
+  origins: number;
+  /** Sessions bound at once that arrived at one origin (one replica's own retry: 2). */
+  perOrigin: number;
+}
+
 export interface SimSessionInfo {
   id: number;
   /** The bound system_id; null before a bind. */

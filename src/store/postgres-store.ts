@@ -985,14 +985,18 @@ class PgOps implements StoreTx {
     if (ids.length === 0) return [];
     const now = this.now();
     const expiresAt = now + ttlMs;
-    // Existing rows this owner may take (free, expired or its own), locked FOR UPDATE (a takeover
-    // waits for fenced writes in flight); rows another replica holds are neither read for update
-    // nor locked, so their renewals never wait for this claim. Then the missing rows, at epoch 1.
+    // Existing rows this owner may take (free, expired or its own), locked FOR UPDATE; rows
+    // another replica holds are neither read for update nor locked, so their renewals never wait
+    // for this claim. A row locked meanwhile (a fenced write in flight holds it FOR KEY SHARE, a
+    // late renewal or another claim for update) is skipped, not waited for: the next pass takes
+    // it once it is free. So a claim waits on no row lock and can be in no deadlock with the
+    // write lanes (whose fenced writes lock lease rows in the order of their batch) or with a
+    // renewal. Then the missing rows, at epoch 1 (concurrent claims insert them in one order).
     const takeable = (
       await this.all(
         `SELECT bind_id FROM bind_leases
          WHERE bind_id = ANY($1::text[]) AND (owner = $2 OR expires_at <= $3 OR owner = $4)
-         ORDER BY bind_id FOR UPDATE`,
+         ORDER BY bind_id FOR UPDATE SKIP LOCKED`,
         ids,
         owner,
         now,

@@ -282,4 +282,28 @@ describe('peak binds per system_id', () => {
     expect(s.sim.bindPeaks({ reset: true })).toEqual({ acme: 2, other: 1 });
     expect(s.sim.bindPeaks()).toEqual({});
   });
+
+  it('tells sessions of one account through distinct local addresses (replicas) from several through one', async () => {
+    // Listening on every address, so each "replica" reaches it through its own loopback address.
+    const s = await sim({ host: '0.0.0.0' });
+    await esme({ systemId: 'acme', host: '127.0.0.1' });
+    await esme({ systemId: 'solo', host: '127.0.0.2' });
+    // One replica binding again while its first session is still bound: two through one origin.
+    const retry = await esme({ systemId: 'solo', host: '127.0.0.2' });
+    retry.destroy();
+    await waitFor(() => s.sim.sessions().length === 2, 5_000, 'the retry gone');
+    expect(s.sim.bindPeakDetail()).toEqual({
+      acme: { sessions: 1, origins: 1, perOrigin: 1 },
+      solo: { sessions: 2, origins: 1, perOrigin: 2 },
+    });
+    // A second replica bound with the same account: two origins at once.
+    await esme({ systemId: 'acme', host: '127.0.0.3' });
+    expect(s.sim.bindPeakDetail({ reset: true })).toEqual({
+      acme: { sessions: 2, origins: 2, perOrigin: 1 },
+      solo: { sessions: 2, origins: 1, perOrigin: 2 },
+    });
+    // The plain peaks are the same sessions counted, and reset clears both.
+    expect(s.sim.bindPeaks()).toEqual({});
+    expect(s.sim.bindPeakDetail()).toEqual({});
+  });
 });

@@ -365,6 +365,30 @@ describe.skipIf(unavailable !== undefined)('PostgreSQL store', () => {
       }
     });
 
+    it('skips a lease row another transaction holds locked instead of waiting for it (no deadlock with fenced writes)', async () => {
+      const url = await freshDatabase();
+      const [a, b] = await Promise.all([open({ url }), open({ url })]);
+      // b held both and left them expired (released).
+      const held = await b.acquireBindLeases('b', ['bind-1', 'bind-2'], 60_000);
+      for (const lease of held) await b.releaseBindLease(lease);
+      // A fenced write in flight on bind-2: its transaction holds the row FOR KEY SHARE.
+      const writer = new pg.Client(url);
+      await writer.connect();
+      try {
+        await writer.query('BEGIN');
+        await writer.query("SELECT 1 FROM bind_leases WHERE bind_id = 'bind-2' FOR KEY SHARE");
+        const first = await a.acquireBindLeases('a', ['bind-1', 'bind-2'], 60_000);
+        expect(first.map((l) => l.bindId)).toEqual(['bind-1']);
+        await writer.query('COMMIT');
+        // Once the write is done, the next pass takes it (its epoch raised past b's).
+        const second = await a.acquireBindLeases('a', ['bind-2'], 60_000);
+        expect(second.map((l) => [l.bindId, l.epoch])).toEqual([['bind-2', 2]]);
+      } finally {
+        await writer.query('ROLLBACK').catch(() => undefined);
+        await writer.end();
+      }
+    });
+
     it('completes an inbound group exactly once when its parts arrive on two replicas at once', async () => {
       const url = await freshDatabase();
       const [a, b] = await Promise.all([open({ url }), open({ url })]);

@@ -22,6 +22,16 @@
  * A frozen process (SIGSTOP) cannot stop anything while frozen: its binds are claimed elsewhere
  * after the TTL, and when it resumes the deadline timer (and the failed renewal) stop its stale
  * sessions before anything else runs for them; it binds none of them again.
+ *
+ * Takeover, fast: a replica that stops renewing (kill -9) leaves its heartbeat and its leases
+ * with a fixed expiry. Each pass arms a wake-up just after the earliest expiry among the other
+ * replicas' heartbeats and leases, when that comes before the next pass; for a live replica it
+ * never does (it renews every interval, its expiry stays a TTL ahead), for a dead one the pass
+ * then runs just after its leases expired instead of up to a renew interval later.
+ *
+ * Binds claimed are started a window at a time (maxStarting connecting or binding at once, the
+ * next ones as those bind or fail): thousands of connects at once overflow an SMSC's accept queue
+ * and time out, and then come back all together again.
  */
 import type { OwnershipGate } from '../../binds/registry.js';
 import { ErrorCode, SmppError } from '../../errors.js';
@@ -32,6 +42,15 @@ import { defaultOwner, ownerGoneHere } from '../outbound/leases.js';
 
 export const DEFAULT_OWNERSHIP_TTL_MS = 10_000;
 export const DEFAULT_RENEW_INTERVAL_MS = 2_000;
+/** Binds connecting or binding at once on one replica (see BindOwnershipOptions.maxStarting). */
+export const DEFAULT_MAX_STARTING = 200;
+/** How often the start window is looked at while binds wait to start. */
+const START_CHECK_MS = 50;
+/**
+ * A wake-up for another replica's expiry comes this long after the expiry as estimated here (the
+ * estimate can be early by the heartbeat's round trip; a pass too early only finds nothing to do).
+ */
+const EXPIRY_MARGIN_MS = 100;
 /** Leases claimed in one transaction (one statement on PostgreSQL). */
 const CLAIM_BATCH = 5_000;
 
@@ -56,6 +75,11 @@ export interface OwnershipTarget {
   hold(id: string, owner: string): Promise<void>;
   /** The owner the bind is shown held for, or null when it is not on standby here. */
   heldFor(id: string): string | null;
+  /**
+   * Whether a bind run here is still connecting or binding (neither bound nor failed yet): such
+   * binds fill the start window. Without it every claimed bind starts at once.
+   */
+  starting?(id: string): boolean;
 }
 
 export interface BindOwnershipOptions {
@@ -77,6 +101,11 @@ export interface BindOwnershipOptions {
    * giving most back (default 0: one process alone on its store).
    */
   joinDelayMs?: number;
+  /**
+   * The most binds connecting or binding at once here (default DEFAULT_MAX_STARTING); more wait
+   * their turn, holding their lease, and start as earlier ones bind or fail.
+   */
+  maxStarting?: number;
 }
 
 interface Held {
@@ -127,7 +156,15 @@ export class BindOwnership implements OwnershipGate {
   private readonly ownerGone: (owner: string) => boolean;
   private readonly random: () => number;
   private readonly joinDelayMs: number;
+  private readonly maxStarting: number;
   private readonly held = new Map<string, Held>();
+  /** Binds claimed and not started yet, in the order they start (see pumpStarts). */
+  private readonly toStart = new Set<string>();
+  /** Binds started and still connecting or binding: the start window. */
+  private readonly startingNow = new Set<string>();
+  private startTimer: TimerHandle | null = null;
+  /** Runs a pass just after another replica's heartbeat or leases expire (see armWake). */
+  private wakeTimer: TimerHandle | null = null;
   /**
    * Binds being given back: unbinding (down: false), then their lease is released by the next
    * pass (never while a renewal is under way, which would extend it again). Not claimed meanwhile.
@@ -166,11 +203,16 @@ export class BindOwnership implements OwnershipGate {
     this.ownerGone = options.ownerGone ?? ownerGoneHere;
     this.random = options.random ?? Math.random;
     this.joinDelayMs = options.joinDelayMs ?? 0;
+    this.maxStarting = Math.max(1, options.maxStarting ?? DEFAULT_MAX_STARTING);
   }
 
-  /** OwnershipGate: null when this replica runs the bind, else who does ('' when nobody yet). */
+  /**
+   * OwnershipGate: null when this replica runs the bind, else who does ('' when nobody yet). A
+   * bind whose lease is held here but that still waits its turn in the start window is '' too,
+   * so that the registry (startAll, a bind added) does not start it around the window.
+   */
   standbyOwner(id: string): string | null {
-    if (this.held.has(id)) return null;
+    if (this.held.has(id)) return this.toStart.has(id) ? '' : null;
     return this.elsewhere.get(id) ?? '';
   }
 
@@ -245,6 +287,9 @@ export class BindOwnership implements OwnershipGate {
    */
   drain(): void {
     this.draining = true;
+    this.clearStarts();
+    this.wakeTimer?.clear();
+    this.wakeTimer = null;
   }
 
   /**
@@ -258,6 +303,9 @@ export class BindOwnership implements OwnershipGate {
     this.tickTimer = null;
     this.deadlineTimer?.clear();
     this.deadlineTimer = null;
+    this.wakeTimer?.clear();
+    this.wakeTimer = null;
+    this.clearStarts();
     await this.running?.catch(() => undefined);
     const leases = [...this.held.values(), ...this.releasing.values()].map((h) => h.lease);
     this.held.clear();
@@ -461,6 +509,7 @@ export class BindOwnership implements OwnershipGate {
       );
       this.changed();
     }
+    this.armWake(replicas, leases, sentAt);
     this.armDeadline();
     return result;
   }
@@ -518,9 +567,79 @@ export class BindOwnership implements OwnershipGate {
         });
         this.elsewhere.delete(lease.bindId);
         claimed.push(lease.bindId);
-        this.target.run(lease.bindId);
+        this.toStart.add(lease.bindId);
       }
+      this.pumpStarts();
     }
+  }
+
+  /**
+   * Starts queued binds while the start window has room: a bind leaves the window once it is
+   * bound or failed (target.starting). A queued bind whose lease went meanwhile is not started.
+   * Looks again every START_CHECK_MS while binds wait or are starting.
+   */
+  private pumpStarts(): void {
+    if (this.startTimer !== null) {
+      this.startTimer.clear();
+      this.startTimer = null;
+    }
+    if (this.stopped || this.draining) return;
+    const starting = this.target.starting?.bind(this.target);
+    for (const id of this.startingNow) {
+      if (!this.held.has(id) || starting === undefined || !starting(id)) this.startingNow.delete(id);
+    }
+    for (const id of this.toStart) {
+      if (this.startingNow.size >= this.maxStarting) break;
+      this.toStart.delete(id);
+      if (!this.held.has(id)) continue;
+      this.target.run(id);
+      if (starting?.(id)) this.startingNow.add(id);
+    }
+    if (this.toStart.size > 0 || this.startingNow.size > 0) {
+      this.startTimer = this.clock.setTimer(() => {
+        this.startTimer = null;
+        this.pumpStarts();
+      }, START_CHECK_MS);
+    }
+  }
+
+  private clearStarts(): void {
+    this.startTimer?.clear();
+    this.startTimer = null;
+    this.toStart.clear();
+    this.startingNow.clear();
+  }
+
+  /**
+   * Arms a pass just after the earliest expiry among the other replicas' heartbeats and held
+   * leases, when that comes before the next regular pass (a replica that stopped renewing). The
+   * database's expiry times are turned into this replica's clock through its own heartbeat: it
+   * was written as the database's now + ttlMs, at about `sentAt` here.
+   */
+  private armWake(replicas: readonly LiveReplica[], leases: readonly BindLeaseState[], sentAt: number): void {
+    this.wakeTimer?.clear();
+    this.wakeTimer = null;
+    if (this.stopped || this.draining) return;
+    const self = replicas.find((r) => r.owner === this.owner);
+    if (self === undefined) return;
+    let earliest = Number.POSITIVE_INFINITY;
+    // Per replica, the latest of its heartbeat and its leases: its binds are all free after that.
+    const lastExpiry = new Map<string, number>();
+    for (const r of replicas) if (r.owner !== this.owner) lastExpiry.set(r.owner, r.expiresAt);
+    for (const l of leases) {
+      if (!l.held || l.owner === this.owner) continue;
+      lastExpiry.set(l.owner, Math.max(lastExpiry.get(l.owner) ?? 0, l.expiresAt));
+    }
+    for (const e of lastExpiry.values()) earliest = Math.min(earliest, e);
+    if (!Number.isFinite(earliest)) return;
+    const dbAtSent = self.expiresAt - this.ttlMs;
+    const now = this.clock.now();
+    const at = Math.max(sentAt + (earliest - dbAtSent), now) + EXPIRY_MARGIN_MS;
+    if (at >= this.lastRenewSentAt + this.renewIntervalMs) return;
+    this.wakeTimer = this.clock.setTimer(() => {
+      this.wakeTimer = null;
+      void this.pass().catch(() => undefined);
+    }, at - now);
   }
 
   private holdQuietly(id: string, owner: string): Promise<void> {

@@ -22,5 +22,9 @@ export function registryTarget(registry: BindRegistry): OwnershipTarget {
       await registry.standby(id, owner);
     },
     heldFor: (id) => registry.get(id)?.standbyFor ?? null,
+    starting: (id) => {
+      const state = registry.get(id)?.state;
+      return state === 'connecting' || state === 'binding';
+    },
   };
 }

@@ -46,6 +46,29 @@ class FakeTarget implements OwnershipTarget {
   }
 }
 
+/** A registry whose binds take their time to bind: run() leaves a bind starting until told. */
+class SlowTarget extends FakeTarget {
+  readonly startingIds = new Set<string>();
+  mostStarting = 0;
+  override run(id: string): void {
+    super.run(id);
+    this.startingIds.add(id);
+    this.mostStarting = Math.max(this.mostStarting, this.startingIds.size);
+  }
+  starting(id: string): boolean {
+    return this.startingIds.has(id);
+  }
+  /** Bound (or failed): leaves the start window. */
+  settle(n: number): void {
+    for (const id of [...this.startingIds].slice(0, n)) this.startingIds.delete(id);
+  }
+}
+
+/** Lets the store calls of passes the timers started finish (no pass is forced). */
+async function turns(n = 20): Promise<void> {
+  for (let i = 0; i < n; i++) await new Promise((resolve) => setImmediate(resolve));
+}
+
 const dirs: string[] = [];
 const stores: SqliteStore[] = [];
 afterEach(async () => {
@@ -97,7 +120,16 @@ function cluster(bindCount: number) {
       await Promise.all([...replicas.values()].filter((r) => !r.frozen).map((r) => r.own.pass()));
     }
   };
-  return { store, ids, replicas, add, advance, settle, wallNow: () => wall };
+  /** Time passes, and only the timers due run (no pass is forced). */
+  const advanceTimersOnly = async (ms: number) => {
+    wall += ms;
+    for (const r of replicas.values()) {
+      if (r.frozen) r.frozenMs += ms;
+      else r.clock.advance(ms);
+    }
+    await turns();
+  };
+  return { store, ids, replicas, add, advance, advanceTimersOnly, settle, wallNow: () => wall };
 }
 
 function owners(c: ReturnType<typeof cluster>): Map<string, string[]> {
@@ -187,6 +219,101 @@ describe('bind ownership', () => {
     }
     expect(waited).toBeGreaterThanOrEqual(TTL - RENEW);
     for (const id of bs) expect(a.own.leaseOf(id)!.epoch).toBe(epochs.get(id)! + 1);
+  });
+
+  it('takes a dead replica’s binds just after its leases expire, not at its own next pass', async () => {
+    const c = cluster(6);
+    const a = c.add('a');
+    const b = c.add('b');
+    await Promise.all([a.own.start(), b.own.start()]);
+    await c.advance(RENEW);
+    expect([a.target.running.size, b.target.running.size]).toEqual([3, 3]);
+    // b's passes run 1 s out of step with a's; its last renewal is at lastRenewal.
+    await c.advanceTimersOnly(RENEW / 2);
+    await b.own.pass();
+    const lastRenewal = c.wallNow();
+    const expiry = Math.max(
+      ...(await c.store.listBindLeases()).filter((l) => l.owner === 'b').map((l) => l.expiresAt),
+    );
+    expect(expiry).toBe(lastRenewal + TTL);
+    // kill -9 of b; from here on only a's timers run its passes (nothing forces one).
+    b.frozen = true;
+    b.target.running.clear();
+    c.replicas.delete('b');
+    const step = 50;
+    let wall = lastRenewal;
+    while (a.target.running.size < 6 && wall < lastRenewal + 2 * TTL) {
+      const at = c.wallNow();
+      await c.advanceTimersOnly(step);
+      wall = at + step;
+      await turns();
+      // Never before b's leases expired in the database.
+      if (wall < expiry) expect(a.target.running.size).toBe(3);
+    }
+    // a's own passes fall 1 s after the expiry (at lastRenewal + 11 s): it woke up for it instead.
+    expect(a.target.running.size).toBe(6);
+    expect(wall - expiry).toBeLessThanOrEqual(300);
+  });
+
+  it('runs no extra pass while every replica renews: the wake-up is only for a replica that stopped', async () => {
+    const c = cluster(6);
+    let passes = 0;
+    const counting: OwnershipStore = new Proxy(c.store, {
+      get(target, prop, receiver) {
+        const value = Reflect.get(target, prop, receiver);
+        if (typeof value !== 'function') return value;
+        return (...args: unknown[]) => {
+          if (prop === 'heartbeatReplica' && args[0] === 'a') passes++;
+          return value.apply(target, args);
+        };
+      },
+    });
+    const a = c.add('a', { store: counting });
+    const b = c.add('b');
+    await Promise.all([a.own.start(), b.own.start()]);
+    // b's passes 1 s out of step with a's, so its expiries never line up with a's passes.
+    await c.advanceTimersOnly(RENEW / 2);
+    await b.own.pass();
+    passes = 0;
+    for (let t = 0; t < 10 * RENEW; t += 50) await c.advanceTimersOnly(50);
+    expect(passes).toBe(10);
+    expect(a.target.running.size + b.target.running.size).toBe(6);
+  });
+
+  it('starts claimed binds a window at a time: the next ones as earlier ones bind or fail', async () => {
+    const c = cluster(10);
+    const slow = new SlowTarget(c.ids);
+    const a = c.add('a', { target: slow, maxStarting: 3 });
+    await a.own.start();
+    // All ten leases are held, three binds connect.
+    expect(a.own.snapshot().held).toHaveLength(10);
+    expect(slow.runs).toHaveLength(3);
+    // The registry asks the gate (startAll): the ones waiting their turn are not to be started.
+    const waiting = c.ids.filter((id) => !slow.runs.includes(id));
+    for (const id of waiting) expect(a.own.standbyOwner(id)).toBe('');
+    for (const id of slow.runs) expect(a.own.standbyOwner(id)).toBeNull();
+    slow.settle(2);
+    await c.advanceTimersOnly(50);
+    expect(slow.runs).toHaveLength(5);
+    // Until every bind is started, never more than three at once.
+    while (slow.runs.length < 10) {
+      slow.settle(1);
+      await c.advanceTimersOnly(50);
+    }
+    expect(slow.mostStarting).toBe(3);
+    expect(new Set(slow.runs).size).toBe(10);
+  });
+
+  it('starts no bind still waiting in the window once shutdown began', async () => {
+    const c = cluster(4);
+    const slow = new SlowTarget(c.ids);
+    const a = c.add('a', { target: slow, maxStarting: 1 });
+    await a.own.start();
+    expect(slow.runs).toHaveLength(1);
+    a.own.drain();
+    slow.settle(1);
+    await c.advanceTimersOnly(1_000);
+    expect(slow.runs).toHaveLength(1);
   });
 
   it('stops every bind on its monotonic deadline when renewals fail, before the lease can expire in the database', async () => {
