@@ -2,8 +2,9 @@
  * The Store on SQLite (better-sqlite3): one writer connection in WAL mode, whose work goes
  * through the group-commit queue, and one reader connection that sees committed data only.
  * `synchronous=FULL` by default (a commit survives power loss); `NORMAL` survives process
- * crashes but may lose the last commits on power loss. With `fsyncOffLoop` (opt-in), 'full'
- * keeps its guarantee but the WAL is fsynced in libuv's thread pool (wal-sync.ts), not in COMMIT.
+ * crashes but may lose the last commits on power loss. 'full' fsyncs the WAL in libuv's thread pool
+ * (wal-sync.ts: `fsyncOffLoop`, the default), not in COMMIT on the event loop: callers are answered,
+ * and readers see a commit, only once that fsync is done.
  */
 
 import { randomUUID } from 'node:crypto';
@@ -106,9 +107,9 @@ export interface SqliteStoreOptions {
   slowCommitGroupMs?: number;
   /**
    * With synchronous 'full': COMMIT does not fsync on the event loop; WalSync fsyncs the WAL in the
-   * thread pool and callers are answered after it, while the next group runs. Readers may then see
-   * a commit before its callers are answered (tests that read the store before their write was
-   * answered notice). default false.
+   * thread pool and callers are answered after it, while the next group runs. Reads wait for the
+   * fsync in flight, so no reader sees a commit before it is durable. default true; false: SQLite
+   * fsyncs inside COMMIT, on the event loop.
    */
   fsyncOffLoop?: boolean;
   /** Fault injection for tests: called before each COMMIT; a throw fails that commit. */
@@ -165,7 +166,7 @@ export class SqliteStore implements Store {
       // 'full': SQLite itself does not fsync on COMMIT (NORMAL); WalSync fsyncs the WAL in the
       // thread pool and the group commit answers the callers only after that (wal-sync.ts).
       writer.exec(
-        `PRAGMA synchronous = ${options.fsyncOffLoop === true ? 'NORMAL' : (options.synchronous ?? 'full').toUpperCase()}`,
+        `PRAGMA synchronous = ${options.fsyncOffLoop !== false ? 'NORMAL' : (options.synchronous ?? 'full').toUpperCase()}`,
       );
       writer.exec('PRAGMA foreign_keys = ON');
       writer.exec('PRAGMA busy_timeout = 5000');
@@ -191,7 +192,7 @@ export class SqliteStore implements Store {
     });
 
     this.walSync =
-      options.fsyncOffLoop === true && (options.synchronous ?? 'full') === 'full'
+      options.fsyncOffLoop !== false && (options.synchronous ?? 'full') === 'full'
         ? new WalSync(`${path}-wal`)
         : undefined;
     const walSync = this.walSync;
@@ -227,6 +228,15 @@ export class SqliteStore implements Store {
       maxGroupMs: options.maxGroupMs ?? DEFAULT_MAX_GROUP_MS,
       slowCommitGroupMs: options.slowCommitGroupMs ?? DEFAULT_SLOW_COMMIT_GROUP_MS,
     });
+  }
+
+  /**
+   * A read on the reader connection, once the fsync in flight (if any) is done: a commit is seen
+   * only once it is durable, as its callers are answered (with SQLite fsyncing in COMMIT, it is at once).
+   */
+  private read<T>(fn: () => Promise<T>): Promise<T> {
+    const barrier = this.walSync?.barrier();
+    return barrier === undefined ? fn() : barrier.then(fn, fn);
   }
 
   transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {
@@ -352,7 +362,7 @@ export class SqliteStore implements Store {
     return this.queue.run((tx) => tx.acquireBindLease(bindId, owner, ttlMs, replacing));
   }
   bindLeaseHolder(bindId: string) {
-    return this.reads.bindLeaseHolder(bindId);
+    return this.read(() => this.reads.bindLeaseHolder(bindId));
   }
   renewBindLease(lease: BindLease, ttlMs: number) {
     return this.queue.run((tx) => tx.renewBindLease(lease, ttlMs));
@@ -367,7 +377,7 @@ export class SqliteStore implements Store {
     return this.queue.run((tx) => tx.acquireBindLeases(owner, bindIds, ttlMs));
   }
   listBindLeases() {
-    return this.reads.listBindLeases();
+    return this.read(() => this.reads.listBindLeases());
   }
   heartbeatReplica(owner: string, ttlMs: number) {
     return this.queue.run((tx) => tx.heartbeatReplica(owner, ttlMs));
@@ -388,10 +398,10 @@ export class SqliteStore implements Store {
     return this.queue.run((tx) => tx.releaseParts(fence, partIds));
   }
   countOpenParts() {
-    return this.reads.countOpenParts();
+    return this.read(() => this.reads.countOpenParts());
   }
   listMessagesPastValidity(now: number, limit: number) {
-    return this.reads.listMessagesPastValidity(now, limit);
+    return this.read(() => this.reads.listMessagesPastValidity(now, limit));
   }
   recordReceipt(receipt: Receipt) {
     return this.queue.run((tx) => tx.recordReceipt(receipt));
@@ -438,46 +448,46 @@ export class SqliteStore implements Store {
 
   // Reads: the reader connection, committed data only.
   getMessage(id: string) {
-    return this.reads.getMessage(id);
+    return this.read(() => this.reads.getMessage(id));
   }
   listParts(messageId: string) {
-    return this.reads.listParts(messageId);
+    return this.read(() => this.reads.listParts(messageId));
   }
   listMessages(query: MessageQuery) {
-    return this.reads.listMessages(query);
+    return this.read(() => this.reads.listMessages(query));
   }
   cancelMessage(id: string) {
     return this.queue.run((tx) => tx.cancelMessage(id));
   }
   listMessageEvents(messageId: string) {
-    return this.reads.listMessageEvents(messageId);
+    return this.read(() => this.reads.listMessageEvents(messageId));
   }
   getInboundMessage(id: string) {
-    return this.reads.getInboundMessage(id);
+    return this.read(() => this.reads.getInboundMessage(id));
   }
   listInboundMessages(query: InboundQuery) {
-    return this.reads.listInboundMessages(query);
+    return this.read(() => this.reads.listInboundMessages(query));
   }
   listStaleInboundGroups(receivedBefore: number, limit: number) {
-    return this.reads.listStaleInboundGroups(receivedBefore, limit);
+    return this.read(() => this.reads.listStaleInboundGroups(receivedBefore, limit));
   }
   getWebhook(eventId: string) {
-    return this.reads.getWebhook(eventId);
+    return this.read(() => this.reads.getWebhook(eventId));
   }
   listWebhooks(query: WebhookQuery) {
-    return this.reads.listWebhooks(query);
+    return this.read(() => this.reads.listWebhooks(query));
   }
   webhookBacklog() {
-    return this.reads.webhookBacklog();
+    return this.read(() => this.reads.webhookBacklog());
   }
   listDisabledWebhookEndpoints() {
-    return this.reads.listDisabledWebhookEndpoints();
+    return this.read(() => this.reads.listDisabledWebhookEndpoints());
   }
   listBindDefinitions() {
-    return this.reads.listBindDefinitions();
+    return this.read(() => this.reads.listBindDefinitions());
   }
   getBindDefinition(id: string) {
-    return this.reads.getBindDefinition(id);
+    return this.read(() => this.reads.getBindDefinition(id));
   }
 }
 

@@ -41,6 +41,14 @@ export class WalSync {
     return this.next.promise;
   }
 
+  /**
+   * The sync that makes every commit returned so far durable, if one is running or queued; else
+   * undefined (all of them already are). Never starts one: the writer asks for a sync after each commit.
+   */
+  barrier(): Promise<void> | undefined {
+    return this.next?.promise ?? this.running;
+  }
+
   /** Closes the descriptor; call after the last sync settled. */
   close(): void {
     this.closed = true;

@@ -44,8 +44,8 @@ describe('SqliteStore', () => {
 
   const part = [{ index: 0, payload: Buffer.from('x') }];
 
-  it('runs in WAL mode; with fsyncOffLoop (full) answers a write only after fsyncing the WAL, not with normal', async () => {
-    const { store, path } = open({ fsyncOffLoop: true });
+  it('runs in WAL mode; by default (full) answers a write only after fsyncing the WAL off the event loop, not with normal', async () => {
+    const { store, path } = open();
     await store.createMessage(message('m1'), part);
     const raw = openDatabase(path, { readonly: true });
     closers.push(() => {
@@ -68,9 +68,42 @@ describe('SqliteStore', () => {
     expect(syncs).toBe(1);
     const normal = open({ synchronous: 'normal', fsyncOffLoop: true }).store;
     expect((normal as unknown as { walSync?: unknown }).walSync).toBeUndefined();
-    // Without fsyncOffLoop, SQLite fsyncs in COMMIT (synchronous=FULL) as before.
-    const plain = (open().store as unknown as { writer: Database.Database }).writer;
+    // fsyncOffLoop: false: SQLite fsyncs in COMMIT (synchronous=FULL), on the event loop.
+    const plain = (open({ fsyncOffLoop: false }).store as unknown as { writer: Database.Database }).writer;
     expect(prepare(plain, 'PRAGMA synchronous').pluck().get()).toBe(2);
+  });
+
+  it('a reader never sees a commit before its fsync is done (and so before its writer is answered)', async () => {
+    const { store } = open();
+    const walSync = (store as unknown as { walSync: { start(): Promise<void> } }).walSync;
+    const start = walSync.start.bind(walSync);
+    // Hold every fdatasync until released.
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    closers.unshift(() => release());
+    walSync.start = () => held.then(start);
+    let answered = false;
+    const write = store.createMessage(message('m1'), part).then(() => {
+      answered = true;
+    });
+    // The commit has returned (the group ran), the fsync is held.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(answered).toBe(false);
+    let seen: unknown = 'not yet';
+    const read = store.getMessage('m1').then((m) => {
+      seen = m?.id;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(seen).toBe('not yet');
+    release();
+    await Promise.all([write, read]);
+    expect(answered).toBe(true);
+    expect(seen).toBe('m1');
+    // With nothing in flight, a read does not wait.
+    walSync.start = start;
+    expect((await store.getMessage('m1'))?.id).toBe('m1');
   });
 
   it('records the schema version it migrated to, once', async () => {
