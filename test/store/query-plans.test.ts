@@ -197,7 +197,12 @@ describe('the message path on SQLite: no statement reads the history', () => {
       const res = await fetch(`${service.url}${path}`);
       expect(res.status, path).toBe(200);
     }
-    await service.messages.store.prune(Date.now());
+    // What the engine runs on its timers (queue depth every poll, the validity sweep), and the
+    // hourly prune: run here so the check does not depend on a timer firing within the test.
+    const { store } = service.messages;
+    await store.countOpenParts();
+    await store.listMessagesPastValidity(Date.now(), 100);
+    await store.prune(Date.now());
     recording = false;
 
     const raw = openDatabase(join(dir, 'store.db'), { readonly: true });
@@ -215,6 +220,7 @@ describe('the message path on SQLite: no statement reads the history', () => {
       expect(checked.length).toBeGreaterThan(30);
       expect(checked.some((sql) => /state = 'claimed', bind_id/.test(sql))).toBe(true);
       expect(checked.some((sql) => /COUNT\(\*\) AS n FROM message_parts/.test(sql))).toBe(true);
+      expect(checked.some((sql) => /m\.validity_ms IS NOT NULL/.test(sql))).toBe(true);
       expect(offenders).toEqual([]);
     } finally {
       raw.close();
