@@ -201,6 +201,8 @@ export class BindSupervisor extends EventEmitter<BindEvents> {
   /** The options of the connection in use (its session's keepalive settings). */
   private connectedWith: BindOptions | null = null;
   private stopping: Promise<void> | null = null;
+  /** start() was called while stopping: start once stopped (a later stop() cancels it). */
+  private startWhenStopped = false;
   /** Resolves when the socket of the last connection has closed; null once it has. */
   private socketClosed: Promise<void> | null = null;
   /** The connect of the attempt under way, settled either way. */
@@ -279,8 +281,17 @@ export class BindSupervisor extends EventEmitter<BindEvents> {
     return this.session?.bound ? this.session : null;
   }
 
-  /** Starts connecting (also out of standby). Idempotent. */
+  /**
+   * Starts connecting (also out of standby). Idempotent. While stopping (unbinding), it starts
+   * again once the old connection is closed (never two at once): a bind handed away and taken back
+   * before its unbind finished would otherwise stay down while this replica holds it.
+   */
   start(): void {
+    if (this.runState === 'stopping') {
+      this.standbyOwner = null;
+      this.startWhenStopped = true;
+      return;
+    }
     if (this.runState !== 'idle' && this.runState !== 'stopped' && this.runState !== 'standby') return;
     this.standbyOwner = null;
     this.stopping = null;
@@ -294,6 +305,7 @@ export class BindSupervisor extends EventEmitter<BindEvents> {
    */
   stop(): Promise<void> {
     this.leaveStandby();
+    this.startWhenStopped = false;
     if (this.stopping) return this.stopping;
     this.epoch++;
     this.clearReconnect();
@@ -303,6 +315,10 @@ export class BindSupervisor extends EventEmitter<BindEvents> {
     this.stopping = (async () => {
       await closed;
       this.setRunState('stopped');
+      if (this.startWhenStopped) {
+        this.startWhenStopped = false;
+        this.start();
+      }
     })();
     return this.stopping;
   }

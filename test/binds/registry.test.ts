@@ -535,4 +535,30 @@ describe('standby binds', () => {
     expect(a.state).toBe('stopped');
     expect(a.evaluate().code).toBe('STOPPED');
   });
+
+  it('a bind taken back while it still unbinds binds again once the old connection is closed', async () => {
+    const w = world([1]);
+    const a = w.registry.add(bindOptions('a', 1));
+    w.registry.startAll();
+    await w.advance(20);
+    expect(a.state).toBe('bound');
+    const handing = w.registry.standby('a', 'replica-b');
+    // Taken back before the unbind finished (ownership moved back within a pass).
+    w.registry.start('a');
+    await w.advance(50);
+    await handing;
+    await w.advance(50);
+    expect(w.net(1).commands('unbind')).toHaveLength(1);
+    expect(a.state).toBe('bound');
+    expect(a.evaluate().code).toBe('OK');
+
+    // A stop after such a start wins: it stays stopped.
+    const handingAgain = w.registry.standby('a');
+    w.registry.start('a');
+    const stopped = w.registry.stop('a');
+    await w.advance(100);
+    await Promise.all([handingAgain, stopped]);
+    await w.advance(100);
+    expect(a.state).toBe('stopped');
+  });
 });
