@@ -40,6 +40,9 @@ import { type Clock, realClock, type TimerHandle } from '../../session/clock.js'
 import type { BindLease, BindLeaseState, LiveReplica, Store } from '../../store/store.js';
 import { defaultOwner, ownerGoneHere } from '../outbound/leases.js';
 
+/** Binds named in the one warning of a pass that lost leases (the count is always given). */
+const LOST_BINDS_LOGGED = 20;
+
 export const DEFAULT_OWNERSHIP_TTL_MS = 10_000;
 export const DEFAULT_RENEW_INTERVAL_MS = 2_000;
 /** Binds connecting or binding at once on one replica (see BindOwnershipOptions.maxStarting). */
@@ -488,10 +491,16 @@ export class BindOwnership implements OwnershipGate {
       const owner = this.elsewhere.get(id) ?? '';
       if (this.target.heldFor(id) !== owner) void this.holdQuietly(id, owner);
     }
-    for (const id of result.lost) {
+    if (result.lost.length > 0) {
+      // One line per pass, not per bind: a frozen replica that resumes loses its whole share at once.
+      const shown = result.lost.slice(0, LOST_BINDS_LOGGED);
       this.log?.warn(
-        { bind: id, owner: this.elsewhere.get(id) ?? null },
-        'bind lease lost to another replica; stopped here',
+        {
+          lost: result.lost.length,
+          binds: shown.map((id) => ({ bind: id, owner: this.elsewhere.get(id) ?? null })),
+          ...(result.lost.length > shown.length ? { more: result.lost.length - shown.length } : {}),
+        },
+        `${result.lost.length} bind lease(s) lost to another replica; stopped here`,
       );
     }
     if (result.claimed.length + result.released.length + result.lost.length > 0) {

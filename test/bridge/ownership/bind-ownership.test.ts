@@ -17,7 +17,9 @@ import {
   type OwnershipTarget,
 } from '../../../src/bridge/ownership/bind-ownership.js';
 import { OwnershipLeases } from '../../../src/bridge/ownership/ownership-leases.js';
+import type { Logger } from '../../../src/logger.js';
 import { FakeClock } from '../../../src/session/clock.js';
+import { prepare } from '../../../src/store/sqlite-native.js';
 import { openSqliteStore, type SqliteStore } from '../../../src/store/sqlite-store.js';
 
 const TTL = 10_000;
@@ -382,6 +384,29 @@ describe('bind ownership', () => {
     for (const id of a.target.running) {
       expect(a.own.leaseOf(id)!.epoch).toBeGreaterThan((frozenEpochs.get(id) ?? 0) + 1);
     }
+  });
+
+  it('leases taken from under a replica are stopped and told in one warning per pass, not one per bind', async () => {
+    const c = cluster(30);
+    const warnings: { obj: Record<string, unknown>; msg: string }[] = [];
+    const log = {
+      warn: (obj: Record<string, unknown>, msg: string) => warnings.push({ obj, msg }),
+      info: () => {},
+      error: () => {},
+      debug: () => {},
+    } as unknown as Logger;
+    const a = c.add('a', { logger: log });
+    await a.own.start();
+    expect(a.target.running.size).toBe(30);
+    // Someone else holds every lease now (an operator's hand, a clock gone wrong): a's renewal finds none.
+    const writer = (c.store as unknown as { writer: Parameters<typeof prepare>[0] }).writer;
+    prepare(writer, "UPDATE bind_leases SET owner = 'intruder', epoch = epoch + 1").run();
+    await a.own.pass();
+    expect(a.target.running.size).toBe(0);
+    const lost = warnings.filter((w) => /lost to another replica/.test(w.msg));
+    expect(lost).toHaveLength(1);
+    expect(lost[0]?.obj).toMatchObject({ lost: 30, more: 10 });
+    expect(lost[0]?.obj.binds).toHaveLength(20);
   });
 
   it('gives every lease back and leaves on stop, so another replica takes the binds at its next pass', async () => {
