@@ -12,13 +12,16 @@
 //    every bind bound, and until each replica runs exactly its fair share.
 // 2. Lease load: over --steady-s seconds of steady state, PostgreSQL transactions/s
 //    (pg_stat_database) and lease rows renewed/s (pg_stat_user_tables), all replicas together.
-// 3. Takeover: `kill -9` of one replica; the phases from the kill (its heartbeat and last lease
+// 3. Freeze: SIGSTOP of one replica beyond the TTL (time until the others run its binds; its
+//    sessions, frozen, stay open), then SIGCONT (time until it closed its stale sessions, and until
+//    the binds are spread again, with the peaks of that re-spread).
+// 4. Takeover: `kill -9` of one replica; the phases from the kill (its heartbeat and last lease
 //    expiring in the database, the survivors' first and last claim, the first and last session
 //    bound again), and the peaks: sessions per account, replicas per account (must stay 1).
-// 4. Outbound: one `serve` on PostgreSQL and one on SQLite (4 binds each, in turn), --messages
+// 5. Outbound: one `serve` on PostgreSQL and one on SQLite (4 binds each, in turn), --messages
 //    messages POSTed in batches of 100; accepted/s and submitted/s.
 // Every wait has a deadline; every child is killed at the end.
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { createWriteStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -157,6 +160,72 @@ function cpuSeconds(pid: number | undefined): number {
 async function boundCount(smsc: Smsc): Promise<number> {
   return (await smsc.ask({ cmd: 'cpu-read' }, (m): m is Extract<FromSmsc, { bound: number }> => 'bound' in m))
     .bound;
+}
+
+/**
+ * The local ports of this machine's established connections to `host:port`: the sessions a
+ * replica that reaches the SMSC through `host` holds open (seen from the kernel, so a frozen
+ * process's sockets count too).
+ */
+function establishedTo(host: string, port: number): Set<number> {
+  const out = execFileSync('ss', ['-Htn', 'state', 'established', 'dst', `${host}:${port}`], {
+    encoding: 'utf8',
+  });
+  const ports = new Set<number>();
+  for (const line of out.split('\n')) {
+    const local = line.trim().split(/\s+/)[2];
+    const m = local === undefined ? null : /:(\d+)$/.exec(local);
+    if (m) ports.add(Number(m[1]));
+  }
+  return ports;
+}
+
+/**
+ * SIGSTOP of replica `index` beyond the TTL: how long until the others run its binds; then
+ * SIGCONT: how long until its stale sessions are closed, and until the binds are spread again,
+ * with the peaks of that re-spread (replicas per account must be 1: it binds none with old leases).
+ */
+async function frozenPhase(
+  serves: readonly Serve[],
+  index: number,
+  simPort: number,
+  smsc: Smsc,
+): Promise<void> {
+  const frozen = serves[index]!;
+  const others = serves.filter((s) => s !== frozen);
+  const host = hostOf(index);
+  const total = async (list: readonly Serve[]) =>
+    (await Promise.all(list.map(running))).reduce((a, b) => a + b, 0);
+  const share = await running(frozen);
+  const stoppedAt = performance.now();
+  frozen.child.kill('SIGSTOP');
+  await until('the frozen replica’s binds run elsewhere', 600_000, async () =>
+    (await total(others)) === BINDS ? true : undefined,
+  );
+  const movedMs = performance.now() - stoppedAt;
+  const stale = establishedTo(host, simPort);
+  await peaks(smsc, true);
+  const resumedAt = performance.now();
+  frozen.child.kill('SIGCONT');
+  const closedMs = await until('its stale sessions closed', 120_000, async () => {
+    const open = establishedTo(host, simPort);
+    for (const port of stale) if (open.has(port)) return undefined;
+    return performance.now() - resumedAt;
+  });
+  const base = Math.floor(BINDS / serves.length);
+  const counts = await until('the fair split again', 600_000, async () => {
+    const c = await Promise.all(serves.map(running));
+    return c.every((n) => n === base || n === base + 1) && c.reduce((a, b) => a + b, 0) === BINDS
+      ? c
+      : undefined;
+  });
+  const spreadMs = performance.now() - resumedAt;
+  console.log(
+    `SIGSTOP of ${frozen.name} (${share} binds): the others ran all ${BINDS} after ${seconds(movedMs)}; its ${stale.size} frozen sessions stayed open meanwhile (this SMSC never drops an idle session)`,
+  );
+  console.log(
+    `  SIGCONT: its stale sessions closed after ${Math.round(closedMs)} ms (first look); the binds spread again (${counts.join('/')}) after ${seconds(spreadMs)}; from SIGCONT on: ${peakLine(await peaks(smsc, true))}`,
+  );
 }
 
 /** The SMSC's peaks since the last reset: sessions, replicas and sessions of one replica per account. */
@@ -336,7 +405,10 @@ async function main(): Promise<void> {
       `lease load (${REPLICAS} replicas, steady ${STEADY_S} s): ${rate('xact_commit')} transactions/s, ${rate('tup_updated')} lease rows renewed/s, ${rate('tup_returned')} rows read/s; per replica and renew interval: 1 heartbeat (3 statements), 1 renewal (1 statement), 1 lease listing, 1 bind-set check`,
     );
 
-    // 3. Takeover after kill -9 of the last replica, phase by phase.
+    // 3. SIGSTOP of one replica for longer than the TTL, then SIGCONT.
+    await frozenPhase(serves, 1, simPort, smsc);
+
+    // 4. Takeover after kill -9 of the last replica, phase by phase.
     const victim = serves.at(-1)!;
     const lost = counts.at(-1)!;
     const survivors = serves.slice(0, -1);
@@ -403,7 +475,7 @@ async function main(): Promise<void> {
     for (const s of survivors) s.child.kill('SIGTERM');
     await Promise.race([Promise.all(serves.map((s) => s.exited)), sleep(60_000)]);
 
-    // 4. Outbound on PostgreSQL and on SQLite.
+    // 5. Outbound on PostgreSQL and on SQLite.
     const pgUrl = await server.createDatabase('outbound');
     const onPg = await outbound(
       'pg',
