@@ -29,12 +29,47 @@ export type ResolveHost = (host: string) => Promise<string[]>;
 export const resolveWithDns: ResolveHost = async (host) =>
   (await lookup(host, { all: true, verbatim: true })).map((a) => a.address);
 
+/**
+ * Callback hosts resolved for the URL policy, shared by every request for `ttlMs` (a failed lookup
+ * for `failedTtlMs`), at most `maxHosts` (the oldest go first): a client that names the same host
+ * on every message costs one lookup a minute, not one per POST in libuv's thread pool. The check
+ * here is the early answer to the caller: the sender checks the address it actually connects to.
+ */
+export class HostCache {
+  private readonly entries = new Map<string, { at: number; ttlMs: number; addresses: Promise<string[]> }>();
+
+  constructor(
+    private readonly resolve: ResolveHost = resolveWithDns,
+    private readonly ttlMs = 60_000,
+    private readonly failedTtlMs = 5_000,
+    private readonly maxHosts = 1_024,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  lookup(host: string): Promise<string[]> {
+    const now = this.now();
+    const hit = this.entries.get(host);
+    if (hit !== undefined && now - hit.at < hit.ttlMs) return hit.addresses;
+    this.entries.delete(host);
+    const addresses = this.resolve(host).catch(() => [] as string[]);
+    const entry = { at: now, ttlMs: this.ttlMs, addresses };
+    void addresses.then((found) => {
+      if (found.length === 0) entry.ttlMs = this.failedTtlMs;
+    });
+    this.entries.set(host, entry);
+    if (this.entries.size > this.maxHosts) this.entries.delete(this.entries.keys().next().value as string);
+    return addresses;
+  }
+}
+
 export interface IntakeOptions {
   /** Which callback URLs are allowed (default: public addresses only). */
   callbackUrlPolicy?: UrlPolicy;
   /** false (config webhooks.allowCallbackUrl: false): any callbackUrl is refused. Default true. */
   callbackUrlsAllowed?: boolean;
   resolveHost?: ResolveHost;
+  /** Resolved hosts shared across requests; default one per route registration over `resolveHost`. */
+  hostCache?: HostCache;
 }
 
 /** A request ready to be stored. */
@@ -72,11 +107,7 @@ function callbackRefused(message: string): HttpApiError {
 }
 
 /** Checks a callback URL against the policy, resolving its host (unless it is an IP literal). */
-export async function checkCallback(
-  raw: string,
-  options: IntakeOptions,
-  cache: Map<string, Promise<string[]>> = new Map(),
-): Promise<HttpApiError | null> {
+export async function checkCallback(raw: string, options: IntakeOptions): Promise<HttpApiError | null> {
   if (options.callbackUrlsAllowed === false) {
     return callbackRefused('callback URLs are turned off here (webhooks.allowCallbackUrl: false)');
   }
@@ -90,12 +121,8 @@ export async function checkCallback(
   const bare = host.replace(/^\[|\]$/g, '');
   let resolved: string[] = [];
   if (isIP(bare) === 0 && !policy.allowedHosts?.includes(host)) {
-    let pending = cache.get(host);
-    if (pending === undefined) {
-      pending = (options.resolveHost ?? resolveWithDns)(host).catch(() => []);
-      cache.set(host, pending);
-    }
-    resolved = await pending;
+    const cache = options.hostCache ?? new HostCache(options.resolveHost);
+    resolved = await cache.lookup(host);
   }
   const verdict = checkCallbackUrl(raw, resolved, policy);
   return verdict.ok ? null : callbackRefused(verdict.message);

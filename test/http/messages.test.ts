@@ -160,13 +160,24 @@ describe('POST /messages', () => {
   });
 
   it('judges a callback host by what it resolves to, with the injected resolver and policy', async () => {
-    const resolveHost = async (host: string) =>
-      host === 'hooks.internal' ? ['10.0.0.7'] : ['93.184.215.14'];
+    const lookups: string[] = [];
+    const resolveHost = async (host: string) => {
+      lookups.push(host);
+      return host === 'hooks.internal' ? ['10.0.0.7'] : ['93.184.215.14'];
+    };
     await withFixture({ deps: { messages: { resolveHost } } }, async () => {
       expect((await send({ ...HELLO, callbackUrl: 'https://hooks.internal/x' })).json().code).toBe(
         'CALLBACK_URL_REFUSED',
       );
       expect((await send({ ...HELLO, callbackUrl: 'https://hooks.example.com/x' })).statusCode).toBe(202);
+      // A host is resolved once for every request that names it (for a minute), not once per POST.
+      for (let i = 0; i < 3; i++) {
+        expect((await send({ ...HELLO, callbackUrl: `https://hooks.example.com/m${i}` })).statusCode).toBe(
+          202,
+        );
+      }
+      expect((await send({ ...HELLO, callbackUrl: 'https://hooks.internal/y' })).statusCode).toBe(422);
+      expect(lookups).toEqual(['hooks.internal', 'hooks.example.com']);
     });
     await withFixture({ deps: { messages: { callbackUrlPolicy: { allowPrivate: true } } } }, async () => {
       expect((await send({ ...HELLO, callbackUrl: 'http://127.0.0.1:9/x' })).statusCode).toBe(202);

@@ -16,6 +16,7 @@ import type { App, RouteContext } from '../context.js';
 import { HttpApiError, type HttpErrorDetails } from '../errors.js';
 import {
   checkCallback,
+  HostCache,
   type Intake,
   type IntakeOptions,
   prepareMessage,
@@ -216,7 +217,11 @@ const SEND_ERRORS = [
 const IDEMPOTENCY_DESCRIPTION =
   'With an `Idempotency-Key` header, a retry with the same key and the same body within 24 hours gets the first answer again, with `Idempotent-Replayed: true`, and queues nothing new; the same key with another body is 422 IDEMPOTENCY_KEY_MISMATCH, and while the first request is still being processed 409 IDEMPOTENCY_KEY_IN_USE.';
 
-export function registerMessageRoutes(app: App, ctx: RouteContext, options: MessageRouteOptions = {}): void {
+export function registerMessageRoutes(app: App, ctx: RouteContext, given: MessageRouteOptions = {}): void {
+  const options: MessageRouteOptions = {
+    ...given,
+    hostCache: given.hostCache ?? new HostCache(given.resolveHost),
+  };
   const now = options.now ?? Date.now;
   const maxQueuedParts = options.maxQueuedParts ?? DEFAULT_MAX_QUEUED_PARTS;
 
@@ -311,7 +316,6 @@ export function registerMessageRoutes(app: App, ctx: RouteContext, options: Mess
       if (body === undefined) throw fieldError('body', 'is required');
       const routes = path.routes();
       const at = now();
-      const dnsCache = new Map<string, Promise<string[]>>();
       const results: BatchResult['results'] = [];
       const valid: { index: number; intake: Intake }[] = [];
       await Promise.all(
@@ -336,7 +340,7 @@ export function registerMessageRoutes(app: App, ctx: RouteContext, options: Mess
             const prepared = prepareMessage(merged as SendMessageBody, routes, at);
             if (!prepared.ok) error = withFieldPrefix(prepared.error, prefix);
             else if (merged.callbackUrl !== undefined) {
-              const refused = await checkCallback(merged.callbackUrl, options, dnsCache);
+              const refused = await checkCallback(merged.callbackUrl, options);
               if (refused) error = withFieldPrefix(refused, prefix);
             }
             if (error === null && prepared.ok) valid.push({ index, intake: prepared.intake });
