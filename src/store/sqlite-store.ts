@@ -173,6 +173,11 @@ export class SqliteStore implements Store {
       // SQLite's default page cache is 2 MB: the hot pages of the queue, its indexes and the
       // events of a busy gateway do not fit, and every miss is a read from the OS. Grown on use.
       writer.exec(`PRAGMA cache_size = -${PAGE_CACHE_KIB}`);
+      // Temporary storage in memory: every statement with RETURNING (most writes here) builds a
+      // temporary table of its rows, and with SQLite's default (a temp file) its pages are
+      // allocated and released statement by statement; measured (bench/README, messages-statements):
+      // the part and message updates and event inserts 35–50 % faster, SQL per message −10–20 %.
+      writer.exec('PRAGMA temp_store = MEMORY');
       migrate(writer, this.now());
     } catch (error) {
       writer?.close();
@@ -183,6 +188,7 @@ export class SqliteStore implements Store {
       this.reader = openDatabase(path, { readonly: true });
       this.reader.exec('PRAGMA busy_timeout = 5000');
       this.reader.exec(`PRAGMA cache_size = -${PAGE_CACHE_KIB}`);
+      this.reader.exec('PRAGMA temp_store = MEMORY');
     } catch (error) {
       writer.close();
       throw openError(path, error);

@@ -52,6 +52,11 @@ describe('SqliteStore', () => {
       raw.close();
     });
     expect(prepare(raw, 'PRAGMA journal_mode').pluck().get()).toBe('wal');
+    // RETURNING builds a temporary table per statement: in memory on both connections.
+    for (const name of ['writer', 'reader'] as const) {
+      const db = (store as unknown as Record<string, Database.Database>)[name]!;
+      expect(prepare(db, 'PRAGMA temp_store').pluck().get()).toBe(2);
+    }
     // SQLite itself never fsyncs on COMMIT (NORMAL): with 'full' the store fsyncs the WAL off
     // the event loop before answering (wal-sync.ts), which the sync count shows.
     const writer = (store as unknown as { writer: Database.Database }).writer;
