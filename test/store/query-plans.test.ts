@@ -192,6 +192,10 @@ describe('the message path on SQLite: no statement reads the history', () => {
       '/messages/stats',
       '/inbound?limit=5',
       '/webhooks/deliveries?state=pending',
+      '/webhooks/deliveries?state=dead&endpoint=rx',
+      '/webhooks/deliveries?state=failed',
+      `/messages?since=${encodeURIComponent(new Date(Date.now() - 60_000).toISOString())}&limit=3`,
+      '/messages?status=failed,rejected&clientRef=ref-2',
       '/metrics',
     ]) {
       const res = await fetch(`${service.url}${path}`);
