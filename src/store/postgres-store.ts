@@ -549,6 +549,9 @@ export class PostgresStore implements Store {
   getMessage(id: string) {
     return this.reads.getMessage(id);
   }
+  getMessages(ids: readonly string[]) {
+    return this.reads.getMessages(ids);
+  }
   listParts(messageId: string) {
     return this.reads.listParts(messageId);
   }
@@ -770,6 +773,11 @@ class PgOps implements StoreTx {
   async getMessage(id: string): Promise<MessageRecord | undefined> {
     const row = await this.one('SELECT * FROM messages WHERE id = $1', id);
     return row && toMessage(row);
+  }
+
+  async getMessages(ids: readonly string[]): Promise<MessageRecord[]> {
+    if (ids.length === 0) return [];
+    return (await this.all('SELECT * FROM messages WHERE id = ANY($1::text[])', [...ids])).map(toMessage);
   }
 
   async updateMessage(id: string, patch: MessagePatch): Promise<MessageRecord> {

@@ -456,6 +456,9 @@ export class SqliteStore implements Store {
   getMessage(id: string) {
     return this.read(() => this.reads.getMessage(id));
   }
+  getMessages(ids: readonly string[]) {
+    return this.read(() => this.reads.getMessages(ids));
+  }
   listParts(messageId: string) {
     return this.read(() => this.reads.listParts(messageId));
   }
@@ -746,6 +749,14 @@ class SqliteOps implements StoreTx {
   async getMessage(id: string): Promise<MessageRecord | undefined> {
     const row = this.one('SELECT * FROM messages WHERE id = ?', id);
     return row && toMessage(row);
+  }
+
+  async getMessages(ids: readonly string[]): Promise<MessageRecord[]> {
+    if (ids.length === 0) return [];
+    return this.all(
+      'SELECT * FROM messages WHERE id IN (SELECT value FROM json_each(?))',
+      JSON.stringify(ids),
+    ).map(toMessage);
   }
 
   async updateMessage(id: string, patch: MessagePatch): Promise<MessageRecord> {

@@ -458,6 +458,8 @@ export interface StoreOps {
   /** Inserts the message and queues its parts on `message.route` (not before `sendAt`). */
   createMessage(message: NewMessage, parts: readonly NewPart[]): Promise<MessageRecord>;
   getMessage(id: string): Promise<MessageRecord | undefined>;
+  /** The messages with these ids that exist, in one read (any order). */
+  getMessages(ids: readonly string[]): Promise<MessageRecord[]>;
   /** Throws SMPP_ERR_STORE_NOT_FOUND when there is no such message. */
   updateMessage(id: string, patch: MessagePatch): Promise<MessageRecord>;
   listParts(messageId: string): Promise<PartRecord[]>;

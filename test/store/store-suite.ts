@@ -108,6 +108,12 @@ export function describeStore(name: string, factory: StoreFactory): void {
           [1, 'queued', 'default', 'part two'],
         ]);
         expect(await store.getMessage('nope')).toBeUndefined();
+        // Several in one read: those that exist, any order.
+        await store.createMessage(message('m2'), [{ index: 0, payload: Buffer.from('x') }]);
+        const both = await store.getMessages(['m2', 'nope', 'm1']);
+        expect(both.map((m) => m.id).sort()).toEqual(['m1', 'm2']);
+        expect(both.find((m) => m.id === 'm1')).toEqual(created);
+        expect(await store.getMessages([])).toEqual([]);
       });
 
       it('marks a message with a future sendAt as scheduled', async () => {

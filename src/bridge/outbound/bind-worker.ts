@@ -258,18 +258,15 @@ export class BindWorker {
 
   /** Pairs parts with their messages; messages past their validity fail here (once) and are not sent. */
   private async withMessages(lease: BindLease, route: Route, parts: PartRecord[]): Promise<Held[]> {
-    const messages = new Map<string, MessageRecord | undefined>();
+    // The claim's messages in one read.
+    const messages = new Map<string, MessageRecord>();
+    for (const message of await this.d.store.getMessages([...new Set(parts.map((p) => p.messageId))])) {
+      messages.set(message.id, message);
+    }
     const expired: string[] = [];
     const now = this.d.wallNow();
-    for (const part of parts) {
-      if (messages.has(part.messageId)) continue;
-      const message = await this.d.store.getMessage(part.messageId);
-      messages.set(part.messageId, message);
-      if (
-        message &&
-        message.validityMs !== null &&
-        (message.sendAt ?? message.createdAt) + message.validityMs <= now
-      ) {
+    for (const message of messages.values()) {
+      if (message.validityMs !== null && (message.sendAt ?? message.createdAt) + message.validityMs <= now) {
         expired.push(message.id);
       }
     }
