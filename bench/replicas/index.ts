@@ -213,11 +213,15 @@ async function frozenPhase(
     return performance.now() - resumedAt;
   });
   const base = Math.floor(BINDS / serves.length);
-  const counts = await until('the fair split again', 600_000, async () => {
+  let last: number[] = [];
+  const counts = await until('the fair split again', 180_000, async () => {
     const c = await Promise.all(serves.map(running));
+    last = c;
     return c.every((n) => n === base || n === base + 1) && c.reduce((a, b) => a + b, 0) === BINDS
       ? c
       : undefined;
+  }).catch((error: unknown) => {
+    throw new Error(`${(error as Error).message}: the replicas run ${last.join('/')}`);
   });
   const spreadMs = performance.now() - resumedAt;
   console.log(

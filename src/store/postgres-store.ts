@@ -109,6 +109,12 @@ export interface PostgresStoreOptions {
   now?: () => number;
   /** Connections in the pool (writers and readers). default 10. */
   poolSize?: number;
+  /**
+   * The server ends a session that holds a transaction open and idle this long (ms), releasing its
+   * locks: a replica frozen mid-transaction (SIGSTOP, a paused VM) would otherwise hold lease rows
+   * locked, and the others could never take those binds. Default DEFAULT_PG_IDLE_IN_TRANSACTION_MS.
+   */
+  idleInTransactionTimeoutMs?: number;
   /** Write transactions running at once, each on its own connection. default 4. */
   writeLanes?: number;
   /** Most units per transaction. default 64. */
@@ -132,6 +138,8 @@ export interface PostgresStoreOptions {
  * 10 connections: 4 write lanes and room for reads.
  */
 export const DEFAULT_PG_POOL_SIZE = 10;
+/** Our transactions run statement after statement: 10 s idle inside one means the process stopped. */
+export const DEFAULT_PG_IDLE_IN_TRANSACTION_MS = 10_000;
 export const DEFAULT_PG_WRITE_LANES = 4;
 export const DEFAULT_PG_MAX_GROUP_SIZE = 64;
 export const DEFAULT_PG_MAX_GROUP_MS = 200;
@@ -224,6 +232,7 @@ export class PostgresStore implements Store {
     this.safeUrl = redactUrlPassword(options.url);
     this.retentionMs = retentionMs(options.retentionDays ?? DEFAULT_RETENTION_DAYS);
     const injected = options.now;
+    const idleInTransactionMs = options.idleInTransactionTimeoutMs ?? DEFAULT_PG_IDLE_IN_TRANSACTION_MS;
     this.pool = new pg.Pool({
       connectionString: options.url,
       max: options.poolSize ?? DEFAULT_PG_POOL_SIZE,
@@ -231,6 +240,7 @@ export class PostgresStore implements Store {
       idleTimeoutMillis: 60_000,
       connectionTimeoutMillis: 10_000,
       application_name: 'smpp-bridge',
+      idle_in_transaction_session_timeout: idleInTransactionMs,
     });
     // An idle connection that breaks (server restart) is dropped by the pool; it must not
     // crash the process. The next query opens a new one.
@@ -242,6 +252,7 @@ export class PostgresStore implements Store {
       idleTimeoutMillis: 60_000,
       connectionTimeoutMillis: 10_000,
       application_name: 'smpp-bridge leases',
+      idle_in_transaction_session_timeout: idleInTransactionMs,
     });
     this.leasePool.on('error', () => undefined);
     this.leasePool.on('connect', (client) => {
@@ -1105,7 +1116,13 @@ class PgOps implements StoreTx {
       now,
       now + ttlMs,
     );
-    await this.run('DELETE FROM replicas WHERE expires_at < $1', now - REPLICA_FORGET_MS);
+    // Rows another session holds (a replica frozen mid-heartbeat) are skipped, not waited for:
+    // waiting would hold this replica's renewals past its own deadline.
+    await this.run(
+      `DELETE FROM replicas WHERE owner IN
+         (SELECT owner FROM replicas WHERE expires_at < $1 FOR UPDATE SKIP LOCKED)`,
+      now - REPLICA_FORGET_MS,
+    );
     return (
       await this.all('SELECT owner, expires_at FROM replicas WHERE expires_at > $1 ORDER BY owner', now)
     ).map((r) => ({ owner: String(r.owner), expiresAt: Number(r.expires_at) }));

@@ -389,6 +389,37 @@ describe.skipIf(unavailable !== undefined)('PostgreSQL store', () => {
       }
     });
 
+    it('a replica frozen mid-transaction holds no lock for long: the server ends its idle transaction, and heartbeats never wait for it', async () => {
+      const url = await freshDatabase();
+      const a = await open({ url, idleInTransactionTimeoutMs: 500 });
+      // A frozen replica: its heartbeat row expired long ago and its transaction holds the row (and a lease) locked.
+      const frozen = new pg.Client(url);
+      await frozen.connect();
+      frozen.on('error', () => undefined);
+      try {
+        await a.heartbeatReplica('frozen', 1);
+        await a.acquireBindLeases('frozen', ['bind-1'], 60_000);
+        await frozen.query('BEGIN');
+        await frozen.query("SELECT 1 FROM replicas WHERE owner = 'frozen' FOR UPDATE");
+        await frozen.query("SELECT 1 FROM bind_leases WHERE bind_id = 'bind-1' FOR KEY SHARE");
+        // Another replica's heartbeat forgets expired replicas: it skips the locked row, not waits for it.
+        const live = await a.heartbeatReplica('a', 60_000);
+        expect(live.map((r) => r.owner)).toEqual(['a']);
+        await frozen.query('ROLLBACK');
+        // Our own sessions: a transaction left idle longer than the timeout is ended by the server.
+        await expect(
+          a.transaction(async (tx) => {
+            await tx.getMessage('nope');
+            await new Promise((resolve) => setTimeout(resolve, 1_500));
+            await tx.getMessage('nope');
+          }),
+        ).rejects.toThrow();
+        expect((await a.healthCheck()).ok).toBe(true);
+      } finally {
+        await frozen.end().catch(() => undefined);
+      }
+    });
+
     it('completes an inbound group exactly once when its parts arrive on two replicas at once', async () => {
       const url = await freshDatabase();
       const [a, b] = await Promise.all([open({ url }), open({ url })]);
