@@ -1032,9 +1032,14 @@ class PgOps implements StoreTx {
             owner,
             expiresAt,
           )),
+      // Only ids with no row yet: an INSERT … ON CONFLICT that meets a row another claim is
+      // updating waits for that claim, and two claims each updating what the other inserts over
+      // deadlocked (40P01 at a takeover). Rows inserted meanwhile by another claim are waited for
+      // in id order, as every claimer inserts.
       ...(await this.all(
         `INSERT INTO bind_leases (bind_id, owner, epoch, expires_at)
-           SELECT id, $2, 1, $3 FROM unnest($1::text[]) AS id ORDER BY id
+           SELECT id, $2, 1, $3 FROM unnest($1::text[]) AS id
+           WHERE NOT EXISTS (SELECT 1 FROM bind_leases l WHERE l.bind_id = id) ORDER BY id
          ON CONFLICT (bind_id) DO NOTHING RETURNING bind_id, epoch`,
         ids,
         owner,
