@@ -127,7 +127,7 @@ describe('the message path on SQLite: no statement reads the history', () => {
       ].join('\n'),
       { env: {}, baseDir: dir },
     );
-    service = await startService(config, pino({ level: process.env.PLANS_LOG ?? 'silent' }));
+    service = await startService(config, pino({ level: 'silent' }));
     await eventually(async () => service.registry.list().every((b) => b.isBound), 'bound', 30_000);
   }, 60_000);
 
