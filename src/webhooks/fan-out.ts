@@ -79,26 +79,8 @@ export class WebhookFanOut implements StatusEventSink, InboundEventSink {
 
   async onMessageReceived(tx: StoreTx, received: ReceivedMessage): Promise<void> {
     const keys = this.subscribers('message.received', received.route);
-    if (keys.length === 0) return;
-    const payload = receivedPayload(received);
-    const handOff = this.handOff;
-    if (handOff === undefined) return this.enqueue(tx, keys, null, payload);
-    const handed: WebhookEvent[] = [];
-    const notified = new Set<string>();
-    for (const endpoint of keys) {
-      const claim = handOff.accepts(endpoint);
-      const event = await tx.enqueueWebhook({
-        messageId: null,
-        endpoint,
-        type: payload.type,
-        payload,
-        ...(claim ? { claimForMs: handOff.claimForMs } : {}),
-      });
-      if (claim) handed.push(event);
-      else notified.add(endpointOf(endpoint));
-    }
-    if (handed.length > 0) tx.afterCommit(() => handOff.take(handed));
-    if (notified.size > 0) this.onEnqueued(notified);
+    // No order among received messages: their events may be handed over after the commit.
+    await this.enqueue(tx, keys, null, receivedPayload(received), (fn) => tx.afterCommit(fn));
   }
 
   /** A bind's health moved (the registry's SSE transitions): `bind.health_changed` to its subscribers. */
@@ -111,16 +93,35 @@ export class WebhookFanOut implements StatusEventSink, InboundEventSink {
     return this.config.endpoints.filter((e) => subscribes(e, type, route)).map((e) => e.id);
   }
 
+  /**
+   * One outbox row per endpoint, then the endpoints told (the sender claims after the commit). With
+   * `afterCommit` (events without an order, in a transaction), an endpoint whose worker takes them
+   * now gets its rows claimed at once and handed over after the commit instead.
+   */
   private async enqueue(
     ops: StoreOps,
     keys: readonly string[],
     messageId: string | null,
     payload: WebhookPayload,
+    afterCommit?: (fn: () => void) => void,
   ): Promise<void> {
     if (keys.length === 0) return;
+    const handOff = afterCommit === undefined ? undefined : this.handOff;
+    const handed: WebhookEvent[] = [];
+    const notified = new Set<string>();
     for (const endpoint of keys) {
-      await ops.enqueueWebhook({ messageId, endpoint, type: payload.type, payload });
+      const claim = handOff?.accepts(endpoint) === true;
+      const event = await ops.enqueueWebhook({
+        messageId,
+        endpoint,
+        type: payload.type,
+        payload,
+        ...(claim && handOff ? { claimForMs: handOff.claimForMs } : {}),
+      });
+      if (claim) handed.push(event);
+      else notified.add(endpointOf(endpoint));
     }
-    this.onEnqueued(new Set(keys.map(endpointOf)));
+    if (handOff && afterCommit && handed.length > 0) afterCommit(() => handOff.take(handed));
+    if (notified.size > 0) this.onEnqueued(notified);
   }
 }
