@@ -10,10 +10,12 @@
  * receipt goes to any RX/TRX session of the submitter's system_id, so it survives the close of
  * the session that submitted (reference §10.4).
  */
+
 import { randomBytes } from 'node:crypto';
 import { MessageState } from '../protocol/constants.js';
 import { messageStateFromStat, type ReceiptStat } from '../protocol/receipt.js';
 import { type Clock, realClock } from '../session/clock.js';
+import { Fifo } from './fifo.js';
 import { TimerSet, type TimerSetHandle } from './timer-set.js';
 
 export type FinalStat = Exclude<ReceiptStat, 'ENROUTE' | 'SCHEDLD'>;
@@ -181,8 +183,8 @@ class DueHeap {
 export class MessageStore {
   private readonly messages = new Map<string, StoredMessage>();
   /** Ids in arrival order from `head` on, for eviction (Map.keys() would walk deleted holes). */
-  private order: string[] = [];
-  private head = 0;
+  /** Message ids in the order they were added (the oldest is forgotten first). */
+  private readonly order = new Fifo<string>();
   /** Pending ids and the time (clock.now()) they become final. */
   private readonly due = new Map<string, number>();
   private readonly heap = new DueHeap();
@@ -308,19 +310,12 @@ export class MessageStore {
     this.heap.clear();
     this.due.clear();
     this.messages.clear();
-    this.order = [];
-    this.head = 0;
+    this.order.clear();
   }
 
   private evictOldest(): void {
-    const id = this.order[this.head];
+    const id = this.order.shift();
     if (id === undefined) return;
-    this.head++;
-    // Compact the order list once its consumed half dominates.
-    if (this.head > 1_024 && this.head * 2 > this.order.length) {
-      this.order = this.order.slice(this.head);
-      this.head = 0;
-    }
     this.due.delete(id);
     this.messages.delete(id);
   }

@@ -20,6 +20,7 @@ import type { SmppSession } from '../session/session.js';
 import type { DeliveryLog } from './delivery-log.js';
 import type { SimIssue } from './errors.js';
 import { normaliseDestination } from './faults.js';
+import { Fifo } from './fifo.js';
 import {
   type Address,
   FINAL_STATS,
@@ -230,8 +231,7 @@ export class ReceiptSender {
   private closed = false;
   private inFlight = 0;
   /** Attempts held back by the in-flight bound, oldest first. */
-  private readonly waiting: { job: DeliveryJob; n: number }[] = [];
-  private waitingHead = 0;
+  private readonly waiting = new Fifo<{ job: DeliveryJob; n: number }>();
 
   constructor(private readonly opts: ReceiptSenderOptions) {}
 
@@ -242,7 +242,7 @@ export class ReceiptSender {
 
   /** Receipts held back until fewer are in flight. */
   get queued(): number {
-    return this.waiting.length - this.waitingHead;
+    return this.waiting.size;
   }
 
   send(job: DeliveryJob): void {
@@ -251,8 +251,7 @@ export class ReceiptSender {
 
   close(): void {
     this.closed = true;
-    this.waiting.length = 0;
-    this.waitingHead = 0;
+    this.waiting.clear();
   }
 
   private attempt(job: DeliveryJob, n: number): void {
@@ -317,12 +316,9 @@ export class ReceiptSender {
   /** One answer (or timeout) came: the oldest receipt held back takes its place. */
   private settled(): void {
     this.inFlight--;
-    while (this.inFlight < this.maxInFlight && this.waitingHead < this.waiting.length) {
-      const next = this.waiting[this.waitingHead++] as { job: DeliveryJob; n: number };
-      if (this.waitingHead > 1_024 && this.waitingHead * 2 > this.waiting.length) {
-        this.waiting.splice(0, this.waitingHead);
-        this.waitingHead = 0;
-      }
+    while (this.inFlight < this.maxInFlight) {
+      const next = this.waiting.shift();
+      if (next === undefined) return;
       this.attempt(next.job, next.n);
     }
   }
