@@ -169,15 +169,7 @@ export class SqliteStore implements Store {
         `PRAGMA synchronous = ${options.fsyncOffLoop !== false ? 'NORMAL' : (options.synchronous ?? 'full').toUpperCase()}`,
       );
       writer.exec('PRAGMA foreign_keys = ON');
-      writer.exec('PRAGMA busy_timeout = 5000');
-      // SQLite's default page cache is 2 MB: the hot pages of the queue, its indexes and the
-      // events of a busy gateway do not fit, and every miss is a read from the OS. Grown on use.
-      writer.exec(`PRAGMA cache_size = -${PAGE_CACHE_KIB}`);
-      // Temporary storage in memory: every statement with RETURNING (most writes here) builds a
-      // temporary table of its rows, and with SQLite's default (a temp file) its pages are
-      // allocated and released statement by statement; measured (bench/README, messages-statements):
-      // the part and message updates and event inserts 35–50 % faster, SQL per message −10–20 %.
-      writer.exec('PRAGMA temp_store = MEMORY');
+      tuneConnection(writer);
       migrate(writer, this.now());
     } catch (error) {
       writer?.close();
@@ -186,9 +178,7 @@ export class SqliteStore implements Store {
     this.writer = writer;
     try {
       this.reader = openDatabase(path, { readonly: true });
-      this.reader.exec('PRAGMA busy_timeout = 5000');
-      this.reader.exec(`PRAGMA cache_size = -${PAGE_CACHE_KIB}`);
-      this.reader.exec('PRAGMA temp_store = MEMORY');
+      tuneConnection(this.reader);
     } catch (error) {
       writer.close();
       throw openError(path, error);
@@ -538,6 +528,19 @@ function migrate(db: Db, now: number): void {
 
 /** Page cache per connection (writer and reader), in KiB: 32 MiB, allocated as pages are used. */
 const PAGE_CACHE_KIB = 32 * 1024;
+
+/** What the writer and the reader share: lock wait, page cache, temporary storage. */
+function tuneConnection(db: Db): void {
+  db.exec('PRAGMA busy_timeout = 5000');
+  // SQLite's default page cache is 2 MB: the hot pages of the queue, its indexes and the
+  // events of a busy gateway do not fit, and every miss is a read from the OS. Grown on use.
+  db.exec(`PRAGMA cache_size = -${PAGE_CACHE_KIB}`);
+  // Temporary storage in memory: every statement with RETURNING (most writes here) builds a
+  // temporary table of its rows, and with SQLite's default (a temp file) its pages are
+  // allocated and released statement by statement; measured (bench/README, messages-statements):
+  // the part and message updates and event inserts 35–50 % faster, SQL per message −10–20 %.
+  db.exec('PRAGMA temp_store = MEMORY');
+}
 
 /** Prepared statements of one connection, prepared once each. */
 /** The part's message has a final status (canceled, failed, …): its queued parts are never sent. */
