@@ -1,5 +1,6 @@
 /**
  * npm run bench -- messages [--duration-s S] [--binds N] [--window W] [--serve-dir DIR]
+ *                            [--phases single,batches,steady]
  *
  * The outbound message path end to end, on this machine, in one run:
  *   1. raw: submit_sm → submit_sm_resp through our own sessions (N binds, window W each) straight to
@@ -28,10 +29,14 @@ interface Args {
   binds: number;
   window: number;
   serveDir: string;
+  /** Which service phases to run (all by default): to profile one alone. */
+  phases: Set<string>;
 }
 
+const PHASES = ['single', 'batches', 'steady'];
+
 function parseArgs(argv: string[]): Args {
-  const args: Args = { durationS: 10, binds: 4, window: 100, serveDir: '.' };
+  const args: Args = { durationS: 10, binds: 4, window: 100, serveDir: '.', phases: new Set(PHASES) };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     const value = (): number => {
@@ -43,7 +48,11 @@ function parseArgs(argv: string[]): Args {
     else if (flag === '--binds') args.binds = Math.floor(value());
     else if (flag === '--window') args.window = Math.floor(value());
     else if (flag === '--serve-dir') args.serveDir = argv[++i] ?? '.';
-    else throw new Error(`unknown flag ${flag}`);
+    else if (flag === '--phases') {
+      args.phases = new Set((argv[++i] ?? '').split(','));
+      const unknown = [...args.phases].filter((p) => !PHASES.includes(p));
+      if (unknown.length > 0) throw new Error(`--phases takes ${PHASES.join(',')}, not ${unknown.join(',')}`);
+    } else throw new Error(`unknown flag ${flag}`);
   }
   return args;
 }
@@ -218,99 +227,108 @@ async function main(): Promise<void> {
 
       const GROUPS = 'store: units per commit / mean commit ms / store share of the wall time';
       const CPU = 'serve CPU ms per message (accepted and acknowledged)';
-      // Single POSTs at 50 connections.
       let figures = await storeFigures(service.url);
-      let before = (await smsc.read()).submitsAnswered;
-      let t0 = performance.now();
-      const single = await runLoad({
-        url: `${service.url}/messages`,
-        method: 'POST',
-        headers: json,
-        body: JSON.stringify(message(1)),
-        connections: 50,
-        durationS: args.durationS,
-      });
-      const accepted = single.statuses['202'] ?? 0;
-      let done = await waitAnswered(smsc, before + accepted);
-      rows.push([
-        'single POST, 50 connections: accepted (202) per second',
-        (accepted / single.durationS).toFixed(0),
-      ]);
-      rows.push([
-        'single POST: acknowledged by the SMSC end to end per second',
-        done === null ? 'stalled' : ((accepted * 1_000) / (done - t0)).toFixed(0),
-      ]);
-      rows.push([
-        'single POST: accept latency p50 / p99 (ms)',
-        `${(single.p50Us2xx / 1e3).toFixed(2)} / ${(single.p99Us2xx / 1e3).toFixed(2)}`,
-      ]);
-      let now = await storeFigures(service.url);
-      rows.push([`single POST: ${GROUPS}`, groupFigures(figures, now, performance.now() - t0)]);
-      rows.push([`single POST: ${CPU}`, cpuPerMessage(figures, now, accepted)]);
-      rows.push([
-        'single POST: other statuses',
-        JSON.stringify(Object.fromEntries(Object.entries(single.statuses).filter(([k]) => k !== '202'))),
-      ]);
-
-      // Batches of 100 at 10 connections.
-      figures = await storeFigures(service.url);
-      before = (await smsc.read()).submitsAnswered;
-      t0 = performance.now();
-      const batchBody = JSON.stringify({ messages: Array.from({ length: 100 }, (_, i) => message(i)) });
-      const batch = await runLoad({
-        url: `${service.url}/messages/batch`,
-        method: 'POST',
-        headers: json,
-        body: batchBody,
-        connections: 10,
-        durationS: args.durationS,
-      });
-      const batchOk = Object.entries(batch.statuses)
-        .filter(([k]) => k.startsWith('2'))
-        .reduce((n, [, c]) => n + c, 0);
-      const batchMessages = batchOk * 100;
-      done = await waitAnswered(smsc, before + batchMessages);
-      rows.push([
-        'batches of 100, 10 connections: messages accepted per second',
-        (batchMessages / batch.durationS).toFixed(0),
-      ]);
-      rows.push([
-        'batches: acknowledged by the SMSC end to end per second',
-        done === null ? 'stalled' : ((batchMessages * 1_000) / (done - t0)).toFixed(0),
-      ]);
-      now = await storeFigures(service.url);
-      rows.push([`batches: ${GROUPS}`, groupFigures(figures, now, performance.now() - t0)]);
-      rows.push([`batches: ${CPU}`, cpuPerMessage(figures, now, batchMessages)]);
-
-      // A steady 5,000 msg/s.
-      figures = await storeFigures(service.url);
-      t0 = performance.now();
-      before = (await smsc.read()).submitsAnswered;
-      const steady = await runLoad({
-        url: `${service.url}/messages`,
-        method: 'POST',
-        headers: json,
-        body: JSON.stringify(message(2)),
-        connections: 50,
-        durationS: args.durationS,
-        overallRate: 5_000,
-      });
-      const steadyAccepted = steady.statuses['202'] ?? 0;
-      await waitAnswered(smsc, before + steadyAccepted);
-      rows.push([
-        'steady 5,000/s offered: accepted per second',
-        (steadyAccepted / steady.durationS).toFixed(0),
-      ]);
-      rows.push([
-        'steady 5,000/s: accept latency p50 / p99 (ms)',
-        `${(steady.p50Us2xx / 1e3).toFixed(2)} / ${(steady.p99Us2xx / 1e3).toFixed(2)}`,
-      ]);
-      const last = await storeFigures(service.url);
-      rows.push([`steady: ${GROUPS}`, groupFigures(figures, last, performance.now() - t0)]);
-      rows.push([`steady: ${CPU}`, cpuPerMessage(figures, last, steadyAccepted)]);
+      let now = figures;
+      let before: number;
+      let t0: number;
+      let done: number | null;
+      if (args.phases.has('single')) {
+        // Single POSTs at 50 connections.
+        figures = await storeFigures(service.url);
+        before = (await smsc.read()).submitsAnswered;
+        t0 = performance.now();
+        const single = await runLoad({
+          url: `${service.url}/messages`,
+          method: 'POST',
+          headers: json,
+          body: JSON.stringify(message(1)),
+          connections: 50,
+          durationS: args.durationS,
+        });
+        const accepted = single.statuses['202'] ?? 0;
+        done = await waitAnswered(smsc, before + accepted);
+        rows.push([
+          'single POST, 50 connections: accepted (202) per second',
+          (accepted / single.durationS).toFixed(0),
+        ]);
+        rows.push([
+          'single POST: acknowledged by the SMSC end to end per second',
+          done === null ? 'stalled' : ((accepted * 1_000) / (done - t0)).toFixed(0),
+        ]);
+        rows.push([
+          'single POST: accept latency p50 / p99 (ms)',
+          `${(single.p50Us2xx / 1e3).toFixed(2)} / ${(single.p99Us2xx / 1e3).toFixed(2)}`,
+        ]);
+        now = await storeFigures(service.url);
+        rows.push([`single POST: ${GROUPS}`, groupFigures(figures, now, performance.now() - t0)]);
+        rows.push([`single POST: ${CPU}`, cpuPerMessage(figures, now, accepted)]);
+        rows.push([
+          'single POST: other statuses',
+          JSON.stringify(Object.fromEntries(Object.entries(single.statuses).filter(([k]) => k !== '202'))),
+        ]);
+      }
+      if (args.phases.has('batches')) {
+        // Batches of 100 at 10 connections.
+        figures = await storeFigures(service.url);
+        before = (await smsc.read()).submitsAnswered;
+        t0 = performance.now();
+        const batchBody = JSON.stringify({ messages: Array.from({ length: 100 }, (_, i) => message(i)) });
+        const batch = await runLoad({
+          url: `${service.url}/messages/batch`,
+          method: 'POST',
+          headers: json,
+          body: batchBody,
+          connections: 10,
+          durationS: args.durationS,
+        });
+        const batchOk = Object.entries(batch.statuses)
+          .filter(([k]) => k.startsWith('2'))
+          .reduce((n, [, c]) => n + c, 0);
+        const batchMessages = batchOk * 100;
+        done = await waitAnswered(smsc, before + batchMessages);
+        rows.push([
+          'batches of 100, 10 connections: messages accepted per second',
+          (batchMessages / batch.durationS).toFixed(0),
+        ]);
+        rows.push([
+          'batches: acknowledged by the SMSC end to end per second',
+          done === null ? 'stalled' : ((batchMessages * 1_000) / (done - t0)).toFixed(0),
+        ]);
+        now = await storeFigures(service.url);
+        rows.push([`batches: ${GROUPS}`, groupFigures(figures, now, performance.now() - t0)]);
+        rows.push([`batches: ${CPU}`, cpuPerMessage(figures, now, batchMessages)]);
+      }
+      if (args.phases.has('steady')) {
+        // A steady 5,000 msg/s.
+        figures = await storeFigures(service.url);
+        t0 = performance.now();
+        before = (await smsc.read()).submitsAnswered;
+        const steady = await runLoad({
+          url: `${service.url}/messages`,
+          method: 'POST',
+          headers: json,
+          body: JSON.stringify(message(2)),
+          connections: 50,
+          durationS: args.durationS,
+          overallRate: 5_000,
+        });
+        const steadyAccepted = steady.statuses['202'] ?? 0;
+        await waitAnswered(smsc, before + steadyAccepted);
+        rows.push([
+          'steady 5,000/s offered: accepted per second',
+          (steadyAccepted / steady.durationS).toFixed(0),
+        ]);
+        rows.push([
+          'steady 5,000/s: accept latency p50 / p99 (ms)',
+          `${(steady.p50Us2xx / 1e3).toFixed(2)} / ${(steady.p99Us2xx / 1e3).toFixed(2)}`,
+        ]);
+        now = await storeFigures(service.url);
+        rows.push([`steady: ${GROUPS}`, groupFigures(figures, now, performance.now() - t0)]);
+        rows.push([`steady: ${CPU}`, cpuPerMessage(figures, now, steadyAccepted)]);
+      }
       rows.push([
         'store: longest commit, event loop blocked (ms)',
-        last.longestMs === null ? 'n/a (not exported)' : last.longestMs.toFixed(1),
+        now.longestMs === null ? 'n/a (not exported)' : now.longestMs.toFixed(1),
       ]);
     } finally {
       service.child.kill('SIGTERM');
