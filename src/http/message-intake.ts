@@ -12,11 +12,12 @@
  *                      than one part or a caller UDH)
  *   receiptPolicy, validityMs, sendAt: registered_delivery on every part, the relative validity_period
  */
-import { randomInt, randomUUID } from 'node:crypto';
+import { randomInt } from 'node:crypto';
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { type PlanError, planMessage, type SendRequest } from '../bridge/plan-message.js';
 import { type RouteTable, selectRoute } from '../bridge/routing.js';
+import { createTimeOrderedIdGenerator } from '../bridge/time-ordered-id.js';
 import { EsmClass } from '../protocol/constants.js';
 import type { NewMessage, NewPart } from '../store/store.js';
 import { checkCallbackUrl, DEFAULT_URL_POLICY, type UrlPolicy } from '../webhooks/url-policy.js';
@@ -24,6 +25,9 @@ import { fromSmppError, HttpApiError } from './errors.js';
 import type { SendMessageBody } from './schemas/messages.js';
 
 /** The addresses a host name resolves to (DNS); injected by tests. */
+/** Message ids: time-ordered, so new rows append to the store's indexes (time-ordered-id.ts). */
+const nextMessageId = createTimeOrderedIdGenerator();
+
 export type ResolveHost = (host: string) => Promise<string[]>;
 
 export const resolveWithDns: ResolveHost = async (host) =>
@@ -179,7 +183,7 @@ export function prepareMessage(body: SendMessageBody, routes: RouteTable, now: n
     content = Buffer.concat(plan.parts.map((p) => userData(p.short_message as Buffer, p.esm_class ?? 0)));
   }
   const message: NewMessage = {
-    id: randomUUID(),
+    id: nextMessageId(),
     clientRef: body.clientRef ?? null,
     route,
     from: body.from,

@@ -1,14 +1,15 @@
-// MO ids sort in the order they were made, within a millisecond too, so GET /inbound's cursor
-// (receivedAt, id) never skips a message stored after a page was read.
+// Message ids (outbound and MO) sort in the order they were made, within a millisecond too: GET
+// /inbound's cursor (receivedAt, id) never skips a message stored after a page was read, and new rows
+// append to the store's indexes instead of landing on random pages.
 import { describe, expect, it } from 'vitest';
-import { createInboundIdGenerator } from '../../../src/bridge/inbound/inbound-id.js';
+import { createTimeOrderedIdGenerator } from '../../src/bridge/time-ordered-id.js';
 
 const UUID_V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
-describe('inbound message ids', () => {
+describe('message ids', () => {
   it('are UUIDv7 that sort in creation order, within one millisecond and across many', () => {
     let t = Date.UTC(2026, 11, 7);
-    const next = createInboundIdGenerator(() => t);
+    const next = createTimeOrderedIdGenerator(() => t);
     const ids: string[] = [];
     for (let i = 0; i < 5_000; i++) {
       ids.push(next());
@@ -21,7 +22,7 @@ describe('inbound message ids', () => {
 
   it('keep increasing when the clock steps back', () => {
     let t = Date.UTC(2026, 11, 7, 12);
-    const next = createInboundIdGenerator(() => t);
+    const next = createTimeOrderedIdGenerator(() => t);
     const before = next();
     t -= 60_000;
     const after = next();
@@ -30,7 +31,7 @@ describe('inbound message ids', () => {
 
   it('carry the millisecond they were made in', () => {
     const t = Date.UTC(2026, 11, 7, 10, 30);
-    const id = createInboundIdGenerator(() => t)();
+    const id = createTimeOrderedIdGenerator(() => t)();
     expect(Number.parseInt(id.replace(/-/g, '').slice(0, 12), 16)).toBe(t);
   });
 });

@@ -71,6 +71,30 @@ describe('POST /messages', () => {
     expect(f.outbound.notified).toEqual(['uk']);
   });
 
+  it('gives time-ordered ids (UUIDv7): each accepted message sorts after the one accepted before it', async () => {
+    // An app of its own: the queued messages it leaves would be claimed by other tests.
+    await withFixture({}, async () => {
+      const ids: string[] = [];
+      for (let i = 0; i < 20; i++) {
+        const res = await send({ ...HELLO, clientRef: `order-${i}` });
+        expect(res.statusCode, res.body).toBe(202);
+        ids.push(res.json().id);
+      }
+      for (const id of ids)
+        expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+      expect([...ids].sort()).toEqual(ids);
+      // The ids of a batch too, in item order.
+      const batch = await f.app.inject({
+        method: 'POST',
+        url: '/messages/batch',
+        payload: { messages: [HELLO, HELLO, HELLO] },
+      });
+      expect(batch.statusCode, batch.body).toBe(202);
+      const batchIds = batch.json().results.map((r: { id: string }) => r.id);
+      expect([...ids, ...batchIds].sort()).toEqual([...ids, ...batchIds]);
+    });
+  });
+
   it('splits a long message into parts with a concatenation header each, on the route of its prefix', async () => {
     const res = await send({ to: '+15550100', from: 'ACME', text: 'x'.repeat(400) });
     expect(res.statusCode, res.body).toBe(202);

@@ -28,8 +28,8 @@ import {
   readMoPart,
 } from '../mo-reassembly.js';
 import type { InboundEventSink, ReceiptSink } from '../ports.js';
+import { createTimeOrderedIdGenerator } from '../time-ordered-id.js';
 import { classifyInbound, type InboundKind } from './classify.js';
-import { createInboundIdGenerator } from './inbound-id.js';
 import { DEFAULT_MAX_MO_BATCH, MoBatcher } from './mo-batch.js';
 import { ReassemblySweeper } from './reassembly-sweeper.js';
 import type { MoOutcome } from './store-mo.js';
@@ -54,7 +54,7 @@ export interface InboundHandlerDeps {
   gsm7Packed?: boolean;
   /** Most MO stored in one unit of work (those of one event-loop turn share it; mo-batch.ts). */
   maxMoBatch?: number;
-  /** Ids of stored messages; default time-ordered UUIDv7 (inbound-id.ts). */
+  /** Ids of stored messages; default time-ordered UUIDv7 (time-ordered-id.ts). */
   newId?: () => string;
   logger?: Logger;
 }
@@ -88,7 +88,7 @@ export function createInboundHandler(deps: InboundHandlerDeps): InboundPath {
   const clock = deps.clock ?? realClock;
   const now = deps.now ?? Date.now;
   const log = deps.logger ?? silentLogger;
-  const newId = deps.newId ?? createInboundIdGenerator(now);
+  const newId = deps.newId ?? createTimeOrderedIdGenerator(now);
   const reassemblyTimeoutMs = deps.reassemblyTimeoutMs ?? DEFAULT_REASSEMBLY_TIMEOUT_MS;
   const dedupWindowMs = deps.dedupWindowMs ?? DEFAULT_DEDUP_WINDOW_MS;
   const sweeper = new ReassemblySweeper({

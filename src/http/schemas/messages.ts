@@ -143,7 +143,8 @@ export const SendBatchBodySchema = Type.Object(
 export type SendBatchBody = Static<typeof SendBatchBodySchema>;
 
 const messageId = Type.String({
-  description: 'The message id (a UUID), for GET and DELETE /messages/{id}.',
+  description:
+    'The message id (a UUIDv7: ids sort in the order the messages were accepted), for GET and DELETE /messages/{id}.',
   examples: ['0193a6f4-5c1e-7cc0-9f7e-1d2b3c4d5e6f'],
 });
 const status = StringEnum(MESSAGE_STATUSES, {

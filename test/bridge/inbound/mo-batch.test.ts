@@ -4,10 +4,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createInboundIdGenerator } from '../../../src/bridge/inbound/inbound-id.js';
 import { MoBatcher } from '../../../src/bridge/inbound/mo-batch.js';
 import type { MoArrival } from '../../../src/bridge/inbound/store-mo.js';
 import type { InboundEventSink, ReceivedMessage } from '../../../src/bridge/ports.js';
+import { createTimeOrderedIdGenerator } from '../../../src/bridge/time-ordered-id.js';
 import { SqliteStore } from '../../../src/store/sqlite-store.js';
 import type { StoreTx } from '../../../src/store/store.js';
 
@@ -49,7 +49,7 @@ function world(maxBatch?: number) {
   const store = new SqliteStore({ path: join(dir, 'bridge.db') });
   const events = new Events();
   const batcher = new MoBatcher(
-    { store, events, dedupWindowMs: 600_000, newId: createInboundIdGenerator() },
+    { store, events, dedupWindowMs: 600_000, newId: createTimeOrderedIdGenerator() },
     maxBatch,
   );
   closers.push(async () => {
