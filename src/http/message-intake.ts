@@ -17,15 +17,15 @@ import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { type PlanError, planMessage, type SendRequest } from '../bridge/plan-message.js';
 import { type RouteTable, selectRoute } from '../bridge/routing.js';
-import { createTimeOrderedIdGenerator } from '../bridge/time-ordered-id.js';
 import { EsmClass } from '../protocol/constants.js';
 import type { NewMessage, NewPart } from '../store/store.js';
+import { createTimeOrderedIdGenerator } from '../store/time-ordered-id.js';
 import { checkCallbackUrl, DEFAULT_URL_POLICY, type UrlPolicy } from '../webhooks/url-policy.js';
 import { fromSmppError, HttpApiError } from './errors.js';
 import type { SendMessageBody } from './schemas/messages.js';
 
 /** The addresses a host name resolves to (DNS); injected by tests. */
-/** Message ids: time-ordered, so new rows append to the store's indexes (time-ordered-id.ts). */
+/** Message ids: time-ordered, so new rows append to the store's indexes (src/store/time-ordered-id.ts). */
 const nextMessageId = createTimeOrderedIdGenerator();
 
 export type ResolveHost = (host: string) => Promise<string[]>;

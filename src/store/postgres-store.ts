@@ -18,7 +18,7 @@
  * - Migrations run at start on one connection holding a session advisory lock, so replicas
  *   starting together migrate once, one after the other.
  */
-import { randomUUID } from 'node:crypto';
+
 import pg from 'pg';
 import { SmppError } from '../errors.js';
 import { cleanMessageId } from '../protocol/receipt.js';
@@ -96,6 +96,7 @@ import {
   type WebhookQuery,
   type WebhookState,
 } from './store.js';
+import { newWebhookEventId } from './time-ordered-id.js';
 
 export interface PostgresStoreOptions {
   /** postgres://user:password@host:port/database */
@@ -1542,7 +1543,7 @@ class PgOps implements StoreTx {
   async enqueueWebhook(event: NewWebhookEvent): Promise<WebhookEvent> {
     const now = this.now();
     const record: WebhookEvent = {
-      eventId: event.eventId ?? `evt_${randomUUID()}`,
+      eventId: event.eventId ?? newWebhookEventId(),
       messageId: event.messageId,
       endpoint: event.endpoint,
       type: event.type,

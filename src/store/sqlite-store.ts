@@ -7,7 +7,6 @@
  * and readers see a commit, only once that fsync is done.
  */
 
-import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type Database from 'better-sqlite3';
@@ -86,6 +85,7 @@ import {
   type WebhookQuery,
   type WebhookState,
 } from './store.js';
+import { newWebhookEventId } from './time-ordered-id.js';
 import { WalSync } from './wal-sync.js';
 
 export type SqliteSynchronous = 'full' | 'normal';
@@ -1423,7 +1423,7 @@ class SqliteOps implements StoreTx {
   async enqueueWebhook(event: NewWebhookEvent): Promise<WebhookEvent> {
     const now = this.now();
     const record: WebhookEvent = {
-      eventId: event.eventId ?? `evt_${randomUUID()}`,
+      eventId: event.eventId ?? newWebhookEventId(),
       messageId: event.messageId,
       endpoint: event.endpoint,
       type: event.type,

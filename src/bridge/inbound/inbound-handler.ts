@@ -20,6 +20,7 @@ import { CommandStatus } from '../../protocol/command-status.js';
 import type { Pdu } from '../../protocol/pdu.js';
 import { type Clock, realClock } from '../../session/clock.js';
 import type { Store } from '../../store/store.js';
+import { createTimeOrderedIdGenerator } from '../../store/time-ordered-id.js';
 import {
   DEFAULT_DEDUP_WINDOW_MS,
   DEFAULT_REASSEMBLY_TIMEOUT_MS,
@@ -28,7 +29,6 @@ import {
   readMoPart,
 } from '../mo-reassembly.js';
 import type { InboundEventSink, ReceiptSink } from '../ports.js';
-import { createTimeOrderedIdGenerator } from '../time-ordered-id.js';
 import { classifyInbound, type InboundKind } from './classify.js';
 import { DEFAULT_MAX_MO_BATCH, MoBatcher } from './mo-batch.js';
 import { ReassemblySweeper } from './reassembly-sweeper.js';
@@ -54,7 +54,7 @@ export interface InboundHandlerDeps {
   gsm7Packed?: boolean;
   /** Most MO stored in one unit of work (those of one event-loop turn share it; mo-batch.ts). */
   maxMoBatch?: number;
-  /** Ids of stored messages; default time-ordered UUIDv7 (time-ordered-id.ts). */
+  /** Ids of stored messages; default time-ordered UUIDv7 (src/store/time-ordered-id.ts). */
   newId?: () => string;
   logger?: Logger;
 }

@@ -7,9 +7,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { MoBatcher } from '../../../src/bridge/inbound/mo-batch.js';
 import type { MoArrival } from '../../../src/bridge/inbound/store-mo.js';
 import type { InboundEventSink, ReceivedMessage } from '../../../src/bridge/ports.js';
-import { createTimeOrderedIdGenerator } from '../../../src/bridge/time-ordered-id.js';
 import { SqliteStore } from '../../../src/store/sqlite-store.js';
 import type { StoreTx } from '../../../src/store/store.js';
+import { createTimeOrderedIdGenerator } from '../../../src/store/time-ordered-id.js';
 
 class Events implements InboundEventSink {
   readonly received: ReceivedMessage[] = [];

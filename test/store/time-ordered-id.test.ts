@@ -2,7 +2,7 @@
 // /inbound's cursor (receivedAt, id) never skips a message stored after a page was read, and new rows
 // append to the store's indexes instead of landing on random pages.
 import { describe, expect, it } from 'vitest';
-import { createTimeOrderedIdGenerator } from '../../src/bridge/time-ordered-id.js';
+import { createTimeOrderedIdGenerator, newWebhookEventId } from '../../src/store/time-ordered-id.js';
 
 const UUID_V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
@@ -33,5 +33,13 @@ describe('message ids', () => {
     const t = Date.UTC(2026, 11, 7, 10, 30);
     const id = createTimeOrderedIdGenerator(() => t)();
     expect(Number.parseInt(id.replace(/-/g, '').slice(0, 12), 16)).toBe(t);
+  });
+
+  it('name webhook events too: evt_ and a UUIDv7, in the order they were made', () => {
+    const ids = Array.from({ length: 2_000 }, () => newWebhookEventId());
+    expect(
+      ids.every((id) => /^evt_[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/.test(id)),
+    ).toBe(true);
+    expect([...ids].sort()).toEqual(ids);
   });
 });

@@ -39,3 +39,10 @@ export function createTimeOrderedIdGenerator(now: () => number = Date.now): () =
     return `${time.slice(0, 8)}-${time.slice(8)}-${randA}-${tail}`;
   };
 }
+
+const nextEventId = createTimeOrderedIdGenerator();
+
+/** A new webhook event's id (`evt_` and a UUIDv7), the `webhook-id` of every attempt to deliver it. */
+export function newWebhookEventId(): string {
+  return `evt_${nextEventId()}`;
+}
