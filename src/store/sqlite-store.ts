@@ -34,7 +34,7 @@ import {
   toPart,
   toWebhook,
 } from './rows.js';
-import { MIGRATIONS, OPEN_PART, SCHEMA_VERSION_TABLE, SQLITE_TYPES } from './schema.js';
+import { HELD_PART, MIGRATIONS, OPEN_PART, SCHEMA_VERSION_TABLE, SQLITE_TYPES } from './schema.js';
 import { openDatabase, prepare } from './sqlite-native.js';
 import {
   type BindDefinition,
@@ -971,7 +971,7 @@ class SqliteOps implements StoreTx {
     // What older epochs left: a PDU that may have gone out is unknown; a claim goes back.
     const recovered = this.all(
       `SELECT DISTINCT message_id FROM message_parts
-       WHERE bind_id = ? AND state IN ('sending', 'claimed') AND epoch < ? ORDER BY message_id`,
+       WHERE bind_id = ? AND ${HELD_PART} AND epoch < ? ORDER BY message_id`,
       bindId,
       epoch,
     ).map((r) => String(r.message_id));
@@ -979,7 +979,7 @@ class SqliteOps implements StoreTx {
     this.run(
       `UPDATE message_parts SET state = 'unknown', error_code = ?, error_message = ?, claimed_until = NULL,
          updated_at = ?
-       WHERE bind_id = ? AND state = 'sending' AND epoch < ?`,
+       WHERE bind_id = ? AND ${HELD_PART} AND state = 'sending' AND epoch < ?`,
       'SEND_INTERRUPTED',
       'no submit_sm_resp was recorded before the bind changed hands; the SMS may have been sent',
       now,
@@ -989,7 +989,7 @@ class SqliteOps implements StoreTx {
     this.run(
       `UPDATE message_parts SET state = 'queued', bind_id = NULL, epoch = NULL, claimed_until = NULL,
          updated_at = ?
-       WHERE bind_id = ? AND state = 'claimed' AND epoch < ?`,
+       WHERE bind_id = ? AND ${HELD_PART} AND state = 'claimed' AND epoch < ?`,
       now,
       bindId,
       epoch,
@@ -1022,7 +1022,7 @@ class SqliteOps implements StoreTx {
     this.run(
       `UPDATE message_parts SET state = 'queued', bind_id = NULL, epoch = NULL, claimed_until = NULL,
          updated_at = ?
-       WHERE bind_id = ? AND state = 'claimed' AND epoch = ?`,
+       WHERE bind_id = ? AND ${HELD_PART} AND state = 'claimed' AND epoch = ?`,
       now,
       lease.bindId,
       lease.epoch,

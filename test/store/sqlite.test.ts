@@ -5,7 +5,12 @@ import { join } from 'node:path';
 import type Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../src/errors.js';
-import { LATEST_SCHEMA_VERSION } from '../../src/store/schema.js';
+import {
+  LATEST_SCHEMA_VERSION,
+  MIGRATIONS,
+  SCHEMA_VERSION_TABLE,
+  SQLITE_TYPES,
+} from '../../src/store/schema.js';
 import { openDatabase, prepare } from '../../src/store/sqlite-native.js';
 import { openSqliteStore, type SqliteStoreOptions } from '../../src/store/sqlite-store.js';
 import { describeStore, message } from './store-suite.js';
@@ -126,6 +131,68 @@ describe('SqliteStore', () => {
     expect(rows.map((r) => r.version)).toEqual(
       Array.from({ length: LATEST_SCHEMA_VERSION }, (_, i) => i + 1),
     );
+  });
+
+  it('upgrades a version 7 database with parts in flight: the queue, the claims and the receipts still find them', async () => {
+    const dir = tempDir();
+    dirs.push(dir);
+    const path = join(dir, 'v7.db');
+    // The schema as version 7 left it, with a message of four parts: queued, claimed (expired),
+    // sending, submitted.
+    const raw = openDatabase(path);
+    raw.exec(SCHEMA_VERSION_TABLE);
+    for (const m of MIGRATIONS.filter((x) => x.version <= 7)) {
+      for (const sql of m.statements(SQLITE_TYPES)) raw.exec(sql);
+      prepare(raw, 'INSERT INTO schema_version (version, name, applied_at) VALUES (?, ?, 0)').run(
+        m.version,
+        m.name,
+      );
+    }
+    raw.exec(`INSERT INTO messages (id, route, source_addr, dest_addr, encoding, body, parts_count, status,
+        receipt_policy, created_at, updated_at) VALUES ('m1', 'r', 'ACME', '447700900123', 'gsm7', x'41', 4, 'queued', 'final', 1, 1)`);
+    raw.exec(`INSERT INTO bind_leases (bind_id, owner, epoch, expires_at) VALUES ('old', 'gone', 1, 1)`);
+    raw.exec(`INSERT INTO message_parts (message_id, part_index, queue, state, payload, bind_id, epoch, smsc_message_id,
+        not_before, claimed_until, updated_at) VALUES
+        ('m1', 0, 'r', 'submitted', x'41', 'old', 1, 'abc', 1, NULL, 1),
+        ('m1', 1, 'r', 'sending', x'41', 'old', 1, NULL, 1, NULL, 1),
+        ('m1', 2, 'r', 'claimed', x'41', 'old', 1, NULL, 1, 5, 1),
+        ('m1', 3, 'r', 'queued', x'41', NULL, NULL, NULL, 1, NULL, 1)`);
+    raw.close();
+
+    const store = openSqliteStore({ path, now: () => 10_000 });
+    closers.push(() => store.close());
+    const check = openDatabase(path, { readonly: true });
+    closers.push(() => {
+      check.close();
+    });
+    const indexes = prepare(
+      check,
+      "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'message_parts' AND sql IS NOT NULL ORDER BY name",
+    )
+      .pluck()
+      .all();
+    expect(indexes).toEqual([
+      'message_parts_bind',
+      'message_parts_claimed',
+      'message_parts_open',
+      'message_parts_queued',
+      'message_parts_smsc_id',
+    ]);
+    // A new owner of the bind: the part that was sending becomes unknown, the claim goes back.
+    const lease = (await store.acquireBindLease('old', 'new', 60_000))!;
+    expect(lease.recovered).toEqual(['m1']);
+    const states = async () => (await store.listParts('m1')).map((p) => p.state);
+    expect(await states()).toEqual(['submitted', 'unknown', 'queued', 'queued']);
+    // The receipt of the submitted part finds it by its SMSC id.
+    const receipt = await store.recordReceipt({
+      smscMessageId: 'abc',
+      bindId: 'old',
+      stat: 'DELIVRD',
+      err: '000',
+      doneAt: 9_000,
+    });
+    expect(receipt?.index).toBe(0);
+    expect(receipt?.receiptStat).toBe('DELIVRD');
   });
 
   it('refuses a database written by a newer schema', async () => {
