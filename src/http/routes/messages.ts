@@ -122,10 +122,11 @@ async function beginKey(
   request: FastifyRequest,
   path: MessagePath,
   key: string | undefined,
-  hash: string,
+  hash: () => string,
 ): Promise<Replay | null> {
   if (key === undefined) return null;
-  const begun = await storeWork(request, () => path.store.beginIdempotency(key, hash));
+  // The body's hash only with a key: it is a canonical JSON of the whole body, not free.
+  const begun = await storeWork(request, () => path.store.beginIdempotency(key, hash()));
   switch (begun.kind) {
     case 'started':
       return null;
@@ -267,7 +268,7 @@ export function registerMessageRoutes(app: App, ctx: RouteContext, given: Messag
         if (refused) throw refused;
       }
       const key = request.headers[IDEMPOTENCY_HEADER] as string | undefined;
-      const stored = await beginKey(request, path, key, requestHash('POST /messages', body));
+      const stored = await beginKey(request, path, key, () => requestHash('POST /messages', body));
       if (stored) return replay(reply, stored);
       const accepted = await withKey(request, path, key, async () => {
         checkQueue(path, intake.parts.length, maxQueuedParts);
@@ -351,7 +352,7 @@ export function registerMessageRoutes(app: App, ctx: RouteContext, given: Messag
       valid.sort((a, b) => a.index - b.index);
 
       const key = request.headers[IDEMPOTENCY_HEADER] as string | undefined;
-      const stored = await beginKey(request, path, key, requestHash('POST /messages/batch', body));
+      const stored = await beginKey(request, path, key, () => requestHash('POST /messages/batch', body));
       if (stored) return replay(reply, stored);
       const answer = await withKey(request, path, key, async () => {
         checkQueue(
