@@ -2,6 +2,7 @@
  * Webhook signatures: the standardwebhooks verifier accepts ours, with either secret during a
  * rotation, and rejects a tampered body or an old timestamp.
  */
+import fc from 'fast-check';
 import { Webhook } from 'standardwebhooks';
 import { describe, expect, it } from 'vitest';
 import {
@@ -57,6 +58,41 @@ describe('signWebhook', () => {
     expect(a['webhook-id']).toBe(b['webhook-id']);
     expect(b['webhook-timestamp']).toBe('1700000300');
     expect(a['webhook-signature']).not.toBe(b['webhook-signature']);
+  });
+
+  it('gives the same headers as the standardwebhooks package, for any id, time, body and secret', () => {
+    fc.assert(
+      fc.property(
+        fc.string({ minLength: 1, maxLength: 40 }),
+        fc.integer({ min: 0, max: 4_102_444_800_000 }),
+        fc.string({ unit: 'binary', maxLength: 300 }),
+        fc.uint8Array({ minLength: 24, maxLength: 64 }),
+        fc.uint8Array({ minLength: 24, maxLength: 64 }),
+        (id, now, body, a, b) => {
+          const secrets = [
+            `whsec_${Buffer.from(a).toString('base64')}`,
+            `whsec_${Buffer.from(b).toString('base64')}`,
+          ];
+          const timestamp = new Date(Math.floor(now / 1000) * 1000);
+          const theirs = secrets.map((secret) => new Webhook(secret).sign(id, timestamp, body)).join(' ');
+          const ours = signWebhook({ id, now, body, secrets });
+          expect(ours['webhook-signature']).toBe(theirs);
+          expect(ours['webhook-timestamp']).toBe(String(timestamp.getTime() / 1000));
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('refuses to sign with a bad secret, every time (a checked key is remembered, a bad one never)', () => {
+    for (let i = 0; i < 2; i++) {
+      expect(() => signWebhook({ id: 'x', now: 0, body: '', secrets: [NEW, 'whsec_***'] })).toThrow(
+        expect.objectContaining({
+          code: 'SMPP_ERR_WEBHOOK_SECRET',
+          message: expect.stringContaining('secrets[1]'),
+        }),
+      );
+    }
   });
 
   it('refuses bad secrets without echoing them, and an empty secret list', () => {
