@@ -133,6 +133,31 @@ function change(
 const publish = (store: Store, delivery: WebhookDelivery, c: MessageStatusChange) =>
   store.transaction((tx) => delivery.fanOut.onStatusChanged(tx, c));
 
+/** Stores an MO's webhook events as the inbound handler does (in the MO's transaction). */
+const receive = (store: Store, delivery: WebhookDelivery, id: string) =>
+  store.transaction((tx) =>
+    delivery.fanOut.onMessageReceived(tx, {
+      message: {
+        id,
+        bindId: 'b1',
+        from: '447700900123',
+        to: '12345',
+        encoding: 'gsm7',
+        body: Buffer.from(id),
+        partsCount: 1,
+        metadata: null,
+        route: null,
+        dataCoding: 0,
+        incomplete: false,
+        receivedAt: Date.now(),
+      },
+      route: null,
+      text: id,
+      dataCoding: 0,
+      incomplete: false,
+    }),
+  );
+
 describe('webhook delivery', () => {
   it('POSTs signed events that the standardwebhooks verifier accepts with either rotated secret, and refuses when tampered or old', async () => {
     const r = await receiver();
@@ -416,29 +441,7 @@ describe('webhook delivery', () => {
     });
     await delivery.start();
     const claimsAtStart = claims;
-    const received = (id: string) =>
-      store.transaction((tx) =>
-        delivery.fanOut.onMessageReceived(tx, {
-          message: {
-            id,
-            bindId: 'b1',
-            from: '447700900123',
-            to: '12345',
-            encoding: 'gsm7',
-            body: Buffer.from(id),
-            partsCount: 1,
-            metadata: null,
-            route: null,
-            dataCoding: 0,
-            incomplete: false,
-            receivedAt: Date.now(),
-          },
-          route: null,
-          text: id,
-          dataCoding: 0,
-          incomplete: false,
-        }),
-      );
+    const received = (id: string) => receive(store, delivery, id);
     await Promise.all(Array.from({ length: 20 }, (_, i) => received(`mo${i}`)));
     await waitFor('20 deliveries', () => r.received.length === 20);
     expect(claims).toBe(claimsAtStart);
@@ -455,6 +458,30 @@ describe('webhook delivery', () => {
     await received('mo-after');
     await waitFor('a claim from the outbox', () => claims > claimsAtStart);
     await waitFor('mo-after delivered', () => r.received.some((x) => x.json.data.id === 'mo-after'));
+  });
+
+  it('events left in the outbox (no room when they came) are not overtaken by newer ones handed over', async () => {
+    // One request at a time, 15 ms each: 30 MO at once overflow what the endpoint takes in memory
+    // (the rest wait in the outbox), then more keep coming while those wait.
+    const r = await receiver(() => ({ status: 200, delayMs: 15 }));
+    const store = openStore();
+    const delivery = start({
+      store,
+      config: config([endpoint('mo', r.url, { concurrency: 1 })], { pollIntervalMs: 60_000 }),
+    });
+    await delivery.start();
+    await Promise.all(Array.from({ length: 30 }, (_, i) => receive(store, delivery, `first-${i}`)));
+    for (let i = 0; i < 20; i++) {
+      await receive(store, delivery, `later-${i}`);
+      await sleep(10);
+    }
+    await waitFor('50 deliveries', () => r.received.length === 50, 30_000);
+    const order = r.received.map((x) => String(x.json.data.id));
+    const lastFirst = Math.max(...order.map((id, i) => (id.startsWith('first-') ? i : -1)));
+    const firstLater = order.findIndex((id) => id.startsWith('later-'));
+    expect(lastFirst, order.join(' ')).toBeLessThan(firstLater);
+    // And the later ones in the order they came.
+    expect(order.slice(30)).toEqual(Array.from({ length: 20 }, (_, i) => `later-${i}`));
   });
 
   it('fans out by events and routes, and sends MO as message.received', async () => {

@@ -1,6 +1,6 @@
 /**
  * A real HTTP receiver for the webhook tests (node:http on 127.0.0.1, port 0). Each request is
- * recorded, then answered as `answer(request)` says: a status (with headers), a hang (no answer
+ * recorded, then answered as `answer(request)` says: a status (with headers, after `delayMs`), a hang (no answer
  * until the receiver closes), or a reset connection.
  */
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
@@ -14,7 +14,10 @@ export interface Received {
   json: { type: string; timestamp: string; data: Record<string, unknown> };
 }
 
-export type Answer = { status: number; headers?: Record<string, string> } | 'hang' | 'reset';
+export type Answer =
+  | { status: number; headers?: Record<string, string>; delayMs?: number }
+  | 'hang'
+  | 'reset';
 
 export interface Receiver {
   url: string;
@@ -48,7 +51,8 @@ export async function startReceiver(answer: Receiver['answer'] = () => ({ status
         req.socket.resetAndDestroy();
         return;
       }
-      res.writeHead(a.status, a.headers).end('ok');
+      if (a.delayMs === undefined) res.writeHead(a.status, a.headers).end('ok');
+      else setTimeout(() => res.writeHead(a.status, a.headers).end('ok'), a.delayMs);
     });
   });
   server.on('connection', (socket) => {
