@@ -47,7 +47,14 @@ import {
   toPart,
   toWebhook,
 } from './rows.js';
-import { MIGRATIONS, OPEN_PART, POSTGRES_TYPES, SCHEMA_VERSION_TABLE } from './schema.js';
+import {
+  FINISHED_WEBHOOK,
+  LISTED_WEBHOOK,
+  MIGRATIONS,
+  OPEN_PART,
+  POSTGRES_TYPES,
+  SCHEMA_VERSION_TABLE,
+} from './schema.js';
 import {
   type BindDefinition,
   type BindLease,
@@ -346,7 +353,7 @@ export class PostgresStore implements Store {
       [
         'webhooks',
         `DELETE FROM webhook_events WHERE id IN (SELECT id FROM webhook_events
-           WHERE state IN ('delivered', 'dead') AND updated_at < $1 LIMIT ${PRUNE_CHUNK})`,
+           WHERE ${FINISHED_WEBHOOK} AND updated_at < $1 LIMIT ${PRUNE_CHUNK})`,
         cutoff,
       ],
       [
@@ -1657,10 +1664,13 @@ class PgOps implements StoreTx {
       if (row === undefined) return { events: [], next: null };
       afterId = Number(row.id);
     }
+    // Pending and dead events through their index (a few among every event kept); delivered ones
+    // (most of the table) in id order.
+    const listed = state === 'pending' || state === 'dead';
     const rows = await this.all(
       `SELECT * FROM webhook_events
-       WHERE id > $1 AND ($2::text IS NULL OR state = $2) AND ($3::text IS NULL OR endpoint = $3)
-         AND ($4::boolean = false OR attempts > 0)
+       WHERE id > $1 AND ${listed ? `${LISTED_WEBHOOK} AND state = $2` : '($2::text IS NULL OR state = $2)'}
+         AND ($3::text IS NULL OR endpoint = $3) AND ($4::boolean = false OR attempts > 0)
        ORDER BY id LIMIT $5`,
       afterId,
       state,

@@ -272,6 +272,21 @@ export const MIGRATIONS: readonly Migration[] = [
       `CREATE INDEX message_parts_open ON message_parts (message_id) WHERE ${OPEN_PART}`,
     ],
   },
+  {
+    version: 9,
+    name: 'webhook events: the claim and ordering indexes hold pending events only; dead and pending ones listed by state; finished ones pruned by age',
+    // GET /webhooks/deliveries?state=dead walked every event ever kept, by id, to find the dead
+    // ones; and the claim indexes kept (and rewrote, at each delivery) every delivered event.
+    statements: () => [
+      'DROP INDEX webhook_events_due',
+      'DROP INDEX webhook_events_endpoint',
+      `CREATE INDEX webhook_events_endpoint ON webhook_events (endpoint, next_attempt_at, id) WHERE ${PENDING_WEBHOOK}`,
+      'DROP INDEX webhook_events_message',
+      `CREATE INDEX webhook_events_message ON webhook_events (message_id, endpoint, id) WHERE ${PENDING_WEBHOOK}`,
+      `CREATE INDEX webhook_events_listed ON webhook_events (state, id) WHERE ${LISTED_WEBHOOK}`,
+      `CREATE INDEX webhook_events_finished ON webhook_events (updated_at) WHERE ${FINISHED_WEBHOOK}`,
+    ],
+  },
 ];
 
 /**
@@ -282,6 +297,11 @@ export const OPEN_PART = "state IN ('queued', 'claimed', 'sending')";
 
 /** The condition of the bind index (parts a bind holds: claimed or sending); queries repeat it too. */
 export const HELD_PART = "state IN ('claimed', 'sending')";
+
+/** Conditions of the webhook events' partial indexes (migration 9); queries repeat them too. */
+export const PENDING_WEBHOOK = "state = 'pending'";
+export const LISTED_WEBHOOK = "state IN ('pending', 'dead')";
+export const FINISHED_WEBHOOK = "state IN ('delivered', 'dead')";
 
 /** The newest schema version this code knows. */
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);

@@ -34,7 +34,15 @@ import {
   toPart,
   toWebhook,
 } from './rows.js';
-import { HELD_PART, MIGRATIONS, OPEN_PART, SCHEMA_VERSION_TABLE, SQLITE_TYPES } from './schema.js';
+import {
+  FINISHED_WEBHOOK,
+  HELD_PART,
+  LISTED_WEBHOOK,
+  MIGRATIONS,
+  OPEN_PART,
+  SCHEMA_VERSION_TABLE,
+  SQLITE_TYPES,
+} from './schema.js';
 import { openDatabase, prepare } from './sqlite-native.js';
 import {
   type BindDefinition,
@@ -266,7 +274,7 @@ export class SqliteStore implements Store {
       [
         'webhooks',
         `DELETE FROM webhook_events WHERE id IN (SELECT id FROM webhook_events
-           WHERE state IN ('delivered', 'dead') AND updated_at < ? LIMIT ${PRUNE_CHUNK})`,
+           WHERE ${FINISHED_WEBHOOK} AND updated_at < ? LIMIT ${PRUNE_CHUNK})`,
         cutoff,
       ],
       [
@@ -1538,13 +1546,15 @@ class SqliteOps implements StoreTx {
         ? 0
         : Number(this.one('SELECT id FROM webhook_events WHERE event_id = ?', query.after)?.id ?? -1);
     if (afterId < 0) return { events: [], next: null };
+    // Pending and dead events through their index (a few among every event kept); delivered ones
+    // (most of the table) in id order.
     const rows = this.all(
       `SELECT * FROM webhook_events
-       WHERE id > ? AND (? IS NULL OR state = ?) AND (? IS NULL OR endpoint = ?) AND (? = 0 OR attempts > 0)
+       WHERE id > ? AND ${state === 'pending' || state === 'dead' ? `${LISTED_WEBHOOK} AND state = ?` : '(? IS NULL OR state = ?)'}
+         AND (? IS NULL OR endpoint = ?) AND (? = 0 OR attempts > 0)
        ORDER BY id LIMIT ?`,
       afterId,
-      state,
-      state,
+      ...(state === 'pending' || state === 'dead' ? [state] : [state, state]),
       query.endpoint ?? null,
       query.endpoint ?? null,
       query.state === 'failed' ? 1 : 0,

@@ -133,7 +133,7 @@ describe('SqliteStore', () => {
     );
   });
 
-  it('upgrades a version 7 database with parts in flight: the queue, the claims and the receipts still find them', async () => {
+  it('upgrades a version 7 database with parts and webhook events in flight: the queue, the claims, the receipts and the listings still find them', async () => {
     const dir = tempDir();
     dirs.push(dir);
     const path = join(dir, 'v7.db');
@@ -157,6 +157,11 @@ describe('SqliteStore', () => {
         ('m1', 1, 'r', 'sending', x'41', 'old', 1, NULL, 1, NULL, 1),
         ('m1', 2, 'r', 'claimed', x'41', 'old', 1, NULL, 1, 5, 1),
         ('m1', 3, 'r', 'queued', x'41', NULL, NULL, NULL, 1, NULL, 1)`);
+    raw.exec(`INSERT INTO webhook_events (event_id, message_id, endpoint, type, payload, state, attempts,
+        next_attempt_at, created_at, updated_at) VALUES
+        ('evt_a', 'm1', 'crm', 'message.submitted', '{}', 'delivered', 1, 1, 1, 1),
+        ('evt_b', 'm1', 'crm', 'message.delivered', '{}', 'dead', 2, 1, 1, 1),
+        ('evt_c', NULL, 'crm', 'message.received', '{}', 'pending', 0, 1, 1, 1)`);
     raw.close();
 
     const store = openSqliteStore({ path, now: () => 10_000 });
@@ -171,6 +176,13 @@ describe('SqliteStore', () => {
     )
       .pluck()
       .all();
+    // Webhook events: listed by state, claimed, pruned once old, through the new indexes.
+    expect((await store.listWebhooks({ state: 'dead', limit: 10 })).events.map((e) => e.eventId)).toEqual([
+      'evt_b',
+    ]);
+    expect((await store.claimWebhooks(10, 30_000, { endpoint: 'crm' })).map((e) => e.eventId)).toEqual([
+      'evt_c',
+    ]);
     expect(indexes).toEqual([
       'message_parts_bind',
       'message_parts_claimed',
