@@ -25,6 +25,9 @@ import { DEFAULT_OUTBOUND, type OutboundOptions } from './options.js';
 import { ReceiptCorrelator } from './receipts.js';
 import { type StatusListener, StatusRecorder } from './status.js';
 
+/** Binds named in one lease log line (the count is always given). */
+const BINDS_LOGGED = 20;
+
 /** Counters the metrics read (plain numbers: no per-message labels). */
 export interface OutboundCounters {
   /** submit_sm responses by route and command status name. */
@@ -270,40 +273,69 @@ export class OutboundEngine implements OutboundPort {
     } else this.leaseTimer.refresh(ms);
   }
 
-  /** Acquires missing leases (recovering what an older owner left) and renews held ones. */
+  /**
+   * Acquires missing leases (recovering what an older owner left) and renews held ones. What
+   * changed is logged once per pass, not once per bind: when a replica's share moves, thousands of
+   * binds change hands at once.
+   */
   private async refreshLeases(): Promise<void> {
+    const lost: string[] = [];
+    const recovered: { bindId: string; messages: number }[] = [];
+    const failed: { bindId: string; error: unknown }[] = [];
     for (const worker of this.workers.values()) {
-      if (this.stopped) return;
+      if (this.stopped) break;
       try {
         if (worker.lease === null) {
           const lease = await this.leases.acquire(worker.bindId);
           if (lease === undefined) continue;
-          if (lease.recovered && lease.recovered.length > 0) await this.recover(lease);
+          if (lease.recovered && lease.recovered.length > 0) {
+            await this.recover(lease);
+            recovered.push({ bindId: lease.bindId, messages: lease.recovered.length });
+          }
           worker.lease = lease;
           worker.wake();
         } else {
           const renewed = await this.leases.renew(worker.lease);
           if (renewed === undefined) {
-            this.log.warn(
-              { bind: worker.bindId },
-              'outbound: the bind lease was lost; this process stops sending on it',
-            );
+            lost.push(worker.bindId);
             worker.dropLease();
           } else worker.lease = renewed;
         }
       } catch (error) {
-        this.log.warn({ err: error, bind: worker.bindId }, 'outbound: bind lease refresh failed');
+        failed.push({ bindId: worker.bindId, error });
       }
+    }
+    if (lost.length > 0) {
+      this.log.warn(
+        { binds: lost.length, first: lost.slice(0, BINDS_LOGGED) },
+        'outbound: bind leases lost; this process stops sending on those binds',
+      );
+    }
+    if (recovered.length > 0) {
+      this.log.warn(
+        {
+          binds: recovered.length,
+          messages: recovered.reduce((n, r) => n + r.messages, 0),
+          first: recovered.slice(0, BINDS_LOGGED).map((r) => r.bindId),
+        },
+        'outbound: took binds over from an earlier owner; parts it was sending are unknown, claimed ones queued again',
+      );
+    }
+    if (failed.length > 0) {
+      this.log.warn(
+        {
+          err: failed[0]?.error,
+          binds: failed.length,
+          first: failed.slice(0, BINDS_LOGGED).map((f) => f.bindId),
+        },
+        'outbound: bind lease refresh failed',
+      );
     }
   }
 
   /** Recomputes the messages whose parts an older owner left behind. */
   private async recover(lease: BindLease): Promise<void> {
     const ids = lease.recovered ?? [];
-    this.log.warn(
-      { bind: lease.bindId, epoch: lease.epoch, messages: ids.length },
-      'outbound: took the bind over from an earlier owner; parts it was sending are unknown, claimed ones queued again',
-    );
     await this.recorder.transaction(async (_tx, recompute) => {
       for (const id of ids) await recompute(id);
     });
