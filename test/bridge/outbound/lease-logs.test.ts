@@ -17,7 +17,7 @@ import { FakeClock } from '../../../src/session/clock.js';
 import { openSqliteStore } from '../../../src/store/sqlite-store.js';
 import type { BindLease } from '../../../src/store/store.js';
 
-const cleanups: (() => Promise<unknown> | void)[] = [];
+const cleanups: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
