@@ -9,7 +9,8 @@
  * When: after each commit the writer reads the WAL index header from the `-shm` file (one pread
  * of 136 bytes, a few µs): `mxFrame` (frames in the WAL) and `nBackfill` (frames already copied).
  * Once the WAL holds `thresholdFrames` (SQLite's default, 1000) it asks the child; one request in
- * flight at a time. The child is forked at the first need only (most stores never grow a WAL).
+ * flight at a time. The child is forked when the WAL first reaches half that (most stores never
+ * grow a WAL; forking blocks the loop some ms, once).
  *
  * The restart: SQLite starts the WAL over only when a write transaction begins with every frame
  * backfilled. Under steady writes a concurrent checkpoint never gets there (commits land while it
@@ -170,12 +171,10 @@ export class Checkpointer {
     if (wal.mxFrame < this.lastMxFrame) this.sinceRestart = 0; // the WAL restarted
     this.lastMxFrame = wal.mxFrame;
     // Below the threshold, or all copied (the next transaction restarts the WAL), or one in flight.
+    // Forked at half the threshold, so it is ready by the time the first checkpoint is due.
+    if (this.child === undefined && wal.mxFrame >= this.threshold / 2) this.spawn();
     if (wal.mxFrame < this.threshold || wal.nBackfill >= wal.mxFrame || this.inFlight !== undefined) return;
-    if (this.child === undefined) {
-      this.spawn();
-      return;
-    }
-    if (!this.ready) return;
+    if (this.child === undefined || !this.ready) return;
     this.request(this.sinceRestart > 0);
   }
 
