@@ -69,6 +69,8 @@ export async function startMessagePath(
     synchronous: config.store.synchronous,
     retentionDays: config.store.retentionDays,
     url: config.store.url,
+    // SQLite: the WAL checkpointer's warnings (a fallback onto the event loop) and debug lines.
+    logger: logger.child({ component: 'store' }),
   });
   if (config.store.url !== undefined && config.store.url !== '') {
     const url = redactUrlPassword(config.store.url);

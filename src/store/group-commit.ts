@@ -33,6 +33,11 @@ export interface Committer<Tx> {
    * commit returned so far is (it rejects when that cannot be known, e.g. the fsync failed).
    */
   durable?(): Promise<void>;
+  /**
+   * When present and it returns a promise, the next transaction begins only once that settled
+   * (SQLite: a checkpoint in another process finishing, so the WAL can restart; checkpointer.ts).
+   */
+  gate?(): Promise<void> | undefined;
 }
 
 export interface GroupCommitOptions {
@@ -140,6 +145,8 @@ export class GroupCommitQueue<Tx> {
   private async flush(): Promise<void> {
     this.running = true;
     try {
+      const gate = this.committer.gate?.();
+      if (gate !== undefined) await gate;
       const group = this.queue.splice(0, this.options.maxGroupSize);
       try {
         if (group.length > 0) await this.runGroup(group);

@@ -14,6 +14,12 @@ import { SmppError } from '../errors.js';
 import { cleanMessageId } from '../protocol/receipt.js';
 import { AfterCommitHooks, runWithAfterCommit } from './after-commit.js';
 import {
+  Checkpointer,
+  type CheckpointerOptions,
+  type CheckpointLog,
+  type CheckpointMode,
+} from './checkpointer.js';
+import {
   conflictError,
   fencedError,
   migrationError,
@@ -122,7 +128,22 @@ export interface SqliteStoreOptions {
   fsyncOffLoop?: boolean;
   /** Fault injection for tests: called before each COMMIT; a throw fails that commit. */
   beforeCommit?: () => void;
+  /**
+   * Where WAL checkpoints run. 'child' (default): a child process copies the WAL into the database
+   * file, off the event loop (checkpointer.ts; falls back to 'inline' with a warning if it fails).
+   * 'inline': SQLite's automatic checkpoint, inside a COMMIT every 1000 WAL pages, on the loop.
+   */
+  checkpoint?: CheckpointMode;
+  /** Tuning of the 'child' checkpointer (tests). */
+  checkpointOptions?: Omit<CheckpointerOptions, 'path' | 'setAutocheckpoint' | 'log'>;
+  /** Where the store logs (the checkpointer's warnings and debug lines). default: process warnings. */
+  logger?: CheckpointLog;
 }
+
+const PROCESS_WARNINGS: CheckpointLog = {
+  debug: () => undefined,
+  warn: (_obj, msg) => process.emitWarning(msg),
+};
 
 /**
  * Measured (bench/store): a group of 64 single-message writes commits in well under 2 ms of
@@ -155,6 +176,8 @@ export class SqliteStore implements Store {
   private readonly retentionMs: number;
   /** synchronous 'full': the WAL is fsynced off the event loop after each commit. */
   private readonly walSync: WalSync | undefined;
+  /** checkpoint 'child': WAL checkpoints in a child process. */
+  private readonly checkpointer: Checkpointer | undefined;
   private closed = false;
 
   constructor(options: SqliteStoreOptions) {
@@ -178,6 +201,7 @@ export class SqliteStore implements Store {
       );
       writer.exec('PRAGMA foreign_keys = ON');
       tuneConnection(writer);
+      if ((options.checkpoint ?? 'child') === 'child') writer.exec('PRAGMA wal_autocheckpoint = 0');
       migrate(writer, this.now());
     } catch (error) {
       writer?.close();
@@ -200,6 +224,16 @@ export class SqliteStore implements Store {
         ? new WalSync(`${path}-wal`)
         : undefined;
     const walSync = this.walSync;
+    this.checkpointer =
+      (options.checkpoint ?? 'child') === 'child'
+        ? new Checkpointer({
+            ...options.checkpointOptions,
+            path,
+            setAutocheckpoint: (frames) => this.writer.exec(`PRAGMA wal_autocheckpoint = ${frames}`),
+            log: options.logger ?? PROCESS_WARNINGS,
+          })
+        : undefined;
+    const checkpointer = this.checkpointer;
     const writes = new Statements(this.writer);
     const beforeCommit = options.beforeCommit;
     const committer: Committer<SqliteOps> = {
@@ -210,10 +244,12 @@ export class SqliteStore implements Store {
       commit: () => {
         beforeCommit?.();
         writes.exec('COMMIT');
+        checkpointer?.afterCommit();
       },
       rollback: () => writes.exec('ROLLBACK'),
       inTransaction: () => this.writer.inTransaction,
       ...(walSync ? { durable: () => walSync.sync() } : {}),
+      ...(checkpointer ? { gate: () => checkpointer.waitForGate() } : {}),
       openTx: () => {
         let open = true;
         const tx = new SqliteOps(writes, this.now, () => {
@@ -332,10 +368,17 @@ export class SqliteStore implements Store {
     return this.queue.stats();
   }
 
+  /** The checkpoint child's counters, pid and mode (undefined with checkpoint 'inline'). */
+  checkpoints() {
+    const c = this.checkpointer;
+    return c === undefined ? undefined : { ...c.stats(), pid: c.childPid(), mode: c.currentMode() };
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     await this.queue.close();
+    await this.checkpointer?.close();
     this.walSync?.close();
     // Finalizes every statement of both connections; their JS wrappers stay retained by
     // sqlite-native.ts, so no GC finalizes one later (that aborts the process on Node 24).
