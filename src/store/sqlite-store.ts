@@ -365,7 +365,13 @@ export class SqliteStore implements Store {
   }
 
   stats(): StoreStats {
-    return this.queue.stats();
+    const c = this.checkpointer;
+    if (c === undefined) return this.queue.stats();
+    const { checkpoints, totalMs, fallbacks } = c.stats();
+    return {
+      ...this.queue.stats(),
+      checkpoints: { count: checkpoints, totalMs, fallbacks, mode: c.currentMode() },
+    };
   }
 
   /** The checkpoint child's counters, pid and mode (undefined with checkpoint 'inline'). */

@@ -656,6 +656,17 @@ export interface StoreStats {
   busyMs: number;
   /** Of busyMs, the time spent committing (with synchronous=FULL, mostly the fsync). */
   commitMs: number;
+  /** SQLite with WAL checkpoints in a child process (src/store/checkpointer.ts); absent elsewhere. */
+  checkpoints?: {
+    /** Checkpoints the child ran. */
+    count: number;
+    /** Time the child spent checkpointing, ms. */
+    totalMs: number;
+    /** Times the writer went back to checkpointing itself (the child failed or fell behind). */
+    fallbacks: number;
+    /** Where checkpoints run now: 'inline' means in COMMIT, on the event loop. */
+    mode: 'child' | 'inline';
+  };
 }
 
 export interface Store extends StoreOps {

@@ -34,6 +34,11 @@ export const MESSAGE_METRICS: Readonly<Record<string, MetricType>> = {
   smpp_store_units_total: 'counter',
   smpp_store_busy_seconds_total: 'counter',
   smpp_store_longest_commit_seconds: 'gauge',
+  // SQLite's WAL checkpoints in a child process
+  smpp_store_checkpoints_total: 'counter',
+  smpp_store_checkpoint_seconds_total: 'counter',
+  smpp_store_checkpoint_fallbacks_total: 'counter',
+  smpp_store_checkpoint_inline: 'gauge',
 };
 
 /** The webhook sender's metrics: served when the message path runs. */

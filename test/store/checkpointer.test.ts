@@ -178,6 +178,8 @@ describe('WAL checkpoints in a child process', () => {
     expect(logger.warnings).toHaveLength(1);
     expect(logger.warnings[0]).toMatch(/WAL holds \d+ frames \(bound 800\)|held the writer over/);
     expect(bounded.checkpoints()).toMatchObject({ mode: 'inline', pid: undefined, fallbacks: 1 });
+    // What /metrics exports (smpp_store_checkpoint_inline, smpp_store_checkpoint_fallbacks_total).
+    expect(bounded.stats().checkpoints).toMatchObject({ mode: 'inline', fallbacks: 1 });
     await eventually(() => !alive(pid), 'the stopped child killed');
     for (let round = 0; round < 40; round++) {
       await write(bounded, 1);

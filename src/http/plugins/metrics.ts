@@ -119,6 +119,45 @@ function installMessageMetrics(register: Registry, path: MessagePath): () => voi
       this.inc(storeStats().busyMs / 1000);
     },
   });
+  // WAL checkpoints in a child process (SQLite): a fallback puts them back in COMMIT, on the event loop.
+  if (storeStats().checkpoints !== undefined) {
+    const checkpoints = () => storeStats().checkpoints;
+    new Counter({
+      name: 'smpp_store_checkpoints_total',
+      help: 'SQLite WAL checkpoints run by the checkpoint child process, off the event loop.',
+      registers: [register],
+      collect() {
+        this.reset();
+        this.inc(checkpoints()?.count ?? 0);
+      },
+    });
+    new Counter({
+      name: 'smpp_store_checkpoint_seconds_total',
+      help: 'Time the checkpoint child process spent in WAL checkpoints, in seconds.',
+      registers: [register],
+      collect() {
+        this.reset();
+        this.inc((checkpoints()?.totalMs ?? 0) / 1000);
+      },
+    });
+    new Counter({
+      name: 'smpp_store_checkpoint_fallbacks_total',
+      help: 'Times the writer went back to checkpointing in COMMIT, on the event loop, because the checkpoint child failed or fell behind (each also logged).',
+      registers: [register],
+      collect() {
+        this.reset();
+        this.inc(checkpoints()?.fallbacks ?? 0);
+      },
+    });
+    new Gauge({
+      name: 'smpp_store_checkpoint_inline',
+      help: '1 while WAL checkpoints run in COMMIT on the event loop (the child failed; a new one is tried with backoff), 0 while the child runs them.',
+      registers: [register],
+      collect() {
+        this.set(checkpoints()?.mode === 'inline' ? 1 : 0);
+      },
+    });
+  }
   if (path.receiptCounts) {
     const counts = path.receiptCounts.bind(path);
     new Counter({
