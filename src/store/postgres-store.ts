@@ -47,14 +47,7 @@ import {
   toPart,
   toWebhook,
 } from './rows.js';
-import {
-  FINISHED_WEBHOOK,
-  LISTED_WEBHOOK,
-  MIGRATIONS,
-  OPEN_PART,
-  POSTGRES_TYPES,
-  SCHEMA_VERSION_TABLE,
-} from './schema.js';
+import { FINISHED_WEBHOOK, MIGRATIONS, OPEN_PART, POSTGRES_TYPES, SCHEMA_VERSION_TABLE } from './schema.js';
 import {
   type BindDefinition,
   type BindLease,
@@ -104,6 +97,7 @@ import {
   type WebhookState,
 } from './store.js';
 import { newWebhookEventId } from './time-ordered-id.js';
+import { webhookListing } from './webhook-listing.js';
 
 export interface PostgresStoreOptions {
   /** postgres://user:password@host:port/database */
@@ -1657,25 +1651,20 @@ class PgOps implements StoreTx {
   }
 
   async listWebhooks(query: WebhookQuery): Promise<WebhookPage> {
-    const state = query.state === 'failed' ? 'pending' : (query.state ?? null);
     let afterId = 0;
     if (query.after !== undefined) {
       const row = await this.one('SELECT id FROM webhook_events WHERE event_id = $1', query.after);
       if (row === undefined) return { events: [], next: null };
       afterId = Number(row.id);
     }
-    // Pending and dead events through their index (a few among every event kept); delivered ones
-    // (most of the table) in id order.
-    const listed = state === 'pending' || state === 'dead';
+    // Pending and dead events through their index (a few among every event kept), one endpoint's
+    // through the endpoint index, the rest (delivered ones, most of the table) in id order.
+    const { where, params } = webhookListing(query, 'postgres');
     const rows = await this.all(
-      `SELECT * FROM webhook_events
-       WHERE id > $1 AND ${listed ? `${LISTED_WEBHOOK} AND state = $2` : '($2::text IS NULL OR state = $2)'}
-         AND ($3::text IS NULL OR endpoint = $3) AND ($4::boolean = false OR attempts > 0)
-       ORDER BY id LIMIT $5`,
+      `SELECT * FROM webhook_events WHERE ${where} AND id > $${params.length + 1}
+       ORDER BY id LIMIT $${params.length + 2}`,
+      ...params,
       afterId,
-      state,
-      query.endpoint ?? null,
-      query.state === 'failed',
       Math.max(0, Math.floor(query.limit)) + 1,
     );
     const events = rows.slice(0, query.limit).map(toWebhook);

@@ -287,6 +287,12 @@ export const MIGRATIONS: readonly Migration[] = [
       `CREATE INDEX webhook_events_finished ON webhook_events (updated_at) WHERE ${FINISHED_WEBHOOK}`,
     ],
   },
+  {
+    version: 10,
+    name: "webhook events listed by endpoint: an endpoint's page no longer walks every other endpoint's events",
+    // An event's endpoint never changes: one insert per event, at the right edge of its endpoint.
+    statements: () => ['CREATE INDEX webhook_events_by_endpoint ON webhook_events (endpoint, id)'],
+  },
 ];
 
 /**

@@ -43,7 +43,6 @@ import {
 import {
   FINISHED_WEBHOOK,
   HELD_PART,
-  LISTED_WEBHOOK,
   MIGRATIONS,
   OPEN_PART,
   SCHEMA_VERSION_TABLE,
@@ -101,6 +100,7 @@ import {
 } from './store.js';
 import { newWebhookEventId } from './time-ordered-id.js';
 import { WalSync } from './wal-sync.js';
+import { webhookListing } from './webhook-listing.js';
 
 export type SqliteSynchronous = 'full' | 'normal';
 
@@ -1589,24 +1589,18 @@ class SqliteOps implements StoreTx {
   }
 
   async listWebhooks(query: WebhookQuery): Promise<WebhookPage> {
-    const state = query.state === 'failed' ? 'pending' : (query.state ?? null);
     const afterId =
       query.after === undefined
         ? 0
         : Number(this.one('SELECT id FROM webhook_events WHERE event_id = ?', query.after)?.id ?? -1);
     if (afterId < 0) return { events: [], next: null };
-    // Pending and dead events through their index (a few among every event kept); delivered ones
-    // (most of the table) in id order.
+    // Pending and dead events through their index (a few among every event kept), one endpoint's
+    // through the endpoint index, the rest (delivered ones, most of the table) in id order.
+    const { where, params } = webhookListing(query, 'sqlite');
     const rows = this.all(
-      `SELECT * FROM webhook_events
-       WHERE id > ? AND ${state === 'pending' || state === 'dead' ? `${LISTED_WEBHOOK} AND state = ?` : '(? IS NULL OR state = ?)'}
-         AND (? IS NULL OR endpoint = ?) AND (? = 0 OR attempts > 0)
-       ORDER BY id LIMIT ?`,
+      `SELECT * FROM webhook_events WHERE ${where} AND id > ? ORDER BY id LIMIT ?`,
+      ...params,
       afterId,
-      ...(state === 'pending' || state === 'dead' ? [state] : [state, state]),
-      query.endpoint ?? null,
-      query.endpoint ?? null,
-      query.state === 'failed' ? 1 : 0,
       query.limit + 1,
     );
     const events = rows.slice(0, query.limit).map(toWebhook);

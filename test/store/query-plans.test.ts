@@ -96,6 +96,11 @@ const KEY_LOOKUPS: [RegExp, RegExp][] = [
     /\bstate IN \('pending', 'dead'\) AND state = \?/,
     /webhook_events USING INDEX webhook_events_listed \(state=\? AND id>\?\)/,
   ],
+  // One endpoint's events (any other state): through the endpoint index, not every endpoint's.
+  [
+    /FROM webhook_events WHERE (?:state = \? AND )?endpoint = \? AND id > \?/,
+    /webhook_events USING INDEX webhook_events_by_endpoint \(endpoint=\? AND id>\?\)/,
+  ],
 ];
 
 describe('the message path on SQLite: no statement reads the history', () => {
@@ -201,6 +206,8 @@ describe('the message path on SQLite: no statement reads the history', () => {
       '/webhooks/deliveries?state=pending',
       '/webhooks/deliveries?state=dead&endpoint=rx',
       '/webhooks/deliveries?state=dead',
+      '/webhooks/deliveries?endpoint=rx',
+      '/webhooks/deliveries?state=delivered&endpoint=rx',
       '/webhooks/deliveries?state=failed',
       `/messages?since=${encodeURIComponent(new Date(Date.now() - 60_000).toISOString())}&limit=3`,
       '/messages?status=failed,rejected&clientRef=ref-2',
@@ -234,6 +241,9 @@ describe('the message path on SQLite: no statement reads the history', () => {
       expect(checked.some((sql) => /COUNT\(\*\) AS n FROM message_parts/.test(sql))).toBe(true);
       expect(checked.some((sql) => /m\.validity_ms IS NOT NULL/.test(sql))).toBe(true);
       expect(checked.some((sql) => sql.includes(`${LISTED_WEBHOOK} AND state = ?`))).toBe(true);
+      expect(checked.some((sql) => /FROM webhook_events WHERE endpoint = \? AND id > \?/.test(sql))).toBe(
+        true,
+      );
       expect(offenders).toEqual([]);
     } finally {
       raw.close();

@@ -1123,6 +1123,17 @@ export function describeStore(name: string, factory: StoreFactory): void {
         expect((await store.listWebhooks({ endpoint: 'f', limit: 10 })).events[0]?.eventId).toBe(
           other.eventId,
         );
+        // Every combination of state and endpoint (each takes its own index).
+        const ids = async (q: Omit<Parameters<Store['listWebhooks']>[0], 'limit'>) =>
+          (await store.listWebhooks({ ...q, limit: 10 })).events.map((e) => e.eventId);
+        expect(await ids({ state: 'dead', endpoint: 'e' })).toEqual([events[0]!.eventId]);
+        expect(await ids({ state: 'dead', endpoint: 'f' })).toEqual([]);
+        expect(await ids({ state: 'failed', endpoint: 'e' })).toEqual([events[1]!.eventId]);
+        expect(await ids({ state: 'pending', endpoint: 'f' })).toEqual([other.eventId]);
+        expect(await ids({ state: 'delivered' })).toEqual([events[2]!.eventId]);
+        expect(await ids({ state: 'delivered', endpoint: 'e' })).toEqual([events[2]!.eventId]);
+        expect(await ids({ state: 'delivered', endpoint: 'f' })).toEqual([]);
+        expect(await ids({})).toEqual([...events, other].map((e) => e.eventId));
 
         t += 1_000;
         const retried = await store.retryWebhook(events[0]!.eventId);
