@@ -24,10 +24,10 @@ import { checkCallbackUrl, DEFAULT_URL_POLICY, type UrlPolicy } from '../webhook
 import { fromSmppError, HttpApiError } from './errors.js';
 import type { SendMessageBody } from './schemas/messages.js';
 
-/** The addresses a host name resolves to (DNS); injected by tests. */
 /** Message ids: time-ordered, so new rows append to the store's indexes (src/store/time-ordered-id.ts). */
 const nextMessageId = createTimeOrderedIdGenerator();
 
+/** The addresses a host name resolves to (DNS); injected by tests. */
 export type ResolveHost = (host: string) => Promise<string[]>;
 
 export const resolveWithDns: ResolveHost = async (host) =>

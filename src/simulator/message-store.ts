@@ -182,8 +182,7 @@ class DueHeap {
 
 export class MessageStore {
   private readonly messages = new Map<string, StoredMessage>();
-  /** Ids in arrival order from `head` on, for eviction (Map.keys() would walk deleted holes). */
-  /** Message ids in the order they were added (the oldest is forgotten first). */
+  /** Message ids in the order they were added, for eviction (the oldest is forgotten first; Map.keys() would walk deleted holes). */
   private readonly order = new Fifo<string>();
   /** Pending ids and the time (clock.now()) they become final. */
   private readonly due = new Map<string, number>();

@@ -109,6 +109,9 @@ type ChildMessage = { ready: true } | ({ id: number } & CheckpointResult) | { id
 
 export class Checkpointer {
   private readonly threshold: number;
+  private readonly gateTimeoutMs: number;
+  /** The first wait before a new child; backoffMs doubles from it after each failure. */
+  private readonly firstBackoffMs: number;
   private readonly hardLimit: number;
   private readonly now: () => number;
   private readonly little: boolean;
@@ -140,7 +143,9 @@ export class Checkpointer {
     this.threshold = options.thresholdFrames ?? DEFAULT_CHECKPOINT_THRESHOLD_FRAMES;
     this.hardLimit = this.threshold * (options.hardLimitFactor ?? 16);
     this.now = options.now ?? (() => performance.now());
-    this.backoffMs = options.respawnBackoffMs ?? 1000;
+    this.gateTimeoutMs = options.gateTimeoutMs ?? 2000;
+    this.firstBackoffMs = options.respawnBackoffMs ?? 1000;
+    this.backoffMs = this.firstBackoffMs;
     this.little = endianness() === 'LE';
   }
 
@@ -275,7 +280,7 @@ export class Checkpointer {
       return;
     }
     this.releaseGate();
-    this.backoffMs = this.options.respawnBackoffMs ?? 1000;
+    this.backoffMs = this.firstBackoffMs;
     const c = this.counters;
     c.checkpoints++;
     this.sinceRestart++;
@@ -306,8 +311,8 @@ export class Checkpointer {
         release = resolve;
       });
       const timer = setTimeout(() => {
-        this.fallBack(`a checkpoint held the writer over ${this.options.gateTimeoutMs ?? 2000} ms`);
-      }, this.options.gateTimeoutMs ?? 2000);
+        this.fallBack(`a checkpoint held the writer over ${this.gateTimeoutMs} ms`);
+      }, this.gateTimeoutMs);
       this.gate = { promise, release, timer };
     }
     try {
