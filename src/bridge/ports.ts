@@ -13,6 +13,7 @@
  */
 import type { Receipt as ParsedReceipt } from '../protocol/receipt.js';
 import type {
+  Fence,
   InboundMessageRecord,
   MessageRecord,
   MessageStatus,
@@ -45,10 +46,27 @@ export interface MessagePath {
 export interface OutboundPort {
   /** A message was just queued on `route`: claim it now rather than at the next poll. */
   notifyQueued(route: string): void;
+  /**
+   * A bind of `route` that can send a message of `parts` parts the moment it is stored: bound,
+   * leased, with room in its window and its rate, and nothing of its routes waiting in the queue
+   * (so the message overtakes none). The message is then stored with createMessageSending on the
+   * reservation's fence and handed over after the commit; undefined: store it queued and call
+   * notifyQueued. Absent: always queued.
+   */
+  reserveSend?(route: string, parts: number): SendReservation | undefined;
   /** Parts accepted and not yet settled (queued, claimed or sending), across routes: the queue bound. */
   queuedParts(): number;
   /** The bound on queuedParts() above which new messages are refused (429); config outbound.maxQueuedParts. */
   readonly maxQueuedParts?: number;
+}
+
+/** Room on one bind for a message about to be stored (OutboundPort.reserveSend). */
+export interface SendReservation {
+  readonly fence: Fence;
+  /** The transaction committed with the parts `sending` on the fence: write their submit_sm now. */
+  send(message: MessageRecord, parts: readonly PartRecord[]): void;
+  /** Not used: the transaction failed, or the fence did not hold and the parts were queued. */
+  release(): void;
 }
 
 /** A message's status moved (or an event worth publishing was recorded for it). */

@@ -39,6 +39,7 @@ import {
   json,
   parseJson,
   type Row,
+  sendingPart,
   toInboundMessage,
   toInboundPart,
   toLeaseState,
@@ -53,6 +54,7 @@ import {
   type BindLease,
   type BindLeaseState,
   type CancelResult,
+  type CreatedSending,
   DEFAULT_IDEMPOTENCY_TTL_MS,
   DEFAULT_PARKED_RECEIPT_TTL_MS,
   DEFAULT_RETENTION_DAYS,
@@ -417,6 +419,9 @@ export class PostgresStore implements Store {
   createMessage(message: NewMessage, parts: readonly NewPart[]) {
     return this.commits.run((tx) => tx.createMessage(message, parts), messageKey(message.id));
   }
+  createMessageSending(message: NewMessage, parts: readonly NewPart[], fence: Fence) {
+    return this.commits.run((tx) => tx.createMessageSending(message, parts, fence), messageKey(message.id));
+  }
   updateMessage(id: string, patch: MessagePatch) {
     return this.commits.run((tx) => tx.updateMessage(id, patch), messageKey(id));
   }
@@ -723,6 +728,29 @@ class PgOps implements StoreTx {
   // ---------------------------------------------------------------- messages
 
   async createMessage(message: NewMessage, parts: readonly NewPart[]): Promise<MessageRecord> {
+    return (await this.insertMessage(message, parts)).message;
+  }
+
+  async createMessageSending(
+    message: NewMessage,
+    parts: readonly NewPart[],
+    fence: Fence,
+  ): Promise<CreatedSending> {
+    // KEY SHARE as checkFence: a takeover waits for this insert, a renewal does not.
+    const row = await this.one(
+      'SELECT epoch FROM bind_leases WHERE bind_id = $1 FOR KEY SHARE',
+      fence.bindId,
+    );
+    const holds = row !== undefined && Number(row.epoch) === fence.epoch && message.sendAt == null;
+    return this.insertMessage(message, parts, holds ? fence : undefined);
+  }
+
+  /** The message and its parts: queued, or `sending` on `fence` (createMessageSending). */
+  private async insertMessage(
+    message: NewMessage,
+    parts: readonly NewPart[],
+    fence?: Fence,
+  ): Promise<CreatedSending> {
     if (parts.length === 0) throw conflictError(`message ${message.id} has no parts`);
     const now = this.now();
     const sendAt = message.sendAt ?? null;
@@ -749,17 +777,21 @@ class PgOps implements StoreTx {
     // The message and all its parts in one statement (one round trip), the parts in index order
     // so their ids follow it.
     const ordered = [...parts].sort((a, b) => a.index - b.index);
-    await this.run(
+    const rows = await this.all(
       `WITH message AS (
          INSERT INTO messages (id, client_ref, route, source_addr, dest_addr, encoding, body, udh,
            parts_count, status, metadata, callback_url, receipt_policy, validity_ms, send_at,
            created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16)
          RETURNING id)
-       INSERT INTO message_parts (message_id, part_index, queue, state, payload, not_before, updated_at)
-       SELECT message.id, u.i, $3, 'queued', u.p, $17, $16
+       INSERT INTO message_parts (message_id, part_index, queue, state, payload, not_before, updated_at,
+         bind_id, epoch, attempts, sequence_number)
+       SELECT message.id, u.i, $3, CASE WHEN $20::text IS NULL THEN 'queued' ELSE 'sending' END, u.p, $17, $16,
+         $20::text, $21::bigint, CASE WHEN $20::text IS NULL THEN 0 ELSE 1 END,
+         CASE WHEN $20::text IS NULL THEN NULL ELSE 0 END
        FROM message, unnest($18::int[], $19::bytea[]) WITH ORDINALITY AS u(i, p, n)
-       ORDER BY u.n`,
+       ORDER BY u.n
+       RETURNING id, part_index`,
       record.id,
       record.clientRef,
       record.route,
@@ -779,8 +811,17 @@ class PgOps implements StoreTx {
       sendAt ?? now,
       ordered.map((p) => p.index),
       ordered.map((p) => bytes(p.payload)),
+      fence?.bindId ?? null,
+      fence?.epoch ?? null,
     );
-    return record;
+    if (fence === undefined) return { message: record };
+    const idByIndex = new Map(rows.map((r) => [Number(r.part_index), Number(r.id)]));
+    return {
+      message: record,
+      parts: ordered.map((part) =>
+        sendingPart(idByIndex.get(part.index) as number, record, part, fence, now),
+      ),
+    };
   }
 
   async getMessage(id: string): Promise<MessageRecord | undefined> {

@@ -82,6 +82,40 @@ export function toPart(row: Row): PartRecord {
   };
 }
 
+/**
+ * A part as createMessageSending writes it (state `sending` on the fence, one attempt, sequence
+ * number 0): the record without reading the row back.
+ */
+export function sendingPart(
+  id: number,
+  message: MessageRecord,
+  part: { index: number; payload: Uint8Array },
+  fence: { bindId: string; epoch: number },
+  now: number,
+): PartRecord {
+  return {
+    id,
+    messageId: message.id,
+    index: part.index,
+    queue: message.route,
+    state: 'sending',
+    payload: bytes(part.payload) as Buffer,
+    bindId: fence.bindId,
+    epoch: fence.epoch,
+    sequenceNumber: 0,
+    smscMessageId: null,
+    submitStatus: null,
+    attempts: 1,
+    notBefore: now,
+    claimedUntil: null,
+    error: null,
+    receiptStat: null,
+    receiptErr: null,
+    receiptDoneAt: null,
+    updatedAt: now,
+  };
+}
+
 export function toParked(row: Row): ParkedReceipt {
   return {
     id: Number(row.id),

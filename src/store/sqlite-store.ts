@@ -33,6 +33,7 @@ import {
   json,
   parseJson,
   type Row,
+  sendingPart,
   toInboundMessage,
   toLeaseState,
   toMessage,
@@ -54,6 +55,7 @@ import {
   type BindLease,
   type BindLeaseState,
   type CancelResult,
+  type CreatedSending,
   DEFAULT_IDEMPOTENCY_TTL_MS,
   DEFAULT_PARKED_RECEIPT_TTL_MS,
   DEFAULT_RETENTION_DAYS,
@@ -396,6 +398,9 @@ export class SqliteStore implements Store {
   createMessage(message: NewMessage, parts: readonly NewPart[]) {
     return this.queue.run((tx) => tx.createMessage(message, parts));
   }
+  createMessageSending(message: NewMessage, parts: readonly NewPart[], fence: Fence) {
+    return this.queue.run((tx) => tx.createMessageSending(message, parts, fence));
+  }
   updateMessage(id: string, patch: MessagePatch) {
     return this.queue.run((tx) => tx.updateMessage(id, patch));
   }
@@ -684,6 +689,16 @@ function insertPartsSql(n: number): string {
   return insertPartsSqls[n];
 }
 
+/** …of `n` parts created `sending` on a fence (createMessageSending). */
+const insertSendingPartsSqls: string[] = [];
+function insertSendingPartsSql(n: number): string {
+  insertSendingPartsSqls[n] ??=
+    `INSERT INTO message_parts (message_id, part_index, queue, state, payload, not_before, updated_at,
+    bind_id, epoch, attempts, sequence_number)
+  VALUES ${Array.from({ length: n }, () => "(?, ?, ?, 'sending', ?, ?, ?, ?, ?, 1, 0)").join(', ')}`;
+  return insertSendingPartsSqls[n];
+}
+
 class Statements {
   private readonly cache = new Map<string, Database.Statement>();
   constructor(readonly db: Db) {}
@@ -752,6 +767,21 @@ class SqliteOps implements StoreTx {
   // ---------------------------------------------------------------- messages
 
   async createMessage(message: NewMessage, parts: readonly NewPart[]): Promise<MessageRecord> {
+    return this.insertMessage(message, parts).message;
+  }
+
+  async createMessageSending(
+    message: NewMessage,
+    parts: readonly NewPart[],
+    fence: Fence,
+  ): Promise<CreatedSending> {
+    const row = this.one('SELECT epoch FROM bind_leases WHERE bind_id = ?', fence.bindId);
+    const holds = row !== undefined && Number(row.epoch) === fence.epoch && message.sendAt == null;
+    return this.insertMessage(message, parts, holds ? fence : undefined);
+  }
+
+  /** The message and its parts: queued, or `sending` on `fence` (createMessageSending). */
+  private insertMessage(message: NewMessage, parts: readonly NewPart[], fence?: Fence): CreatedSending {
     if (parts.length === 0) throw conflictError(`message ${message.id} has no parts`);
     const now = this.now();
     const sendAt = message.sendAt ?? null;
@@ -800,10 +830,33 @@ class SqliteOps implements StoreTx {
     );
     // Every part in one statement.
     const values: unknown[] = [];
-    for (const part of parts)
-      values.push(record.id, part.index, record.route, bytes(part.payload), sendAt ?? now, now);
-    this.run(insertPartsSql(parts.length), ...values);
-    return record;
+    if (fence === undefined) {
+      for (const part of parts)
+        values.push(record.id, part.index, record.route, bytes(part.payload), sendAt ?? now, now);
+      this.run(insertPartsSql(parts.length), ...values);
+      return { message: record };
+    }
+    // In index order, so their ids (consecutive: one statement of the one writer) follow it.
+    const ordered = [...parts].sort((a, b) => a.index - b.index);
+    for (const part of ordered) {
+      values.push(
+        record.id,
+        part.index,
+        record.route,
+        bytes(part.payload),
+        now,
+        now,
+        fence.bindId,
+        fence.epoch,
+      );
+    }
+    this.check();
+    const last = Number(this.s.get(insertSendingPartsSql(ordered.length)).run(...values).lastInsertRowid);
+    const first = last - ordered.length + 1;
+    return {
+      message: record,
+      parts: ordered.map((part, i) => sendingPart(first + i, record, part, fence, now)),
+    };
   }
 
   async getMessage(id: string): Promise<MessageRecord | undefined> {

@@ -190,6 +190,12 @@ export interface PartRecord {
   updatedAt: number;
 }
 
+/** What createMessageSending stored: the parts when they were created `sending` (else queued). */
+export interface CreatedSending {
+  message: MessageRecord;
+  parts?: PartRecord[];
+}
+
 /** What came of one submit_sm. */
 export type SubmitOutcome =
   | { kind: 'accepted'; smscMessageId: string }
@@ -457,6 +463,13 @@ export interface StoreOps {
   // messages
   /** Inserts the message and queues its parts on `message.route` (not before `sendAt`). */
   createMessage(message: NewMessage, parts: readonly NewPart[]): Promise<MessageRecord>;
+  /**
+   * createMessage with its parts created `sending` on the fenced bind (one attempt each, in index
+   * order), for a caller that writes their submit_sm as soon as this commits: the queue and the
+   * claim are skipped. When the fence does not hold, the parts are queued as createMessage queues
+   * them and `parts` is absent. Never for a message with a `sendAt`.
+   */
+  createMessageSending(message: NewMessage, parts: readonly NewPart[], fence: Fence): Promise<CreatedSending>;
   getMessage(id: string): Promise<MessageRecord | undefined>;
   /** The messages with these ids that exist, in one read (any order). */
   getMessages(ids: readonly string[]): Promise<MessageRecord[]>;

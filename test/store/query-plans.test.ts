@@ -183,6 +183,14 @@ describe('the message path on SQLite: no statement reads the history', () => {
       ],
     });
     for (const r of batch.results as { message: { id: string } }[]) ids.push(r.message.id);
+    // A scheduled message goes through the queue and a claim (the others are written at once).
+    const scheduled = await post('/messages', {
+      to: '+447700900200',
+      from: 'Plans',
+      text: 'later',
+      sendAt: new Date(Date.now() + 1_500).toISOString(),
+    });
+    ids.push(scheduled.id as string);
     await sim.injectMo({ from: '447700900123', to: '12345', text: 'an MO' });
     await eventually(
       async () => {

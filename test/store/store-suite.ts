@@ -647,6 +647,56 @@ export function describeStore(name: string, factory: StoreFactory): void {
         expect(late).toMatchObject({ state: 'submitted', smscMessageId: 'ff' });
       });
 
+      it('creates a message with its parts sending on a fence that holds: as read back, in index order, never claimable', async () => {
+        const parts = [2, 0, 1].map((i) => ({ index: i, payload: Buffer.from(`d.${i}`) }));
+        const created = await store.createMessageSending(message('d'), parts, lease);
+        expect(created.message.status).toBe('queued');
+        expect(created.parts?.map((p) => p.index)).toEqual([0, 1, 2]);
+        const stored = await store.listParts('d');
+        expect(created.parts).toEqual(stored);
+        expect(stored.map((p) => [p.state, p.bindId, p.epoch, p.attempts])).toEqual([
+          ['sending', 'b1', 1, 1],
+          ['sending', 'b1', 1, 1],
+          ['sending', 'b1', 1, 1],
+        ]);
+        expect(stored[0]!.id).toBeLessThan(stored[1]!.id);
+        expect(stored[1]!.id).toBeLessThan(stored[2]!.id);
+        expect(await store.claimParts(lease, 'default', 10, 30_000)).toEqual([]);
+        const done = await store.recordSubmitOutcome(lease, stored[0]!.id, {
+          kind: 'accepted',
+          smscMessageId: '7',
+        });
+        expect(done).toMatchObject({ state: 'submitted', smscMessageId: '7', attempts: 1 });
+        expect(await store.countOpenParts()).toBe(2);
+      });
+
+      it('queues the parts instead when the fence no longer holds, or the message is scheduled', async () => {
+        t += 60_000;
+        await store.acquireBindLease('b1', 'replica-b', 60_000);
+        const stale = await store.createMessageSending(message('s'), onePart, lease);
+        expect(stale.parts).toBeUndefined();
+        expect((await store.listParts('s')).map((p) => [p.state, p.bindId])).toEqual([['queued', null]]);
+        const current = (await store.acquireBindLease('b1', 'replica-b', 60_000))!;
+        const later = await store.createMessageSending(
+          message('later', { sendAt: t + 60_000 }),
+          onePart,
+          current,
+        );
+        expect(later.parts).toBeUndefined();
+        expect(later.message.status).toBe('scheduled');
+        expect((await store.listParts('later'))[0]?.state).toBe('queued');
+      });
+
+      it('after a crash, a part created sending is unknown to the next owner (it may have gone out)', async () => {
+        await store.createMessageSending(message('c'), onePart, lease);
+        t += 60_000;
+        const next = await store.acquireBindLease('b1', 'replica-b', 60_000);
+        expect(next?.recovered).toEqual(['c']);
+        expect((await store.listParts('c')).map((p) => [p.state, p.error?.code])).toEqual([
+          ['unknown', 'SEND_INTERRUPTED'],
+        ]);
+      });
+
       it('refuses to send a part it has not claimed', async () => {
         await queueMessages(1);
         const parts = await store.listParts('q0');

@@ -12,6 +12,14 @@
  *   route resubmits.
  * - Nothing to do → it sleeps: woken by the engine (notifyQueued, the bind bound, a response,
  *   the slow poll), by its own pause or bucket timer. No loop runs while the bind is down.
+ * - Direct sends: while nothing of its routes waits in the queue, a message accepted over HTTP
+ *   skips it: `reserve` takes room in the window and the rate, the store creates its parts
+ *   `sending` on this bind's fence, and `sendReserved` puts them at the tail of the parts held
+ *   here, after the commit. That saves the claim and the mark (two statements and a commit per
+ *   part). Order: anything queued for its routes ("poked": a message queued, a part released or
+ *   retried, the poll, a lease) closes direct sends until a claim has taken the queue's last
+ *   part; that claim opens them again inside its own transaction, so a message stored after it in
+ *   the writer's order may skip the queue, and it is held back until the claimed parts are in line.
  */
 import type { BindSupervisor } from '../../binds/bind.js';
 import type { Logger } from '../../logger.js';
@@ -44,6 +52,8 @@ interface Held {
   part: PartRecord;
   message: MessageRecord;
   route: Route;
+  /** Stored `sending` already (a direct send): written without a mark. */
+  sending?: boolean;
 }
 
 /** What the worker reports (the engine's metrics). */
@@ -98,6 +108,18 @@ export class BindWorker {
   private readonly bucketConfig: TokenBucketConfig | null;
   private bucket: TokenBucketState | null = null;
   private readonly idleWaiters = new Set<() => void>();
+  /** Window room taken by reserve() for messages being stored. */
+  private reserved = 0;
+  /** Bumped whenever a part may have been queued for this bind's routes (poke). */
+  private queuedGeneration = 1;
+  /**
+   * The generation a claim saw, inside its transaction, when it took the queue's last part (or found
+   * it empty): while equal, nothing waits in the queue and direct sends are open.
+   */
+  private emptyGeneration = 0;
+  /** A claim runs: its parts are not in `local` yet, so direct sends wait in `deferred`. */
+  private claiming = false;
+  private deferred: Held[] = [];
 
   constructor(deps: BindWorkerDeps) {
     this.d = deps;
@@ -109,12 +131,12 @@ export class BindWorker {
 
   /** Parts claimed, being marked or waiting for their response. */
   get busy(): number {
-    return this.local.length - this.head + this.marking + this.inFlight;
+    return this.local.length - this.head + this.marking + this.inFlight + this.reserved;
   }
 
-  /** Responses outstanding (for the shutdown drain). */
+  /** Responses outstanding, and reservations being stored (for the shutdown drain). */
   get outstanding(): number {
-    return this.marking + this.inFlight;
+    return this.marking + this.inFlight + this.reserved;
   }
 
   /** Bound, lease held, not paused: it can send now. */
@@ -125,6 +147,71 @@ export class BindWorker {
   /** Not in its send loop and nothing outstanding (tests on a fake clock step when this holds). */
   get idle(): boolean {
     return !this.running && this.outstanding === 0;
+  }
+
+  /** Something may have been queued for this bind's routes: claim before any direct send. */
+  poke(): void {
+    this.queuedGeneration++;
+    this.wake();
+  }
+
+  /**
+   * Takes room for a message of `parts` parts about to be stored `sending` on this bind: only while
+   * it is usable, nothing is held, marked or queued for it, and the window and the rate have room
+   * for all its parts. Then exactly one of sendReserved or unreserve must follow.
+   */
+  reserve(parts: number): boolean {
+    const lease = this.lease;
+    if (this.stopped || lease === null || this.emptyGeneration !== this.queuedGeneration) return false;
+    const bind = this.d.bind();
+    if (!bind?.isBound) return false;
+    const now = this.d.clock.now();
+    if (now < this.pausedUntil) return false;
+    const held = this.local.length - this.head + this.deferred.length;
+    const room =
+      bind.windowCapacity - Math.max(this.inFlight, bind.windowInUse) - this.marking - this.reserved - held;
+    if (room < parts) return false;
+    if (this.bucketConfig !== null) {
+      this.bucket ??= newBucket(this.bucketConfig, now);
+      const taken = take(this.bucket, this.bucketConfig, parts, now);
+      if (!taken.ok) return false;
+      this.bucket = taken.state;
+    }
+    this.reserved += parts;
+    return true;
+  }
+
+  /**
+   * The reserved message was stored with its parts `sending` on `fence`: they join the tail of the
+   * parts held here (behind a claim still running) and go out in order.
+   */
+  sendReserved(fence: BindLease, route: Route, message: MessageRecord, parts: readonly PartRecord[]): void {
+    this.reserved -= parts.length;
+    if (this.lease?.epoch !== fence.epoch) {
+      // The lease changed hands meanwhile: the new owner finds these parts `sending` and makes them
+      // unknown (never sent twice); this process may no longer write them.
+      this.d.logger.warn(
+        { bind: this.bindId, message: message.id },
+        'outbound: the bind lease changed while a message was stored for it; its parts are left to the new owner',
+      );
+      this.settleIdle();
+      return;
+    }
+    if (this.stopped) {
+      // Stopped meanwhile: send() finds out and puts each part back in the queue (never written).
+      for (const part of parts) this.send(fence, undefined, { part, message, route, sending: true });
+      return;
+    }
+    const target = this.claiming ? this.deferred : this.local;
+    for (const part of parts) target.push({ part, message, route, sending: true });
+    this.wake();
+  }
+
+  /** A reservation not used (its transaction failed, or the parts were queued instead). */
+  unreserve(parts: number): void {
+    this.reserved -= parts;
+    this.settleIdle();
+    this.poke();
   }
 
   /** Runs the send loop now (or again once the current pass ends). */
@@ -156,6 +243,8 @@ export class BindWorker {
     this.lease = null;
     this.local = [];
     this.head = 0;
+    this.deferred = [];
+    this.queuedGeneration++;
   }
 
   private async run(): Promise<void> {
@@ -191,9 +280,12 @@ export class BindWorker {
         this.arm(this.pausedUntil - now);
         return;
       }
-      const room = bind.windowCapacity - Math.max(this.inFlight, bind.windowInUse) - this.marking;
+      const room =
+        bind.windowCapacity - Math.max(this.inFlight, bind.windowInUse) - this.marking - this.reserved;
       if (room <= 0) return; // a response wakes us
       if (this.head >= this.local.length) {
+        // Nothing queued since a claim took the last part: do not ask the store again.
+        if (this.emptyGeneration === this.queuedGeneration) return;
         const claimed = await this.claim(lease, room);
         if (claimed === 0) return;
         continue;
@@ -208,7 +300,8 @@ export class BindWorker {
           this.head = 0;
           break;
         }
-        if (this.bucketConfig !== null) {
+        // A direct send took its tokens when it was reserved.
+        if (this.bucketConfig !== null && held.sending !== true) {
           this.bucket ??= newBucket(this.bucketConfig, now);
           const taken = take(this.bucket, this.bucketConfig, 1, now);
           this.bucket = taken.state;
@@ -229,7 +322,11 @@ export class BindWorker {
     }
   }
 
-  /** Claims from the routes' queues in turn; the number of parts now held. */
+  /**
+   * Claims from the routes' queues in one transaction, in turn from the cursor, until `limit` parts
+   * are held; the number of parts now held. When every route was asked and the claim came short of
+   * its limit, the queue had nothing more: direct sends open, from inside the transaction.
+   */
   private async claim(lease: BindLease, room: number): Promise<number> {
     const { routes, store, options } = this.d;
     let limit = Math.max(room, Math.min(options.claimBatch, room * 4));
@@ -237,23 +334,51 @@ export class BindWorker {
       // No more than a few seconds' worth at the route's rate: held parts must go out well within the visibility.
       limit = Math.min(limit, Math.max(1, Math.ceil(this.bucketConfig.ratePerSecond * 2)));
     }
-    for (let k = 0; k < routes.length; k++) {
-      const route = routes[(this.routeCursor + k) % routes.length]!;
-      if (!this.d.mayTake(route, this.bindId)) continue;
-      let parts: PartRecord[];
+    this.claiming = true;
+    let held = 0;
+    try {
+      let claimed: { route: Route; parts: PartRecord[] }[];
       try {
-        parts = await store.claimParts(lease, route.id, limit, options.visibilityTimeoutMs);
+        claimed = await store.transaction(async (tx) => {
+          const generation = this.queuedGeneration;
+          const out: { route: Route; parts: PartRecord[] }[] = [];
+          let total = 0;
+          let asked = 0;
+          for (let k = 0; k < routes.length && total < limit; k++) {
+            const route = routes[(this.routeCursor + k) % routes.length]!;
+            if (!this.d.mayTake(route, this.bindId)) continue;
+            asked++;
+            const parts = await tx.claimParts(lease, route.id, limit - total, options.visibilityTimeoutMs);
+            if (parts.length === 0) continue;
+            total += parts.length;
+            out.push({ route, parts });
+          }
+          if (asked === routes.length && total < limit) this.emptyGeneration = generation;
+          return out;
+        });
       } catch (error) {
+        this.queuedGeneration++;
         this.storeFailed(error, 'claim');
         return 0;
       }
-      if (parts.length === 0) continue;
-      this.routeCursor = (this.routeCursor + k + 1) % routes.length;
-      const held = await this.withMessages(lease, route, parts);
-      for (const h of held) this.local.push(h);
-      if (held.length > 0) return held.length;
+      if (claimed.length > 0) {
+        const last = claimed.at(-1)!.route;
+        this.routeCursor = (routes.indexOf(last) + 1) % routes.length;
+      }
+      for (const { route, parts } of claimed) {
+        for (const h of await this.withMessages(lease, route, parts)) {
+          this.local.push(h);
+          held++;
+        }
+      }
+    } finally {
+      this.claiming = false;
+      // Direct sends stored while the claim ran go behind what it took.
+      for (const h of this.deferred) this.local.push(h);
+      held += this.deferred.length;
+      this.deferred = [];
     }
-    return 0;
+    return held;
   }
 
   /** Pairs parts with their messages; messages past their validity fail here (once) and are not sent. */
@@ -292,6 +417,11 @@ export class BindWorker {
   }
 
   private dispatch(lease: BindLease, bind: BindSupervisor, batch: Held[]): void {
+    if (batch.every((h) => h.sending === true) && this.marking === 0) {
+      // Stored `sending` already and nothing ahead of them being marked: out at once, in order.
+      for (const held of batch) this.send(lease, bind, held);
+      return;
+    }
     this.marking += batch.length;
     // One transaction for the batch's marks (one commit), committed before any PDU is written.
     const marks = this.markAll(lease, batch);
@@ -311,27 +441,31 @@ export class BindWorker {
   /** Marks every part `sending` in one transaction; part by part when that fails (one was taken back). */
   private async markAll(lease: BindLease, batch: Held[]): Promise<boolean[]> {
     const { store } = this.d;
+    const toMark = batch.filter((h) => h.sending !== true);
+    if (toMark.length === 0) return batch.map(() => true);
     try {
       const parts = await store.transaction(async (tx) => {
         const out: PartRecord[] = [];
-        for (const held of batch) out.push(await tx.markPartSending(lease, held.part.id, 0));
+        for (const held of toMark) out.push(await tx.markPartSending(lease, held.part.id, 0));
         return out;
       });
-      for (let i = 0; i < batch.length; i++) batch[i]!.part = parts[i]!;
+      for (let i = 0; i < toMark.length; i++) toMark[i]!.part = parts[i]!;
       return batch.map(() => true);
     } catch {
       return Promise.all(
         batch.map((held) =>
-          store.markPartSending(lease, held.part.id, 0).then(
-            (part) => {
-              held.part = part;
-              return true;
-            },
-            (error: unknown) => {
-              this.storeFailed(error, 'mark');
-              return false;
-            },
-          ),
+          held.sending === true
+            ? true
+            : store.markPartSending(lease, held.part.id, 0).then(
+                (part) => {
+                  held.part = part;
+                  return true;
+                },
+                (error: unknown) => {
+                  this.storeFailed(error, 'mark');
+                  return false;
+                },
+              ),
         ),
       );
     }
@@ -411,13 +545,13 @@ export class BindWorker {
     });
   }
 
-  private send(lease: BindLease, bind: BindSupervisor, held: Held): void {
+  private send(lease: BindLease, bind: BindSupervisor | undefined, held: Held): void {
     this.inFlight++;
     const { clock } = this.d;
     const sentAt = clock.now();
     let result: Promise<SubmitResult>;
-    if (sentAt < this.pausedUntil) {
-      // Paused (throttled) since the batch was marked: it goes back, unsent, keeping its place.
+    if (sentAt < this.pausedUntil || bind === undefined || this.stopped) {
+      // Paused (throttled) since the batch was marked, or stopped: it goes back, unsent, keeping its place.
       result = Promise.resolve({ kind: 'not_sent' });
     } else {
       result = bind.request('submit_sm', submitInit(held.message, held.part)).then(
@@ -488,6 +622,7 @@ export class BindWorker {
           error: statusError(decision.commandStatus),
           notAnAttempt: true,
         });
+        this.queuedGeneration++;
         this.arm(decision.pauseMs);
         return;
       }
@@ -499,6 +634,7 @@ export class BindWorker {
           retryAt: wallNow() + decision.delayMs,
           ...(decision.commandStatus === undefined ? {} : { error: statusError(decision.commandStatus) }),
         });
+        this.queuedGeneration++;
         if (decision.rebind)
           this.d
             .bind()
@@ -514,6 +650,7 @@ export class BindWorker {
           retryAt: wallNow(),
           notAnAttempt: true,
         });
+        this.queuedGeneration++;
         return;
       }
       case 'reject':
@@ -546,13 +683,30 @@ export class BindWorker {
 
   /** Parts held locally go back to the queue (a throttle or retry: nothing may overtake the part). */
   private async releaseLocal(): Promise<void> {
+    // What goes back (these and the part being retried) is queued: claim before any direct send.
+    this.queuedGeneration++;
     const lease = this.lease;
-    const ids = this.local.slice(this.head).map((h) => h.part.id);
+    const back = [...this.local.slice(this.head), ...this.deferred];
     this.local = [];
     this.head = 0;
-    if (lease === null || ids.length === 0) return;
+    this.deferred = [];
+    if (lease === null || back.length === 0) return;
+    const now = this.d.wallNow();
     try {
-      await this.d.store.releaseParts(lease, ids);
+      await this.d.store.transaction(async (tx) => {
+        const claimed = back.filter((h) => h.sending !== true).map((h) => h.part.id);
+        if (claimed.length > 0) await tx.releaseParts(lease, claimed);
+        // Direct sends never written: queued again, due now, not an attempt.
+        for (const h of back) {
+          if (h.sending !== true) continue;
+          await tx.recordSubmitOutcome(lease, h.part.id, {
+            kind: 'retry',
+            commandStatus: 0,
+            retryAt: now,
+            notAnAttempt: true,
+          });
+        }
+      });
     } catch (error) {
       this.storeFailed(error, 'release');
     }

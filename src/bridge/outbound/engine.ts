@@ -17,8 +17,8 @@ import type { Logger } from '../../logger.js';
 import { silentLogger } from '../../logger.js';
 import { type Clock, realClock, type TimerHandle } from '../../session/clock.js';
 import type { BindLease, Store } from '../../store/store.js';
-import type { MessagePath, OutboundPort, ReceiptSink, StatusEventSink } from '../ports.js';
-import type { RouteTable } from '../routing.js';
+import type { MessagePath, OutboundPort, ReceiptSink, SendReservation, StatusEventSink } from '../ports.js';
+import type { Route, RouteTable } from '../routing.js';
 import { BindWorker } from './bind-worker.js';
 import { type LeaseManager, StoreLeases } from './leases.js';
 import { DEFAULT_OUTBOUND, type OutboundOptions } from './options.js';
@@ -34,6 +34,8 @@ export interface OutboundCounters {
   readonly responses: Map<string, number>;
   receiptsMatched: number;
   receiptsOrphaned: number;
+  /** Messages stored `sending` on a reserved bind and written without the queue (reserveSend). */
+  directSends: number;
 }
 
 export type SubmitLatencyListener = (route: string, bindId: string, latencyMs: number) => void;
@@ -58,7 +60,12 @@ export interface OutboundEngineDeps {
 export class OutboundEngine implements OutboundPort {
   readonly receipts: ReceiptSink;
   readonly recorder: StatusRecorder;
-  readonly counters: OutboundCounters = { responses: new Map(), receiptsMatched: 0, receiptsOrphaned: 0 };
+  readonly counters: OutboundCounters = {
+    responses: new Map(),
+    receiptsMatched: 0,
+    receiptsOrphaned: 0,
+    directSends: 0,
+  };
   readonly options: OutboundOptions;
   readonly leases: LeaseManager;
   private readonly store: Store;
@@ -70,6 +77,8 @@ export class OutboundEngine implements OutboundPort {
   private readonly workers = new Map<string, BindWorker>();
   /** Route id → the workers of its binds. */
   private readonly byRoute = new Map<string, BindWorker[]>();
+  /** Route id → where round_robin reservations start next. */
+  private readonly reserveCursor = new Map<string, number>();
   private readonly latencyListeners = new Set<SubmitLatencyListener>();
   private pollTimer: TimerHandle | null = null;
   private leaseTimer: TimerHandle | null = null;
@@ -130,14 +139,7 @@ export class OutboundEngine implements OutboundPort {
           },
         },
         onFenced: () => this.armLeases(0),
-        mayTake: (route, id) => {
-          if (route.strategy !== 'failover') return true;
-          for (const other of route.binds) {
-            if (other === id) return true;
-            if (this.workers.get(other)?.usable) return false;
-          }
-          return true;
-        },
+        mayTake: (route, id) => this.mayTake(route, id),
       });
       this.workers.set(bindId, worker);
       for (const route of routes) {
@@ -146,6 +148,19 @@ export class OutboundEngine implements OutboundPort {
         this.byRoute.set(route.id, list);
       }
     }
+  }
+
+  /**
+   * Whether the bind may take the route's messages now: always for round_robin and
+   * least_outstanding; for failover only while no bind listed before it is usable.
+   */
+  private mayTake(route: Route, bindId: string): boolean {
+    if (route.strategy !== 'failover') return true;
+    for (const other of route.binds) {
+      if (other === bindId) return true;
+      if (this.workers.get(other)?.usable) return false;
+    }
+    return true;
   }
 
   /** The message path for the HTTP layer. */
@@ -179,7 +194,7 @@ export class OutboundEngine implements OutboundPort {
       this.wakeAllTimer = this.clock.setTimer(() => {
         this.wakeAllTimer = null;
         if (this.stopped) return;
-        for (const worker of this.workers.values()) if (worker.lease !== null) worker.wake();
+        for (const worker of this.workers.values()) if (worker.lease !== null) worker.poke();
       }, 0);
     };
     this.registry.on('transition', onTransition);
@@ -205,7 +220,7 @@ export class OutboundEngine implements OutboundPort {
     const worker = this.workers.get(bindId);
     if (!bind || !worker || this.followed.has(bindId)) return;
     this.followed.add(bindId);
-    const onBound = (): void => worker.wake();
+    const onBound = (): void => worker.poke();
     bind.on('bound', onBound);
     this.unsubscribe.push(() => {
       bind.off('bound', onBound);
@@ -216,7 +231,74 @@ export class OutboundEngine implements OutboundPort {
   notifyQueued(route: string): void {
     this.openParts++;
     const workers = this.byRoute.get(route);
-    if (workers) for (const worker of workers) worker.wake();
+    if (workers) for (const worker of workers) worker.poke();
+  }
+
+  reserveSend(routeId: string, parts: number): SendReservation | undefined {
+    const workers = this.byRoute.get(routeId);
+    const route = this.routeTable.byId.get(routeId);
+    if (this.stopped || workers === undefined || route === undefined) return undefined;
+    const worker = this.reserveOn(route, workers, parts);
+    if (worker === undefined) {
+      // It will be queued: until a claim finds the queue empty, nothing of this route may overtake it.
+      for (const w of workers) w.poke();
+      return undefined;
+    }
+    const lease = worker.lease as BindLease;
+    let settled = false;
+    return {
+      fence: lease,
+      send: (message, stored) => {
+        if (settled) return;
+        settled = true;
+        this.openParts += stored.length;
+        this.counters.directSends++;
+        worker.sendReserved(lease, route, message, stored);
+      },
+      release: () => {
+        if (settled) return;
+        settled = true;
+        worker.unreserve(parts);
+      },
+    };
+  }
+
+  /** The route's bind that takes the reservation, in the route's strategy order. */
+  private reserveOn(route: Route, workers: readonly BindWorker[], parts: number): BindWorker | undefined {
+    const n = workers.length;
+    if (route.strategy === 'least_outstanding') {
+      const order = [...workers].sort((a, b) => a.busy - b.busy);
+      return order.find((w) => w.reserve(parts));
+    }
+    if (route.strategy === 'failover') {
+      return workers.find((w) => this.mayTake(route, w.bindId) && w.reserve(parts));
+    }
+    // round_robin: the cursor moves once per turn of the event loop, so the messages of one
+    // commit go to one bind and leave in one write (a PDU per bind per write costs the SMSC too).
+    const start = this.reserveCursor.get(route.id) ?? 0;
+    for (let k = 0; k < n; k++) {
+      const worker = workers[(start + k) % n]!;
+      if (worker.reserve(parts)) {
+        if (k > 0) this.reserveCursor.set(route.id, (start + k) % n);
+        this.advanceCursorLater(route.id);
+        return worker;
+      }
+    }
+    return undefined;
+  }
+
+  private readonly cursorsToAdvance = new Set<string>();
+  private advanceCursorLater(routeId: string): void {
+    if (this.cursorsToAdvance.size === 0) {
+      setImmediate(() => {
+        for (const id of this.cursorsToAdvance) {
+          const n = this.byRoute.get(id)?.length ?? 1;
+          this.reserveCursor.set(id, ((this.reserveCursor.get(id) ?? 0) + 1) % n);
+        }
+        this.cursorsToAdvance.clear();
+      });
+    }
+    this.cursorsToAdvance.add(routeId);
   }
 
   queuedParts(): number {
@@ -242,7 +324,8 @@ export class OutboundEngine implements OutboundPort {
 
   private poll(): void {
     if (this.stopped) return;
-    for (const worker of this.workers.values()) worker.wake();
+    // Scheduled and retried parts come due, other replicas queue: claim before any direct send.
+    for (const worker of this.workers.values()) worker.poke();
     void this.countOpenParts();
     this.pollTimer?.refresh(this.options.pollIntervalMs);
   }
@@ -293,7 +376,7 @@ export class OutboundEngine implements OutboundPort {
             recovered.push({ bindId: lease.bindId, messages: lease.recovered.length });
           }
           worker.lease = lease;
-          worker.wake();
+          worker.poke();
         } else {
           const renewed = await this.leases.renew(worker.lease);
           if (renewed === undefined) {

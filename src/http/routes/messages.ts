@@ -3,8 +3,8 @@
  * receipts and events, list them, cancel one still waiting.
  *
  * POST answers 202 only after the message and its parts are committed (one store transaction per
- * request; the store's group commit lets concurrent requests share a commit), then tells the
- * outbound engine (notifyQueued). With an Idempotency-Key the key is taken first in its own commit
+ * request; the store's group commit lets concurrent requests share a commit), then hands it to the
+ * outbound engine (message-dispatch.ts: written at once on a bind with room, else queued). With an Idempotency-Key the key is taken first in its own commit
  * (so a second request with it sees "in progress": 409), and completed in the transaction that
  * stores the message, so the stored answer and the message exist together or not at all.
  */
@@ -14,6 +14,7 @@ import { SmppError } from '../../errors.js';
 import { MESSAGE_STATUSES, type MessageStatus, type StoreTx } from '../../store/store.js';
 import type { App, RouteContext } from '../context.js';
 import { HttpApiError, type HttpErrorDetails } from '../errors.js';
+import { acceptMessages, type MessageDispatch } from '../message-dispatch.js';
 import {
   checkCallback,
   HostCache,
@@ -174,8 +175,8 @@ function replay(reply: FastifyReply, stored: Replay): unknown {
 }
 
 /** Stores one accepted message inside `tx`: the message, its parts and its first event. */
-async function storeIntake(tx: StoreTx, intake: Intake): Promise<MessageAccepted> {
-  const record = await tx.createMessage(intake.message, intake.parts);
+async function storeIntake(tx: StoreTx, intake: Intake, dispatch: MessageDispatch): Promise<MessageAccepted> {
+  const record = await dispatch.create(tx, intake);
   await tx.appendMessageEvent(record.id, 'accepted', {
     status: record.status,
     route: record.route,
@@ -190,15 +191,18 @@ function checkQueue(path: MessagePath, newParts: number, max: number): void {
   if (queued + newParts > max) throw queueFull(queued, max);
 }
 
-function notify(request: FastifyRequest, path: MessagePath, routes: Iterable<string>): void {
-  for (const route of new Set(routes)) {
-    try {
-      path.outbound.notifyQueued(route);
-    } catch (error) {
+/** One accepting transaction (message-dispatch.ts): stored, then written at once or queued. */
+function accept<T>(
+  request: FastifyRequest,
+  path: MessagePath,
+  fn: (tx: StoreTx, dispatch: MessageDispatch) => Promise<T>,
+): Promise<T> {
+  return storeWork(request, () =>
+    acceptMessages(path, fn, (error, route) => {
       // The message is stored: the engine's next poll finds it.
       request.log.warn({ err: error, route }, 'notifyQueued failed');
-    }
-  }
+    }),
+  );
 }
 
 const SEND_ERRORS = [
@@ -272,15 +276,12 @@ export function registerMessageRoutes(app: App, ctx: RouteContext, given: Messag
       if (stored) return replay(reply, stored);
       const accepted = await withKey(request, path, key, async () => {
         checkQueue(path, intake.parts.length, maxQueuedParts);
-        return storeWork(request, () =>
-          path.store.transaction(async (tx) => {
-            const view = await storeIntake(tx, intake);
-            if (key !== undefined) await tx.completeIdempotency(key, { statusCode: 202, body: view });
-            return view;
-          }),
-        );
+        return accept(request, path, async (tx, dispatch) => {
+          const view = await storeIntake(tx, intake, dispatch);
+          if (key !== undefined) await tx.completeIdempotency(key, { statusCode: 202, body: view });
+          return view;
+        });
       });
-      notify(request, path, [accepted.route]);
       reply.code(202);
       reply.header('location', `/messages/${encodeURIComponent(accepted.id)}`);
       return accepted;
@@ -360,27 +361,20 @@ export function registerMessageRoutes(app: App, ctx: RouteContext, given: Messag
           valid.reduce((n, v) => n + v.intake.parts.length, 0),
           maxQueuedParts,
         );
-        return storeWork(request, () =>
-          path.store.transaction(async (tx) => {
-            const out = [...results];
-            for (const { index, intake } of valid) {
-              out[index] = { index, accepted: true, message: await storeIntake(tx, intake) };
-            }
-            const result: BatchResult = {
-              accepted: valid.length,
-              rejected: body.messages.length - valid.length,
-              results: out,
-            };
-            if (key !== undefined) await tx.completeIdempotency(key, { statusCode: 202, body: result });
-            return result;
-          }),
-        );
+        return accept(request, path, async (tx, dispatch) => {
+          const out = [...results];
+          for (const { index, intake } of valid) {
+            out[index] = { index, accepted: true, message: await storeIntake(tx, intake, dispatch) };
+          }
+          const result: BatchResult = {
+            accepted: valid.length,
+            rejected: body.messages.length - valid.length,
+            results: out,
+          };
+          if (key !== undefined) await tx.completeIdempotency(key, { statusCode: 202, body: result });
+          return result;
+        });
       });
-      notify(
-        request,
-        path,
-        valid.map((v) => v.intake.route),
-      );
       reply.code(202);
       return answer;
     },

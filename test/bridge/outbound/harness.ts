@@ -14,6 +14,8 @@ import { StoreLeases } from '../../../src/bridge/outbound/leases.js';
 import { type OutboundOptions, outboundOptions } from '../../../src/bridge/outbound/options.js';
 import type { StatusEventSink } from '../../../src/bridge/ports.js';
 import { buildRouteTable, type RouteConfig } from '../../../src/bridge/routing.js';
+import { acceptMessages } from '../../../src/http/message-dispatch.js';
+import type { Intake } from '../../../src/http/message-intake.js';
 import { parseReceipt } from '../../../src/protocol/receipt.js';
 import type { Clock } from '../../../src/session/clock.js';
 import type { SimulatorOptions } from '../../../src/simulator/simulator.js';
@@ -48,6 +50,11 @@ export interface Harness {
   dir: string;
   /** Queues a message of `parts` parts (payloads `${id}.${i}`) and notifies the engine. */
   send(id: string, parts?: number, over?: Partial<NewMessage>): Promise<MessageRecord>;
+  /**
+   * Accepts it as POST /messages does (message-dispatch.ts): written at once on a bind with room,
+   * else queued.
+   */
+  post(id: string, parts?: number, over?: Partial<NewMessage>): Promise<MessageRecord>;
   message(id: string): Promise<MessageRecord>;
   /** Resolves once every bind is bound. */
   bound(): Promise<void>;
@@ -120,20 +127,18 @@ export async function startHarness(o: HarnessOptions = {}): Promise<Harness> {
     engine: e,
     dir,
     async send(id, parts = 1, over = {}) {
-      const record = await store.createMessage(
-        {
-          id,
-          route: 'default',
-          from: 'ACME',
-          to: '447700900123',
-          encoding: 'gsm7',
-          body: Buffer.from(`body ${id}`),
-          ...over,
-        },
-        Array.from({ length: parts }, (_, i) => ({ index: i, payload: Buffer.from(`${id}.${i}`) })),
-      );
+      const intake = testIntake(id, parts, over);
+      const record = await store.createMessage(intake.message, intake.parts);
       e.notifyQueued(record.route);
       return record;
+    },
+    post(id, parts = 1, over = {}) {
+      const intake = testIntake(id, parts, over);
+      return acceptMessages(
+        e.messagePath(),
+        (tx, dispatch) => dispatch.create(tx, intake),
+        () => {},
+      );
     },
     async message(id) {
       const m = await store.getMessage(id);
@@ -162,4 +167,23 @@ export async function startHarness(o: HarnessOptions = {}): Promise<Harness> {
     },
   };
   return h;
+}
+
+/** A message of `parts` parts (payloads `${id}.${i}`) on route `default`, as the intake plans one. */
+function testIntake(id: string, parts: number, over: Partial<NewMessage>): Intake {
+  const message: NewMessage = {
+    id,
+    route: 'default',
+    from: 'ACME',
+    to: '447700900123',
+    encoding: 'gsm7',
+    body: Buffer.from(`body ${id}`),
+    ...over,
+  };
+  return {
+    message,
+    parts: Array.from({ length: parts }, (_, i) => ({ index: i, payload: Buffer.from(`${id}.${i}`) })),
+    route: message.route,
+    encoding: 'gsm7',
+  };
 }
