@@ -689,13 +689,18 @@ function insertPartsSql(n: number): string {
   return insertPartsSqls[n];
 }
 
-/** …of `n` parts created `sending` on a fence (createMessageSending). */
+/**
+ * …of `n` parts created `sending` on a fence (createMessageSending), only while the fence holds
+ * (its two parameters last): none is inserted otherwise.
+ */
 const insertSendingPartsSqls: string[] = [];
 function insertSendingPartsSql(n: number): string {
   insertSendingPartsSqls[n] ??=
     `INSERT INTO message_parts (message_id, part_index, queue, state, payload, not_before, updated_at,
     bind_id, epoch, attempts, sequence_number)
-  VALUES ${Array.from({ length: n }, () => "(?, ?, ?, 'sending', ?, ?, ?, ?, ?, 1, 0)").join(', ')}`;
+  SELECT column1, column2, column3, 'sending', column4, column5, column6, column7, column8, 1, 0
+  FROM (VALUES ${Array.from({ length: n }, () => '(?, ?, ?, ?, ?, ?, ?, ?)').join(', ')})
+  WHERE EXISTS (SELECT 1 FROM bind_leases l WHERE l.bind_id = ? AND l.epoch = ?)`;
   return insertSendingPartsSqls[n];
 }
 
@@ -775,12 +780,13 @@ class SqliteOps implements StoreTx {
     parts: readonly NewPart[],
     fence: Fence,
   ): Promise<CreatedSending> {
-    const row = this.one('SELECT epoch FROM bind_leases WHERE bind_id = ?', fence.bindId);
-    const holds = row !== undefined && Number(row.epoch) === fence.epoch && message.sendAt == null;
-    return this.insertMessage(message, parts, holds ? fence : undefined);
+    return this.insertMessage(message, parts, message.sendAt == null ? fence : undefined);
   }
 
-  /** The message and its parts: queued, or `sending` on `fence` (createMessageSending). */
+  /**
+   * The message and its parts: queued, or `sending` on `fence` while it holds (createMessageSending;
+   * else queued).
+   */
   private insertMessage(message: NewMessage, parts: readonly NewPart[], fence?: Fence): CreatedSending {
     if (parts.length === 0) throw conflictError(`message ${message.id} has no parts`);
     const now = this.now();
@@ -829,34 +835,40 @@ class SqliteOps implements StoreTx {
       now,
     );
     // Every part in one statement.
+    if (fence !== undefined) {
+      // In index order, so their ids (consecutive: one statement of the one writer) follow it.
+      const ordered = [...parts].sort((a, b) => a.index - b.index);
+      const values: unknown[] = [];
+      for (const part of ordered) {
+        values.push(
+          record.id,
+          part.index,
+          record.route,
+          bytes(part.payload),
+          now,
+          now,
+          fence.bindId,
+          fence.epoch,
+        );
+      }
+      this.check();
+      const info = this.s
+        .get(insertSendingPartsSql(ordered.length))
+        .run(...values, fence.bindId, fence.epoch);
+      if (info.changes === ordered.length) {
+        const first = Number(info.lastInsertRowid) - ordered.length + 1;
+        return {
+          message: record,
+          parts: ordered.map((part, i) => sendingPart(first + i, record, part, fence, now)),
+        };
+      }
+      // The fence no longer holds: queued as createMessage queues them.
+    }
     const values: unknown[] = [];
-    if (fence === undefined) {
-      for (const part of parts)
-        values.push(record.id, part.index, record.route, bytes(part.payload), sendAt ?? now, now);
-      this.run(insertPartsSql(parts.length), ...values);
-      return { message: record };
-    }
-    // In index order, so their ids (consecutive: one statement of the one writer) follow it.
-    const ordered = [...parts].sort((a, b) => a.index - b.index);
-    for (const part of ordered) {
-      values.push(
-        record.id,
-        part.index,
-        record.route,
-        bytes(part.payload),
-        now,
-        now,
-        fence.bindId,
-        fence.epoch,
-      );
-    }
-    this.check();
-    const last = Number(this.s.get(insertSendingPartsSql(ordered.length)).run(...values).lastInsertRowid);
-    const first = last - ordered.length + 1;
-    return {
-      message: record,
-      parts: ordered.map((part, i) => sendingPart(first + i, record, part, fence, now)),
-    };
+    for (const part of parts)
+      values.push(record.id, part.index, record.route, bytes(part.payload), sendAt ?? now, now);
+    this.run(insertPartsSql(parts.length), ...values);
+    return { message: record };
   }
 
   async getMessage(id: string): Promise<MessageRecord | undefined> {
