@@ -44,8 +44,8 @@ export interface MessagePath {
 
 /** What the HTTP layer needs from the outbound engine. */
 export interface OutboundPort {
-  /** A message was just queued on `route`: claim it now rather than at the next poll. */
-  notifyQueued(route: string): void;
+  /** Messages were just queued on `route` (`parts` parts, default 1): claim them now rather than at the next poll. */
+  notifyQueued(route: string, parts?: number): void;
   /**
    * A bind of `route` that can send a message of `parts` parts the moment it is stored: bound,
    * leased, with room in its window and its rate, and nothing of its routes waiting in the queue

@@ -47,14 +47,15 @@ interface Reserved {
 
 export class MessageDispatch {
   private reserved: Reserved[] = [];
-  private queuedRoutes = new Set<string>();
+  /** Route → parts queued there by this transaction. */
+  private queuedRoutes = new Map<string, number>();
 
   constructor(private readonly path: MessagePath) {}
 
   /** Call first in the transaction's function: forgets (and gives back) what an earlier run took. */
   begin(): void {
     this.releaseAll();
-    this.queuedRoutes = new Set();
+    this.queuedRoutes = new Map();
   }
 
   /** Stores the message and its parts inside `tx`: sending on a reserved bind, or queued. */
@@ -64,7 +65,7 @@ export class MessageDispatch {
         ? this.path.outbound.reserveSend?.(intake.route, intake.parts.length)
         : undefined;
     if (reservation === undefined) {
-      this.queuedRoutes.add(intake.route);
+      this.queue(intake);
       return tx.createMessage(intake.message, intake.parts);
     }
     let created: Awaited<ReturnType<StoreTx['createMessageSending']>>;
@@ -77,7 +78,7 @@ export class MessageDispatch {
     if (created.parts === undefined) {
       // The bind changed hands meanwhile: the parts were queued.
       reservation.release();
-      this.queuedRoutes.add(intake.route);
+      this.queue(intake);
     } else {
       this.reserved.push({ reservation, message: created.message, parts: created.parts });
     }
@@ -92,20 +93,24 @@ export class MessageDispatch {
     const reserved = this.reserved;
     this.reserved = [];
     for (const { reservation, message, parts } of reserved) reservation.send(message, parts);
-    for (const route of this.queuedRoutes) {
+    for (const [route, parts] of this.queuedRoutes) {
       try {
-        this.path.outbound.notifyQueued(route);
+        this.path.outbound.notifyQueued(route, parts);
       } catch (error) {
         onNotifyError(error, route);
       }
     }
-    this.queuedRoutes = new Set();
+    this.queuedRoutes = new Map();
   }
 
   /** The transaction failed: every reservation goes back. */
   failed(): void {
     this.releaseAll();
-    this.queuedRoutes = new Set();
+    this.queuedRoutes = new Map();
+  }
+
+  private queue(intake: Intake): void {
+    this.queuedRoutes.set(intake.route, (this.queuedRoutes.get(intake.route) ?? 0) + intake.parts.length);
   }
 
   private releaseAll(): void {

@@ -61,6 +61,8 @@ export interface WorkerObserver {
   submitted(route: string, bindId: string, latencyMs: number, commandStatus: number): void;
   /** Parked receipts applied when their submit_sm_resp landed. */
   receiptsMatched(n: number): void;
+  /** Parts that left the queue for good (submitted, rejected, unknown): the queue bound's count. */
+  settled(n: number): void;
 }
 
 export interface BindWorkerDeps {
@@ -606,6 +608,7 @@ export class BindWorker {
         this.throttleStreak = 0;
         const smscMessageId = canonicalMessageId(decision.messageId, 'submit', route.idFormat);
         await this.recordAccepted(lease, held, smscMessageId);
+        this.d.observer.settled(1);
         return;
       }
       case 'pause_and_requeue': {
@@ -662,6 +665,7 @@ export class BindWorker {
           });
           await recompute(part.messageId, { part: written });
         });
+        this.d.observer.settled(1);
         return;
       case 'unknown':
         await recorder.transaction(async (tx, recompute) => {
@@ -677,6 +681,7 @@ export class BindWorker {
           });
           await recompute(part.messageId, { part: written });
         });
+        this.d.observer.settled(1);
         return;
     }
   }

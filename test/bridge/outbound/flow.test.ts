@@ -3,6 +3,7 @@
  * loop), validity ends once, a crash leaves nothing silently stuck.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { recountEvery } from '../../../src/bridge/outbound/engine.js';
 import { CommandStatus } from '../../../src/protocol/command-status.js';
 import { eventually, type Harness, type HarnessOptions, startHarness } from './harness.js';
 
@@ -68,6 +69,30 @@ describe('outbound engine: flow control', () => {
       await sleep(250);
       return h.engine.queuedParts() === 0;
     });
+  });
+
+  it('the queue bound counts what is queued and sent at once, and lets go of each part as it settles', async () => {
+    // No poll during the test: the count between two of the store's counts is the engine's own.
+    const h = await harness({ unbound: true, options: { pollIntervalMs: 600_000 } });
+    expect(h.engine.queuedParts()).toBe(0);
+    await h.post('a', 2);
+    await h.post('b', 3);
+    expect(h.engine.queuedParts()).toBe(5);
+    h.registry.startAll();
+    await h.bound();
+    await h.until('a', 'submitted', 'delivered');
+    await h.until('b', 'submitted', 'delivered');
+    await eventually(async () => h.engine.idle);
+    await h.post('c', 2); // a bind has room now: written at once
+    await h.until('c', 'submitted', 'delivered');
+    await eventually(async () => h.engine.queuedParts() === 0, 10_000, 'the count to reach 0');
+  });
+
+  it('counts the open parts less often the longer a count holds the event loop', () => {
+    expect(recountEvery(0.3)).toBe(1);
+    expect(recountEvery(2)).toBe(1);
+    expect(recountEvery(12)).toBe(6);
+    expect(recountEvery(500)).toBe(30);
   });
 
   it('an idle engine with a bound bind polls slowly: a few claims a second, not a spin', async () => {

@@ -129,7 +129,7 @@ export async function startHarness(o: HarnessOptions = {}): Promise<Harness> {
     async send(id, parts = 1, over = {}) {
       const intake = testIntake(id, parts, over);
       const record = await store.createMessage(intake.message, intake.parts);
-      e.notifyQueued(record.route);
+      e.notifyQueued(record.route, parts);
       return record;
     },
     post(id, parts = 1, over = {}) {
