@@ -650,6 +650,8 @@ const MARK_SENDING_SQL = `UPDATE message_parts SET state = 'sending', sequence_n
 const OUTCOME_WHERE = `WHERE ${OWNED_BY_FENCE} AND state IN ('sending', 'unknown') RETURNING *`;
 const OUTCOME_ACCEPTED_SQL = `UPDATE message_parts SET state = 'submitted', smsc_message_id = ?, submit_status = 0,
     error_code = NULL, error_message = NULL, updated_at = ? ${OUTCOME_WHERE}`;
+/** …without RETURNING, for a caller that knows the part (recordSubmitOutcome's `current`). */
+const OUTCOME_ACCEPTED_QUIET_SQL = OUTCOME_ACCEPTED_SQL.replace(' RETURNING *', '');
 const OUTCOME_REJECTED_SQL = `UPDATE message_parts SET state = 'rejected', submit_status = ?, error_code = ?,
     error_message = ?, updated_at = ? ${OUTCOME_WHERE}`;
 const OUTCOME_RETRY_SQL = `UPDATE message_parts SET state = 'queued', bind_id = NULL, epoch = NULL, not_before = ?,
@@ -663,6 +665,7 @@ const UPDATE_MESSAGE_SQL = `UPDATE messages SET status = COALESCE(?, status),
     metadata = CASE WHEN ? THEN ? ELSE metadata END,
     updated_at = ?
   WHERE id = ? RETURNING *`;
+const UPDATE_MESSAGE_QUIET_SQL = UPDATE_MESSAGE_SQL.replace(' RETURNING *', '');
 /** The next seq of the message, read by the INSERT itself. */
 const APPEND_EVENT_SQL = `INSERT INTO message_events (message_id, seq, type, data, created_at)
   SELECT ?, COALESCE(MAX(seq), 0) + 1, ?, ?, ? FROM message_events WHERE message_id = ?
@@ -884,22 +887,34 @@ class SqliteOps implements StoreTx {
     ).map(toMessage);
   }
 
-  async updateMessage(id: string, patch: MessagePatch): Promise<MessageRecord> {
+  async updateMessage(id: string, patch: MessagePatch, current?: MessageRecord): Promise<MessageRecord> {
     // One statement: a field left out of the patch keeps its value (the flags say which are set).
     this.check();
-    const row = this.s
-      .get(UPDATE_MESSAGE_SQL)
-      .get(
-        patch.status ?? null,
-        patch.error === undefined ? 0 : 1,
-        patch.error?.code ?? null,
-        patch.error === undefined ? 0 : 1,
-        patch.error?.message ?? null,
-        patch.metadata === undefined ? 0 : 1,
-        json(patch.metadata ?? undefined),
-        this.now(),
-        id,
-      ) as Row | undefined;
+    const now = this.now();
+    const params = [
+      patch.status ?? null,
+      patch.error === undefined ? 0 : 1,
+      patch.error?.code ?? null,
+      patch.error === undefined ? 0 : 1,
+      patch.error?.message ?? null,
+      patch.metadata === undefined ? 0 : 1,
+      json(patch.metadata ?? undefined),
+      now,
+      id,
+    ];
+    if (current !== undefined && current.id === id) {
+      // The row as the caller read it, patched: no RETURNING (its temporary table costs more than the write).
+      if (this.s.get(UPDATE_MESSAGE_QUIET_SQL).run(...params).changes === 0)
+        throw notFoundError('message', id);
+      return {
+        ...current,
+        ...(patch.status === undefined ? {} : { status: patch.status }),
+        ...(patch.error === undefined ? {} : { error: patch.error }),
+        ...(patch.metadata === undefined ? {} : { metadata: patch.metadata }),
+        updatedAt: now,
+      };
+    }
+    const row = this.s.get(UPDATE_MESSAGE_SQL).get(...params) as Row | undefined;
     if (row === undefined) throw notFoundError('message', id);
     return toMessage(row);
   }
@@ -1279,12 +1294,35 @@ class SqliteOps implements StoreTx {
     return this.fencedPartWrite(fence, partId, ['claimed'], MARK_SENDING_SQL, sequenceNumber, this.now());
   }
 
-  async recordSubmitOutcome(fence: Fence, partId: number, outcome: SubmitOutcome): Promise<PartRecord> {
+  async recordSubmitOutcome(
+    fence: Fence,
+    partId: number,
+    outcome: SubmitOutcome,
+    current?: PartRecord,
+  ): Promise<PartRecord> {
     // A late response may follow a timeout that recorded `unknown`.
     const states: readonly PartState[] = ['sending', 'unknown'];
     const now = this.now();
     switch (outcome.kind) {
       case 'accepted':
+        if (current !== undefined && current.id === partId) {
+          // The part as the caller had it, updated: no RETURNING (see updateMessage).
+          const smscMessageId = cleanMessageId(outcome.smscMessageId);
+          this.check();
+          const changed = this.s
+            .get(OUTCOME_ACCEPTED_QUIET_SQL)
+            .run(smscMessageId, now, partId, fence.bindId, fence.epoch, fence.bindId, fence.epoch).changes;
+          if (changed === 1) {
+            return {
+              ...current,
+              state: 'submitted',
+              smscMessageId,
+              submitStatus: 0,
+              error: null,
+              updatedAt: now,
+            };
+          }
+        }
         return this.fencedPartWrite(
           fence,
           partId,

@@ -473,8 +473,11 @@ export interface StoreOps {
   getMessage(id: string): Promise<MessageRecord | undefined>;
   /** The messages with these ids that exist, in one read (any order). */
   getMessages(ids: readonly string[]): Promise<MessageRecord[]>;
-  /** Throws SMPP_ERR_STORE_NOT_FOUND when there is no such message. */
-  updateMessage(id: string, patch: MessagePatch): Promise<MessageRecord>;
+  /**
+   * Throws SMPP_ERR_STORE_NOT_FOUND when there is no such message. `current`: the message as this
+   * transaction read it, so the store may answer with it patched instead of reading the row back.
+   */
+  updateMessage(id: string, patch: MessagePatch, current?: MessageRecord): Promise<MessageRecord>;
   listParts(messageId: string): Promise<PartRecord[]>;
   /** A page of messages matching `query`, newest first. */
   listMessages(query: MessageQuery): Promise<MessageRecord[]>;
@@ -542,7 +545,16 @@ export interface StoreOps {
   claimParts(fence: Fence, queue: string, limit: number, visibilityMs: number): Promise<PartRecord[]>;
   /** Marks a claimed part `sending`, before its submit_sm is written to the socket. */
   markPartSending(fence: Fence, partId: number, sequenceNumber: number): Promise<PartRecord>;
-  recordSubmitOutcome(fence: Fence, partId: number, outcome: SubmitOutcome): Promise<PartRecord>;
+  /**
+   * `current`: the part as the caller last had it from the store (its state since then changed only
+   * by this caller), so the store may answer with it updated instead of reading the row back.
+   */
+  recordSubmitOutcome(
+    fence: Fence,
+    partId: number,
+    outcome: SubmitOutcome,
+    current?: PartRecord,
+  ): Promise<PartRecord>;
   /** Claimed (not yet sending) parts go back to the queue, e.g. when the bind drops. */
   releaseParts(fence: Fence, partIds: readonly number[]): Promise<void>;
   /** Parts not settled yet (queued, claimed or sending) of messages whose status is not final: the queue bound. */

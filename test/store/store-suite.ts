@@ -670,6 +670,29 @@ export function describeStore(name: string, factory: StoreFactory): void {
         expect(await store.countOpenParts()).toBe(2);
       });
 
+      it('answers an outcome or a patch given the current record exactly as it would read the row back', async () => {
+        const [part] = (await store.createMessageSending(message('k'), onePart, lease)).parts!;
+        const quick = await store.transaction((tx) =>
+          tx.recordSubmitOutcome(lease, part!.id, { kind: 'accepted', smscMessageId: '00AB' }, part),
+        );
+        expect(quick).toEqual((await store.listParts('k'))[0]);
+        const read = (await store.getMessage('k'))!;
+        const patched = await store.transaction((tx) =>
+          tx.updateMessage('k', { status: 'submitted', error: null }, read),
+        );
+        expect(patched).toEqual(await store.getMessage('k'));
+        // A stale fence is refused the same way with or without the current part.
+        t += 60_000;
+        await store.acquireBindLease('b1', 'replica-b', 60_000);
+        expect(
+          await codeOf(
+            store.transaction((tx) =>
+              tx.recordSubmitOutcome(lease, part!.id, { kind: 'accepted', smscMessageId: '1' }, part),
+            ),
+          ),
+        ).toBe(ErrorCode.StoreFenced);
+      });
+
       it('queues the parts instead when the fence no longer holds, or the message is scheduled', async () => {
         t += 60_000;
         await store.acquireBindLease('b1', 'replica-b', 60_000);

@@ -524,7 +524,12 @@ export class BindWorker {
       let matched = 0;
       for (const { lease, held, smscMessageId } of items) {
         const { part } = held;
-        const written = await tx.recordSubmitOutcome(lease, part.id, { kind: 'accepted', smscMessageId });
+        const written = await tx.recordSubmitOutcome(
+          lease,
+          part.id,
+          { kind: 'accepted', smscMessageId },
+          part,
+        );
         // Receipts that came before this response wait for it.
         const parked = smscMessageId === '' ? [] : await tx.takeParkedReceipts(smscMessageId);
         // The submit is its own status change (message.submitted) before the receipts that beat it.

@@ -183,7 +183,7 @@ export class StatusRecorder {
     const verdict = verdictOf(message, parts, at, options.failure);
     if (verdict.status === message.status) return undefined;
     const error = storedErrorOf(verdict, parts);
-    const updated = await tx.updateMessage(messageId, { status: verdict.status, error });
+    const updated = await tx.updateMessage(messageId, { status: verdict.status, error }, message);
     const event = await tx.appendMessageEvent(messageId, 'status', {
       status: verdict.status,
       previous: message.status,
