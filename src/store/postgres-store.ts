@@ -32,6 +32,7 @@ import {
   storeClosedError,
   unavailableError,
 } from './errors.js';
+import { fingerprintKey } from './fingerprint-key.js';
 import { PgGroupCommit } from './postgres-commit.js';
 import { redactUrlPassword } from './postgres-url.js';
 import {
@@ -376,7 +377,7 @@ export class PostgresStore implements Store {
       ],
       [
         'inboundFingerprints',
-        `DELETE FROM inbound_fingerprints WHERE fingerprint IN (SELECT fingerprint FROM inbound_fingerprints
+        `DELETE FROM inbound_fingerprints WHERE key IN (SELECT key FROM inbound_fingerprints
            WHERE expires_at <= $1 LIMIT ${PRUNE_CHUNK})`,
         now,
       ],
@@ -1528,13 +1529,16 @@ class PgOps implements StoreTx {
     const now = this.now();
     // One statement: of two replicas seeing the same PDU, the second waits for the first's
     // commit and then finds the fingerprint taken.
+    const { key, digest } = fingerprintKey(fingerprint);
+    // Taken over when expired, or when another digest holds the key (a collision: fingerprint-key.ts).
     const changed = await this.run(
-      `INSERT INTO inbound_fingerprints (fingerprint, seen_at, expires_at) VALUES ($1, $2, $3)
-       ON CONFLICT (fingerprint) DO UPDATE SET seen_at = excluded.seen_at, expires_at = excluded.expires_at
-       WHERE inbound_fingerprints.expires_at <= $2`,
-      fingerprint,
-      now,
+      `INSERT INTO inbound_fingerprints (key, digest, expires_at) VALUES ($1, $2, $3)
+       ON CONFLICT (key) DO UPDATE SET digest = excluded.digest, expires_at = excluded.expires_at
+       WHERE inbound_fingerprints.expires_at <= $4 OR inbound_fingerprints.digest <> excluded.digest`,
+      key.toString(),
+      digest,
       now + windowMs,
+      now,
     );
     return changed > 0;
   }

@@ -27,6 +27,7 @@ import {
   openError,
   storeClosedError,
 } from './errors.js';
+import { fingerprintKey } from './fingerprint-key.js';
 import { type Committer, GroupCommitQueue } from './group-commit.js';
 import {
   bytes,
@@ -339,7 +340,7 @@ export class SqliteStore implements Store {
       ],
       [
         'inboundFingerprints',
-        `DELETE FROM inbound_fingerprints WHERE fingerprint IN (SELECT fingerprint FROM inbound_fingerprints
+        `DELETE FROM inbound_fingerprints WHERE key IN (SELECT key FROM inbound_fingerprints
            WHERE expires_at <= ? LIMIT ${PRUNE_CHUNK})`,
         now,
       ],
@@ -1449,12 +1450,14 @@ class SqliteOps implements StoreTx {
 
   async recordInboundFingerprint(fingerprint: string, windowMs: number): Promise<boolean> {
     const now = this.now();
+    const { key, digest } = fingerprintKey(fingerprint);
+    // Taken over when expired, or when another digest holds the key (a collision: fingerprint-key.ts).
     const changed = this.run(
-      `INSERT INTO inbound_fingerprints (fingerprint, seen_at, expires_at) VALUES (?, ?, ?)
-       ON CONFLICT (fingerprint) DO UPDATE SET seen_at = excluded.seen_at, expires_at = excluded.expires_at
-       WHERE inbound_fingerprints.expires_at <= ?`,
-      fingerprint,
-      now,
+      `INSERT INTO inbound_fingerprints (key, digest, expires_at) VALUES (?, ?, ?)
+       ON CONFLICT (key) DO UPDATE SET digest = excluded.digest, expires_at = excluded.expires_at
+       WHERE inbound_fingerprints.expires_at <= ? OR inbound_fingerprints.digest <> excluded.digest`,
+      key,
+      digest,
       now + windowMs,
       now,
     );
