@@ -40,6 +40,7 @@ import {
   json,
   parseJson,
   type Row,
+  toClaimedWebhook,
   toInboundMessage,
   toInboundPart,
   toLeaseState,
@@ -1560,6 +1561,7 @@ class PgOps implements StoreTx {
       lastError: null,
       createdAt: now,
       updatedAt: now,
+      body: JSON.stringify(event.payload ?? null),
     };
     await this.run(
       `INSERT INTO webhook_events (event_id, message_id, endpoint, type, payload, state, next_attempt_at,
@@ -1569,7 +1571,7 @@ class PgOps implements StoreTx {
       record.messageId,
       record.endpoint,
       record.type,
-      json(record.payload ?? null),
+      record.body,
       record.nextAttemptAt,
       now,
       record.claimedUntil,
@@ -1610,7 +1612,7 @@ class PgOps implements StoreTx {
       ...params,
     );
     return rows
-      .map((row) => ({ id: Number(row.id), event: toWebhook(row) }))
+      .map((row) => ({ id: Number(row.id), event: toClaimedWebhook(row) }))
       .sort((a, b) => a.event.nextAttemptAt - b.event.nextAttemptAt || a.id - b.id)
       .map((r) => r.event);
   }

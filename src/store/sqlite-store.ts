@@ -34,6 +34,7 @@ import {
   json,
   parseJson,
   type Row,
+  toClaimedWebhook,
   toInboundMessage,
   toLeaseState,
   toMessage,
@@ -1495,6 +1496,7 @@ class SqliteOps implements StoreTx {
       lastError: null,
       createdAt: now,
       updatedAt: now,
+      body: JSON.stringify(event.payload ?? null),
     };
     this.run(
       `INSERT INTO webhook_events (event_id, message_id, endpoint, type, payload, state, next_attempt_at,
@@ -1504,7 +1506,7 @@ class SqliteOps implements StoreTx {
       record.messageId,
       record.endpoint,
       record.type,
-      json(record.payload ?? null),
+      record.body,
       record.nextAttemptAt,
       record.claimedUntil,
       now,
@@ -1548,7 +1550,7 @@ class SqliteOps implements StoreTx {
     );
     // RETURNING gives no order: due first, then in enqueue order.
     rows.sort((a, b) => Number(a.next_attempt_at) - Number(b.next_attempt_at) || Number(a.id) - Number(b.id));
-    return rows.map(toWebhook);
+    return rows.map(toClaimedWebhook);
   }
 
   async recordWebhookOutcome(eventId: string, outcome: WebhookOutcome): Promise<WebhookEvent> {

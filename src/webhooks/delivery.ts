@@ -584,7 +584,8 @@ class Sender implements WebhookDelivery {
   }
 
   private async attempt(worker: Worker, event: WebhookEvent, target: Target): Promise<Attempt> {
-    const body = JSON.stringify(event.payload);
+    // Serialized once, at enqueue (the store gives it back with the event).
+    const body = event.body ?? JSON.stringify(event.payload);
     const signed =
       target.secrets.length > 0
         ? signWebhook({ id: event.eventId, now: this.now(), body, secrets: target.secrets })

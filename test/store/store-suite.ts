@@ -975,6 +975,18 @@ export function describeStore(name: string, factory: StoreFactory): void {
         expect((await store.claimWebhooks(10, 30_000)).map((w) => w.eventId)).toEqual([lost.eventId]);
       });
 
+      it('gives the sender the payload as the JSON text stored (the body it posts), at enqueue and at a claim', async () => {
+        const enqueued = await store.enqueueWebhook({
+          ...hook(null, 'message.received'),
+          payload: { type: 'message.received', data: { text: 'é "quoted"', n: 1 } },
+        });
+        expect(enqueued.body).toBe('{"type":"message.received","data":{"text":"é \\"quoted\\"","n":1}}');
+        const [claimed] = await store.claimWebhooks(10, 30_000);
+        expect(claimed?.body).toBe(enqueued.body);
+        expect(claimed?.payload).toEqual({ type: 'message.received', data: { text: 'é "quoted"', n: 1 } });
+        expect((await store.getWebhook(enqueued.eventId))?.payload).toEqual(claimed?.payload);
+      });
+
       it('a rolled-back transaction runs no afterCommit work and leaves no event', async () => {
         const handed: string[] = [];
         await expect(
