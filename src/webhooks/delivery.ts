@@ -366,6 +366,8 @@ class Sender implements WebhookDelivery {
   private readonly config: WebhooksConfig;
   private readonly workers = new Map<string, Worker>();
   private readonly pools = new Map<string, Pool>();
+  /** Configured endpoints' targets, by worker id (made at their first event). */
+  private readonly targets = new Map<string, Target>();
   private readonly callbackAgent: Agent;
   private readonly userAgent: string;
   private readonly notified = new Set<string>();
@@ -628,11 +630,17 @@ class Sender implements WebhookDelivery {
 
   private target(worker: Worker, event: WebhookEvent): Target | string {
     if (worker.endpoint !== null) {
-      return {
-        url: new URL(worker.endpoint.url),
-        secrets: worker.endpoint.secrets,
-        headers: worker.endpoint.headers,
-      };
+      // A configured endpoint's target is the same for every event: its URL parsed once.
+      let target = this.targets.get(worker.id);
+      if (target === undefined) {
+        target = {
+          url: new URL(worker.endpoint.url),
+          secrets: worker.endpoint.secrets,
+          headers: worker.endpoint.headers,
+        };
+        this.targets.set(worker.id, target);
+      }
+      return target;
     }
     const raw = event.endpoint.slice(CALLBACK_PREFIX.length);
     // Scheme, credentials and address literals here; host names when the connection resolves them.
