@@ -171,8 +171,9 @@ function post(
         resolve(retryAfter === undefined ? { status } : { status, retryAfter });
       },
       onError(error) {
-        // A body cut short still answered: the status counts, as with dump().
-        if (cut && status !== 0) resolve(retryAfter === undefined ? { status } : { status, retryAfter });
+        // Once the status arrived it counts, whatever became of the body (cut here, or failed): as
+        // with request() + dump(), which ignored the body's errors.
+        if (status !== 0) resolve(retryAfter === undefined ? { status } : { status, retryAfter });
         else reject(error);
       },
     });
