@@ -119,7 +119,7 @@ describe.skipIf(unavailable !== undefined)('PostgreSQL store', () => {
         // The SQL conversion gives the key fingerprint-key.ts computes (the top bit set: negative).
         expect(
           rows
-            .map((r) => [BigInt(r.key), (r.digest as Buffer).toString('hex')])
+            .map((r): [bigint, string] => [BigInt(r.key), (r.digest as Buffer).toString('hex')])
             .sort((x, y) => (x[0] < y[0] ? -1 : 1)),
         ).toEqual(
           [high, low, expired]
