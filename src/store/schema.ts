@@ -317,6 +317,7 @@ export const MIGRATIONS: readonly Migration[] = [
            ? "length(fingerprint) = 64 AND fingerprint NOT GLOB '*[^0-9a-f]*'"
            : "fingerprint ~ '^[0-9a-f]{64}$'"
        }
+       ORDER BY 1
        ON CONFLICT (key) DO NOTHING`,
       'DROP TABLE inbound_fingerprints',
       'ALTER TABLE inbound_fingerprints_v11 RENAME TO inbound_fingerprints',
