@@ -32,6 +32,7 @@ import {
   storeClosedError,
   unavailableError,
 } from './errors.js';
+import { fingerprintKey } from './fingerprint-key.js';
 import { PgGroupCommit } from './postgres-commit.js';
 import { redactUrlPassword } from './postgres-url.js';
 import {
@@ -40,6 +41,7 @@ import {
   parseJson,
   type Row,
   sendingPart,
+  toClaimedWebhook,
   toInboundMessage,
   toInboundPart,
   toLeaseState,
@@ -378,7 +380,7 @@ export class PostgresStore implements Store {
       ],
       [
         'inboundFingerprints',
-        `DELETE FROM inbound_fingerprints WHERE fingerprint IN (SELECT fingerprint FROM inbound_fingerprints
+        `DELETE FROM inbound_fingerprints WHERE key IN (SELECT key FROM inbound_fingerprints
            WHERE expires_at <= $1 LIMIT ${PRUNE_CHUNK})`,
         now,
       ],
@@ -1569,13 +1571,16 @@ class PgOps implements StoreTx {
     const now = this.now();
     // One statement: of two replicas seeing the same PDU, the second waits for the first's
     // commit and then finds the fingerprint taken.
+    const { key, digest } = fingerprintKey(fingerprint);
+    // Taken over when expired, or when another digest holds the key (a collision: fingerprint-key.ts).
     const changed = await this.run(
-      `INSERT INTO inbound_fingerprints (fingerprint, seen_at, expires_at) VALUES ($1, $2, $3)
-       ON CONFLICT (fingerprint) DO UPDATE SET seen_at = excluded.seen_at, expires_at = excluded.expires_at
-       WHERE inbound_fingerprints.expires_at <= $2`,
-      fingerprint,
-      now,
+      `INSERT INTO inbound_fingerprints (key, digest, expires_at) VALUES ($1, $2, $3)
+       ON CONFLICT (key) DO UPDATE SET digest = excluded.digest, expires_at = excluded.expires_at
+       WHERE inbound_fingerprints.expires_at <= $4 OR inbound_fingerprints.digest <> excluded.digest`,
+      key.toString(),
+      digest,
       now + windowMs,
+      now,
     );
     return changed > 0;
   }
@@ -1597,6 +1602,7 @@ class PgOps implements StoreTx {
       lastError: null,
       createdAt: now,
       updatedAt: now,
+      body: JSON.stringify(event.payload ?? null),
     };
     await this.run(
       `INSERT INTO webhook_events (event_id, message_id, endpoint, type, payload, state, next_attempt_at,
@@ -1606,7 +1612,7 @@ class PgOps implements StoreTx {
       record.messageId,
       record.endpoint,
       record.type,
-      json(record.payload ?? null),
+      record.body,
       record.nextAttemptAt,
       now,
       record.claimedUntil,
@@ -1647,7 +1653,7 @@ class PgOps implements StoreTx {
       ...params,
     );
     return rows
-      .map((row) => ({ id: Number(row.id), event: toWebhook(row) }))
+      .map((row) => ({ id: Number(row.id), event: toClaimedWebhook(row) }))
       .sort((a, b) => a.event.nextAttemptAt - b.event.nextAttemptAt || a.id - b.id)
       .map((r) => r.event);
   }

@@ -146,6 +146,37 @@ export function toWebhook(row: Row): WebhookEvent {
   };
 }
 
+/**
+ * A claimed event for the sender: its stored JSON text as `body` (posted as it is), `payload`
+ * parsed only when read (the sender does not).
+ */
+export function toClaimedWebhook(row: Row): WebhookEvent {
+  const body = String(row.payload);
+  let payload: unknown;
+  let parsed = false;
+  return {
+    eventId: String(row.event_id),
+    messageId: str(row.message_id),
+    endpoint: String(row.endpoint),
+    type: String(row.type),
+    get payload(): unknown {
+      if (!parsed) {
+        payload = JSON.parse(body);
+        parsed = true;
+      }
+      return payload;
+    },
+    state: row.state as WebhookState,
+    attempts: Number(row.attempts),
+    nextAttemptAt: Number(row.next_attempt_at),
+    claimedUntil: num(row.claimed_until),
+    lastError: str(row.last_error),
+    createdAt: Number(row.created_at),
+    updatedAt: Number(row.updated_at),
+    body,
+  };
+}
+
 export function toInboundPart(row: Row): InboundPartRecord {
   return {
     groupKey: String(row.group_key),

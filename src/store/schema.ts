@@ -8,6 +8,8 @@
  */
 
 export interface SqlTypes {
+  /** For the few statements whose SQL differs beyond types (migration 11's data copy). */
+  dialect: 'sqlite' | 'postgres';
   /** An auto-numbered primary key, in insertion order. */
   serialId: string;
   int64: string;
@@ -16,6 +18,7 @@ export interface SqlTypes {
 }
 
 export const SQLITE_TYPES: SqlTypes = {
+  dialect: 'sqlite',
   serialId: 'INTEGER PRIMARY KEY',
   int64: 'INTEGER',
   bytes: 'BLOB',
@@ -23,6 +26,7 @@ export const SQLITE_TYPES: SqlTypes = {
 };
 
 export const POSTGRES_TYPES: SqlTypes = {
+  dialect: 'postgres',
   serialId: 'BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY',
   int64: 'BIGINT',
   bytes: 'BYTEA',
@@ -293,7 +297,47 @@ export const MIGRATIONS: readonly Migration[] = [
     // An event's endpoint never changes: one insert per event, at the right edge of its endpoint.
     statements: () => ['CREATE INDEX webhook_events_by_endpoint ON webhook_events (endpoint, id)'],
   },
+  {
+    version: 11,
+    name: 'redelivery fingerprints under an integer key (the first 8 bytes of the digest) with the whole digest beside it, one B-tree instead of a random TEXT key and its index',
+    statements: (t) => [
+      // src/store/fingerprint-key.ts: key = the digest's first 8 bytes as a signed int64 (the rowid
+      // on SQLite), digest = all 32 bytes, compared before an MO counts as a redelivery.
+      `CREATE TABLE inbound_fingerprints_v11 (
+        key ${t.int64} PRIMARY KEY,
+        digest ${t.bytes} NOT NULL,
+        expires_at ${t.int64} NOT NULL
+      )`,
+      // The fingerprints of the window carried over (moFingerprint's are hex SHA-256; no other
+      // kind was ever written by the product), so a redelivery across the upgrade is still one.
+      `INSERT INTO inbound_fingerprints_v11 (key, digest, expires_at)
+       SELECT ${hexInt64(t, 'fingerprint')}, ${t.dialect === 'sqlite' ? 'unhex(fingerprint)' : "decode(fingerprint, 'hex')"}, expires_at
+       FROM inbound_fingerprints WHERE ${
+         t.dialect === 'sqlite'
+           ? "length(fingerprint) = 64 AND fingerprint NOT GLOB '*[^0-9a-f]*'"
+           : "fingerprint ~ '^[0-9a-f]{64}$'"
+       }
+       ORDER BY 1
+       ON CONFLICT (key) DO NOTHING`,
+      'DROP TABLE inbound_fingerprints',
+      'ALTER TABLE inbound_fingerprints_v11 RENAME TO inbound_fingerprints',
+      'CREATE INDEX inbound_fingerprints_expires ON inbound_fingerprints (expires_at)',
+    ],
+  },
 ];
+
+/**
+ * SQL for the first 16 hex digits of `column` as a signed 64-bit integer (big-endian, as
+ * Buffer#readBigInt64BE reads the digest's first 8 bytes). SQLite has no hex-to-integer
+ * function: a sum of digits, the first one signed, which never overflows.
+ */
+function hexInt64(t: SqlTypes, column: string): string {
+  if (t.dialect === 'postgres') return `('x' || substr(${column}, 1, 16))::bit(64)::bigint`;
+  const digit = (i: number) => `(instr('0123456789abcdef', substr(${column}, ${i}, 1)) - 1)`;
+  const terms = [`(CASE WHEN ${digit(1)} >= 8 THEN ${digit(1)} - 16 ELSE ${digit(1)} END) * ${16n ** 15n}`];
+  for (let i = 2; i <= 16; i++) terms.push(`${digit(i)} * ${16n ** BigInt(16 - i)}`);
+  return `(${terms.join(' + ')})`;
+}
 
 /**
  * The condition of the open-parts index. SQLite uses a partial index only for a query that repeats

@@ -27,6 +27,7 @@ import {
   openError,
   storeClosedError,
 } from './errors.js';
+import { fingerprintKey } from './fingerprint-key.js';
 import { type Committer, GroupCommitQueue } from './group-commit.js';
 import {
   bytes,
@@ -34,6 +35,7 @@ import {
   parseJson,
   type Row,
   sendingPart,
+  toClaimedWebhook,
   toInboundMessage,
   toLeaseState,
   toMessage,
@@ -341,7 +343,7 @@ export class SqliteStore implements Store {
       ],
       [
         'inboundFingerprints',
-        `DELETE FROM inbound_fingerprints WHERE fingerprint IN (SELECT fingerprint FROM inbound_fingerprints
+        `DELETE FROM inbound_fingerprints WHERE key IN (SELECT key FROM inbound_fingerprints
            WHERE expires_at <= ? LIMIT ${PRUNE_CHUNK})`,
         now,
       ],
@@ -1552,12 +1554,14 @@ class SqliteOps implements StoreTx {
 
   async recordInboundFingerprint(fingerprint: string, windowMs: number): Promise<boolean> {
     const now = this.now();
+    const { key, digest } = fingerprintKey(fingerprint);
+    // Taken over when expired, or when another digest holds the key (a collision: fingerprint-key.ts).
     const changed = this.run(
-      `INSERT INTO inbound_fingerprints (fingerprint, seen_at, expires_at) VALUES (?, ?, ?)
-       ON CONFLICT (fingerprint) DO UPDATE SET seen_at = excluded.seen_at, expires_at = excluded.expires_at
-       WHERE inbound_fingerprints.expires_at <= ?`,
-      fingerprint,
-      now,
+      `INSERT INTO inbound_fingerprints (key, digest, expires_at) VALUES (?, ?, ?)
+       ON CONFLICT (key) DO UPDATE SET digest = excluded.digest, expires_at = excluded.expires_at
+       WHERE inbound_fingerprints.expires_at <= ? OR inbound_fingerprints.digest <> excluded.digest`,
+      key,
+      digest,
       now + windowMs,
       now,
     );
@@ -1595,6 +1599,7 @@ class SqliteOps implements StoreTx {
       lastError: null,
       createdAt: now,
       updatedAt: now,
+      body: JSON.stringify(event.payload ?? null),
     };
     this.run(
       `INSERT INTO webhook_events (event_id, message_id, endpoint, type, payload, state, next_attempt_at,
@@ -1604,7 +1609,7 @@ class SqliteOps implements StoreTx {
       record.messageId,
       record.endpoint,
       record.type,
-      json(record.payload ?? null),
+      record.body,
       record.nextAttemptAt,
       record.claimedUntil,
       now,
@@ -1648,7 +1653,7 @@ class SqliteOps implements StoreTx {
     );
     // RETURNING gives no order: due first, then in enqueue order.
     rows.sort((a, b) => Number(a.next_attempt_at) - Number(b.next_attempt_at) || Number(a.id) - Number(b.id));
-    return rows.map(toWebhook);
+    return rows.map(toClaimedWebhook);
   }
 
   async recordWebhookOutcome(eventId: string, outcome: WebhookOutcome): Promise<WebhookEvent> {

@@ -388,6 +388,12 @@ export interface WebhookEvent {
   lastError: string | null;
   createdAt: number;
   updatedAt: number;
+  /**
+   * The payload as stored (JSON text), what the sender posts: set by enqueueWebhook and
+   * claimWebhooks, so an event is serialized once, at enqueue (a claimed event's `payload` is then
+   * parsed only if read).
+   */
+  body?: string;
 }
 
 export type WebhookOutcome =

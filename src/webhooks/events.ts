@@ -80,9 +80,10 @@ export function statusPayload(type: StatusEventType, change: MessageStatusChange
 export function receivedPayload(received: ReceivedMessage): WebhookPayload {
   const { message } = received;
   const binary = received.text === null;
+  const receivedAt = new Date(message.receivedAt).toISOString();
   return {
     type: 'message.received',
-    timestamp: new Date(message.receivedAt).toISOString(),
+    timestamp: receivedAt,
     data: {
       id: message.id,
       route: received.route,
@@ -94,7 +95,7 @@ export function receivedPayload(received: ReceivedMessage): WebhookPayload {
       dataCoding: received.dataCoding,
       parts: message.partsCount,
       incomplete: received.incomplete,
-      receivedAt: new Date(message.receivedAt).toISOString(),
+      receivedAt,
       metadata: message.metadata,
     },
   };

@@ -3,10 +3,12 @@
  * test/helpers/postgres-server.ts), and what only a shared database adds: replicas migrating
  * at once, claimers racing for the queues, the database's clock.
  */
+import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfigText } from '../../src/config/load-config.js';
 import { ErrorCode } from '../../src/errors.js';
+import { fingerprintKey } from '../../src/store/fingerprint-key.js';
 import { connectStore } from '../../src/store/index.js';
 import {
   connectPostgresStore,
@@ -14,7 +16,12 @@ import {
   PostgresStore,
   type PostgresStoreOptions,
 } from '../../src/store/postgres-store.js';
-import { LATEST_SCHEMA_VERSION } from '../../src/store/schema.js';
+import {
+  LATEST_SCHEMA_VERSION,
+  MIGRATIONS,
+  POSTGRES_TYPES,
+  SCHEMA_VERSION_TABLE,
+} from '../../src/store/schema.js';
 import { type PostgresServer, postgresUnavailable, startPostgres } from '../helpers/postgres-server.js';
 import { describeStore, message } from './store-suite.js';
 
@@ -82,6 +89,47 @@ describe.skipIf(unavailable !== undefined)('PostgreSQL store', () => {
         expect(rows.map((r) => r.version)).toEqual(
           Array.from({ length: LATEST_SCHEMA_VERSION }, (_, i) => i + 1),
         );
+      } finally {
+        await client.end();
+      }
+    });
+
+    it('upgrades a version 10 database: the fingerprints of the window still recognise a redelivery, under their integer key', async () => {
+      const url = await freshDatabase();
+      const low = createHash('sha256').update('low').digest('hex');
+      const high = `f${createHash('sha256').update('high').digest('hex').slice(1)}`;
+      const expired = createHash('sha256').update('expired').digest('hex');
+      const client = new pg.Client(url);
+      await client.connect();
+      try {
+        await client.query(SCHEMA_VERSION_TABLE);
+        for (const m of MIGRATIONS.filter((x) => x.version <= 10)) {
+          for (const sql of m.statements(POSTGRES_TYPES)) await client.query(sql);
+          await client.query('INSERT INTO schema_version (version, name, applied_at) VALUES ($1, $2, 0)', [
+            m.version,
+            m.name,
+          ]);
+        }
+        await client.query(
+          'INSERT INTO inbound_fingerprints (fingerprint, seen_at, expires_at) VALUES ($1, 1, 60000), ($2, 1, 60000), ($3, 1, 5000)',
+          [low, high, expired],
+        );
+        const store = await open({ url, now: () => 10_000 });
+        const { rows } = await client.query('SELECT key::text AS key, digest FROM inbound_fingerprints');
+        // The SQL conversion gives the key fingerprint-key.ts computes (the top bit set: negative).
+        expect(
+          rows
+            .map((r): [bigint, string] => [BigInt(r.key), (r.digest as Buffer).toString('hex')])
+            .sort((x, y) => (x[0] < y[0] ? -1 : 1)),
+        ).toEqual(
+          [high, low, expired]
+            .map((fp) => fingerprintKey(fp))
+            .sort((x, y) => (x.key < y.key ? -1 : 1))
+            .map((k) => [k.key, k.digest.toString('hex')]),
+        );
+        expect(await store.recordInboundFingerprint(low, 60_000)).toBe(false);
+        expect(await store.recordInboundFingerprint(high, 60_000)).toBe(false);
+        expect(await store.recordInboundFingerprint(expired, 60_000)).toBe(true);
       } finally {
         await client.end();
       }

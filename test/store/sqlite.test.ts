@@ -1,10 +1,12 @@
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../src/errors.js';
+import { fingerprintKey } from '../../src/store/fingerprint-key.js';
 import {
   LATEST_SCHEMA_VERSION,
   MIGRATIONS,
@@ -205,6 +207,52 @@ describe('SqliteStore', () => {
     });
     expect(receipt?.index).toBe(0);
     expect(receipt?.receiptStat).toBe('DELIVRD');
+  });
+
+  it('upgrades a version 10 database: the fingerprints of the window still recognise a redelivery, under their integer key', async () => {
+    const dir = tempDir();
+    dirs.push(dir);
+    const path = join(dir, 'v10.db');
+    const raw = openDatabase(path);
+    raw.exec(SCHEMA_VERSION_TABLE);
+    for (const m of MIGRATIONS.filter((x) => x.version <= 10)) {
+      for (const sql of m.statements(SQLITE_TYPES)) raw.exec(sql);
+      prepare(raw, 'INSERT INTO schema_version (version, name, applied_at) VALUES (?, ?, 0)').run(
+        m.version,
+        m.name,
+      );
+    }
+    const low = createHash('sha256').update('low').digest('hex');
+    const high = `f${createHash('sha256').update('high').digest('hex').slice(1)}`;
+    const expired = createHash('sha256').update('expired').digest('hex');
+    const insert = prepare(
+      raw,
+      'INSERT INTO inbound_fingerprints (fingerprint, seen_at, expires_at) VALUES (?, ?, ?)',
+    );
+    insert.run(low, 1, 60_000);
+    insert.run(high, 1, 60_000);
+    insert.run(expired, 1, 5_000);
+    raw.close();
+
+    const store = openSqliteStore({ path, now: () => 10_000 });
+    closers.push(() => store.close());
+    const check = openDatabase(path, { readonly: true });
+    closers.push(() => {
+      check.close();
+    });
+    const keys = prepare(check, 'SELECT key, digest FROM inbound_fingerprints ORDER BY key')
+      .safeIntegers()
+      .all() as { key: bigint; digest: Buffer }[];
+    // The SQL conversion gives the key fingerprint-key.ts computes (the top bit set: negative).
+    expect(keys.map((r) => [r.key, r.digest.toString('hex')])).toEqual(
+      [high, low, expired]
+        .map((fp) => fingerprintKey(fp))
+        .sort((x, y) => (x.key < y.key ? -1 : 1))
+        .map((k) => [k.key, k.digest.toString('hex')]),
+    );
+    expect(await store.recordInboundFingerprint(low, 60_000)).toBe(false);
+    expect(await store.recordInboundFingerprint(high, 60_000)).toBe(false);
+    expect(await store.recordInboundFingerprint(expired, 60_000)).toBe(true);
   });
 
   it('refuses a database written by a newer schema', async () => {

@@ -994,6 +994,23 @@ export function describeStore(name: string, factory: StoreFactory): void {
         expect(await store.recordInboundFingerprint('fp2', 60_000)).toBe(true);
       });
 
+      it('never takes an MO for a redelivery of another whose digest shares its key: both stored, the newer one remembered', async () => {
+        // The key is the digest's first 8 bytes (src/store/fingerprint-key.ts): a collision is made here.
+        const a = `0123456789abcdef${'a'.repeat(48)}`;
+        const b = `0123456789abcdef${'b'.repeat(48)}`;
+        expect(await store.recordInboundFingerprint(a, 60_000)).toBe(true);
+        expect(await store.recordInboundFingerprint(b, 60_000)).toBe(true);
+        expect(await store.recordInboundFingerprint(b, 60_000)).toBe(false);
+        // a's key was taken over: its redelivery is delivered again (at least once), never dropped.
+        expect(await store.recordInboundFingerprint(a, 60_000)).toBe(true);
+        expect(await store.recordInboundFingerprint(a, 60_000)).toBe(false);
+        // A key with the top bit set (negative as int64) is a key like any other.
+        const high = 'f'.repeat(64);
+        expect(await store.recordInboundFingerprint(high, 60_000)).toBe(true);
+        expect(await store.recordInboundFingerprint(high, 60_000)).toBe(false);
+        expect(await store.recordInboundFingerprint(a, 60_000)).toBe(false);
+      });
+
       it('remembers fingerprints across a reopen', async () => {
         expect(await store.recordInboundFingerprint('fp1', 60_000)).toBe(true);
         await store.close();
@@ -1029,6 +1046,18 @@ export function describeStore(name: string, factory: StoreFactory): void {
         const lost = await store.enqueueWebhook({ ...hook(null, 'message.received'), claimForMs: 30_000 });
         t += 30_000;
         expect((await store.claimWebhooks(10, 30_000)).map((w) => w.eventId)).toEqual([lost.eventId]);
+      });
+
+      it('gives the sender the payload as the JSON text stored (the body it posts), at enqueue and at a claim', async () => {
+        const enqueued = await store.enqueueWebhook({
+          ...hook(null, 'message.received'),
+          payload: { type: 'message.received', data: { text: 'é "quoted"', n: 1 } },
+        });
+        expect(enqueued.body).toBe('{"type":"message.received","data":{"text":"é \\"quoted\\"","n":1}}');
+        const [claimed] = await store.claimWebhooks(10, 30_000);
+        expect(claimed?.body).toBe(enqueued.body);
+        expect(claimed?.payload).toEqual({ type: 'message.received', data: { text: 'é "quoted"', n: 1 } });
+        expect((await store.getWebhook(enqueued.eventId))?.payload).toEqual(claimed?.payload);
       });
 
       it('a rolled-back transaction runs no afterCommit work and leaves no event', async () => {

@@ -258,6 +258,32 @@ describe('webhook delivery', () => {
     expect(r.received).toHaveLength(3);
   });
 
+  it('reads Retry-After in any case from a 503 with a large body, and counts a 2xx whose body is too large to read as delivered', async () => {
+    let wall = 1_800_000_000_000;
+    const answers: Answer[] = [
+      { status: 503, headers: { 'Retry-After': '60' }, bodyBytes: 300_000 },
+      { status: 200, bodyBytes: 2_000_000 },
+    ];
+    const r = await receiver((i) => answers[i] ?? { status: 500 });
+    const store = openStore(() => wall);
+    const clock = new FakeClock();
+    const delivery = start({ store, config: config([endpoint('crm', r.url)]), clock, now: () => wall });
+    await delivery.start();
+    await publish(store, delivery, change(message('m1'), 'queued', 'submitted', 1));
+    const failed = async () => (await store.listWebhooks({ state: 'failed', limit: 1 })).events[0];
+    await waitFor('503 recorded', async () => (await failed())?.attempts === 1);
+    expect(await failed()).toMatchObject({
+      nextAttemptAt: wall + 60_000,
+      lastError: expect.stringMatching(/^HTTP 503/),
+    });
+    wall += 60_000;
+    clock.advance(60_000);
+    await waitFor('delivered', async () => (await failed()) === undefined);
+    const [event] = (await store.listWebhooks({ limit: 1 })).events;
+    expect(event).toMatchObject({ state: 'delivered', attempts: 2 });
+    expect(r.received).toHaveLength(2);
+  });
+
   it('a refusal (404) gets one more try, then the event is dead; a dead event can be retried', async () => {
     let wall = 1_800_000_000_000;
     const clock = new FakeClock();

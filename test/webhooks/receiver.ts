@@ -1,6 +1,7 @@
 /**
  * A real HTTP receiver for the webhook tests (node:http on 127.0.0.1, port 0). Each request is
- * recorded, then answered as `answer(request)` says: a status (with headers, after `delayMs`), a hang (no answer
+ * recorded, then answered as `answer(request)` says: a status (with headers, after `delayMs`, with a body of
+ * `bodyBytes`), a hang (no answer
  * until the receiver closes), or a reset connection.
  */
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
@@ -15,7 +16,7 @@ export interface Received {
 }
 
 export type Answer =
-  | { status: number; headers?: Record<string, string>; delayMs?: number }
+  | { status: number; headers?: Record<string, string>; delayMs?: number; bodyBytes?: number }
   | 'hang'
   | 'reset';
 
@@ -51,8 +52,9 @@ export async function startReceiver(answer: Receiver['answer'] = () => ({ status
         req.socket.resetAndDestroy();
         return;
       }
-      if (a.delayMs === undefined) res.writeHead(a.status, a.headers).end('ok');
-      else setTimeout(() => res.writeHead(a.status, a.headers).end('ok'), a.delayMs);
+      const answerBody = a.bodyBytes === undefined ? 'ok' : Buffer.alloc(a.bodyBytes, 'x');
+      if (a.delayMs === undefined) res.writeHead(a.status, a.headers).end(answerBody);
+      else setTimeout(() => res.writeHead(a.status, a.headers).end(answerBody), a.delayMs);
     });
   });
   server.on('connection', (socket) => {

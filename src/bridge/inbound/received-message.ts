@@ -21,12 +21,12 @@ export function decodeBody(body: Uint8Array, dataCoding: number): DecodedBody {
   return { text: decoded.text, binaryHex: null, encoding: decoded.encoding };
 }
 
-/** What the InboundEventSink is told of a stored message. */
-export function receivedMessage(message: InboundMessageRecord): ReceivedMessage {
+/** What the InboundEventSink is told of a stored message (`text`: its body decoded, when at hand). */
+export function receivedMessage(message: InboundMessageRecord, text?: string | null): ReceivedMessage {
   return {
     message,
     route: message.route,
-    text: decodeBody(message.body, message.dataCoding).text,
+    text: text === undefined ? decodeBody(message.body, message.dataCoding).text : text,
     dataCoding: message.dataCoding,
     incomplete: message.incomplete,
   };

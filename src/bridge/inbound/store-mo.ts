@@ -54,12 +54,22 @@ export async function storeMoIn(
     const metadata = part.udh
       ? { udh: part.udh.map((e) => ({ iei: e.iei, dataHex: Buffer.from(e.data).toString('hex') })) }
       : null;
-    await deliver(tx, deps, {
-      ...messageFields(deps.newId(), arrival.bindId, arrival.route, arrival.from, arrival.to),
-      ...bodyFields(part.payload, part.dataCoding),
-      partsCount: 1,
-      metadata,
-    });
+    // Decoded once: its encoding is stored, its text goes to the sink.
+    const decoded = decodeBody(part.payload, part.dataCoding);
+    await deliver(
+      tx,
+      deps,
+      {
+        ...messageFields(deps.newId(), arrival.bindId, arrival.route, arrival.from, arrival.to),
+        body: part.payload,
+        dataCoding: part.dataCoding,
+        encoding: decoded.encoding,
+        partsCount: 1,
+        metadata,
+      },
+      undefined,
+      decoded.text,
+    );
     return 'delivered';
   }
   const progress = await tx.addInboundPart({
@@ -99,13 +109,17 @@ export function joinedFields(parts: readonly InboundPartRecord[]) {
   return { ...bodyFields(body, ordered[0]?.dataCoding ?? 0), partsCount: ordered.length };
 }
 
-/** Stores the message (removing its set's parts) and tells the sink, inside `tx`. */
+/**
+ * Stores the message (removing its set's parts) and tells the sink, inside `tx`. `text`: the body
+ * already decoded (null when binary), when the caller has it.
+ */
 export async function deliver(
   tx: StoreTx,
   deps: Pick<StoreMoDeps, 'events'>,
   message: NewInboundMessage,
   groupKey?: string,
+  text?: string | null,
 ): Promise<void> {
   const record = await tx.createInboundMessage(message, groupKey);
-  await deps.events.onMessageReceived(tx, receivedMessage(record));
+  await deps.events.onMessageReceived(tx, receivedMessage(record, text));
 }
