@@ -129,13 +129,13 @@ export function toParked(row: Row): ParkedReceipt {
   };
 }
 
-export function toWebhook(row: Row): WebhookEvent {
+/** An event's columns but its payload (toWebhook, toClaimedWebhook). */
+function webhookFields(row: Row): Omit<WebhookEvent, 'payload' | 'body'> {
   return {
     eventId: String(row.event_id),
     messageId: str(row.message_id),
     endpoint: String(row.endpoint),
     type: String(row.type),
-    payload: parseJson(row.payload),
     state: row.state as WebhookState,
     attempts: Number(row.attempts),
     nextAttemptAt: Number(row.next_attempt_at),
@@ -144,6 +144,10 @@ export function toWebhook(row: Row): WebhookEvent {
     createdAt: Number(row.created_at),
     updatedAt: Number(row.updated_at),
   };
+}
+
+export function toWebhook(row: Row): WebhookEvent {
+  return { ...webhookFields(row), payload: parseJson(row.payload) };
 }
 
 /**
@@ -155,10 +159,7 @@ export function toClaimedWebhook(row: Row): WebhookEvent {
   let payload: unknown;
   let parsed = false;
   return {
-    eventId: String(row.event_id),
-    messageId: str(row.message_id),
-    endpoint: String(row.endpoint),
-    type: String(row.type),
+    ...webhookFields(row),
     get payload(): unknown {
       if (!parsed) {
         payload = JSON.parse(body);
@@ -166,13 +167,6 @@ export function toClaimedWebhook(row: Row): WebhookEvent {
       }
       return payload;
     },
-    state: row.state as WebhookState,
-    attempts: Number(row.attempts),
-    nextAttemptAt: Number(row.next_attempt_at),
-    claimedUntil: num(row.claimed_until),
-    lastError: str(row.last_error),
-    createdAt: Number(row.created_at),
-    updatedAt: Number(row.updated_at),
     body,
   };
 }

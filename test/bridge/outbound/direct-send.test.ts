@@ -4,20 +4,11 @@
  * anything queued closes that path until a claim has taken the queue's last part, so a direct send
  * never overtakes a queued message.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { acceptMessages } from '../../../src/http/message-dispatch.js';
-import { eventually, type Harness, type HarnessOptions, startHarness } from './harness.js';
+import { eventually, type Harness, harnessPerTest } from './harness.js';
 
-const open: Harness[] = [];
-afterEach(async () => {
-  for (const h of open.splice(0).reverse()) await h.close();
-});
-
-async function harness(options: HarnessOptions = {}): Promise<Harness> {
-  const h = await startHarness(options);
-  open.push(h);
-  return h;
-}
+const harness = harnessPerTest();
 
 function submittedOrder(h: Harness): string[] {
   const order: string[] = [];

@@ -2,21 +2,12 @@
  * Flow control and recovery: throttling keeps the order, no bound bind means waiting (no requeue
  * loop), validity ends once, a crash leaves nothing silently stuck.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { recountEvery } from '../../../src/bridge/outbound/engine.js';
 import { CommandStatus } from '../../../src/protocol/command-status.js';
-import { eventually, type Harness, type HarnessOptions, startHarness } from './harness.js';
+import { eventually, harnessPerTest, startHarness } from './harness.js';
 
-const open: Harness[] = [];
-afterEach(async () => {
-  for (const h of open.splice(0).reverse()) await h.close();
-});
-
-async function harness(options: HarnessOptions = {}): Promise<Harness> {
-  const h = await startHarness(options);
-  open.push(h);
-  return h;
-}
+const harness = harnessPerTest();
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

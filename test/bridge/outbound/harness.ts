@@ -6,6 +6,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterEach } from 'vitest';
 import type { InboundHandler } from '../../../src/binds/bind.js';
 import { type BindOptions, withBindDefaults } from '../../../src/binds/bind-options.js';
 import { BindRegistry } from '../../../src/binds/registry.js';
@@ -77,6 +78,22 @@ export async function eventually<T>(
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 10));
   }
+}
+
+/**
+ * A starter for one test file: every harness it starts is closed after its test (newest first).
+ * Call at the top level of the file.
+ */
+export function harnessPerTest(): (options?: HarnessOptions) => Promise<Harness> {
+  const open: Harness[] = [];
+  afterEach(async () => {
+    for (const h of open.splice(0).reverse()) await h.close();
+  });
+  return async (options = {}) => {
+    const h = await startHarness(options);
+    open.push(h);
+    return h;
+  };
 }
 
 export async function startHarness(o: HarnessOptions = {}): Promise<Harness> {

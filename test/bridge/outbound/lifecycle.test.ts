@@ -2,23 +2,14 @@
  * The statuses the outbound engine produces, end to end: real simulator over loopback, real
  * SqliteStore, receipts through the engine's ReceiptSink.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { MessageStatusChange } from '../../../src/bridge/ports.js';
 import { CommandStatus } from '../../../src/protocol/command-status.js';
 import type { Pdu } from '../../../src/protocol/pdu.js';
 import { cleanMessageId, type Receipt } from '../../../src/protocol/receipt.js';
-import { eventually, type Harness, type HarnessOptions, startHarness } from './harness.js';
+import { eventually, type Harness, harnessPerTest } from './harness.js';
 
-const open: Harness[] = [];
-afterEach(async () => {
-  for (const h of open.splice(0).reverse()) await h.close();
-});
-
-async function harness(options: HarnessOptions = {}): Promise<Harness> {
-  const h = await startHarness(options);
-  open.push(h);
-  return h;
-}
+const harness = harnessPerTest();
 
 function receipt(id: string, stat: Receipt['stat'], final = true): Receipt {
   return { id, stat, statRaw: stat, messageState: 0, final, success: stat === 'DELIVRD', source: 'text' };
