@@ -32,6 +32,19 @@ describeStore('sqlite', async ({ now, retentionDays }) => {
   };
 });
 
+/** A database with the schema as version `version` left it (an upgrade test's starting point). */
+function databaseAtVersion(path: string, version: number): ReturnType<typeof openDatabase> {
+  const raw = openDatabase(path);
+  raw.exec(SCHEMA_VERSION_TABLE);
+  for (const m of MIGRATIONS.filter((x) => x.version <= version)) {
+    for (const sql of m.statements(SQLITE_TYPES)) raw.exec(sql);
+    prepare(raw, 'INSERT INTO schema_version (version, name, applied_at) VALUES (?, ?, 0)').run(
+      m.version,
+      m.name,
+    );
+  }
+  return raw;
+}
 describe('SqliteStore', () => {
   const dirs: string[] = [];
   const closers: (() => Promise<void> | void)[] = [];
@@ -141,15 +154,7 @@ describe('SqliteStore', () => {
     const path = join(dir, 'v7.db');
     // The schema as version 7 left it, with a message of four parts: queued, claimed (expired),
     // sending, submitted.
-    const raw = openDatabase(path);
-    raw.exec(SCHEMA_VERSION_TABLE);
-    for (const m of MIGRATIONS.filter((x) => x.version <= 7)) {
-      for (const sql of m.statements(SQLITE_TYPES)) raw.exec(sql);
-      prepare(raw, 'INSERT INTO schema_version (version, name, applied_at) VALUES (?, ?, 0)').run(
-        m.version,
-        m.name,
-      );
-    }
+    const raw = databaseAtVersion(path, 7);
     raw.exec(`INSERT INTO messages (id, route, source_addr, dest_addr, encoding, body, parts_count, status,
         receipt_policy, created_at, updated_at) VALUES ('m1', 'r', 'ACME', '447700900123', 'gsm7', x'41', 4, 'queued', 'final', 1, 1)`);
     raw.exec(`INSERT INTO bind_leases (bind_id, owner, epoch, expires_at) VALUES ('old', 'gone', 1, 1)`);
@@ -213,15 +218,7 @@ describe('SqliteStore', () => {
     const dir = tempDir();
     dirs.push(dir);
     const path = join(dir, 'v10.db');
-    const raw = openDatabase(path);
-    raw.exec(SCHEMA_VERSION_TABLE);
-    for (const m of MIGRATIONS.filter((x) => x.version <= 10)) {
-      for (const sql of m.statements(SQLITE_TYPES)) raw.exec(sql);
-      prepare(raw, 'INSERT INTO schema_version (version, name, applied_at) VALUES (?, ?, 0)').run(
-        m.version,
-        m.name,
-      );
-    }
+    const raw = databaseAtVersion(path, 10);
     const low = createHash('sha256').update('low').digest('hex');
     const high = `f${createHash('sha256').update('high').digest('hex').slice(1)}`;
     const expired = createHash('sha256').update('expired').digest('hex');
