@@ -159,8 +159,9 @@ export class BindWorker {
 
   /**
    * Takes room for a message of `parts` parts about to be stored `sending` on this bind: only while
-   * it is usable, nothing is held, marked or queued for it, and the window and the rate have room
-   * for all its parts. Then exactly one of sendReserved or unreserve must follow.
+   * it is usable, nothing waits in its routes' queue, and the window (less the parts held, being
+   * marked or reserved here) and the rate have room for all its parts. Then exactly one of
+   * sendReserved or unreserve must follow.
    */
   reserve(parts: number): boolean {
     const lease = this.lease;
