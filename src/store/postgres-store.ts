@@ -738,12 +738,13 @@ class PgOps implements StoreTx {
     parts: readonly NewPart[],
     fence: Fence,
   ): Promise<CreatedSending> {
+    if (message.sendAt != null) return this.insertMessage(message, parts);
     // KEY SHARE as checkFence: a takeover waits for this insert, a renewal does not.
     const row = await this.one(
       'SELECT epoch FROM bind_leases WHERE bind_id = $1 FOR KEY SHARE',
       fence.bindId,
     );
-    const holds = row !== undefined && Number(row.epoch) === fence.epoch && message.sendAt == null;
+    const holds = row !== undefined && Number(row.epoch) === fence.epoch;
     return this.insertMessage(message, parts, holds ? fence : undefined);
   }
 
