@@ -3,12 +3,10 @@
  * test/helpers/postgres-server.ts), and what only a shared database adds: replicas migrating
  * at once, claimers racing for the queues, the database's clock.
  */
-import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfigText } from '../../src/config/load-config.js';
 import { ErrorCode } from '../../src/errors.js';
-import { fingerprintKey } from '../../src/store/fingerprint-key.js';
 import { connectStore } from '../../src/store/index.js';
 import {
   connectPostgresStore,
@@ -23,7 +21,7 @@ import {
   SCHEMA_VERSION_TABLE,
 } from '../../src/store/schema.js';
 import { type PostgresServer, postgresUnavailable, startPostgres } from '../helpers/postgres-server.js';
-import { describeStore, message } from './store-suite.js';
+import { describeStore, message, V10_FINGERPRINTS, v10FingerprintRows } from './store-suite.js';
 
 const unavailable = postgresUnavailable();
 
@@ -96,9 +94,7 @@ describe.skipIf(unavailable !== undefined)('PostgreSQL store', () => {
 
     it('upgrades a version 10 database: the fingerprints of the window still recognise a redelivery, under their integer key', async () => {
       const url = await freshDatabase();
-      const low = createHash('sha256').update('low').digest('hex');
-      const high = `f${createHash('sha256').update('high').digest('hex').slice(1)}`;
-      const expired = createHash('sha256').update('expired').digest('hex');
+      const { low, high, expired } = V10_FINGERPRINTS;
       const client = new pg.Client(url);
       await client.connect();
       try {
@@ -121,12 +117,7 @@ describe.skipIf(unavailable !== undefined)('PostgreSQL store', () => {
           rows
             .map((r): [bigint, string] => [BigInt(r.key), (r.digest as Buffer).toString('hex')])
             .sort((x, y) => (x[0] < y[0] ? -1 : 1)),
-        ).toEqual(
-          [high, low, expired]
-            .map((fp) => fingerprintKey(fp))
-            .sort((x, y) => (x.key < y.key ? -1 : 1))
-            .map((k) => [k.key, k.digest.toString('hex')]),
-        );
+        ).toEqual(v10FingerprintRows());
         expect(await store.recordInboundFingerprint(low, 60_000)).toBe(false);
         expect(await store.recordInboundFingerprint(high, 60_000)).toBe(false);
         expect(await store.recordInboundFingerprint(expired, 60_000)).toBe(true);

@@ -1,12 +1,10 @@
 import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../src/errors.js';
-import { fingerprintKey } from '../../src/store/fingerprint-key.js';
 import {
   LATEST_SCHEMA_VERSION,
   MIGRATIONS,
@@ -15,7 +13,7 @@ import {
 } from '../../src/store/schema.js';
 import { openDatabase, prepare } from '../../src/store/sqlite-native.js';
 import { openSqliteStore, type SqliteStoreOptions } from '../../src/store/sqlite-store.js';
-import { describeStore, message } from './store-suite.js';
+import { describeStore, message, V10_FINGERPRINTS, v10FingerprintRows } from './store-suite.js';
 
 function tempDir(): string {
   return mkdtempSync(join(tmpdir(), 'smpp-bridge-store-'));
@@ -48,6 +46,18 @@ function databaseAtVersion(path: string, version: number): ReturnType<typeof ope
 describe('SqliteStore', () => {
   const dirs: string[] = [];
   const closers: (() => Promise<void> | void)[] = [];
+
+  /** The store opened on an old database (it migrates), and a read-only look at the same file. */
+  function openUpgraded(path: string) {
+    const store = openSqliteStore({ path, now: () => 10_000 });
+    closers.push(() => store.close());
+    const check = openDatabase(path, { readonly: true });
+    closers.push(() => {
+      check.close();
+    });
+    return { store, check };
+  }
+
   afterEach(async () => {
     for (const close of closers.splice(0)) await close();
     for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
@@ -171,12 +181,7 @@ describe('SqliteStore', () => {
         ('evt_c', NULL, 'crm', 'message.received', '{}', 'pending', 0, 1, 1, 1)`);
     raw.close();
 
-    const store = openSqliteStore({ path, now: () => 10_000 });
-    closers.push(() => store.close());
-    const check = openDatabase(path, { readonly: true });
-    closers.push(() => {
-      check.close();
-    });
+    const { store, check } = openUpgraded(path);
     const indexes = prepare(
       check,
       "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'message_parts' AND sql IS NOT NULL ORDER BY name",
@@ -219,9 +224,7 @@ describe('SqliteStore', () => {
     dirs.push(dir);
     const path = join(dir, 'v10.db');
     const raw = databaseAtVersion(path, 10);
-    const low = createHash('sha256').update('low').digest('hex');
-    const high = `f${createHash('sha256').update('high').digest('hex').slice(1)}`;
-    const expired = createHash('sha256').update('expired').digest('hex');
+    const { low, high, expired } = V10_FINGERPRINTS;
     const insert = prepare(
       raw,
       'INSERT INTO inbound_fingerprints (fingerprint, seen_at, expires_at) VALUES (?, ?, ?)',
@@ -231,22 +234,12 @@ describe('SqliteStore', () => {
     insert.run(expired, 1, 5_000);
     raw.close();
 
-    const store = openSqliteStore({ path, now: () => 10_000 });
-    closers.push(() => store.close());
-    const check = openDatabase(path, { readonly: true });
-    closers.push(() => {
-      check.close();
-    });
+    const { store, check } = openUpgraded(path);
     const keys = prepare(check, 'SELECT key, digest FROM inbound_fingerprints ORDER BY key')
       .safeIntegers()
       .all() as { key: bigint; digest: Buffer }[];
     // The SQL conversion gives the key fingerprint-key.ts computes (the top bit set: negative).
-    expect(keys.map((r) => [r.key, r.digest.toString('hex')])).toEqual(
-      [high, low, expired]
-        .map((fp) => fingerprintKey(fp))
-        .sort((x, y) => (x.key < y.key ? -1 : 1))
-        .map((k) => [k.key, k.digest.toString('hex')]),
-    );
+    expect(keys.map((r) => [r.key, r.digest.toString('hex')])).toEqual(v10FingerprintRows());
     expect(await store.recordInboundFingerprint(low, 60_000)).toBe(false);
     expect(await store.recordInboundFingerprint(high, 60_000)).toBe(false);
     expect(await store.recordInboundFingerprint(expired, 60_000)).toBe(true);

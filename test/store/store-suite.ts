@@ -3,8 +3,10 @@
  * `describeStore(name, factory)`; the factory makes one empty database per test and can
  * open it again (to check what survives a close or a crash).
  */
+import { createHash } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../src/errors.js';
+import { fingerprintKey } from '../../src/store/fingerprint-key.js';
 import type { BindLease, NewInboundMessage, NewMessage, Store } from '../../src/store/store.js';
 
 export interface StoreDatabase {
@@ -25,6 +27,26 @@ export type StoreFactory = (context: StoreFactoryContext) => Promise<StoreDataba
 
 const DAY_MS = 86_400_000;
 const RETENTION_DAYS = 7;
+
+/**
+ * Fingerprints for the version-10 upgrade tests (SQLite and PostgreSQL): two in the window (one
+ * with the top bit of its key set: a negative key) and one expired at the stores' now of 10,000.
+ */
+const sha = (text: string) => createHash('sha256').update(text).digest('hex');
+export const V10_FINGERPRINTS = {
+  low: sha('low'),
+  high: `f${sha('high').slice(1)}`,
+  expired: sha('expired'),
+} as const;
+
+/** The (key, digest hex) rows migration 11 must leave for V10_FINGERPRINTS, in key order. */
+export function v10FingerprintRows(): [bigint, string][] {
+  const { low, high, expired } = V10_FINGERPRINTS;
+  return [high, low, expired]
+    .map((fp) => fingerprintKey(fp))
+    .sort((x, y) => (x.key < y.key ? -1 : 1))
+    .map((k) => [k.key, k.digest.toString('hex')]);
+}
 
 export function message(id: string, overrides: Partial<NewMessage> = {}): NewMessage {
   return {
